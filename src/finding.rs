@@ -1,0 +1,84 @@
+//! What a rule reports: where, what, and the fix it offers (if any).
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::fix::Fix;
+use crate::source::{LineCol, SourceText};
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// The file as it is read and written.
+    pub path: Arc<Path>,
+    /// Byte range of the reported code (usually the constructor call).
+    pub range: Range<usize>,
+    pub start: LineCol,
+    pub end: LineCol,
+    /// One sentence saying what leaks and why.
+    pub message: String,
+    pub fix: Option<Fix>,
+    /// Extra lines for people: why there is no fix, API changes a fix makes,
+    /// call sites that need a look.
+    pub notes: Vec<String>,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &'static str,
+        path: Arc<Path>,
+        source: &SourceText,
+        range: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            rule,
+            path,
+            start: source.line_col(range.start),
+            end: source.line_col(range.end),
+            range,
+            message: message.into(),
+            fix: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Order of presentation: path, then position, then rule.
+    pub fn sort_key(&self) -> (&Path, usize, usize, &'static str) {
+        (&self.path, self.range.start, self.range.end, self.rule)
+    }
+}
+
+/// A file that could not be analysed. Reported, never fatal to the run.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub path: Arc<Path>,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// The file could not be read.
+    Io,
+    /// The file is not UTF-8.
+    Encoding,
+    /// The file does not parse; it is never written.
+    Syntax,
+    /// A fix produced code that does not parse; it was dropped.
+    FixReverted,
+    /// A bug in leakfix while analysing this file.
+    Internal,
+}

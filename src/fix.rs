@@ -1,0 +1,197 @@
+//! Fixes are data: a set of text edits plus how safe it is to apply them.
+//! Rules build them; only `apply` turns them into new file contents.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How much a fix may change what the program does. Ordered: a fix is applied
+/// when its applicability is at least the one the run asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Shown to people, never applied automatically.
+    DisplayOnly,
+    /// Changes structure or lifetimes: applied by `fix --unsafe` or `--review`.
+    Unsafe,
+    /// Only releases what leaked: applied by `fix`.
+    Safe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::DisplayOnly => "display-only",
+            Applicability::Unsafe => "unsafe",
+            Applicability::Safe => "safe",
+        }
+    }
+}
+
+/// Replace `range` of the file at `path` with `content`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Edit {
+    path: Arc<Path>,
+    range: Range<usize>,
+    content: String,
+}
+
+impl Edit {
+    pub fn insertion(path: Arc<Path>, at: usize, content: impl Into<String>) -> Self {
+        Edit {
+            path,
+            range: at..at,
+            content: content.into(),
+        }
+    }
+
+    pub fn deletion(path: Arc<Path>, range: Range<usize>) -> Self {
+        Edit {
+            path,
+            range,
+            content: String::new(),
+        }
+    }
+
+    pub fn replacement(path: Arc<Path>, range: Range<usize>, content: impl Into<String>) -> Self {
+        Edit {
+            path,
+            range,
+            content: content.into(),
+        }
+    }
+
+    pub fn path(&self) -> &Arc<Path> {
+        &self.path
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    pub fn start(&self) -> usize {
+        self.range.start
+    }
+
+    pub fn end(&self) -> usize {
+        self.range.end
+    }
+
+    pub fn content(&self) -> &str {
+        &self.content
+    }
+
+    pub fn is_insertion(&self) -> bool {
+        self.range.is_empty()
+    }
+
+    /// Two edits conflict when applying one moves or destroys text the other
+    /// relies on. Identical edits never conflict: the second is a no-op
+    /// (two fixes that add the same import or the same shared declaration).
+    pub fn conflicts_with(&self, other: &Edit) -> bool {
+        if self.path != other.path || self == other {
+            return false;
+        }
+        let (a, b) = (&self.range, &other.range);
+        if a.is_empty() && b.is_empty() {
+            // Two different insertions at one point: their order would be a guess.
+            return a.start == b.start;
+        }
+        if a.is_empty() {
+            return b.start < a.start && a.start < b.end;
+        }
+        if b.is_empty() {
+            return a.start < b.start && b.start < a.end;
+        }
+        a.start < b.end && b.start < a.end
+    }
+}
+
+/// A fix: the edits that together resolve one finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    applicability: Applicability,
+    /// Imperative, one line: "insert `defer client.Close()` after the error check".
+    title: String,
+    edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self::new(Applicability::Safe, title, edits)
+    }
+
+    pub fn unsafe_(title: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Self::new(Applicability::Unsafe, title, edits)
+    }
+
+    pub fn new(
+        applicability: Applicability,
+        title: impl Into<String>,
+        mut edits: Vec<Edit>,
+    ) -> Self {
+        edits.sort_by(|a, b| (a.path(), a.start(), a.end()).cmp(&(b.path(), b.start(), b.end())));
+        edits.dedup();
+        Fix {
+            applicability,
+            title: title.into(),
+            edits,
+        }
+    }
+
+    pub fn applicability(&self) -> Applicability {
+        self.applicability
+    }
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// Every file the fix touches, in order.
+    pub fn paths(&self) -> Vec<&Arc<Path>> {
+        let mut paths: Vec<_> = self.edits.iter().map(Edit::path).collect();
+        paths.dedup();
+        paths
+    }
+
+    pub fn conflicts_with(&self, other: &Fix) -> bool {
+        self.edits
+            .iter()
+            .any(|a| other.edits.iter().any(|b| a.conflicts_with(b)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(name: &str) -> Arc<Path> {
+        Arc::from(Path::new(name))
+    }
+
+    #[test]
+    fn overlapping_replacements_conflict() {
+        let a = Edit::replacement(p("a.go"), 0..5, "x");
+        let b = Edit::replacement(p("a.go"), 4..8, "y");
+        let c = Edit::replacement(p("a.go"), 5..8, "y");
+        assert!(a.conflicts_with(&b));
+        assert!(!a.conflicts_with(&c), "touching ranges do not overlap");
+        assert!(!a.conflicts_with(&Edit::replacement(p("b.go"), 0..5, "z")));
+    }
+
+    #[test]
+    fn insertions_conflict_only_at_the_same_point_or_inside_a_replacement() {
+        let i = Edit::insertion(p("a.go"), 3, "x");
+        assert!(i.conflicts_with(&Edit::insertion(p("a.go"), 3, "y")));
+        assert!(
+            !i.conflicts_with(&Edit::insertion(p("a.go"), 3, "x")),
+            "identical"
+        );
+        assert!(i.conflicts_with(&Edit::deletion(p("a.go"), 1..5)));
+        assert!(!i.conflicts_with(&Edit::deletion(p("a.go"), 3..5)));
+    }
+}
