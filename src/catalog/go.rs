@@ -1,0 +1,657 @@
+//! The Go catalog: constructors whose results must be released, calls known
+//! to need no release, type facts for inference, and synchronous callbacks.
+//! Schema: docs/catalog.md.
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::pattern::{NamePattern, PackagePattern};
+use super::{Kind, Origin};
+
+const BUILT_IN: &str = include_str!("../../catalog/go.toml");
+
+/// A Go type written `import/path.Name`; pointer-ness is ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeName {
+    pub package: String,
+    pub name: String,
+}
+
+impl TypeName {
+    pub fn new(package: impl Into<String>, name: impl Into<String>) -> Self {
+        TypeName {
+            package: package.into(),
+            name: name.into(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TypeName> {
+        let s = s.trim_start_matches('*');
+        let dot = s.rfind('.')?;
+        let slash = s.rfind('/').unwrap_or(0);
+        if dot < slash || dot == 0 || dot + 1 == s.len() {
+            return None;
+        }
+        Some(TypeName::new(&s[..dot], &s[dot + 1..]))
+    }
+}
+
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.package, self.name)
+    }
+}
+
+/// What an entry applies to.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Func {
+        package: PackagePattern,
+        names: Vec<NamePattern>,
+    },
+    Method {
+        receiver: Option<(PackagePattern, NamePattern)>,
+        names: Vec<NamePattern>,
+    },
+    Var {
+        package: PackagePattern,
+        names: Vec<NamePattern>,
+    },
+}
+
+impl Target {
+    /// Specificity of a match, or None. Higher is more specific.
+    fn score_func(&self, package: &str, name: &str) -> Option<u8> {
+        match self {
+            Target::Func { package: p, names } if p.matches(package) => {
+                let n = names.iter().find(|n| n.matches(name))?;
+                Some(2 * p.is_exact() as u8 + n.is_exact() as u8)
+            }
+            _ => None,
+        }
+    }
+
+    fn score_method(&self, receiver: Option<&TypeName>, name: &str) -> Option<u8> {
+        match self {
+            Target::Method { receiver: r, names } => {
+                let n = names.iter().find(|n| n.matches(name))?;
+                let r_score = match (r, receiver) {
+                    (None, _) => 0,
+                    (Some((p, t)), Some(recv))
+                        if p.matches(&recv.package) && t.matches(&recv.name) =>
+                    {
+                        2 + (p.is_exact() && t.is_exact()) as u8 * 2
+                    }
+                    _ => return None,
+                };
+                Some(r_score + n.is_exact() as u8)
+            }
+            _ => None,
+        }
+    }
+
+    fn score_var(&self, package: &str, name: &str) -> Option<u8> {
+        match self {
+            Target::Var { package: p, names } if p.matches(package) => {
+                let n = names.iter().find(|n| n.matches(name))?;
+                Some(2 * p.is_exact() as u8 + n.is_exact() as u8)
+            }
+            _ => None,
+        }
+    }
+
+    /// Literal strings a file must contain for this entry to match in it.
+    fn literals(&self) -> Vec<String> {
+        match self {
+            Target::Func { package, .. } | Target::Var { package, .. } => {
+                vec![format!("\"{}", package.literal_prefix())]
+            }
+            Target::Method { names, .. } => names
+                .iter()
+                .map(|n| format!(".{}", n.as_str().split('*').next().unwrap_or("")))
+                .collect(),
+        }
+    }
+}
+
+/// How a resource is released: a statement template over the variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    template: String,
+    /// The selector path from the variable to the called function:
+    /// `["Close"]` for `{v}.Close()`, `["Body", "Close"]`, `[]` for `{v}()`.
+    path: Vec<String>,
+    /// The argument text inside the parentheses (may contain `{ctx}`).
+    args: String,
+}
+
+impl Release {
+    pub fn parse(template: &str) -> Result<Release> {
+        let t = template.trim();
+        let Some(rest) = t.strip_prefix("{v}") else {
+            bail!("release {template:?} must start with {{v}}");
+        };
+        let Some(open) = rest.find('(') else {
+            bail!("release {template:?} must end with a call, like {{v}}.Close()");
+        };
+        if !rest.ends_with(')') {
+            bail!("release {template:?} must end with a call, like {{v}}.Close()");
+        }
+        let selector = &rest[..open];
+        let args = &rest[open + 1..rest.len() - 1];
+        let path: Vec<String> = if selector.is_empty() {
+            Vec::new()
+        } else {
+            let Some(sel) = selector.strip_prefix('.') else {
+                bail!("release {template:?}: expected `.Method(...)` after {{v}}");
+            };
+            sel.split('.').map(str::to_string).collect()
+        };
+        if path
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        {
+            bail!("release {template:?}: bad selector");
+        }
+        Ok(Release {
+            template: t.to_string(),
+            path,
+            args: args.to_string(),
+        })
+    }
+
+    pub fn path(&self) -> &[String] {
+        &self.path
+    }
+
+    pub fn needs_ctx(&self) -> bool {
+        self.args.contains("{ctx}")
+    }
+
+    /// The release statement for variable `var` (and context expression `ctx`).
+    pub fn render(&self, var: &str, ctx: Option<&str>) -> String {
+        let mut s = self.template.replace("{v}", var);
+        if let Some(ctx) = ctx {
+            s = s.replace("{ctx}", ctx);
+        }
+        s
+    }
+
+    /// The method (last selector), or None for `{v}()`.
+    pub fn method(&self) -> Option<&str> {
+        self.path.last().map(String::as_str)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub target: Target,
+    pub result: usize,
+    pub error: bool,
+    pub release: Release,
+    pub release_returns_error: bool,
+    pub type_name: Option<TypeName>,
+    pub shareable: bool,
+    pub kind: Kind,
+    pub doc: Option<String>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub struct Ignore {
+    pub target: Target,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Returns {
+    pub target: Target,
+    pub type_name: TypeName,
+}
+
+#[derive(Clone, Debug)]
+pub struct Callback {
+    pub target: Target,
+}
+
+/// The answer to "what is this call?".
+#[derive(Clone, Copy, Debug)]
+pub enum Lookup<'a> {
+    Resource(&'a Resource),
+    Ignored(&'a Ignore),
+    Unknown,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GoCatalog {
+    resources: Vec<Resource>,
+    ignores: Vec<Ignore>,
+    returns: Vec<Returns>,
+    callbacks: Vec<Callback>,
+}
+
+// ---- the file format ----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    #[serde(default)]
+    pub resource: Vec<ResourceEntry>,
+    #[serde(default)]
+    pub ignore: Vec<IgnoreEntry>,
+    #[serde(default)]
+    pub returns: Vec<ReturnsEntry>,
+    #[serde(default)]
+    pub callback: Vec<CallbackEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetEntry {
+    pub package: Option<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub vars: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceEntry {
+    pub package: Option<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub result: usize,
+    #[serde(default = "yes")]
+    pub error: bool,
+    pub release: String,
+    #[serde(default = "yes")]
+    pub release_returns_error: bool,
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    #[serde(default)]
+    pub shareable: bool,
+    #[serde(default = "default_kind")]
+    pub kind: Kind,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreEntry {
+    pub package: Option<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnsEntry {
+    pub package: Option<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub vars: Vec<String>,
+    #[serde(rename = "type")]
+    pub type_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackEntry {
+    pub package: Option<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_kind() -> Kind {
+    Kind::Resource
+}
+
+fn target(
+    package: &Option<String>,
+    functions: &[String],
+    receiver: &Option<String>,
+    methods: &[String],
+    vars: &[String],
+) -> Result<Target> {
+    let names = |v: &[String]| v.iter().map(NamePattern::new).collect::<Vec<_>>();
+    match (package, receiver) {
+        (Some(p), None) if !functions.is_empty() && methods.is_empty() && vars.is_empty() => {
+            Ok(Target::Func {
+                package: PackagePattern::new(p),
+                names: names(functions),
+            })
+        }
+        (Some(p), None) if !vars.is_empty() && functions.is_empty() && methods.is_empty() => {
+            Ok(Target::Var {
+                package: PackagePattern::new(p),
+                names: names(vars),
+            })
+        }
+        (None, Some(r)) if !methods.is_empty() && functions.is_empty() => {
+            let t = TypeName::parse(r)
+                .with_context(|| format!("receiver {r:?} is not of the form import/path.Type"))?;
+            Ok(Target::Method {
+                receiver: Some((PackagePattern::new(&t.package), NamePattern::new(t.name))),
+                names: names(methods),
+            })
+        }
+        (None, None) if !methods.is_empty() && functions.is_empty() => Ok(Target::Method {
+            receiver: None,
+            names: names(methods),
+        }),
+        _ => bail!(
+            "an entry needs `package` with `functions` (or `vars`), or `receiver` with `methods`; got package={package:?} functions={functions:?} receiver={receiver:?} methods={methods:?}"
+        ),
+    }
+}
+
+impl GoCatalog {
+    /// The built-in catalog.
+    pub fn built_in() -> Result<GoCatalog> {
+        let file: CatalogFile = toml::from_str(BUILT_IN).context("built-in catalog/go.toml")?;
+        let mut c = GoCatalog::default();
+        c.extend(file, &Origin::BuiltIn)?;
+        Ok(c)
+    }
+
+    /// Adds entries. Entries added earlier win ties, so user configuration is
+    /// added before the built-in catalog: see `with_user_entries`.
+    pub fn extend(&mut self, file: CatalogFile, origin: &Origin) -> Result<()> {
+        for (i, r) in file.resource.into_iter().enumerate() {
+            let ctx = || format!("[[resource]] #{}", i + 1);
+            let t =
+                target(&r.package, &r.functions, &r.receiver, &r.methods, &[]).with_context(ctx)?;
+            let release = Release::parse(&r.release).with_context(ctx)?;
+            let type_name = match &r.type_name {
+                Some(s) => {
+                    Some(TypeName::parse(s).with_context(|| format!("{}: bad type {s:?}", ctx()))?)
+                }
+                None => None,
+            };
+            self.resources.push(Resource {
+                target: t,
+                result: r.result,
+                error: r.error,
+                release,
+                release_returns_error: r.release_returns_error,
+                type_name,
+                shareable: r.shareable,
+                kind: r.kind,
+                doc: r.doc,
+                origin: origin.clone(),
+            });
+        }
+        for (i, e) in file.ignore.into_iter().enumerate() {
+            let t = target(&e.package, &e.functions, &e.receiver, &e.methods, &[])
+                .with_context(|| format!("[[ignore]] #{}", i + 1))?;
+            self.ignores.push(Ignore {
+                target: t,
+                reason: e.reason,
+            });
+        }
+        for (i, e) in file.returns.into_iter().enumerate() {
+            let ctx = || format!("[[returns]] #{}", i + 1);
+            let t = target(&e.package, &e.functions, &e.receiver, &e.methods, &e.vars)
+                .with_context(ctx)?;
+            let type_name =
+                TypeName::parse(&e.type_name).with_context(|| format!("{}: bad type", ctx()))?;
+            self.returns.push(Returns {
+                target: t,
+                type_name,
+            });
+        }
+        for (i, e) in file.callback.into_iter().enumerate() {
+            let t = target(&e.package, &e.functions, &e.receiver, &e.methods, &[])
+                .with_context(|| format!("[[callback]] #{}", i + 1))?;
+            self.callbacks.push(Callback { target: t });
+        }
+        Ok(())
+    }
+
+    /// A catalog where `first` (user or learned entries) wins ties over `self`.
+    pub fn layered(first: GoCatalog, then: &GoCatalog) -> GoCatalog {
+        let mut c = first;
+        c.resources.extend(then.resources.iter().cloned());
+        c.ignores.extend(then.ignores.iter().cloned());
+        c.returns.extend(then.returns.iter().cloned());
+        c.callbacks.extend(then.callbacks.iter().cloned());
+        c
+    }
+
+    pub fn push_resource(&mut self, r: Resource) {
+        self.resources.push(r);
+    }
+
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// A package-level function call `package.name(...)`.
+    pub fn lookup_func(&self, package: &str, name: &str) -> Lookup<'_> {
+        self.best(|t| t.score_func(package, name))
+    }
+
+    /// A method call on a value of type `receiver` (None: type unknown, only
+    /// receiver-less entries can match).
+    pub fn lookup_method(&self, receiver: Option<&TypeName>, name: &str) -> Lookup<'_> {
+        self.best(|t| t.score_method(receiver, name))
+    }
+
+    fn best(&self, score: impl Fn(&Target) -> Option<u8>) -> Lookup<'_> {
+        let mut best: Option<(u8, Lookup)> = None;
+        let resources = self
+            .resources
+            .iter()
+            .map(|r| (&r.target, Lookup::Resource(r)));
+        let ignores = self.ignores.iter().map(|i| (&i.target, Lookup::Ignored(i)));
+        // Ignores are listed before resources so that an equally specific
+        // ignore wins: when in doubt, do not touch the code.
+        for (t, l) in ignores.chain(resources) {
+            if let Some(s) = score(t)
+                && best.as_ref().is_none_or(|(b, _)| s > *b)
+            {
+                best = Some((s, l));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lookup::Unknown)
+    }
+
+    /// The type a function returns, when known (for resources, their type).
+    pub fn func_type(&self, package: &str, name: &str) -> Option<TypeName> {
+        if let Lookup::Resource(r) = self.lookup_func(package, name)
+            && let Some(t) = &r.type_name
+        {
+            return Some(t.clone());
+        }
+        self.best_returns(|t| t.score_func(package, name))
+    }
+
+    pub fn method_type(&self, receiver: &TypeName, name: &str) -> Option<TypeName> {
+        if let Lookup::Resource(r) = self.lookup_method(Some(receiver), name)
+            && let Some(t) = &r.type_name
+        {
+            return Some(t.clone());
+        }
+        self.best_returns(|t| t.score_method(Some(receiver), name).filter(|s| *s >= 2))
+    }
+
+    pub fn var_type(&self, package: &str, name: &str) -> Option<TypeName> {
+        self.best_returns(|t| t.score_var(package, name))
+    }
+
+    fn best_returns(&self, score: impl Fn(&Target) -> Option<u8>) -> Option<TypeName> {
+        let mut best: Option<(u8, &TypeName)> = None;
+        for r in &self.returns {
+            if let Some(s) = score(&r.target)
+                && best.is_none_or(|(b, _)| s > b)
+            {
+                best = Some((s, &r.type_name));
+            }
+        }
+        best.map(|(_, t)| t.clone())
+    }
+
+    /// Does this call run its func-literal argument before returning?
+    pub fn is_sync_callback(
+        &self,
+        func: Option<(&str, &str)>,
+        method: Option<(Option<&TypeName>, &str)>,
+    ) -> bool {
+        self.callbacks.iter().any(|c| match (func, method) {
+            (Some((p, n)), _) => c.target.score_func(p, n).is_some(),
+            (_, Some((recv, n))) => c.target.score_method(recv, n).is_some(),
+            _ => false,
+        })
+    }
+
+    /// Literals whose presence in a file's text is necessary for any entry to
+    /// match there: import paths of package-level targets, `.Method` for methods.
+    pub fn prefilter_literals(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resources
+            .iter()
+            .flat_map(|r| r.target.literals())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(src: &str) -> GoCatalog {
+        let mut c = GoCatalog::default();
+        c.extend(toml::from_str(src).unwrap(), &Origin::BuiltIn)
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn built_in_catalog_loads() {
+        GoCatalog::built_in().unwrap();
+    }
+
+    #[test]
+    fn release_templates() {
+        let r = Release::parse("{v}.Body.Close()").unwrap();
+        assert_eq!(r.path(), ["Body", "Close"]);
+        assert_eq!(r.render("resp", None), "resp.Body.Close()");
+        let c = Release::parse("{v}()").unwrap();
+        assert!(c.path().is_empty());
+        assert_eq!(c.render("cancel", None), "cancel()");
+        let d = Release::parse("{v}.Disconnect({ctx})").unwrap();
+        assert!(d.needs_ctx());
+        assert_eq!(d.render("client", Some("ctx")), "client.Disconnect(ctx)");
+        assert!(Release::parse("Close()").is_err());
+        assert!(Release::parse("{v}.Close").is_err());
+    }
+
+    #[test]
+    fn the_most_specific_entry_wins() {
+        let c = catalog(
+            r#"
+            [[resource]]
+            package = "cloud.google.com/go/..."
+            functions = ["New*Client"]
+            release = "{v}.Close()"
+            [[resource]]
+            package = "cloud.google.com/go/pubsublite/pscompat"
+            functions = ["NewPublisherClient"]
+            release = "{v}.Stop()"
+            [[ignore]]
+            package = "cloud.google.com/go/compute/metadata"
+            functions = ["NewClient"]
+            reason = "no Close"
+            "#,
+        );
+        let release = |p, f| match c.lookup_func(p, f) {
+            Lookup::Resource(r) => Some(r.release.render("x", None)),
+            _ => None,
+        };
+        assert_eq!(
+            release("cloud.google.com/go/storage", "NewClient").as_deref(),
+            Some("x.Close()")
+        );
+        assert_eq!(
+            release(
+                "cloud.google.com/go/pubsublite/pscompat",
+                "NewPublisherClient"
+            )
+            .as_deref(),
+            Some("x.Stop()")
+        );
+        assert!(matches!(
+            c.lookup_func("cloud.google.com/go/compute/metadata", "NewClient"),
+            Lookup::Ignored(_)
+        ));
+        assert!(matches!(
+            c.lookup_func("example.com/x", "NewClient"),
+            Lookup::Unknown
+        ));
+    }
+
+    #[test]
+    fn methods_need_a_matching_receiver() {
+        let c = catalog(
+            r#"
+            [[resource]]
+            receiver = "database/sql.DB"
+            methods = ["Query", "QueryContext"]
+            release = "{v}.Close()"
+            "#,
+        );
+        let db = TypeName::new("database/sql", "DB");
+        assert!(matches!(
+            c.lookup_method(Some(&db), "Query"),
+            Lookup::Resource(_)
+        ));
+        assert!(matches!(c.lookup_method(None, "Query"), Lookup::Unknown));
+        assert!(matches!(
+            c.lookup_method(Some(&TypeName::new("x", "DB")), "Query"),
+            Lookup::Unknown
+        ));
+    }
+
+    #[test]
+    fn type_names_parse() {
+        assert_eq!(
+            TypeName::parse("*cloud.google.com/go/storage.Client"),
+            Some(TypeName::new("cloud.google.com/go/storage", "Client"))
+        );
+        assert_eq!(
+            TypeName::parse("database/sql.DB"),
+            Some(TypeName::new("database/sql", "DB"))
+        );
+        assert_eq!(
+            TypeName::parse("gopkg.in/yaml.v3.Node"),
+            Some(TypeName::new("gopkg.in/yaml.v3", "Node"))
+        );
+        assert_eq!(TypeName::parse("Client"), None);
+    }
+}

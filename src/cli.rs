@@ -1,0 +1,120 @@
+//! Command-line definitions only. `config.rs` resolves them into a `Config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leakfix",
+    version,
+    about = "Find and fix resource-lifecycle bugs (unreleased clients, files, bodies, goroutines) in Go and Rust",
+    long_about = None,
+    after_help = "Exit codes: 0 no findings remain, 1 findings remain, 2 the run failed.\nSee `leakfix rules` and `leakfix explain RULE`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to use colours (NO_COLOR is honoured by `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Dry run: report findings and the fix each would get; never writes.
+    Check(RunArgs),
+    /// Apply fixes in place (safe ones; with --unsafe also unsafe ones).
+    Fix(FixArgs),
+    /// List every rule: id, language, what it fixes, applicability.
+    Rules(RulesArgs),
+    /// Show a rule's documentation: what, why, example before/after.
+    Explain {
+        /// A rule id, as listed by `leakfix rules`.
+        rule: String,
+    },
+    /// Print a file's syntax tree (for people writing queries).
+    #[command(hide = true)]
+    DumpAst { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Files or folders to scan (default: the current folder).
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Only run this rule (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+
+    /// Do not run this rule (repeatable).
+    #[arg(long = "skip-rule", value_name = "ID")]
+    pub skip_rules: Vec<String>,
+
+    /// Also scan test code (`_test.go` files, Rust test modules and tests/ folders).
+    #[arg(long)]
+    pub include_tests: bool,
+
+    /// Configuration file (default: leakfix.toml or .leakfix.toml found upwards from the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Exit 0 even when findings remain.
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// Also apply (fix) or show (check --format diff) unsafe fixes.
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+
+    /// Number of worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Ask about each fix (safe and unsafe) before writing anything.
+    #[arg(long)]
+    pub review: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format (`text` or `json`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// A unified diff that `git apply` accepts.
+    Diff,
+    /// One JSON document (schema: docs/json-output.md).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

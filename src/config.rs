@@ -1,0 +1,237 @@
+//! Resolves command-line arguments and the config file into one `Config`
+//! that the rest of the run reads. Every user error surfaces here, before
+//! any file is read.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::catalog::Origin;
+use crate::catalog::go::{CatalogFile, GoCatalog};
+use crate::cli::{ColorChoice, Format, RunArgs};
+use crate::rules::{self, Rule};
+
+/// What the run does with fixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Fix,
+    Review,
+}
+
+pub struct Config {
+    pub mode: Mode,
+    pub paths: Vec<PathBuf>,
+    /// The working directory: report paths are relative to it.
+    pub cwd: PathBuf,
+    pub format: Format,
+    pub rules: Vec<&'static dyn Rule>,
+    pub include_tests: bool,
+    pub exit_zero: bool,
+    pub unsafe_fixes: bool,
+    pub excludes: Excludes,
+    pub go_catalog: GoCatalog,
+    pub config_file: Option<PathBuf>,
+    pub color: bool,
+    pub progress: bool,
+    pub jobs: Option<usize>,
+}
+
+/// Paths the user never wants read, from the config file's `exclude`.
+#[derive(Clone, Debug, Default)]
+pub struct Excludes {
+    root: PathBuf,
+    set: Option<GlobSet>,
+}
+
+impl Excludes {
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let Some(set) = &self.set else { return false };
+        let rel = path.strip_prefix(&self.root).unwrap_or(path);
+        let rel = rel.strip_prefix(".").unwrap_or(rel);
+        set.is_match(rel)
+            || rel
+                .ancestors()
+                .any(|a| !a.as_os_str().is_empty() && set.is_match(a))
+    }
+}
+
+/// The config file format (`leakfix.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    /// Globs, relative to the config file's folder, that are never read.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub include_tests: Option<bool>,
+    /// Rules to run (default: all).
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// Rules not to run.
+    #[serde(default)]
+    pub skip: Vec<String>,
+    /// User-declared Go resources, in the format of catalog/go.toml.
+    #[serde(default)]
+    pub go: CatalogFile,
+}
+
+pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
+
+impl Config {
+    pub fn resolve(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Config> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let paths = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        for p in &paths {
+            if let Err(e) = std::fs::metadata(p) {
+                bail!("cannot read {}: {e}", p.display());
+            }
+        }
+        if let Some(j) = args.jobs
+            && j == 0
+        {
+            bail!("--jobs must be at least 1");
+        }
+
+        let config_file = match &args.config {
+            Some(f) => Some(f.clone()),
+            None => find_config(&paths[0]),
+        };
+        let file = match &config_file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read config {}", f.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("bad config {}", f.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let config_dir = config_file
+            .as_ref()
+            .and_then(|f| f.parent())
+            .map(|d| {
+                if d.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    d
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+
+        let select: Vec<String> = if args.rules.is_empty() {
+            file.select.clone()
+        } else {
+            args.rules.clone()
+        };
+        let mut skip = file.skip.clone();
+        skip.extend(args.skip_rules.iter().cloned());
+        let rules = select_rules(&select, &skip)?;
+
+        let mut excludes = GlobSetBuilder::new();
+        for g in &file.exclude {
+            let g = g.trim_end_matches('/');
+            excludes.add(Glob::new(g).with_context(|| format!("bad exclude glob {g:?}"))?);
+        }
+        let excludes = Excludes {
+            root: config_dir,
+            set: if file.exclude.is_empty() {
+                None
+            } else {
+                Some(excludes.build()?)
+            },
+        };
+
+        let builtin = GoCatalog::built_in()?;
+        let go_catalog = match &config_file {
+            Some(f) if !is_empty_catalog(&file.go) => {
+                let mut user = GoCatalog::default();
+                user.extend(file.go, &Origin::Config(f.clone()))
+                    .with_context(|| format!("bad [go] tables in {}", f.display()))?;
+                GoCatalog::layered(user, &builtin)
+            }
+            _ => builtin,
+        };
+
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && console::colors_enabled()
+            }
+        };
+        console::set_colors_enabled(color);
+        console::set_colors_enabled_stderr(color && console::colors_enabled_stderr());
+
+        Ok(Config {
+            mode,
+            paths,
+            cwd,
+            format: args.format,
+            rules,
+            include_tests: args.include_tests || file.include_tests.unwrap_or(false),
+            exit_zero: args.exit_zero,
+            unsafe_fixes: args.unsafe_fixes,
+            excludes,
+            go_catalog,
+            config_file,
+            color,
+            progress: !args.no_progress,
+            jobs: args.jobs,
+        })
+    }
+
+    /// The applicability a fix needs to be applied (fix) or shown in a diff (check).
+    pub fn required_applicability(&self) -> crate::fix::Applicability {
+        if self.unsafe_fixes || self.mode == Mode::Review {
+            crate::fix::Applicability::Unsafe
+        } else {
+            crate::fix::Applicability::Safe
+        }
+    }
+}
+
+fn is_empty_catalog(c: &CatalogFile) -> bool {
+    c.resource.is_empty() && c.ignore.is_empty() && c.returns.is_empty() && c.callback.is_empty()
+}
+
+/// `leakfix.toml` or `.leakfix.toml` in the folder of `start` or above.
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let mut dir = if start.is_dir() {
+        Some(start.as_path())
+    } else {
+        start.parent()
+    };
+    while let Some(d) = dir {
+        for name in CONFIG_NAMES {
+            let f = d.join(name);
+            if f.is_file() {
+                return Some(f);
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+fn select_rules(select: &[String], skip: &[String]) -> Result<Vec<&'static dyn Rule>> {
+    for id in select.iter().chain(skip) {
+        if rules::by_id(id).is_none() {
+            let known: Vec<_> = rules::all().iter().map(|r| r.meta().id).collect();
+            bail!("unknown rule {id:?}; known rules: {}", known.join(", "));
+        }
+    }
+    Ok(rules::all()
+        .iter()
+        .copied()
+        .filter(|r| select.is_empty() || select.iter().any(|s| s == r.meta().id))
+        .filter(|r| !skip.iter().any(|s| s == r.meta().id))
+        .collect())
+}
