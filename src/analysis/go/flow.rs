@@ -1,0 +1,550 @@
+//! Where a value goes inside the function that acquired it: is it released
+//! (closed, stopped, cancelled, handed to a deferred cleanup), and does it
+//! escape (returned, stored in a field or a package variable, sent on a
+//! channel, captured by a goroutine or by a func literal that may outlive
+//! the call)? Values derived from it (`b := client.Bucket(x)`) are followed
+//! too: if they escape, the value escapes with them.
+//!
+//! Every "don't know" answer is an escape: a rule never releases a value
+//! whose fate it cannot see.
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::scope::{Resolution, references, resolve};
+use super::types::{TypeEnv, result_types};
+use crate::catalog::go::Release;
+use crate::lang::go::{enclosing_function, is_function};
+use crate::lang::text;
+
+/// Method names that release whatever they are called on.
+pub const RELEASE_LIKE_METHODS: [&str; 10] = [
+    "Close",
+    "Stop",
+    "Disconnect",
+    "Shutdown",
+    "Release",
+    "Cancel",
+    "Unsubscribe",
+    "Drain",
+    "Terminate",
+    "Quit",
+];
+
+/// Why a value is not the function's to release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escape {
+    Returned,
+    /// Assigned to a field, an element, a package-level or outer variable.
+    Stored,
+    Sent,
+    Goroutine,
+    /// Captured by a func literal that may outlive the call (a handler).
+    Closure,
+    /// Put in a composite literal or appended to a slice.
+    Collected,
+    AddressTaken,
+    /// Used in a way the analysis does not model.
+    Unknown,
+}
+
+impl Escape {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Escape::Returned => "it is returned to the caller",
+            Escape::Stored => "it is stored outside the function",
+            Escape::Sent => "it is sent on a channel",
+            Escape::Goroutine => "a goroutine uses it",
+            Escape::Closure => "a func literal that may outlive the call uses it",
+            Escape::Collected => "it is put in a composite value",
+            Escape::AddressTaken => "its address is taken",
+            Escape::Unknown => "it is used in a way leakfix does not follow",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fate {
+    /// Some path releases it (or hands it to a deferred cleanup).
+    pub released: bool,
+    /// The first escape found.
+    pub escape: Option<Escape>,
+    pub escape_at: Option<usize>,
+}
+
+/// How a tracked name relates to the acquired value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Link {
+    /// The value itself, reached through these fields (`body := resp.Body` -> ["Body"]).
+    Alias(Vec<String>),
+    /// Something computed from it (a handle, an iterator): may keep it alive.
+    Derived,
+}
+
+pub struct FlowCx<'a, 't> {
+    pub env: &'a TypeEnv<'a>,
+    pub src: &'a str,
+    /// The function that acquired the value.
+    pub func: Node<'t>,
+}
+
+impl<'a, 't> FlowCx<'a, 't> {
+    /// Follows the value bound to `name` (declared in `scope`).
+    pub fn fate(&self, name: &str, scope: Node<'t>, release: &Release) -> Fate {
+        let mut fate = Fate::default();
+        let mut seen: HashSet<(usize, String)> = HashSet::new();
+        let mut work = vec![(name.to_string(), scope, Link::Alias(Vec::new()))];
+        while let Some((name, scope, link)) = work.pop() {
+            if !seen.insert((scope.id(), name.clone())) {
+                continue;
+            }
+            if seen.len() > 64 {
+                // Too many derived names to follow: assume the worst.
+                fate.escape = Some(Escape::Unknown);
+                return fate;
+            }
+            for r in references(scope, &name, self.src) {
+                if is_write(r) {
+                    continue;
+                }
+                self.classify(r, &link, release, &mut fate, &mut work);
+                if fate.escape.is_some() {
+                    return fate;
+                }
+            }
+        }
+        fate
+    }
+
+    fn escape(&self, fate: &mut Fate, e: Escape, at: Node) {
+        if fate.escape.is_none() {
+            fate.escape = Some(e);
+            fate.escape_at = Some(at.start_byte());
+        }
+    }
+
+    /// Classifies one reference, walking up from it while the value flows on.
+    fn classify(
+        &self,
+        r: Node<'t>,
+        link: &Link,
+        release: &Release,
+        fate: &mut Fate,
+        work: &mut Vec<(String, Node<'t>, Link)>,
+    ) {
+        // A reference inside a nested func literal: what happens to the literal?
+        if let Some(e) = self.closure_escape(r) {
+            self.escape(fate, e, r);
+            return;
+        }
+        let src = self.src;
+        let mut cur = r;
+        let mut link = link.clone();
+        loop {
+            let Some(parent) = cur.parent() else { return };
+            match parent.kind() {
+                "parenthesized_expression" => cur = parent,
+                "selector_expression" if is_field(parent, "operand", cur) => {
+                    let field = parent
+                        .child_by_field_name("field")
+                        .map(|f| text(f, src).to_string());
+                    if let (Link::Alias(path), Some(f)) = (&mut link, field) {
+                        path.push(f);
+                    }
+                    // A method value (`x.Close` passed somewhere) registers the release elsewhere.
+                    let called = parent.parent().is_some_and(|gp| {
+                        gp.kind() == "call_expression" && is_field(gp, "function", parent)
+                    });
+                    if !called && self.is_release_path(&link, release) {
+                        fate.released = true;
+                        return;
+                    }
+                    cur = parent;
+                }
+                "call_expression" if is_field(parent, "function", cur) => {
+                    if self.is_release_path(&link, release) {
+                        fate.released = true;
+                        return;
+                    }
+                    if let Link::Alias(path) = &link
+                        && path.len() == 1
+                        && RELEASE_LIKE_METHODS.contains(&path[0].as_str())
+                    {
+                        fate.released = true;
+                        return;
+                    }
+                    if in_go_statement(parent) {
+                        self.escape(fate, Escape::Goroutine, parent);
+                        return;
+                    }
+                    // The call's result flows on and may keep the value alive.
+                    link = Link::Derived;
+                    cur = parent;
+                }
+                "argument_list" => {
+                    let Some(call) = parent.parent() else { return };
+                    let callee = call.child_by_field_name("function");
+                    let callee_name = callee.map(|c| last_name(c, src)).unwrap_or("");
+                    if callee_name == "append" {
+                        self.escape(fate, Escape::Collected, cur);
+                        return;
+                    }
+                    if in_go_statement(call) {
+                        self.escape(fate, Escape::Goroutine, call);
+                        return;
+                    }
+                    if matches!(link, Link::Alias(_))
+                        && (in_defer_statement(call) || is_cleanup_name(callee_name))
+                    {
+                        // `defer closeQuietly(x)`, `mustClose(x)`: someone else releases it.
+                        fate.released = true;
+                        return;
+                    }
+                    link = Link::Derived;
+                    cur = call;
+                }
+                "expression_list" => {
+                    let Some(owner) = parent.parent() else { return };
+                    match owner.kind() {
+                        "return_statement" => {
+                            if !self.returns_plain(owner, parent, cur) {
+                                self.escape(fate, Escape::Returned, cur);
+                            }
+                            return;
+                        }
+                        "short_var_declaration" | "assignment_statement" => {
+                            if is_field(owner, "left", parent) {
+                                return; // written, not read
+                            }
+                            self.flow_into_targets(owner, parent, cur, &link, fate, work);
+                            return;
+                        }
+                        "var_spec" => {
+                            self.flow_into_var_spec(owner, parent, cur, &link, work);
+                            return;
+                        }
+                        _ => {
+                            self.escape(fate, Escape::Unknown, cur);
+                            return;
+                        }
+                    }
+                }
+                "literal_element" | "keyed_element" | "literal_value" | "composite_literal" => {
+                    self.escape(fate, Escape::Collected, cur);
+                    return;
+                }
+                "send_statement" => {
+                    if is_field(parent, "value", cur) {
+                        self.escape(fate, Escape::Sent, cur);
+                    }
+                    return;
+                }
+                "unary_expression" => {
+                    let op = parent.child_by_field_name("operator").map(|o| text(o, src));
+                    match op {
+                        Some("&") => {
+                            self.escape(fate, Escape::AddressTaken, cur);
+                            return;
+                        }
+                        Some("*") | Some("<-") => {
+                            link = Link::Derived;
+                            cur = parent;
+                        }
+                        _ => return, // !x, -x: a plain value
+                    }
+                }
+                "index_expression" | "slice_expression" | "type_assertion_expression" => {
+                    // x[i], x[a:b], x.(T); or x used as an index (`m[x]`: plain use).
+                    if parent.kind() == "index_expression" && !is_field(parent, "operand", cur) {
+                        return;
+                    }
+                    link = match (&link, parent.kind()) {
+                        (Link::Alias(p), "type_assertion_expression") => Link::Alias(p.clone()),
+                        _ => Link::Derived,
+                    };
+                    cur = parent;
+                }
+                "range_clause" => {
+                    if is_field(parent, "right", cur)
+                        && let Some(left) = parent.child_by_field_name("left")
+                    {
+                        let mut c = left.walk();
+                        for id in left.named_children(&mut c) {
+                            self.track_local(id, Link::Derived, fate, work);
+                        }
+                    }
+                    return;
+                }
+                "go_statement" => {
+                    self.escape(fate, Escape::Goroutine, cur);
+                    return;
+                }
+                // Plain uses: comparisons, conditions, discarded results, defer of a call.
+                "binary_expression"
+                | "if_statement"
+                | "expression_statement"
+                | "defer_statement"
+                | "expression_switch_statement"
+                | "expression_case"
+                | "for_statement"
+                | "for_clause"
+                | "inc_statement"
+                | "dec_statement"
+                | "type_switch_statement"
+                | "receive_statement" => return,
+                _ => {
+                    self.escape(fate, Escape::Unknown, cur);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn is_release_path(&self, link: &Link, release: &Release) -> bool {
+        matches!(link, Link::Alias(p) if p.as_slice() == release.path())
+    }
+
+    /// `a, b := <expr>`: the names the expression flows into.
+    fn flow_into_targets(
+        &self,
+        owner: Node<'t>,
+        right: Node<'t>,
+        value: Node<'t>,
+        link: &Link,
+        fate: &mut Fate,
+        work: &mut Vec<(String, Node<'t>, Link)>,
+    ) {
+        if owner.kind() == "assignment_statement"
+            && owner
+                .child_by_field_name("operator")
+                .is_some_and(|o| text(o, self.src) != "=")
+        {
+            // `x += y` and friends: arithmetic on plain values.
+            return;
+        }
+        let Some(left) = owner.child_by_field_name("left") else {
+            return;
+        };
+        let mut c = left.walk();
+        let targets: Vec<Node> = left.named_children(&mut c).collect();
+        let mut c = right.walk();
+        let values: Vec<Node> = right.named_children(&mut c).collect();
+        let chosen: Vec<Node> = if values.len() == targets.len() {
+            values
+                .iter()
+                .position(|v| v.id() == value.id())
+                .map(|i| vec![targets[i]])
+                .unwrap_or_default()
+        } else {
+            targets
+        };
+        let link = match link {
+            Link::Alias(p) if values.len() == chosen.len() || chosen.len() == 1 => {
+                Link::Alias(p.clone())
+            }
+            _ => Link::Derived,
+        };
+        for t in chosen {
+            self.track_local(t, link.clone(), fate, work);
+        }
+    }
+
+    fn flow_into_var_spec(
+        &self,
+        spec: Node<'t>,
+        _value_list: Node<'t>,
+        _value: Node<'t>,
+        link: &Link,
+        work: &mut Vec<(String, Node<'t>, Link)>,
+    ) {
+        let mut c = spec.walk();
+        for name in spec.children_by_field_name("name", &mut c) {
+            if let Resolution::Local { scope, .. } =
+                resolve(self.func, text(name, self.src), name, self.src)
+            {
+                work.push((text(name, self.src).to_string(), scope, link.clone()));
+            }
+        }
+    }
+
+    /// A target of an assignment: a local name is followed; anything else is a store.
+    fn track_local(
+        &self,
+        target: Node<'t>,
+        link: Link,
+        fate: &mut Fate,
+        work: &mut Vec<(String, Node<'t>, Link)>,
+    ) {
+        if target.kind() != "identifier" {
+            self.escape(fate, Escape::Stored, target);
+            return;
+        }
+        let name = text(target, self.src);
+        if name == "_" {
+            return;
+        }
+        let func = enclosing_function(target).unwrap_or(self.func);
+        match resolve(func, name, target, self.src) {
+            Resolution::Local { scope, .. }
+                if func.id() == self.func.id() || is_nested_in(func, self.func) =>
+            {
+                work.push((name.to_string(), scope, link));
+            }
+            _ => self.escape(fate, Escape::Stored, target),
+        }
+    }
+
+    /// Does the returned expression at `value` have a type that cannot hold the value?
+    fn returns_plain(&self, ret: Node<'t>, list: Node<'t>, value: Node<'t>) -> bool {
+        let Some(func) = enclosing_function(ret) else {
+            return false;
+        };
+        let results = result_types(func, self.env.file, &self.env.pkg.import_path);
+        let mut c = list.walk();
+        let values: Vec<Node> = list.named_children(&mut c).collect();
+        let types: Vec<_> = if values.len() == results.len() {
+            match values.iter().position(|v| v.id() == value.id()) {
+                Some(i) => vec![results[i].clone()],
+                None => return false,
+            }
+        } else {
+            results
+        };
+        !types.is_empty() && types.iter().all(|t| self.env.is_plain(t))
+    }
+
+    /// If `r` sits in func literals nested inside the acquiring function,
+    /// does any of them outlive the call?
+    fn closure_escape(&self, r: Node<'t>) -> Option<Escape> {
+        let mut cur = r;
+        while let Some(p) = cur.parent() {
+            if p.id() == self.func.id() {
+                return None;
+            }
+            if p.kind() == "func_literal" {
+                if let Some(e) = self.literal_fate(p) {
+                    return Some(e);
+                }
+            } else if is_function(p) {
+                return Some(Escape::Unknown);
+            }
+            cur = p;
+        }
+        Some(Escape::Unknown)
+    }
+
+    fn literal_fate(&self, lit: Node<'t>) -> Option<Escape> {
+        let mut parent = lit.parent()?;
+        let mut child = lit;
+        while parent.kind() == "parenthesized_expression" {
+            child = parent;
+            parent = parent.parent()?;
+        }
+        match parent.kind() {
+            // func() { ... }() runs now; `go func(){}()` does not.
+            "call_expression" if is_field(parent, "function", child) => {
+                in_go_statement(parent).then_some(Escape::Goroutine)
+            }
+            "argument_list" => {
+                let call = parent.parent()?;
+                if in_go_statement(call) {
+                    return Some(Escape::Goroutine);
+                }
+                if self.is_sync_callback(call) {
+                    None
+                } else {
+                    Some(Escape::Closure)
+                }
+            }
+            _ => Some(Escape::Closure),
+        }
+    }
+
+    fn is_sync_callback(&self, call: Node<'t>) -> bool {
+        let Some(f) = call.child_by_field_name("function") else {
+            return false;
+        };
+        let env = self.env;
+        match f.kind() {
+            "selector_expression" => {
+                let (Some(operand), Some(field)) = (
+                    f.child_by_field_name("operand"),
+                    f.child_by_field_name("field"),
+                ) else {
+                    return false;
+                };
+                let name = text(field, self.src);
+                if let Some(path) = env.package_of(operand) {
+                    return env.catalog.is_sync_callback(Some((path, name)), None);
+                }
+                let recv = env.type_of(operand);
+                env.catalog
+                    .is_sync_callback(None, Some((recv.as_ref(), name)))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn is_field(parent: Node, field: &str, child: Node) -> bool {
+    parent
+        .child_by_field_name(field)
+        .is_some_and(|c| c.id() == child.id())
+}
+
+/// Is this identifier being assigned (left of `=`/`:=`, or a var name)?
+fn is_write(ident: Node) -> bool {
+    let Some(p) = ident.parent() else {
+        return false;
+    };
+    match p.kind() {
+        "expression_list" => p.parent().is_some_and(|o| {
+            matches!(o.kind(), "short_var_declaration" | "assignment_statement")
+                && is_field(o, "left", p)
+        }),
+        "var_spec" => {
+            is_field(p, "name", ident) || {
+                let mut c = p.walk();
+                p.children_by_field_name("name", &mut c)
+                    .any(|n| n.id() == ident.id())
+            }
+        }
+        "range_clause" => is_field(p, "left", ident),
+        _ => false,
+    }
+}
+
+fn in_go_statement(call: Node) -> bool {
+    call.parent().is_some_and(|p| p.kind() == "go_statement")
+}
+
+fn in_defer_statement(call: Node) -> bool {
+    call.parent().is_some_and(|p| p.kind() == "defer_statement")
+}
+
+/// The last name of a callee (`pkg.Close` -> `Close`, `closeAll` -> `closeAll`).
+fn last_name<'s>(callee: Node, src: &'s str) -> &'s str {
+    match callee.kind() {
+        "selector_expression" => callee
+            .child_by_field_name("field")
+            .map(|f| text(f, src))
+            .unwrap_or(""),
+        "identifier" => text(callee, src),
+        _ => "",
+    }
+}
+
+/// Helpers that by their name release what they are given.
+fn is_cleanup_name(name: &str) -> bool {
+    let l = name.to_ascii_lowercase();
+    [
+        "close", "release", "cleanup", "shutdown", "dispose", "stop", "cancel",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+}
+
+fn is_nested_in(inner: Node, outer: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}

@@ -1,0 +1,298 @@
+//! Go analysis. A Go package (one folder) is the unit: rules see all of its
+//! parsed files, the package-level declarations they share, and the module
+//! index (what the scanned module itself teaches about resources).
+
+pub mod flow;
+pub mod module;
+pub mod scope;
+pub mod syntax;
+pub mod types;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tree_sitter::Node;
+
+use crate::catalog::go::TypeName;
+use crate::lang::go::unquote;
+use crate::lang::text;
+use crate::parse::ParsedFile;
+pub use module::{GoModule, ModuleIndex};
+
+/// One parsed Go file with what its analysis needs from the file header.
+pub struct GoFile {
+    pub parsed: ParsedFile,
+    pub package_name: String,
+    pub imports: Imports,
+    /// `// Code generated ... DO NOT EDIT.`: never reported, never edited.
+    pub generated: bool,
+}
+
+impl GoFile {
+    pub fn new(parsed: ParsedFile) -> GoFile {
+        let (package_name, imports) = header(&parsed);
+        let generated = is_generated(parsed.text());
+        GoFile {
+            parsed,
+            package_name,
+            imports,
+            generated,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        self.parsed.text()
+    }
+
+    pub fn root(&self) -> Node<'_> {
+        self.parsed.tree.root_node()
+    }
+}
+
+/// The package name and imports of a file.
+fn header(parsed: &ParsedFile) -> (String, Imports) {
+    let root = parsed.tree.root_node();
+    let src = parsed.text();
+    let mut package_name = String::new();
+    let mut imports = Imports::default();
+    let mut cursor = root.walk();
+    for child in root.named_children(&mut cursor) {
+        match child.kind() {
+            "package_clause" => {
+                let mut c = child.walk();
+                if let Some(id) = child
+                    .named_children(&mut c)
+                    .find(|n| n.kind() == "package_identifier")
+                {
+                    package_name = text(id, src).to_string();
+                }
+            }
+            "import_declaration" => imports.collect(child, src),
+            _ => {}
+        }
+    }
+    (package_name, imports)
+}
+
+/// Go's convention for generated files (https://go.dev/s/generatedcode):
+/// a line `// Code generated ... DO NOT EDIT.` before the package clause.
+fn is_generated(src: &str) -> bool {
+    for line in src.lines() {
+        let l = line.trim();
+        if l.starts_with("package ") {
+            return false;
+        }
+        if l.starts_with("// Code generated ") && l.ends_with("DO NOT EDIT.") {
+            return true;
+        }
+    }
+    false
+}
+
+/// A file's imports: local name -> import path.
+#[derive(Clone, Debug, Default)]
+pub struct Imports {
+    by_name: HashMap<String, String>,
+    /// Imports whose package name was guessed from the path.
+    guessed: Vec<(String, String)>,
+    /// Byte range of the import declarations (for edits adding imports).
+    pub decls: Vec<std::ops::Range<usize>>,
+}
+
+impl Imports {
+    fn collect(&mut self, decl: Node, src: &str) {
+        self.decls.push(decl.byte_range());
+        let mut stack = vec![decl];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "import_spec" {
+                let Some(path) = n.child_by_field_name("path") else {
+                    continue;
+                };
+                let path = unquote(text(path, src)).to_string();
+                match n.child_by_field_name("name") {
+                    Some(name) if name.kind() == "package_identifier" => {
+                        self.by_name.insert(text(name, src).to_string(), path);
+                    }
+                    Some(_) => {} // `_` or `.`: no name to call through
+                    None => {
+                        let guess = guess_package_name(&path);
+                        self.by_name
+                            .entry(guess.clone())
+                            .or_insert_with(|| path.clone());
+                        self.guessed.push((guess, path));
+                    }
+                }
+            } else {
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+            }
+        }
+    }
+
+    /// The import path a package name refers to in this file.
+    pub fn resolve(&self, name: &str) -> Option<&str> {
+        if let Some(p) = self.by_name.get(name) {
+            return Some(p);
+        }
+        // A package whose name differs from its path (paho.mqtt.golang is
+        // package mqtt): accept a unique guessed import whose path mentions it.
+        let mut hits = self.guessed.iter().filter(|(_, p)| {
+            p.rsplit('/')
+                .next()
+                .is_some_and(|last| last.split(['.', '-']).any(|part| part == name))
+        });
+        match (hits.next(), hits.next()) {
+            (Some((_, p)), None) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.by_name.values().map(String::as_str)
+    }
+
+    /// The local name under which `path` is imported, if it is.
+    pub fn name_of(&self, path: &str) -> Option<&str> {
+        self.by_name
+            .iter()
+            .find(|(_, p)| *p == path)
+            .map(|(n, _)| n.as_str())
+    }
+}
+
+/// The package name Go would most likely find at an import path: the last
+/// element, without a major-version suffix (`/v9`, `.v3`) or a `go-` prefix.
+pub fn guess_package_name(path: &str) -> String {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > 1
+        && let Some(last) = parts.last()
+        && last.len() > 1
+        && last.starts_with('v')
+        && last[1..].chars().all(|c| c.is_ascii_digit())
+    {
+        parts.pop();
+    }
+    let mut last = parts.last().copied().unwrap_or(path);
+    if let Some(dot) = last.find(".v")
+        && last[dot + 2..].chars().all(|c| c.is_ascii_digit())
+    {
+        last = &last[..dot];
+    }
+    let last = last.strip_prefix("go-").unwrap_or(last);
+    last.strip_suffix("-go").unwrap_or(last).replace('-', "_")
+}
+
+/// A function's signature as far as the analysis needs it.
+#[derive(Clone, Debug, Default)]
+pub struct Signature {
+    /// Result types (resolved where possible); `None` for a type we cannot name.
+    pub results: Vec<GoType>,
+}
+
+/// A type as the analysis sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GoType {
+    /// A named type (pointer-ness dropped): `*sql.DB` -> database/sql.DB.
+    Named(TypeName),
+    /// Cannot reference anything that must be released: `error`, `string`,
+    /// numbers, `bool`, `time.Time`, `time.Duration`.
+    Plain,
+    /// `[]T`, `[N]T`.
+    Slice(Box<GoType>),
+    /// `map[K]V`.
+    Map(Box<GoType>, Box<GoType>),
+    /// Anything else (interfaces, funcs, channels, unresolved names).
+    Other,
+}
+
+/// Package-level declarations shared by the files of a package.
+#[derive(Default)]
+pub struct PackageDecls {
+    /// struct type name -> field name -> field type
+    pub struct_fields: HashMap<String, HashMap<String, GoType>>,
+    /// package-level variables -> declared type (if written)
+    pub vars: HashMap<String, GoType>,
+    /// functions -> signature
+    pub funcs: HashMap<String, Signature>,
+    /// (receiver type name, method name) -> signature
+    pub methods: HashMap<(String, String), Signature>,
+}
+
+pub struct GoPackage {
+    pub dir: PathBuf,
+    /// The import path (module path + folder), or `_/<folder>` outside a module.
+    pub import_path: String,
+    pub module: Option<Arc<GoModule>>,
+    pub files: Vec<GoFile>,
+    pub decls: PackageDecls,
+}
+
+impl GoPackage {
+    pub fn new(dir: PathBuf, module: Option<Arc<GoModule>>, files: Vec<GoFile>) -> GoPackage {
+        let import_path = module
+            .as_ref()
+            .and_then(|m| m.import_path_of(&dir))
+            .unwrap_or_else(|| format!("_/{}", dir.display()));
+        let mut decls = PackageDecls::default();
+        for f in &files {
+            types::collect_decls(f, &import_path, &mut decls);
+        }
+        GoPackage {
+            dir,
+            import_path,
+            module,
+            files,
+            decls,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_from_paths() {
+        assert_eq!(guess_package_name("github.com/redis/go-redis/v9"), "redis");
+        assert_eq!(guess_package_name("gopkg.in/yaml.v3"), "yaml");
+        assert_eq!(guess_package_name("cloud.google.com/go/storage"), "storage");
+        assert_eq!(guess_package_name("os"), "os");
+        assert_eq!(guess_package_name("github.com/segmentio/kafka-go"), "kafka");
+    }
+
+    #[test]
+    fn imports_resolve_names_that_differ_from_paths() {
+        let parsed = crate::parse::ParsedFile::parse(
+            std::sync::Arc::from(std::path::Path::new("a.go")),
+            crate::lang::Language::Go,
+            crate::source::SourceText::new(
+                "package a\nimport (\n\t\"os\"\n\tfs \"cloud.google.com/go/firestore\"\n\t\"github.com/eclipse/paho.mqtt.golang\"\n)\n".into(),
+            ),
+        )
+        .ok()
+        .unwrap();
+        let f = GoFile::new(parsed);
+        assert_eq!(f.package_name, "a");
+        assert_eq!(f.imports.resolve("os"), Some("os"));
+        assert_eq!(
+            f.imports.resolve("fs"),
+            Some("cloud.google.com/go/firestore")
+        );
+        assert_eq!(
+            f.imports.resolve("mqtt"),
+            Some("github.com/eclipse/paho.mqtt.golang")
+        );
+        assert_eq!(f.imports.resolve("firestore"), None);
+    }
+
+    #[test]
+    fn generated_files() {
+        assert!(is_generated(
+            "// Code generated by protoc-gen-go. DO NOT EDIT.\npackage a\n"
+        ));
+        assert!(!is_generated(
+            "package a\n// Code generated by x. DO NOT EDIT.\n"
+        ));
+    }
+}

@@ -1,0 +1,382 @@
+//! Go modules (go.mod) and the module index: resources the scanned code
+//! itself declares. A type with a `Close()`/`Stop()` method and a function
+//! that builds it (`func NewStore(...) (*Store, error)`), or a wrapper that
+//! returns a catalog resource (`func openDB() (*sql.DB, error)`), become
+//! catalog entries for the run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tree_sitter::Node;
+
+use super::types::{result_types, type_of_type_node};
+use super::{GoFile, GoType};
+use crate::catalog::go::{GoCatalog, Release, Resource, Target, TypeName};
+use crate::catalog::pattern::{NamePattern, PackagePattern};
+use crate::catalog::{Kind, Origin};
+use crate::lang::text;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct GoModule {
+    pub root: PathBuf,
+    pub path: String,
+    /// The `go` directive: (major, minor).
+    pub go_version: Option<(u32, u32)>,
+}
+
+impl GoModule {
+    pub fn parse(root: PathBuf, go_mod: &str) -> Option<GoModule> {
+        let mut path = None;
+        let mut go_version = None;
+        for line in go_mod.lines() {
+            let line = line.split("//").next().unwrap_or("").trim();
+            if let Some(rest) = line.strip_prefix("module ") {
+                path = Some(rest.trim().trim_matches('"').to_string());
+            } else if let Some(rest) = line.strip_prefix("go ") {
+                let mut it = rest.trim().split('.');
+                let major = it.next().and_then(|s| s.parse().ok());
+                let minor = it.next().and_then(|s| s.parse().ok());
+                if let (Some(a), Some(b)) = (major, minor) {
+                    go_version = Some((a, b));
+                }
+            }
+        }
+        Some(GoModule {
+            root,
+            path: path?,
+            go_version,
+        })
+    }
+
+    pub fn import_path_of(&self, dir: &Path) -> Option<String> {
+        let rel = dir.strip_prefix(&self.root).ok()?;
+        let mut p = self.path.clone();
+        for c in rel.components() {
+            let s = c.as_os_str().to_str()?;
+            if s == "." {
+                continue;
+            }
+            p.push('/');
+            p.push_str(s);
+        }
+        Some(p)
+    }
+
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        self.go_version.is_some_and(|v| v >= (major, minor))
+    }
+}
+
+/// Finds the module a folder belongs to (nearest go.mod upwards), cached.
+#[derive(Default)]
+pub struct ModuleFinder {
+    cache: Mutex<HashMap<PathBuf, Option<Arc<GoModule>>>>,
+}
+
+impl ModuleFinder {
+    pub fn find(&self, dir: &Path) -> Option<Arc<GoModule>> {
+        let abs = std::path::absolute(dir).ok()?;
+        self.find_abs(&abs)
+    }
+
+    fn find_abs(&self, dir: &Path) -> Option<Arc<GoModule>> {
+        if let Some(hit) = self.cache.lock().unwrap().get(dir) {
+            return hit.clone();
+        }
+        let go_mod = dir.join("go.mod");
+        let found = match std::fs::read_to_string(&go_mod) {
+            Ok(text) => GoModule::parse(dir.to_path_buf(), &text).map(Arc::new),
+            Err(_) => dir.parent().and_then(|p| self.find_abs(p)),
+        };
+        self.cache
+            .lock()
+            .unwrap()
+            .insert(dir.to_path_buf(), found.clone());
+        found
+    }
+}
+
+/// Release methods recognised on types declared in the scanned code.
+const LEARNED_RELEASE_METHODS: [&str; 2] = ["Close", "Stop"];
+
+/// Name prefixes of functions that build (rather than fetch) a value.
+const CONSTRUCTOR_PREFIXES: [&str; 8] = [
+    "New", "new", "Open", "open", "Dial", "dial", "Connect", "connect",
+];
+
+/// What one file teaches the index.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    /// (package import path, type name) -> (release method, returns error)
+    release_methods: Vec<(TypeName, &'static str, bool)>,
+    /// Constructors: package, function name, result type (first result), error as last result.
+    constructors: Vec<(String, String, TypeName, bool)>,
+}
+
+/// Literals a file must contain to teach the index anything.
+pub const FACT_LITERALS: [&str; 2] = [") Close()", ") Stop()"];
+
+pub fn file_facts(file: &GoFile, import_path: &str) -> FileFacts {
+    let mut facts = FileFacts::default();
+    let src = file.text();
+    let root = file.root();
+    let mut cursor = root.walk();
+    for decl in root.named_children(&mut cursor) {
+        match decl.kind() {
+            "method_declaration" => {
+                let Some(name) = decl.child_by_field_name("name") else {
+                    continue;
+                };
+                let name = text(name, src);
+                let Some(method) = LEARNED_RELEASE_METHODS.iter().find(|m| **m == name) else {
+                    continue;
+                };
+                let params = decl.child_by_field_name("parameters");
+                if params.is_some_and(|p| p.named_child_count() > 0) {
+                    continue;
+                }
+                let Some(recv) = receiver_type_name(decl, src) else {
+                    continue;
+                };
+                let returns_error = decl
+                    .child_by_field_name("result")
+                    .is_some_and(|r| text(r, src).trim() == "error");
+                facts.release_methods.push((
+                    TypeName::new(import_path, recv),
+                    method,
+                    returns_error,
+                ));
+            }
+            "function_declaration" => {
+                let Some(name) = decl.child_by_field_name("name") else {
+                    continue;
+                };
+                let name = text(name, src);
+                if !CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p)) || is_getter(decl, src)
+                {
+                    continue;
+                }
+                let results = result_types(decl, file, import_path);
+                let Some(GoType::Named(first)) = results.first() else {
+                    continue;
+                };
+                let error = results.len() == 2 && is_error_result(decl, src);
+                if results.len() > 2 || (results.len() == 2 && !error) {
+                    continue;
+                }
+                facts.constructors.push((
+                    import_path.to_string(),
+                    name.to_string(),
+                    first.clone(),
+                    error,
+                ));
+            }
+            _ => {}
+        }
+    }
+    facts
+}
+
+/// The receiver's type name (`func (s *Store) Close()` -> `Store`).
+pub fn receiver_type_name(method: Node, src: &str) -> Option<String> {
+    let recv = method.child_by_field_name("receiver")?;
+    let mut c = recv.walk();
+    let param = recv
+        .named_children(&mut c)
+        .find(|n| n.kind() == "parameter_declaration")?;
+    let mut t = param.child_by_field_name("type")?;
+    if t.kind() == "pointer_type" {
+        t = t.named_child(0)?;
+    }
+    if t.kind() == "generic_type" {
+        t = t.child_by_field_name("type")?;
+    }
+    (t.kind() == "type_identifier").then(|| text(t, src).to_string())
+}
+
+fn is_error_result(decl: Node, src: &str) -> bool {
+    let Some(r) = decl.child_by_field_name("result") else {
+        return false;
+    };
+    let t = text(r, src);
+    t.trim_end_matches(')').trim_end().ends_with("error")
+}
+
+/// A function that hands out a value kept elsewhere (a package variable, a
+/// `sync.Once`) is a getter, not a constructor: closing its result would
+/// close the shared value.
+fn is_getter(decl: Node, src: &str) -> bool {
+    let Some(body) = decl.child_by_field_name("body") else {
+        return true;
+    };
+    let body_text = text(body, src);
+    if body_text.contains(".Do(") || body_text.contains("sync.Once") {
+        return true;
+    }
+    // Returning a bare identifier that is not declared in the function: a package variable.
+    let mut stack = vec![body];
+    let mut locals: Vec<&str> = Vec::new();
+    let mut returned: Vec<&str> = Vec::new();
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "short_var_declaration" | "var_spec" | "parameter_declaration" => {
+                let left = n.child_by_field_name("left");
+                let mut c = n.walk();
+                let names: Vec<Node> = match left {
+                    Some(l) => l.named_children(&mut c).collect(),
+                    None => n.children_by_field_name("name", &mut c).collect(),
+                };
+                locals.extend(
+                    names
+                        .iter()
+                        .filter(|x| x.kind() == "identifier")
+                        .map(|x| text(*x, src)),
+                );
+            }
+            "return_statement" => {
+                if let Some(list) = n.named_child(0) {
+                    let mut c = list.walk();
+                    if let Some(first) = list.named_children(&mut c).next()
+                        && first.kind() == "identifier"
+                    {
+                        returned.push(text(first, src));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    if let Some(params) = decl.child_by_field_name("parameters") {
+        locals.extend(text(params, src).split(|c: char| !c.is_alphanumeric() && c != '_'));
+    }
+    if let Some(results) = decl.child_by_field_name("result") {
+        // Named results are locals too.
+        locals.extend(text(results, src).split(|c: char| !c.is_alphanumeric() && c != '_'));
+    }
+    returned.iter().any(|r| *r != "nil" && !locals.contains(r))
+}
+
+/// Resources learned from the scanned module(s).
+#[derive(Default)]
+pub struct ModuleIndex {
+    pub learned: GoCatalog,
+    /// Constructors in the scanned code known to need no release (their
+    /// type is declared there and has no release method).
+    pub no_release: Vec<(String, String)>,
+    /// Function names of learned constructors (for the text prefilter).
+    pub learned_names: Vec<String>,
+}
+
+impl ModuleIndex {
+    /// Builds the index from every file's facts. Constructors returning a
+    /// type with a learned release method, or a catalog resource type, become
+    /// resources; those returning a declared type without one are recorded
+    /// as needing none.
+    pub fn build(facts: Vec<FileFacts>, catalog: &GoCatalog) -> ModuleIndex {
+        let mut releases: HashMap<TypeName, (&'static str, bool)> = HashMap::new();
+        let mut ctors = Vec::new();
+        for f in facts {
+            for (t, m, e) in f.release_methods {
+                // Close wins over Stop when a type has both.
+                let keep = releases.get(&t).is_some_and(|(old, _)| *old == "Close");
+                if !keep {
+                    releases.insert(t, (m, e));
+                }
+            }
+            ctors.extend(f.constructors);
+        }
+        let catalog_types: HashMap<&TypeName, &Resource> = catalog
+            .resources()
+            .iter()
+            .filter(|r| matches!(r.target, Target::Func { .. } | Target::Method { .. }))
+            .filter_map(|r| r.type_name.as_ref().map(|t| (t, r)))
+            .collect();
+
+        let mut index = ModuleIndex::default();
+        for (package, name, ty, error) in ctors {
+            let (release, returns_error, kind, shareable) = if let Some((m, e)) = releases.get(&ty)
+            {
+                (
+                    Release::parse(&format!("{{v}}.{m}()")).expect("valid template"),
+                    *e,
+                    Kind::Resource,
+                    false,
+                )
+            } else if let Some(r) = catalog_types.get(&ty) {
+                (
+                    r.release.clone(),
+                    r.release_returns_error,
+                    r.kind,
+                    r.shareable,
+                )
+            } else {
+                if ty.package == package {
+                    index.no_release.push((package, name));
+                }
+                continue;
+            };
+            index.learned_names.push(name.clone());
+            index.learned.push_resource(Resource {
+                target: Target::Func {
+                    package: PackagePattern::new(&package),
+                    names: vec![NamePattern::new(&name)],
+                },
+                result: 0,
+                error,
+                release,
+                release_returns_error: returns_error,
+                type_name: Some(ty.clone()),
+                shareable,
+                kind,
+                doc: None,
+                origin: Origin::Learned(format!("{package}.{name} returns {ty}")),
+            });
+        }
+        index.learned_names.sort();
+        index.learned_names.dedup();
+        index
+    }
+
+    pub fn knows_no_release(&self, package: &str, name: &str) -> bool {
+        self.no_release
+            .iter()
+            .any(|(p, n)| p == package && n == name)
+    }
+}
+
+/// Types of a `type_identifier`/`qualified_type` node, for callers outside `types`.
+pub fn named_type(node: Node, file: &GoFile, package: &str) -> Option<TypeName> {
+    match type_of_type_node(node, file, package) {
+        GoType::Named(t) => Some(t),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_mod_is_parsed() {
+        let m = GoModule::parse(
+            PathBuf::from("/m"),
+            "// comment\nmodule example.com/app\n\ngo 1.21.4\n",
+        )
+        .unwrap();
+        assert_eq!(m.path, "example.com/app");
+        assert_eq!(m.go_version, Some((1, 21)));
+        assert!(m.at_least(1, 21));
+        assert!(!m.at_least(1, 22));
+        assert_eq!(
+            m.import_path_of(Path::new("/m/internal/db")).as_deref(),
+            Some("example.com/app/internal/db")
+        );
+        assert_eq!(
+            m.import_path_of(Path::new("/m")).as_deref(),
+            Some("example.com/app")
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Facts about Go statements: does a block end the function (or the
+//! iteration), is a condition an error check, what follows a statement.
+
+use tree_sitter::Node;
+
+use crate::lang::go::block_statements;
+use crate::lang::text;
+
+/// Calls that never return normally.
+const NORETURN_FUNCS: [(&str, &str); 2] = [("os", "Exit"), ("runtime", "Goexit")];
+/// Methods that never return normally on loggers and testing.T/B.
+const NORETURN_METHODS: [&str; 11] = [
+    "Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "FailNow", "SkipNow", "Skip",
+    "Skipf", "Exit",
+];
+
+/// Does control never fall off the end of this statement?
+pub fn is_terminating(stmt: Node, src: &str) -> bool {
+    match stmt.kind() {
+        "return_statement" | "goto_statement" | "continue_statement" | "break_statement" => true,
+        "expression_statement" => stmt
+            .named_child(0)
+            .is_some_and(|e| is_noreturn_call(e, src)),
+        "block" => block_statements(stmt)
+            .last()
+            .is_some_and(|s| is_terminating(*s, src)),
+        "if_statement" => {
+            let cons = stmt.child_by_field_name("consequence");
+            let alt = stmt.child_by_field_name("alternative");
+            match (cons, alt) {
+                (Some(c), Some(a)) => is_terminating(c, src) && is_terminating(a, src),
+                _ => false,
+            }
+        }
+        "labeled_statement" => stmt.named_child(1).is_some_and(|s| is_terminating(s, src)),
+        _ => false,
+    }
+}
+
+/// `panic(...)`, `log.Fatal(...)`, `os.Exit(1)`, `t.Fatalf(...)`, `logger.Fatal(...)`.
+pub fn is_noreturn_call(expr: Node, src: &str) -> bool {
+    if expr.kind() != "call_expression" {
+        return false;
+    }
+    let Some(f) = expr.child_by_field_name("function") else {
+        return false;
+    };
+    match f.kind() {
+        "identifier" => text(f, src) == "panic",
+        "selector_expression" => {
+            let field = f
+                .child_by_field_name("field")
+                .map(|n| text(n, src))
+                .unwrap_or("");
+            let operand = f
+                .child_by_field_name("operand")
+                .map(|n| text(n, src))
+                .unwrap_or("");
+            NORETURN_FUNCS.contains(&(operand, field)) || NORETURN_METHODS.contains(&field)
+        }
+        _ => false,
+    }
+}
+
+/// Is `cond` `err != nil` (or `nil != err`, or that `|| something`)?
+pub fn is_err_check(cond: Node, err: &str, src: &str) -> bool {
+    let cond = strip_parens(cond);
+    if cond.kind() != "binary_expression" {
+        return false;
+    }
+    let op = cond.child_by_field_name("operator").map(|o| text(o, src));
+    let (Some(l), Some(r)) = (
+        cond.child_by_field_name("left"),
+        cond.child_by_field_name("right"),
+    ) else {
+        return false;
+    };
+    match op {
+        Some("!=") => {
+            let (l, r) = (text(strip_parens(l), src), text(strip_parens(r), src));
+            (l == err && r == "nil") || (l == "nil" && r == err)
+        }
+        Some("||") => is_err_check(l, err, src),
+        _ => false,
+    }
+}
+
+fn strip_parens(mut n: Node) -> Node {
+    while n.kind() == "parenthesized_expression" {
+        match n.named_child(0) {
+            Some(c) => n = c,
+            None => break,
+        }
+    }
+    n
+}
+
+/// Does `node`'s subtree mention identifier `name` (not crossing into
+/// nodes that only look like it, such as field names)?
+pub fn mentions(node: Node, name: &str, src: &str) -> bool {
+    if node.kind() == "identifier" {
+        return text(node, src) == name;
+    }
+    let mut c = node.walk();
+    node.named_children(&mut c)
+        .any(|ch| mentions(ch, name, src))
+}
+
+/// The statements after `stmt` in its statement list.
+pub fn following_statements<'t>(stmt: Node<'t>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut cur = stmt.next_named_sibling();
+    while let Some(n) = cur {
+        if n.kind() != "comment" {
+            out.push(n);
+        }
+        cur = n.next_named_sibling();
+    }
+    out
+}
+
+/// Can control leave the enclosing block early from `stmt` (return, goto,
+/// or a break/continue that is not caught by a loop/switch/select inside it)?
+pub fn can_exit_early(stmt: Node, src: &str) -> bool {
+    fn walk(n: Node, src: &str, in_loop: bool, in_breakable: bool) -> bool {
+        match n.kind() {
+            "func_literal" => return false,
+            "return_statement" | "goto_statement" => return true,
+            "break_statement" => return n.named_child(0).is_some() || !in_breakable,
+            "continue_statement" => return n.named_child(0).is_some() || !in_loop,
+            _ => {}
+        }
+        let (in_loop, in_breakable) = match n.kind() {
+            "for_statement" => (true, true),
+            "expression_switch_statement" | "type_switch_statement" | "select_statement" => {
+                (in_loop, true)
+            }
+            _ => (in_loop, in_breakable),
+        };
+        let mut c = n.walk();
+        n.named_children(&mut c)
+            .any(|ch| walk(ch, src, in_loop, in_breakable))
+    }
+    walk(stmt, src, false, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Language;
+
+    fn first<'t>(n: Node<'t>, kind: &str) -> Option<Node<'t>> {
+        if n.kind() == kind {
+            return Some(n);
+        }
+        let mut c = n.walk();
+        let children: Vec<_> = n.named_children(&mut c).collect();
+        children.into_iter().find_map(|ch| first(ch, kind))
+    }
+
+    fn if_of(body: &str) -> (tree_sitter::Tree, String) {
+        let src = format!("package a\nfunc f() {{\n{body}\n}}\n");
+        (Language::Go.parse(&src).0, src)
+    }
+
+    #[test]
+    fn error_checks() {
+        for (body, want) in [
+            ("if err != nil { return }", true),
+            ("if nil != err { return }", true),
+            ("if (err != nil) || x { return }", true),
+            ("if err == nil { return }", false),
+            ("if err != nil && x { return }", false),
+            ("if e != nil { return }", false),
+        ] {
+            let (tree, src) = if_of(body);
+            let stmt = first(tree.root_node(), "if_statement").unwrap();
+            let cond = stmt.child_by_field_name("condition").unwrap();
+            assert_eq!(is_err_check(cond, "err", &src), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn terminating_blocks() {
+        for (body, want) in [
+            ("if err != nil { return err }", true),
+            ("if err != nil { log.Fatal(err) }", true),
+            ("if err != nil { log.Fatalf(\"x %v\", err) }", true),
+            ("if err != nil { t.Fatal(err) }", true),
+            ("if err != nil { panic(err) }", true),
+            ("if err != nil { os.Exit(1) }", true),
+            ("if err != nil { continue }", true),
+            ("if err != nil { log.Print(err) }", false),
+            ("if err != nil { if x { return } }", false),
+            ("if err != nil { if x { return } else { return } }", true),
+        ] {
+            let (tree, src) = if_of(body);
+            let stmt = first(tree.root_node(), "if_statement").unwrap();
+            let cons = stmt.child_by_field_name("consequence").unwrap();
+            assert_eq!(is_terminating(cons, &src), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn early_exits() {
+        for (body, want) in [
+            ("x()", false),
+            ("if a { return }", true),
+            ("for { break }", false),
+            ("for { continue }", false),
+            ("switch { case a: break }", false),
+            ("if a { break }", true),
+            ("if a { continue }", true),
+            ("func() { return }()", false),
+            ("for { break outer }", true),
+        ] {
+            let (tree, src) = if_of(body);
+            let stmts = block_statements(first(tree.root_node(), "block").unwrap());
+            assert_eq!(can_exit_early(stmts[0], &src), want, "{body}");
+        }
+    }
+}

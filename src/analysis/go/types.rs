@@ -1,0 +1,575 @@
+//! Just enough type inference to name the receiver of a method call: local
+//! variables, parameters, struct fields of the package, and what catalog
+//! functions and methods return. Anything unknown stays unknown, and rules
+//! treat unknown as "do not touch".
+
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::{GoFile, GoPackage, GoType, PackageDecls, Signature};
+use crate::catalog::go::{GoCatalog, TypeName};
+use crate::lang::text;
+
+const PLAIN_BUILTINS: [&str; 21] = [
+    "error",
+    "string",
+    "bool",
+    "byte",
+    "rune",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+    "struct{}",
+];
+
+/// Standard-library types that hold no reference to anything releasable.
+const PLAIN_QUALIFIED: [(&str, &str); 4] = [
+    ("time", "Time"),
+    ("time", "Duration"),
+    ("time", "Month"),
+    ("time", "Weekday"),
+];
+
+/// The type denoted by a type node (`*sql.DB`, `[]string`, `Store`).
+pub fn type_of_type_node(node: Node, file: &GoFile, package: &str) -> GoType {
+    let src = file.text();
+    match node.kind() {
+        "pointer_type" | "parenthesized_type" => match node.named_child(0) {
+            Some(inner) => type_of_type_node(inner, file, package),
+            None => GoType::Other,
+        },
+        "type_identifier" => {
+            let name = text(node, src);
+            if PLAIN_BUILTINS.contains(&name) {
+                GoType::Plain
+            } else {
+                GoType::Named(TypeName::new(package, name))
+            }
+        }
+        "qualified_type" => {
+            let (Some(pkg), Some(name)) = (
+                node.child_by_field_name("package"),
+                node.child_by_field_name("name"),
+            ) else {
+                return GoType::Other;
+            };
+            let Some(path) = file.imports.resolve(text(pkg, src)) else {
+                return GoType::Other;
+            };
+            let name = text(name, src);
+            if PLAIN_QUALIFIED.contains(&(path, name)) {
+                GoType::Plain
+            } else {
+                GoType::Named(TypeName::new(path, name))
+            }
+        }
+        "slice_type" | "array_type" | "implicit_length_array_type" => {
+            match node.child_by_field_name("element") {
+                Some(e) => GoType::Slice(Box::new(type_of_type_node(e, file, package))),
+                None => GoType::Other,
+            }
+        }
+        "map_type" => match (
+            node.child_by_field_name("key"),
+            node.child_by_field_name("value"),
+        ) {
+            (Some(k), Some(v)) => GoType::Map(
+                Box::new(type_of_type_node(k, file, package)),
+                Box::new(type_of_type_node(v, file, package)),
+            ),
+            _ => GoType::Other,
+        },
+        "struct_type" if text(node, src).split_whitespace().collect::<String>() == "struct{}" => {
+            GoType::Plain
+        }
+        _ => GoType::Other,
+    }
+}
+
+/// The result types of a function, method, func literal or func type.
+pub fn result_types(func: Node, file: &GoFile, package: &str) -> Vec<GoType> {
+    let Some(result) = func.child_by_field_name("result") else {
+        return Vec::new();
+    };
+    if result.kind() != "parameter_list" {
+        return vec![type_of_type_node(result, file, package)];
+    }
+    let mut out = Vec::new();
+    let mut c = result.walk();
+    for decl in result.named_children(&mut c) {
+        if decl.kind() != "parameter_declaration" {
+            continue;
+        }
+        let Some(t) = decl.child_by_field_name("type") else {
+            continue;
+        };
+        let ty = type_of_type_node(t, file, package);
+        let mut c2 = decl.walk();
+        let names = decl.children_by_field_name("name", &mut c2).count().max(1);
+        out.extend(std::iter::repeat_n(ty, names));
+    }
+    out
+}
+
+/// Named results of a function (`func f() (c *Client, err error)`).
+pub fn named_results<'s>(func: Node, src: &'s str) -> Vec<&'s str> {
+    let Some(result) = func.child_by_field_name("result") else {
+        return Vec::new();
+    };
+    if result.kind() != "parameter_list" {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut c = result.walk();
+    for decl in result.named_children(&mut c) {
+        let mut c2 = decl.walk();
+        out.extend(
+            decl.children_by_field_name("name", &mut c2)
+                .map(|n| text(n, src)),
+        );
+    }
+    out
+}
+
+/// Adds a file's package-level declarations.
+pub fn collect_decls(file: &GoFile, package: &str, decls: &mut PackageDecls) {
+    let src = file.text();
+    let root = file.root();
+    let mut cursor = root.walk();
+    for decl in root.named_children(&mut cursor) {
+        match decl.kind() {
+            "type_declaration" => {
+                let mut c = decl.walk();
+                for spec in decl.named_children(&mut c) {
+                    if spec.kind() != "type_spec" {
+                        continue;
+                    }
+                    let (Some(name), Some(ty)) = (
+                        spec.child_by_field_name("name"),
+                        spec.child_by_field_name("type"),
+                    ) else {
+                        continue;
+                    };
+                    if ty.kind() == "struct_type" {
+                        decls.struct_fields.insert(
+                            text(name, src).to_string(),
+                            struct_fields(ty, file, package),
+                        );
+                    }
+                }
+            }
+            "var_declaration" => {
+                let mut specs = Vec::new();
+                let mut stack = vec![decl];
+                while let Some(n) = stack.pop() {
+                    if n.kind() == "var_spec" {
+                        specs.push(n);
+                    } else {
+                        let mut c = n.walk();
+                        stack.extend(n.named_children(&mut c));
+                    }
+                }
+                for spec in specs {
+                    let ty = match spec.child_by_field_name("type") {
+                        Some(t) => type_of_type_node(t, file, package),
+                        None => spec
+                            .child_by_field_name("value")
+                            .and_then(|v| v.named_child(0))
+                            .map(|v| literal_type(v, file, package))
+                            .unwrap_or(GoType::Other),
+                    };
+                    let mut c = spec.walk();
+                    for name in spec.children_by_field_name("name", &mut c) {
+                        decls.vars.insert(text(name, src).to_string(), ty.clone());
+                    }
+                }
+            }
+            "function_declaration" => {
+                if let Some(name) = decl.child_by_field_name("name") {
+                    decls.funcs.insert(
+                        text(name, src).to_string(),
+                        Signature {
+                            results: result_types(decl, file, package),
+                        },
+                    );
+                }
+            }
+            "method_declaration" => {
+                if let (Some(name), Some(recv)) = (
+                    decl.child_by_field_name("name"),
+                    super::module::receiver_type_name(decl, src),
+                ) {
+                    decls.methods.insert(
+                        (recv, text(name, src).to_string()),
+                        Signature {
+                            results: result_types(decl, file, package),
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn struct_fields(ty: Node, file: &GoFile, package: &str) -> HashMap<String, GoType> {
+    let src = file.text();
+    let mut fields = HashMap::new();
+    let mut stack = vec![ty];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "field_declaration" {
+            let Some(t) = n.child_by_field_name("type") else {
+                continue;
+            };
+            let gt = type_of_type_node(t, file, package);
+            let mut c = n.walk();
+            let names: Vec<_> = n.children_by_field_name("name", &mut c).collect();
+            if names.is_empty() {
+                // Embedded field: named after its type.
+                if let GoType::Named(tn) = &gt {
+                    fields.insert(tn.name.clone(), gt.clone());
+                }
+            }
+            for name in names {
+                fields.insert(text(name, src).to_string(), gt.clone());
+            }
+        } else {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    fields
+}
+
+/// The type of `T{...}`, `&T{...}`, `new(T)` expressions; Other for the rest.
+fn literal_type(expr: Node, file: &GoFile, package: &str) -> GoType {
+    match expr.kind() {
+        "composite_literal" => expr
+            .child_by_field_name("type")
+            .map(|t| type_of_type_node(t, file, package))
+            .unwrap_or(GoType::Other),
+        "unary_expression" => expr
+            .child_by_field_name("operand")
+            .map(|o| literal_type(o, file, package))
+            .unwrap_or(GoType::Other),
+        _ => GoType::Other,
+    }
+}
+
+/// Types of the local names of one function (and the functions enclosing it).
+pub struct TypeEnv<'a> {
+    pub pkg: &'a GoPackage,
+    pub file: &'a GoFile,
+    pub catalog: &'a GoCatalog,
+    locals: HashMap<String, GoType>,
+}
+
+impl<'a> TypeEnv<'a> {
+    /// Builds the environment for code inside `func` (a function node): its
+    /// receiver, parameters and local declarations, plus those of enclosing
+    /// functions (closures see them).
+    pub fn for_function(
+        pkg: &'a GoPackage,
+        file: &'a GoFile,
+        catalog: &'a GoCatalog,
+        func: Node,
+    ) -> TypeEnv<'a> {
+        let mut env = TypeEnv {
+            pkg,
+            file,
+            catalog,
+            locals: HashMap::new(),
+        };
+        // Outermost first, so inner declarations override.
+        let mut chain = vec![func];
+        let mut cur = func;
+        while let Some(outer) = crate::lang::go::enclosing_function(cur) {
+            chain.push(outer);
+            cur = outer;
+        }
+        for f in chain.into_iter().rev() {
+            env.add_function(f);
+        }
+        env
+    }
+
+    fn add_function(&mut self, func: Node) {
+        for field in ["receiver", "parameters"] {
+            if let Some(list) = func.child_by_field_name(field) {
+                self.add_params(list);
+            }
+        }
+        if let Some(result) = func.child_by_field_name("result")
+            && result.kind() == "parameter_list"
+        {
+            self.add_params(result);
+        }
+        if let Some(body) = func.child_by_field_name("body") {
+            self.add_body(body);
+        }
+    }
+
+    fn add_params(&mut self, list: Node) {
+        let src = self.file.text();
+        let mut c = list.walk();
+        for decl in list.named_children(&mut c) {
+            let Some(t) = decl.child_by_field_name("type") else {
+                continue;
+            };
+            let ty = type_of_type_node(t, self.file, &self.pkg.import_path);
+            let mut c2 = decl.walk();
+            for name in decl.children_by_field_name("name", &mut c2) {
+                self.locals.insert(text(name, src).to_string(), ty.clone());
+            }
+        }
+    }
+
+    /// Declarations in document order, not descending into func literals
+    /// (their names are added when the env is built for them).
+    fn add_body(&mut self, body: Node) {
+        let src = self.file.text();
+        let mut stack = vec![body];
+        let mut ordered = Vec::new();
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "func_literal" => continue,
+                "short_var_declaration" | "assignment_statement" | "var_spec" => ordered.push(n),
+                _ => {}
+            }
+            let mut c = n.walk();
+            let children: Vec<_> = n.named_children(&mut c).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        ordered.sort_by_key(|n| n.start_byte());
+        for n in ordered {
+            if n.kind() == "var_spec" {
+                let ty = match n.child_by_field_name("type") {
+                    Some(t) => Some(type_of_type_node(t, self.file, &self.pkg.import_path)),
+                    None => None,
+                };
+                let mut c = n.walk();
+                let names: Vec<_> = n.children_by_field_name("name", &mut c).collect();
+                let values: Vec<Node> = n
+                    .child_by_field_name("value")
+                    .map(|v| {
+                        let mut c = v.walk();
+                        v.named_children(&mut c).collect()
+                    })
+                    .unwrap_or_default();
+                for (i, name) in names.iter().enumerate() {
+                    let t = ty
+                        .clone()
+                        .or_else(|| self.value_type(&values, i, names.len()));
+                    if let Some(t) = t {
+                        self.locals.insert(text(*name, src).to_string(), t);
+                    }
+                }
+                continue;
+            }
+            if n.kind() == "assignment_statement"
+                && n.child_by_field_name("operator")
+                    .is_some_and(|o| text(o, src) != "=")
+            {
+                continue;
+            }
+            let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            let mut c = left.walk();
+            let names: Vec<_> = left.named_children(&mut c).collect();
+            let mut c = right.walk();
+            let values: Vec<_> = right.named_children(&mut c).collect();
+            for (i, name) in names.iter().enumerate() {
+                if name.kind() != "identifier" {
+                    continue;
+                }
+                let key = text(*name, src);
+                if key == "_" {
+                    continue;
+                }
+                if let Some(t) = self.value_type(&values, i, names.len()) {
+                    self.locals.insert(key.to_string(), t);
+                } else if n.kind() == "short_var_declaration" {
+                    // A new variable of unknown type hides an outer one.
+                    self.locals.insert(key.to_string(), GoType::Other);
+                }
+            }
+        }
+    }
+
+    /// Type of the i-th name bound by `values` (one value per name, or one call for all).
+    fn value_type(&self, values: &[Node], i: usize, names: usize) -> Option<GoType> {
+        if values.len() == names {
+            return self.type_of(values[i]).map(GoType::Named);
+        }
+        if values.len() == 1 && i == 0 {
+            return self.type_of(values[0]).map(GoType::Named);
+        }
+        None
+    }
+
+    pub fn local_type(&self, name: &str) -> Option<&GoType> {
+        self.locals.get(name)
+    }
+
+    pub fn is_local(&self, name: &str) -> bool {
+        self.locals.contains_key(name)
+    }
+
+    /// The import path an identifier names, if it is a package (and not a local).
+    pub fn package_of(&self, ident: Node) -> Option<&'a str> {
+        if ident.kind() != "identifier" {
+            return None;
+        }
+        let name = text(ident, self.file.text());
+        if self.locals.contains_key(name) || self.pkg.decls.vars.contains_key(name) {
+            return None;
+        }
+        self.file.imports.resolve(name)
+    }
+
+    /// The named type of an expression, when it can be told.
+    pub fn type_of(&self, expr: Node) -> Option<TypeName> {
+        let src = self.file.text();
+        let pkg = &self.pkg.import_path;
+        match expr.kind() {
+            "identifier" => {
+                let name = text(expr, src);
+                match self
+                    .locals
+                    .get(name)
+                    .or_else(|| self.pkg.decls.vars.get(name))?
+                {
+                    GoType::Named(t) => Some(t.clone()),
+                    _ => None,
+                }
+            }
+            "parenthesized_expression" => self.type_of(expr.named_child(0)?),
+            "unary_expression" => {
+                let op = expr.child_by_field_name("operator").map(|o| text(o, src));
+                if matches!(op, Some("&") | Some("*")) {
+                    self.type_of(expr.child_by_field_name("operand")?)
+                } else {
+                    None
+                }
+            }
+            "composite_literal" => {
+                match type_of_type_node(expr.child_by_field_name("type")?, self.file, pkg) {
+                    GoType::Named(t) => Some(t),
+                    _ => None,
+                }
+            }
+            "type_assertion_expression" => {
+                match type_of_type_node(expr.child_by_field_name("type")?, self.file, pkg) {
+                    GoType::Named(t) => Some(t),
+                    _ => None,
+                }
+            }
+            "selector_expression" => {
+                let operand = expr.child_by_field_name("operand")?;
+                let field = text(expr.child_by_field_name("field")?, src);
+                if let Some(path) = self.package_of(operand) {
+                    return self.catalog.var_type(path, field);
+                }
+                let t = self.type_of(operand)?;
+                if t.package == *pkg {
+                    match self.pkg.decls.struct_fields.get(&t.name)?.get(field)? {
+                        GoType::Named(f) => Some(f.clone()),
+                        _ => None,
+                    }
+                } else {
+                    None
+                }
+            }
+            "call_expression" => {
+                let func = expr.child_by_field_name("function")?;
+                match func.kind() {
+                    "selector_expression" => {
+                        let operand = func.child_by_field_name("operand")?;
+                        let name = text(func.child_by_field_name("field")?, src);
+                        if let Some(path) = self.package_of(operand) {
+                            return self.catalog.func_type(path, name);
+                        }
+                        let recv = self.type_of(operand)?;
+                        if recv.package == *pkg
+                            && let Some(sig) = self
+                                .pkg
+                                .decls
+                                .methods
+                                .get(&(recv.name.clone(), name.to_string()))
+                        {
+                            return match sig.results.first()? {
+                                GoType::Named(t) => Some(t.clone()),
+                                _ => None,
+                            };
+                        }
+                        self.catalog.method_type(&recv, name)
+                    }
+                    "identifier" => {
+                        let name = text(func, src);
+                        if name == "new" {
+                            let arg = expr.child_by_field_name("arguments")?.named_child(0)?;
+                            return match type_of_type_node(arg, self.file, pkg) {
+                                GoType::Named(t) => Some(t),
+                                _ => None,
+                            };
+                        }
+                        if self.locals.contains_key(name) {
+                            return None;
+                        }
+                        if let Some(t) = self.catalog.func_type(pkg, name) {
+                            return Some(t);
+                        }
+                        match self.pkg.decls.funcs.get(name)?.results.first()? {
+                            GoType::Named(t) => Some(t.clone()),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Can a value of this type hold a reference to a resource?
+    pub fn is_plain(&self, ty: &GoType) -> bool {
+        self.is_plain_depth(ty, 0)
+    }
+
+    fn is_plain_depth(&self, ty: &GoType, depth: usize) -> bool {
+        if depth > 4 {
+            return false;
+        }
+        match ty {
+            GoType::Plain => true,
+            GoType::Slice(e) => self.is_plain_depth(e, depth + 1),
+            GoType::Map(k, v) => {
+                self.is_plain_depth(k, depth + 1) && self.is_plain_depth(v, depth + 1)
+            }
+            GoType::Named(t) if t.package == self.pkg.import_path => self
+                .pkg
+                .decls
+                .struct_fields
+                .get(&t.name)
+                .is_some_and(|fields| fields.values().all(|f| self.is_plain_depth(f, depth + 1))),
+            GoType::Named(_) | GoType::Other => false,
+        }
+    }
+}

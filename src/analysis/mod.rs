@@ -1,0 +1,4 @@
+//! Language analyses: scopes, assignments, uses, escapes, types. Rules ask
+//! these questions; they do not walk syntax trees for facts themselves.
+
+pub mod go;

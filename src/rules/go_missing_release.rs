@@ -1,0 +1,697 @@
+//! go-missing-release: a value that must be released (client, conn, file,
+//! response body, ticker, cancel func...) is created in a function and never
+//! released there, and does not escape it. Fix: `defer x.Close()` (or the
+//! catalog's release) right after the error check.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor};
+
+use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::analysis::go::flow::FlowCx;
+use crate::analysis::go::scope::{self, Resolution};
+use crate::analysis::go::syntax::{
+    can_exit_early, following_statements, is_err_check, is_terminating, mentions,
+};
+use crate::analysis::go::types::TypeEnv;
+use crate::analysis::go::{GoFile, GoPackage};
+use crate::catalog::go::{Lookup, Release, Resource};
+use crate::embedded_query;
+use crate::engine::Context;
+use crate::finding::Finding;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::lang::go::enclosing_function;
+use crate::lang::{Language, text};
+
+pub struct GoMissingRelease;
+
+pub const ID: &str = "go-missing-release";
+
+static META: RuleMeta = RuleMeta {
+    id: ID,
+    language: Language::Go,
+    summary: "A client, connection, file, response body, ticker or cancel func is created and never released",
+    fix_summary: "Insert `defer x.Close()` (or the right release) after the error check",
+    fix_availability: FixAvailability::Sometimes,
+    applicability: Applicability::Safe,
+    docs: DOCS,
+};
+
+const DOCS: &str = r#"## What it does
+Finds values that must be released — cloud and gRPC clients, database
+handles and rows, files, network connections, HTTP response bodies, tickers,
+context cancel functions — that a function creates and never releases, and
+that do not leave the function (they are not returned, stored in a field or
+a package variable, sent on a channel, or used by a goroutine or a
+long-lived func literal).
+
+What must be released, and how, comes from leakfix's catalog
+(`leakfix explain` lists its source; `docs/catalog.md` its format), from
+`[[go.resource]]` tables in `leakfix.toml`, and from the scanned code itself:
+a function `NewStore(...) (*Store, error)` whose `Store` has a `Close()`
+method counts too.
+
+## Why is this bad?
+Each unreleased client keeps its connections, buffers and background
+goroutines until the process dies. In a handler that runs per request, memory
+and goroutines grow until the service is OOM-killed or restarted. Unclosed
+response bodies keep connections out of the pool; un-cancelled contexts keep
+timers alive.
+
+## Example
+```go
+func listBuckets(ctx context.Context, w io.Writer, projectID string) error {
+	client, err := storage.NewClient(ctx)
+	if err != nil {
+		return fmt.Errorf("storage.NewClient: %w", err)
+	}
+	it := client.Buckets(ctx, projectID)
+	return printAll(w, it)
+}
+```
+
+## Use instead
+```go
+func listBuckets(ctx context.Context, w io.Writer, projectID string) error {
+	client, err := storage.NewClient(ctx)
+	if err != nil {
+		return fmt.Errorf("storage.NewClient: %w", err)
+	}
+	defer client.Close()
+	it := client.Buckets(ctx, projectID)
+	return printAll(w, it)
+}
+```
+
+## Fix safety
+Safe. The release is deferred on its own line right after the error check
+(or right after the assignment when the call returns no error), so it runs
+only for a value that was successfully created and only when the function
+returns. In a loop, where a deferred call would pile up until the function
+returns, the release goes at the end of the iteration instead — only when no
+`return`, `break`, `continue` or `goto` can skip it. No fix is offered when
+the error is discarded (`client, _ :=`), when the error path carries on with
+a nil value, or when leakfix does not know the release method; the finding
+is still reported.
+
+## References
+- https://pkg.go.dev/cloud.google.com/go#hdr-Client_Options (clients must be closed)
+- https://pkg.go.dev/net/http#Client.Do (the caller must close the response body)
+- https://pkg.go.dev/context#WithCancel (call cancel as soon as the operations complete)
+"#;
+
+impl Rule for GoMissingRelease {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Unit::Go(pkg) = unit;
+        for file in &pkg.files {
+            if file.generated {
+                continue;
+            }
+            let mut envs = HashMap::new();
+            let query = embedded_query!(Language::Go, "go/missing_release.scm");
+            let mut cursor = QueryCursor::new();
+            let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
+            let names = query.capture_names();
+            while let Some(m) = matches.next() {
+                let mut assign = None;
+                let mut call = None;
+                for c in m.captures() {
+                    match names[c.index as usize] {
+                        "assign" => assign = Some(c.node),
+                        "call" => call = Some(c.node),
+                        _ => {}
+                    }
+                }
+                let (Some(assign), Some(call)) = (assign, call) else {
+                    continue;
+                };
+                let site = Site {
+                    pkg,
+                    file,
+                    cx,
+                    assign,
+                    call,
+                };
+                if let Some(f) = site.check(&mut envs) {
+                    out.push(f);
+                }
+            }
+        }
+    }
+}
+
+/// One candidate acquisition.
+struct Site<'a, 't> {
+    pkg: &'a GoPackage,
+    file: &'a GoFile,
+    cx: &'a Context<'a>,
+    assign: Node<'t>,
+    call: Node<'t>,
+}
+
+/// What the callee is.
+enum Callee<'c> {
+    Resource(&'c Resource, String),
+    /// A `New*Client` the catalog does not know.
+    UnknownClient(String),
+}
+
+impl<'a, 't> Site<'a, 't>
+where
+    'a: 't,
+{
+    fn src(&self) -> &'a str {
+        self.file.text()
+    }
+
+    fn check(&self, envs: &mut HashMap<usize, TypeEnv<'a>>) -> Option<Finding> {
+        let func = enclosing_function(self.assign)?;
+        if self.runs_once(func) {
+            return None;
+        }
+        let env = envs.entry(func.id()).or_insert_with(|| {
+            TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func)
+        });
+        let callee = self.callee(env)?;
+        let (names, lhs_node) = self.lhs();
+        let src = self.src();
+        let line = self.file.parsed.source.line_index(self.call.start_byte());
+        if self.file.parsed.suppressions.is_suppressed(ID, line) {
+            return None;
+        }
+        let (resource, callee_text) = match callee {
+            Callee::Resource(r, t) => (Some(r), t),
+            Callee::UnknownClient(t) => (None, t),
+        };
+        let result = resource.map_or(0, |r| r.result);
+        let var = *names.get(result)?;
+        let var_name = text(var, src);
+        if var.kind() != "identifier" {
+            return None; // assigned straight into a field or element: stored
+        }
+        let has_error = resource.map_or(names.len() >= 2, |r| r.error);
+        let err = if has_error {
+            if names.len() < 2 || names.len() <= result {
+                return None; // the call shape does not match the catalog: do not guess
+            }
+            names.last().copied()
+        } else {
+            None
+        };
+        let _ = lhs_node;
+
+        if var_name == "_" {
+            // `ctx, _ := context.WithTimeout(...)`, `_, err := os.Open(p)`: nothing can release it.
+            let r = resource?;
+            return Some(
+                self.finding(format!(
+                    "the {} from `{callee_text}` is discarded, so it can never be released",
+                    r.kind.noun()
+                ))
+                .with_note("assign it to a variable and release it"),
+            );
+        }
+
+        // Where is the variable declared? Assigning to anything but a local is keeping it.
+        let (decl_scope, is_new) = match scope::resolve(func, var_name, var, src) {
+            Resolution::Local { decl, scope } => (scope, decl.id() == self.statement()?.id()),
+            _ => return None,
+        };
+        let _ = is_new;
+        let release_for_flow = match resource {
+            Some(r) => r.release.clone(),
+            None => Release::parse("{v}.Close()").expect("valid"),
+        };
+        let flow = FlowCx { env, src, func };
+        let fate = flow.fate(var_name, decl_scope, &release_for_flow);
+        if fate.released || fate.escape.is_some() {
+            return None;
+        }
+
+        let Some(resource) = resource else {
+            return Some(
+                self.finding(format!(
+                    "`{var_name}` from `{callee_text}` is never closed, and leakfix does not know how this type is released"
+                ))
+                .with_note(format!(
+                    "if it has a Close (or Stop) method, declare it in leakfix.toml ([[go.resource]]) to get a fix; if it needs no release, add a [[go.ignore]] entry"
+                )),
+            );
+        };
+
+        let release_text = match self.release_text(resource, var_name) {
+            Ok(t) => t,
+            Err(why) => {
+                return Some(
+                    self.leak_finding(resource, var_name, &callee_text)
+                        .with_note(why),
+                );
+            }
+        };
+        let finding = self.leak_finding(resource, var_name, &callee_text);
+        match self.placement(func, decl_scope, var_name, err.map(|e| text(e, src))) {
+            Ok(p) => {
+                let fix = self.build_fix(p, &release_text);
+                Some(match fix {
+                    Some(fix) => finding.with_fix(fix),
+                    None => finding.with_note(
+                        "the code around the call is laid out in a way leakfix does not edit",
+                    ),
+                })
+            }
+            Err(why) => Some(finding.with_note(why)),
+        }
+    }
+
+    fn finding(&self, message: String) -> Finding {
+        Finding::new(
+            ID,
+            self.file.parsed.path.clone(),
+            &self.file.parsed.source,
+            self.call.byte_range(),
+            message,
+        )
+    }
+
+    fn leak_finding(&self, r: &Resource, var: &str, callee: &str) -> Finding {
+        let what = r.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+        let msg = match r.release.method() {
+            None => format!("{} `{var}` from `{callee}` is never called{what}", r.kind.noun()),
+            Some(m) => format!("{} `{var}` from `{callee}` is never {}{what}", r.kind.noun(), past_tense(m)),
+        };
+        self.finding(capitalise(&msg))
+    }
+
+    /// Code that runs once per process: `init()`, `sync.Once.Do(func(){...})`,
+    /// `sync.OnceValue(func...)`. Values built there are meant to be kept.
+    fn runs_once(&self, func: Node) -> bool {
+        let src = self.src();
+        let mut cur = Some(func);
+        while let Some(f) = cur {
+            if f.kind() == "function_declaration"
+                && f.child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == "init")
+            {
+                return true;
+            }
+            if f.kind() == "func_literal"
+                && let Some(call) = f
+                    .parent()
+                    .filter(|p| p.kind() == "argument_list")
+                    .and_then(|a| a.parent())
+                && let Some(callee) = call.child_by_field_name("function")
+            {
+                let c = text(callee, src);
+                if c.ends_with(".Do") || c.starts_with("sync.Once") {
+                    return true;
+                }
+            }
+            cur = enclosing_function(f);
+        }
+        false
+    }
+
+    /// The assignment statement (for `var`, the declaration).
+    fn statement(&self) -> Option<Node<'t>> {
+        if self.assign.kind() == "var_spec" {
+            let mut cur = self.assign.parent()?;
+            while cur.kind() != "var_declaration" {
+                cur = cur.parent()?;
+            }
+            Some(cur)
+        } else {
+            Some(self.assign)
+        }
+    }
+
+    fn lhs(&self) -> (Vec<Node<'t>>, Option<Node<'t>>) {
+        if self.assign.kind() == "var_spec" {
+            let mut c = self.assign.walk();
+            (
+                self.assign.children_by_field_name("name", &mut c).collect(),
+                None,
+            )
+        } else {
+            let Some(left) = self.assign.child_by_field_name("left") else {
+                return (Vec::new(), None);
+            };
+            let mut c = left.walk();
+            (left.named_children(&mut c).collect(), Some(left))
+        }
+    }
+
+    fn callee(&self, env: &TypeEnv<'a>) -> Option<Callee<'a>> {
+        let src = self.src();
+        let catalog = self.cx.go_catalog;
+        let f = self.call.child_by_field_name("function")?;
+        let (lookup, shown, package_call) = match f.kind() {
+            "selector_expression" => {
+                let operand = f.child_by_field_name("operand")?;
+                let name = text(f.child_by_field_name("field")?, src);
+                if let Some(path) = env.package_of(operand) {
+                    (
+                        catalog.lookup_func(path, name),
+                        (path.to_string(), name),
+                        true,
+                    )
+                } else {
+                    let recv = env.type_of(operand);
+                    let lookup = catalog.lookup_method(recv.as_ref(), name);
+                    (lookup, (String::new(), name), false)
+                }
+            }
+            "identifier" => {
+                let name = text(f, src);
+                if env.is_local(name) {
+                    return None;
+                }
+                (
+                    catalog.lookup_func(&self.pkg.import_path, name),
+                    (self.pkg.import_path.clone(), name),
+                    false,
+                )
+            }
+            _ => return None,
+        };
+        let callee_text = text(f, src).to_string();
+        match lookup {
+            Lookup::Resource(r) => Some(Callee::Resource(r, callee_text)),
+            Lookup::Ignored(_) => None,
+            Lookup::Unknown => {
+                let (path, name) = shown;
+                (package_call && self.looks_like_unknown_client(&path, name))
+                    .then_some(Callee::UnknownClient(callee_text))
+            }
+        }
+    }
+
+    /// `pkg.NewFooClient(...)` from outside the scanned module, that is not a
+    /// generated gRPC stub (`pb.NewFooClient(conn)`; the conn is what closes).
+    fn looks_like_unknown_client(&self, path: &str, name: &str) -> bool {
+        let is_client_ctor =
+            name.starts_with("New") && (name.ends_with("Client") || name.contains("Client"));
+        if !is_client_ctor || name.ends_with("ClientOptions") || name.ends_with("ClientConfig") {
+            return false;
+        }
+        if self.cx.index.knows_no_release(path, name) {
+            return false;
+        }
+        if let Some(m) = &self.pkg.module
+            && (path == m.path || path.starts_with(&format!("{}/", m.path)))
+        {
+            return false;
+        }
+        let last = path.rsplit('/').next().unwrap_or(path);
+        if last.ends_with("pb")
+            || path.contains("genproto")
+            || path.contains("/proto")
+            || last.starts_with("grpc_")
+        {
+            return false;
+        }
+        // A stub takes exactly one argument, a connection.
+        let src = self.src();
+        let args: Vec<Node> = self
+            .call
+            .child_by_field_name("arguments")
+            .map(|a| {
+                let mut c = a.walk();
+                a.named_children(&mut c).collect()
+            })
+            .unwrap_or_default();
+        if args.len() == 1 {
+            let a = text(args[0], src).to_ascii_lowercase();
+            if a.contains("conn") || a == "cc" || a.ends_with(".cc") {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The release statement, or why it cannot be written.
+    fn release_text(&self, r: &Resource, var: &str) -> Result<String, String> {
+        if !r.release.needs_ctx() {
+            return Ok(r.release.render(var, None));
+        }
+        let src = self.src();
+        let first = self
+            .call
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+            .filter(|a| a.kind() != "comment");
+        let ctx = first.map(|a| text(a, src)).filter(|t| {
+            t.chars().all(|c| c.is_alphanumeric() || c == '_')
+                || *t == "context.Background()"
+                || *t == "context.TODO()"
+        });
+        match ctx {
+            Some(ctx) if !ctx.is_empty() => Ok(r.release.render(var, Some(ctx))),
+            _ => Err(format!(
+                "the release needs a context (`{}`) and the call's first argument is not one leakfix can reuse",
+                r.release.render(var, Some("ctx"))
+            )),
+        }
+    }
+
+    /// Where the release goes, or why there is no safe place.
+    fn placement(
+        &self,
+        func: Node<'t>,
+        decl_scope: Node<'t>,
+        var: &str,
+        err: Option<&str>,
+    ) -> Result<Placement<'t>, String> {
+        let src = self.src();
+        let stmt = self.statement().ok_or("no statement")?;
+        if stmt.parent().is_none_or(|p| p.kind() != "statement_list") {
+            return Err(
+                "the call is not a statement of its own (it sits in an `if`/`for`/`switch` header)"
+                    .into(),
+            );
+        }
+        // After which statement may the value be used? After its error check.
+        let mut anchor = stmt;
+        let mut into_else = None;
+        if let Some(err) = err {
+            if err == "_" {
+                return Err(format!(
+                    "the error is discarded: a failed call would leave `{var}` nil and a deferred release would panic"
+                ));
+            }
+            let mut found = false;
+            for next in following_statements(stmt).into_iter().take(4) {
+                if next.kind() == "if_statement"
+                    && next.child_by_field_name("initializer").is_none()
+                    && next
+                        .child_by_field_name("condition")
+                        .is_some_and(|c| is_err_check(c, err, src))
+                {
+                    let cons = next
+                        .child_by_field_name("consequence")
+                        .ok_or("malformed if")?;
+                    match next.child_by_field_name("alternative") {
+                        Some(alt) if alt.kind() == "block" => into_else = Some(alt),
+                        Some(_) => return Err("the error check continues with `else if`".into()),
+                        None if is_terminating(cons, src) => {}
+                        None => {
+                            return Err(format!(
+                                "the error path does not return, so `{var}` may be nil after the check"
+                            ));
+                        }
+                    }
+                    anchor = next;
+                    found = true;
+                    break;
+                }
+                if is_check_call(next, err, src) {
+                    anchor = next;
+                    found = true;
+                    break;
+                }
+                if mentions(next, err, src) || mentions(next, var, src) || is_terminating(next, src)
+                {
+                    break;
+                }
+            }
+            if !found {
+                return Err(format!(
+                    "the error from this call is not checked right after it, so `{var}` may be nil"
+                ));
+            }
+        }
+
+        if let Some(lp) = scope::enclosing_loop(stmt, func) {
+            // A deferred call in a loop runs only when the function returns.
+            if into_else.is_some() {
+                return Err("in a loop, with the error handled by an `else` branch".into());
+            }
+            let list = stmt.parent().ok_or("no block")?;
+            let block = list.parent().ok_or("no block")?;
+            if !scope::contains(lp, decl_scope) || !same_scope(block, decl_scope) {
+                return Err(format!(
+                    "`{var}` is declared outside the loop that creates it"
+                ));
+            }
+            let rest = following_statements(anchor);
+            if rest.iter().any(|s| can_exit_early(*s, src)) {
+                return Err(
+                    "in a loop, and a return, break, continue or goto after the call could skip a release at the end of the iteration"
+                        .into(),
+                );
+            }
+            let last = rest.last().copied().unwrap_or(anchor);
+            return Ok(Placement::EndOfIteration {
+                after: last,
+                indent_of: stmt,
+            });
+        }
+        Ok(match into_else {
+            Some(block) => Placement::StartOfBlock { block },
+            None => Placement::After {
+                anchor,
+                indent_of: stmt,
+            },
+        })
+    }
+
+    fn build_fix(&self, p: Placement<'t>, release: &str) -> Option<Fix> {
+        let source = &self.file.parsed.source;
+        let src = self.src();
+        let nl = source.newline();
+        let path: Arc<std::path::Path> = self.file.parsed.path.clone();
+        let (at, line, title) = match p {
+            Placement::After { anchor, indent_of } => {
+                let indent = source.indent_at(indent_of.start_byte());
+                let at = line_end_insert_point(src, source, anchor.end_byte())?;
+                let title = if anchor.id() == indent_of.id() {
+                    format!("insert `defer {release}` after the call")
+                } else {
+                    format!("insert `defer {release}` after the error check")
+                };
+                (at, format!("{indent}defer {release}{nl}"), title)
+            }
+            Placement::StartOfBlock { block } => {
+                let first = crate::lang::go::block_statements(block)
+                    .into_iter()
+                    .next()?;
+                let indent = source.indent_at(first.start_byte());
+                let brace = block.start_byte();
+                let at = line_end_insert_point(src, source, brace + 1)?;
+                (
+                    at,
+                    format!("{indent}defer {release}{nl}"),
+                    format!("insert `defer {release}` in the `else` branch of the error check"),
+                )
+            }
+            Placement::EndOfIteration { after, indent_of } => {
+                let indent = source.indent_at(indent_of.start_byte());
+                let at = line_end_insert_point(src, source, after.end_byte())?;
+                (
+                    at,
+                    format!("{indent}{release}{nl}"),
+                    format!("call `{release}` at the end of the loop iteration"),
+                )
+            }
+        };
+        Some(Fix::safe(title, vec![Edit::insertion(path, at, line)]))
+    }
+}
+
+enum Placement<'t> {
+    /// `defer` on the line after `anchor`, indented like `indent_of`.
+    After {
+        anchor: Node<'t>,
+        indent_of: Node<'t>,
+    },
+    /// `defer` as the first statement of an `else` block.
+    StartOfBlock { block: Node<'t> },
+    /// A plain release after the last statement of the loop-body block.
+    EndOfIteration {
+        after: Node<'t>,
+        indent_of: Node<'t>,
+    },
+}
+
+/// `check(err)`, `must(err)`, `fatalIf(err)`: helpers that stop on error.
+fn is_check_call(stmt: Node, err: &str, src: &str) -> bool {
+    if stmt.kind() != "expression_statement" {
+        return false;
+    }
+    let Some(call) = stmt
+        .named_child(0)
+        .filter(|c| c.kind() == "call_expression")
+    else {
+        return false;
+    };
+    let Some(f) = call.child_by_field_name("function") else {
+        return false;
+    };
+    let name = match f.kind() {
+        "identifier" => text(f, src),
+        "selector_expression" => f
+            .child_by_field_name("field")
+            .map(|n| text(n, src))
+            .unwrap_or(""),
+        _ => return false,
+    }
+    .to_ascii_lowercase();
+    let args = call
+        .child_by_field_name("arguments")
+        .map(|a| text(a, src))
+        .unwrap_or("");
+    let starts = ["check", "must", "fatal", "panic"]
+        .iter()
+        .any(|p| name.starts_with(p));
+    starts && args.trim_matches(|c| c == '(' || c == ')').trim() == err
+}
+
+/// Is `block` (a block or case clause holding the statement) the scope the
+/// variable was declared in?
+fn same_scope(block: Node, decl_scope: Node) -> bool {
+    block.id() == decl_scope.id()
+        || decl_scope.kind() == "statement_list"
+            && decl_scope.parent().is_some_and(|p| p.id() == block.id())
+}
+
+/// The start of the line after `offset`'s line, if the rest of that line is
+/// empty or a `//` comment (so an inserted line lands cleanly after it).
+fn line_end_insert_point(
+    src: &str,
+    source: &crate::source::SourceText,
+    offset: usize,
+) -> Option<usize> {
+    let line = source.line_index(offset);
+    let end = source.line_range(line).end;
+    let rest = src[offset..end].trim();
+    if !(rest.is_empty() || rest.starts_with("//")) {
+        return None;
+    }
+    source.next_line_start(offset)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// "closed", "stopped", "disconnected"...
+fn past_tense(method: &str) -> String {
+    match method {
+        "Close" => "closed".into(),
+        "Stop" => "stopped".into(),
+        "Disconnect" => "disconnected".into(),
+        "Shutdown" => "shut down".into(),
+        "Release" => "released".into(),
+        "Unsubscribe" => "unsubscribed".into(),
+        other => format!("released with `{other}`"),
+    }
+}
