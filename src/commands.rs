@@ -1,0 +1,297 @@
+//! The subcommands: `check`/`fix` (scan), `rules`, `explain`, `dump-ast`.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+
+use crate::cli::{ColorChoice, Format, RunArgs};
+use crate::config::{Config, Mode};
+use crate::engine::{Engine, Overlay};
+use crate::finding::{Finding, Problem};
+use crate::fix_loop::fix_until_stable;
+use crate::report::{self, FileChange, Report, Reported, Status, display_path};
+use crate::source::SourceText;
+use crate::walk::{WalkOptions, walk};
+use crate::{Outcome, rules};
+
+pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
+    let config = Config::resolve(mode, args, color)?;
+    if mode == Mode::Review && !std::io::stdin().is_terminal() {
+        bail!(
+            "`fix --review` asks about each fix and needs a terminal on stdin; run `leakfix fix` to apply safe fixes without asking, or `leakfix check --format diff` to see them"
+        );
+    }
+    let (files, mut problems) = walk(
+        &config.paths,
+        &WalkOptions {
+            include_tests: config.include_tests,
+            excludes: &config.excludes,
+            threads: config.jobs.unwrap_or(0),
+        },
+    );
+    let (engine, index_problems) = Engine::new(
+        config.rules.clone(),
+        &config.go_catalog,
+        &files,
+        config.jobs,
+    )?;
+    problems.extend(index_problems);
+
+    let progress = progress_bar(&config, engine.units.len());
+    let tick = || progress.inc(1);
+    let initial = engine.analyse(&engine.units, &Overlay::default(), Some(&tick));
+    progress.finish_and_clear();
+    problems.extend(initial.problems.iter().cloned());
+
+    let min = config.required_applicability();
+    let cwd = config.cwd.clone();
+    let (findings, changes, outcome) = match mode {
+        Mode::Check => {
+            let changes = if matches!(config.format, Format::Diff | Format::Json | Format::Sarif) {
+                let run = fix_until_stable(&engine, &initial, min);
+                problems.extend(run.problems);
+                run.changes
+            } else {
+                Vec::new()
+            };
+            let outcome = if initial.findings.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            };
+            (
+                tag(&cwd, initial.findings.clone(), Status::Open),
+                changes,
+                outcome,
+            )
+        }
+        Mode::Fix => {
+            let run = fix_until_stable(&engine, &initial, min);
+            problems.extend(run.problems);
+            let mut fixed = run.fixed;
+            let mut remaining = run.remaining;
+            let mut written = Vec::new();
+            for (path, old, new) in run.changes {
+                match crate::write::write_atomic(&path, &old.to_bytes(), &new.to_bytes()) {
+                    Ok(()) => written.push((path, old, new)),
+                    Err(e) => {
+                        problems.push(Problem {
+                            path: path.clone(),
+                            kind: crate::finding::ProblemKind::Io,
+                            message: format!("not written: {e:#}"),
+                        });
+                        // Its fixes did not happen: they remain, as first found.
+                        let (lost, kept): (Vec<Finding>, Vec<Finding>) =
+                            fixed.into_iter().partition(|f| f.path == path);
+                        fixed = kept;
+                        remaining.retain(|f| f.path != path);
+                        remaining
+                            .extend(initial.findings.iter().filter(|f| f.path == path).cloned());
+                        let _ = lost;
+                    }
+                }
+            }
+            let outcome = if remaining.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            };
+            let mut all = tag(&cwd, fixed, Status::Fixed);
+            all.extend(tag(&cwd, remaining, Status::Remaining));
+            (all, written, outcome)
+        }
+        Mode::Review => bail!("`fix --review` is not available in this build yet"),
+    };
+
+    let changes: Vec<FileChange> = changes
+        .into_iter()
+        .map(|(path, old, new)| FileChange {
+            display: display_path(&cwd, &path),
+            path,
+            old,
+            new,
+        })
+        .collect();
+    dedup_problems(&mut problems);
+    let edited: std::collections::HashMap<Arc<Path>, (SourceText, SourceText)> = changes
+        .iter()
+        .map(|c| (c.path.clone(), (c.old.clone(), c.new.clone())))
+        .collect();
+    let before = |p: &Path| -> Option<SourceText> {
+        edited
+            .get(p)
+            .map(|(old, _)| old.clone())
+            .or_else(|| crate::parse::read_source(&Arc::from(p)).ok())
+    };
+    let after = |p: &Path| -> Option<SourceText> {
+        edited
+            .get(p)
+            .map(|(_, new)| new.clone())
+            .or_else(|| crate::parse::read_source(&Arc::from(p)).ok())
+    };
+    let report = Report {
+        mode,
+        cwd: &cwd,
+        findings,
+        changes,
+        problems,
+        min_applicability: min,
+        before: &before,
+        after: &after,
+        files_scanned: files.len(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    report::emit(config.format, &report, &mut out)?;
+    out.flush()?;
+    report::emit_problems(&report, &mut std::io::stderr().lock())?;
+    Ok(if config.exit_zero {
+        Outcome::Clean
+    } else {
+        outcome
+    })
+}
+
+fn tag(cwd: &Path, findings: Vec<Finding>, status: Status) -> Vec<Reported> {
+    findings
+        .into_iter()
+        .map(|finding| Reported {
+            path: display_path(cwd, &finding.path),
+            finding,
+            status,
+        })
+        .collect()
+}
+
+fn dedup_problems(problems: &mut Vec<Problem>) {
+    let mut seen = HashSet::new();
+    problems.retain(|p| seen.insert((p.path.clone(), p.message.clone())));
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
+fn progress_bar(config: &Config, units: usize) -> indicatif::ProgressBar {
+    if !config.progress
+        || units < 2
+        || !std::io::stderr().is_terminal()
+        || config.mode == Mode::Review && false
+    {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(units as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} scanning {pos}/{len} units {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+pub fn rules(format: Format) -> Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct JsonRule {
+                id: &'static str,
+                language: crate::lang::Language,
+                summary: &'static str,
+                fix: &'static str,
+                fix_availability: rules::FixAvailability,
+                applicability: &'static str,
+            }
+            let list: Vec<JsonRule> = rules::all()
+                .iter()
+                .map(|r| {
+                    let m = r.meta();
+                    JsonRule {
+                        id: m.id,
+                        language: m.language,
+                        summary: m.summary,
+                        fix: m.fix_summary,
+                        fix_availability: m.fix_availability,
+                        applicability: m.applicability.as_str(),
+                    }
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            let width = rules::all()
+                .iter()
+                .map(|r| r.meta().id.len())
+                .max()
+                .unwrap_or(0);
+            writeln!(
+                out,
+                "{:width$}  {:4}  {:13}  WHAT IT FIXES",
+                "RULE", "LANG", "FIX"
+            )?;
+            for r in rules::all() {
+                let m = r.meta();
+                let fix = match m.fix_availability {
+                    rules::FixAvailability::Never => "none".to_string(),
+                    rules::FixAvailability::Always => m.applicability.as_str().to_string(),
+                    rules::FixAvailability::Sometimes => {
+                        format!("{} (often)", m.applicability.as_str())
+                    }
+                };
+                writeln!(
+                    out,
+                    "{:width$}  {:4}  {:13}  {}",
+                    m.id,
+                    m.language.name(),
+                    fix,
+                    m.summary
+                )?;
+                writeln!(
+                    out,
+                    "{:width$}  {:4}  {:13}  fix: {}",
+                    "", "", "", m.fix_summary
+                )?;
+            }
+        }
+        other => bail!("`leakfix rules` prints text or json, not {other:?}"),
+    }
+    Ok(Outcome::Clean)
+}
+
+pub fn explain(id: &str) -> Result<Outcome> {
+    let Some(rule) = rules::by_id(id) else {
+        let known: Vec<_> = rules::all().iter().map(|r| r.meta().id).collect();
+        bail!("unknown rule {id:?}; known rules: {}", known.join(", "));
+    };
+    let m = rule.meta();
+    let fix = match m.fix_availability {
+        rules::FixAvailability::Never => "no automatic fix".to_string(),
+        rules::FixAvailability::Always => format!("{} fix", m.applicability.as_str()),
+        rules::FixAvailability::Sometimes => format!(
+            "{} fix when it can be applied without guessing",
+            m.applicability.as_str()
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "# {}\n\n{}.\n\nLanguage: {} · Fix: {}\n",
+        m.id,
+        m.summary,
+        m.language.name(),
+        fix
+    )?;
+    writeln!(out, "{}", m.docs.trim_end())?;
+    Ok(Outcome::Clean)
+}
+
+pub fn dump_ast(file: &Path) -> Result<Outcome> {
+    let Some(lang) = crate::lang::Language::from_path(file) else {
+        bail!("{}: not a .go or .rs file", file.display());
+    };
+    let text = std::fs::read_to_string(file)?;
+    print!("{}", crate::lang::dump(lang, &text));
+    Ok(Outcome::Clean)
+}

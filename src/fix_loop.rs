@@ -1,0 +1,165 @@
+//! Fix until stable: apply every fix that qualifies, re-analyse the edited
+//! units, and repeat while new fixes appear (a fix left out for a conflict
+//! gets its turn on the edited text). Nothing is written here: the result is
+//! the new text of each file, which `check` diffs and `fix` writes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::apply::apply;
+use crate::engine::{Analysis, Engine, Overlay, UnitSpec};
+use crate::finding::{Finding, Problem, ProblemKind};
+use crate::fix::{Applicability, Fix};
+use crate::source::SourceText;
+
+/// Rounds before the loop is declared a bug.
+const MAX_ROUNDS: usize = 8;
+
+pub struct FixRun {
+    /// Original and new text of every changed file.
+    pub changes: Vec<(Arc<Path>, SourceText, SourceText)>,
+    /// Findings whose fix was applied (as first reported).
+    pub fixed: Vec<Finding>,
+    /// Findings left after the last round (positions in the new text).
+    pub remaining: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub overlay: Overlay,
+}
+
+/// Applies fixes of at least `min` applicability, round by round. `select`
+/// may veto individual fixes (the review keeps its own loop; this is for
+/// `fix` and `check --format diff`).
+pub fn fix_until_stable(engine: &Engine, initial: &Analysis, min: Applicability) -> FixRun {
+    let mut overlay = Overlay::default();
+    let mut originals: HashMap<Arc<Path>, SourceText> = HashMap::new();
+    let mut current: Vec<Finding> = initial.findings.clone();
+    let mut fixed = Vec::new();
+    let mut problems = Vec::new();
+    let mut given_up: HashSet<(String, &'static str, String)> = HashSet::new();
+
+    for round in 0.. {
+        let candidates: Vec<usize> = current
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.fix.as_ref().is_some_and(|x| x.applicability() >= min))
+            .filter(|(_, f)| !given_up.contains(&fix_key(f)))
+            .map(|(i, _)| i)
+            .collect();
+        if candidates.is_empty() {
+            break;
+        }
+        if round >= MAX_ROUNDS {
+            problems.push(Problem {
+                path: current[candidates[0]].path.clone(),
+                kind: ProblemKind::Internal,
+                message: format!(
+                    "fixes did not settle after {MAX_ROUNDS} rounds; please report this"
+                ),
+            });
+            break;
+        }
+        let fixes: Vec<&Fix> = candidates
+            .iter()
+            .map(|&i| current[i].fix.as_ref().unwrap())
+            .collect();
+        let mut sources: HashMap<Arc<Path>, SourceText> = HashMap::new();
+        for fix in &fixes {
+            for path in fix.paths() {
+                if !sources.contains_key(path) {
+                    match overlay.load(path) {
+                        Ok(s) => {
+                            originals.entry(path.clone()).or_insert_with(|| s.clone());
+                            sources.insert(path.clone(), s);
+                        }
+                        Err(p) => problems.push(p),
+                    }
+                }
+            }
+        }
+        let result = apply(&fixes, &sources);
+        for &i in &result.reverted {
+            let f = &current[candidates[i]];
+            given_up.insert(fix_key(f));
+            problems.push(Problem {
+                path: f.path.clone(),
+                kind: ProblemKind::FixReverted,
+                message: format!(
+                    "{}:{}: the {} fix would not parse and was dropped; please report this",
+                    f.start.line, f.start.column, f.rule
+                ),
+            });
+        }
+        if result.applied.is_empty() {
+            // Only conflicts and reverts left: nothing will change any more.
+            break;
+        }
+        let applied: HashSet<usize> = result.applied.iter().map(|&i| candidates[i]).collect();
+        if round == 0 {
+            fixed.extend(applied.iter().map(|&i| current[i].clone()));
+        } else {
+            // Later rounds fix findings that an earlier round held back;
+            // report them with their original positions where possible.
+            fixed.extend(applied.iter().map(|&i| current[i].clone()));
+        }
+        let changed: HashSet<Arc<Path>> = result.texts.keys().cloned().collect();
+        for (path, text) in result.texts {
+            overlay.insert(path, text);
+        }
+        // Re-analyse the units that contain an edited file.
+        let units: Vec<UnitSpec> = engine
+            .units
+            .iter()
+            .filter(|u| u.files().iter().any(|f| changed.contains(*f)))
+            .cloned()
+            .collect();
+        let again = engine.analyse(&units, &overlay, None);
+        problems.extend(
+            again
+                .problems
+                .into_iter()
+                .filter(|p| p.kind != ProblemKind::Syntax),
+        );
+        let unit_files: HashSet<&Arc<Path>> = units.iter().flat_map(|u| u.files()).collect();
+        current.retain(|f| !unit_files.contains(&f.path));
+        current.extend(again.findings);
+        current.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+
+    fixed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut changes: Vec<(Arc<Path>, SourceText, SourceText)> = overlay
+        .paths()
+        .map(|p| {
+            (
+                p.clone(),
+                originals[p].clone(),
+                overlay.get(p).unwrap().clone(),
+            )
+        })
+        .filter(|(_, old, new)| old.text() != new.text())
+        .collect();
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    FixRun {
+        changes,
+        fixed,
+        remaining: current,
+        problems,
+        overlay,
+    }
+}
+
+/// Identifies a fix across rounds (positions move; rule, file and edit text do not).
+fn fix_key(f: &Finding) -> (String, &'static str, String) {
+    let edits = f
+        .fix
+        .as_ref()
+        .map(|x| {
+            x.edits()
+                .iter()
+                .map(|e| e.content().to_string())
+                .collect::<Vec<_>>()
+                .join("\u{0}")
+        })
+        .unwrap_or_default();
+    (f.path.display().to_string(), f.rule, edits)
+}
