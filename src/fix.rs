@@ -114,6 +114,10 @@ pub struct Fix {
     /// Imperative, one line: "insert `defer client.Close()` after the error check".
     title: String,
     edits: Vec<Edit>,
+    /// Code the fix relies on staying as it is, without editing it: two fixes
+    /// for the same constructor call (close it here, or hoist it) claim the
+    /// call, so they conflict and only one is applied.
+    claims: Vec<(Arc<Path>, Range<usize>)>,
 }
 
 impl Fix {
@@ -136,7 +140,14 @@ impl Fix {
             applicability,
             title: title.into(),
             edits,
+            claims: Vec::new(),
         }
+    }
+
+    /// Marks `range` of `path` as something this fix depends on (see `claims`).
+    pub fn with_claim(mut self, path: Arc<Path>, range: Range<usize>) -> Self {
+        self.claims.push((path, range));
+        self
     }
 
     pub fn applicability(&self) -> Applicability {
@@ -159,9 +170,15 @@ impl Fix {
     }
 
     pub fn conflicts_with(&self, other: &Fix) -> bool {
-        self.edits
-            .iter()
-            .any(|a| other.edits.iter().any(|b| a.conflicts_with(b)))
+        let overlaps = |(p, r): &(Arc<Path>, Range<usize>), path: &Arc<Path>, range: &Range<usize>| {
+            p == path && r.start < range.end.max(range.start + 1) && range.start < r.end.max(r.start + 1)
+        };
+        self.edits.iter().any(|a| other.edits.iter().any(|b| a.conflicts_with(b)))
+            || self.claims.iter().any(|c| {
+                other.claims.iter().any(|(p, r)| overlaps(c, p, r))
+                    || other.edits.iter().any(|e| overlaps(c, e.path(), &e.range()))
+            })
+            || other.claims.iter().any(|c| self.edits.iter().any(|e| overlaps(c, e.path(), &e.range())))
     }
 }
 
@@ -181,6 +198,17 @@ mod tests {
         assert!(a.conflicts_with(&b));
         assert!(!a.conflicts_with(&c), "touching ranges do not overlap");
         assert!(!a.conflicts_with(&Edit::replacement(p("b.go"), 0..5, "z")));
+    }
+
+    #[test]
+    fn claims_make_fixes_for_the_same_call_conflict() {
+        let close = Fix::safe("close", vec![Edit::insertion(p("a.go"), 50, "defer c.Close()\n")]).with_claim(p("a.go"), 10..30);
+        let hoist = Fix::unsafe_("hoist", vec![Edit::replacement(p("a.go"), 10..30, "client()")]);
+        let other = Fix::safe("other", vec![Edit::insertion(p("a.go"), 70, "x")]).with_claim(p("a.go"), 60..65);
+        assert!(close.conflicts_with(&hoist) && hoist.conflicts_with(&close));
+        assert!(!close.conflicts_with(&other));
+        let twin = Fix::safe("twin", vec![]).with_claim(p("a.go"), 20..25);
+        assert!(close.conflicts_with(&twin));
     }
 
     #[test]

@@ -39,13 +39,17 @@ pub fn fix_until_stable(engine: &Engine, initial: &Analysis, min: Applicability)
     let mut given_up: HashSet<(String, &'static str, String)> = HashSet::new();
 
     for round in 0.. {
-        let candidates: Vec<usize> = current
+        let mut candidates: Vec<usize> = current
             .iter()
             .enumerate()
             .filter(|(_, f)| f.fix.as_ref().is_some_and(|x| x.applicability() >= min))
             .filter(|(_, f)| !given_up.contains(&fix_key(f)))
             .map(|(i, _)| i)
             .collect();
+        // Conflicts go to the earlier fix. When the run allows unsafe fixes,
+        // they come first: they rewrite more (hoisting a client instead of
+        // closing it per request) and supersede the safe fix for the same code.
+        candidates.sort_by_key(|&i| current[i].fix.as_ref().map(|f| f.applicability()));
         if candidates.is_empty() {
             break;
         }
@@ -95,13 +99,7 @@ pub fn fix_until_stable(engine: &Engine, initial: &Analysis, min: Applicability)
             break;
         }
         let applied: HashSet<usize> = result.applied.iter().map(|&i| candidates[i]).collect();
-        if round == 0 {
-            fixed.extend(applied.iter().map(|&i| current[i].clone()));
-        } else {
-            // Later rounds fix findings that an earlier round held back;
-            // report them with their original positions where possible.
-            fixed.extend(applied.iter().map(|&i| current[i].clone()));
-        }
+        fixed.extend(applied.iter().map(|&i| current[i].clone()));
         let changed: HashSet<Arc<Path>> = result.texts.keys().cloned().collect();
         for (path, text) in result.texts {
             overlay.insert(path, text);

@@ -211,7 +211,7 @@ where
             let r = resource?;
             return Some(
                 self.finding(format!(
-                    "the {} from `{callee_text}` is discarded, so it can never be released",
+                    "The {} from `{callee_text}` is discarded, so it can never be released",
                     r.kind.noun()
                 ))
                 .with_note("assign it to a variable and release it"),
@@ -599,7 +599,10 @@ where
                 )
             }
         };
-        Some(Fix::safe(title, vec![Edit::insertion(path, at, line)]))
+        // The fix claims the constructor call: a fix that rewrites the call
+        // (hoisting it into shared state) must not also get a close.
+        let call = self.call.byte_range();
+        Some(Fix::safe(title, vec![Edit::insertion(path.clone(), at, line)]).with_claim(path, call))
     }
 }
 
