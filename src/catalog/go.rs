@@ -195,6 +195,11 @@ pub struct Resource {
     pub kind: Kind,
     pub doc: Option<String>,
     pub origin: Origin,
+    /// Methods that release the value too (`GetAll` drains and stops an iterator).
+    pub also_released_by: Vec<String>,
+    /// Only a leak in modules whose `go` directive is older than this
+    /// (tickers and timers are collected since Go 1.23).
+    pub go_before: Option<(u32, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -214,6 +219,37 @@ pub struct Callback {
     pub target: Target,
 }
 
+/// A call that takes ownership of a value passed to it (`srv.Serve(lis)`
+/// closes the listener when it returns).
+#[derive(Clone, Debug)]
+pub struct Consume {
+    pub target: Target,
+}
+
+/// A call as the catalog sees it: a package function or a method.
+#[derive(Clone, Copy, Debug)]
+pub enum CallRef<'a> {
+    Func { package: &'a str, name: &'a str },
+    Method { receiver: Option<&'a TypeName>, name: &'a str },
+}
+
+impl CallRef<'_> {
+    fn matches(&self, t: &Target) -> bool {
+        match *self {
+            CallRef::Func { package, name } => t.score_func(package, name).is_some(),
+            CallRef::Method { receiver, name } => t.score_method(receiver, name).is_some(),
+        }
+    }
+}
+
+/// `"1.23"` -> (1, 23).
+fn parse_go_version(v: &str) -> Option<(u32, u32)> {
+    let mut it = v.trim().split('.');
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
 /// The answer to "what is this call?".
 #[derive(Clone, Copy, Debug)]
 pub enum Lookup<'a> {
@@ -228,6 +264,7 @@ pub struct GoCatalog {
     ignores: Vec<Ignore>,
     returns: Vec<Returns>,
     callbacks: Vec<Callback>,
+    consumes: Vec<Consume>,
 }
 
 // ---- the file format ----
@@ -243,6 +280,8 @@ pub struct CatalogFile {
     pub returns: Vec<ReturnsEntry>,
     #[serde(default)]
     pub callback: Vec<CallbackEntry>,
+    #[serde(default)]
+    pub consume: Vec<CallbackEntry>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -281,6 +320,9 @@ pub struct ResourceEntry {
     #[serde(default = "default_kind")]
     pub kind: Kind,
     pub doc: Option<String>,
+    #[serde(default)]
+    pub also_released_by: Vec<String>,
+    pub go_before: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -391,6 +433,10 @@ impl GoCatalog {
                 }
                 None => None,
             };
+            let go_before = match &r.go_before {
+                Some(v) => Some(parse_go_version(v).with_context(|| format!("{}: bad go_before {v:?}", ctx()))?),
+                None => None,
+            };
             self.resources.push(Resource {
                 target: t,
                 result: r.result,
@@ -402,6 +448,8 @@ impl GoCatalog {
                 kind: r.kind,
                 doc: r.doc,
                 origin: origin.clone(),
+                also_released_by: r.also_released_by,
+                go_before,
             });
         }
         for (i, e) in file.ignore.into_iter().enumerate() {
@@ -428,6 +476,11 @@ impl GoCatalog {
                 .with_context(|| format!("[[callback]] #{}", i + 1))?;
             self.callbacks.push(Callback { target: t });
         }
+        for (i, e) in file.consume.into_iter().enumerate() {
+            let t = target(&e.package, &e.functions, &e.receiver, &e.methods, &[])
+                .with_context(|| format!("[[consume]] #{}", i + 1))?;
+            self.consumes.push(Consume { target: t });
+        }
         Ok(())
     }
 
@@ -438,6 +491,7 @@ impl GoCatalog {
         c.ignores.extend(then.ignores.iter().cloned());
         c.returns.extend(then.returns.iter().cloned());
         c.callbacks.extend(then.callbacks.iter().cloned());
+        c.consumes.extend(then.consumes.iter().cloned());
         c
     }
 
@@ -515,16 +569,13 @@ impl GoCatalog {
     }
 
     /// Does this call run its func-literal argument before returning?
-    pub fn is_sync_callback(
-        &self,
-        func: Option<(&str, &str)>,
-        method: Option<(Option<&TypeName>, &str)>,
-    ) -> bool {
-        self.callbacks.iter().any(|c| match (func, method) {
-            (Some((p, n)), _) => c.target.score_func(p, n).is_some(),
-            (_, Some((recv, n))) => c.target.score_method(recv, n).is_some(),
-            _ => false,
-        })
+    pub fn is_sync_callback(&self, call: CallRef<'_>) -> bool {
+        self.callbacks.iter().any(|c| call.matches(&c.target))
+    }
+
+    /// Does this call take ownership of (and so release) what it is passed?
+    pub fn is_consumer(&self, call: CallRef<'_>) -> bool {
+        self.consumes.iter().any(|c| call.matches(&c.target))
     }
 
     /// Literals whose presence in a file's text is necessary for any entry to

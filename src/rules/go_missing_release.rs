@@ -224,12 +224,19 @@ where
             _ => return None,
         };
         let _ = is_new;
+        if let (Some(r), Some(m)) = (resource, &self.pkg.module)
+            && let Some((major, minor)) = r.go_before
+            && m.at_least(major, minor)
+        {
+            return None; // e.g. tickers, collected since Go 1.23
+        }
         let release_for_flow = match resource {
             Some(r) => r.release.clone(),
             None => Release::parse("{v}.Close()").expect("valid"),
         };
+        let also = resource.map(|r| r.also_released_by.as_slice()).unwrap_or(&[]);
         let flow = FlowCx { env, src, func };
-        let fate = flow.fate(var_name, decl_scope, &release_for_flow);
+        let fate = flow.fate(var_name, decl_scope, &release_for_flow, also);
         if fate.released || fate.escape.is_some() {
             return None;
         }
@@ -436,6 +443,15 @@ where
 
     /// The release statement, or why it cannot be written.
     fn release_text(&self, r: &Resource, var: &str) -> Result<String, String> {
+        let text = self.release_with_ctx(r, var)?;
+        // `context.Background()` in a release needs the file to import context.
+        if text.contains("context.") && self.file.imports.resolve("context") != Some("context") {
+            return Err(format!("the release `{text}` needs the `context` package, which this file does not import"));
+        }
+        Ok(text)
+    }
+
+    fn release_with_ctx(&self, r: &Resource, var: &str) -> Result<String, String> {
         if !r.release.needs_ctx() {
             return Ok(r.release.render(var, None));
         }

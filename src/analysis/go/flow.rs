@@ -14,7 +14,7 @@ use tree_sitter::Node;
 
 use super::scope::{Resolution, references, resolve};
 use super::types::{TypeEnv, result_types};
-use crate::catalog::go::Release;
+use crate::catalog::go::{CallRef, Release};
 use crate::lang::go::{enclosing_function, is_function};
 use crate::lang::text;
 
@@ -90,8 +90,9 @@ pub struct FlowCx<'a, 't> {
 }
 
 impl<'a, 't> FlowCx<'a, 't> {
-    /// Follows the value bound to `name` (declared in `scope`).
-    pub fn fate(&self, name: &str, scope: Node<'t>, release: &Release) -> Fate {
+    /// Follows the value bound to `name` (declared in `scope`). Calling
+    /// `release`, or one of the `also` methods, on it releases it.
+    pub fn fate(&self, name: &str, scope: Node<'t>, release: &Release, also: &[String]) -> Fate {
         let mut fate = Fate::default();
         let mut seen: HashSet<(usize, String)> = HashSet::new();
         let mut work = vec![(name.to_string(), scope, Link::Alias(Vec::new()))];
@@ -108,7 +109,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                 if is_write(r) {
                     continue;
                 }
-                self.classify(r, &link, release, &mut fate, &mut work);
+                self.classify(r, &link, release, also, &mut fate, &mut work);
                 if fate.escape.is_some() {
                     return fate;
                 }
@@ -130,6 +131,7 @@ impl<'a, 't> FlowCx<'a, 't> {
         r: Node<'t>,
         link: &Link,
         release: &Release,
+        also: &[String],
         fate: &mut Fate,
         work: &mut Vec<(String, Node<'t>, Link)>,
     ) {
@@ -169,7 +171,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                     }
                     if let Link::Alias(path) = &link
                         && path.len() == 1
-                        && RELEASE_LIKE_METHODS.contains(&path[0].as_str())
+                        && (RELEASE_LIKE_METHODS.contains(&path[0].as_str()) || also.contains(&path[0]))
                     {
                         fate.released = true;
                         return;
@@ -195,9 +197,9 @@ impl<'a, 't> FlowCx<'a, 't> {
                         return;
                     }
                     if matches!(link, Link::Alias(_))
-                        && (in_defer_statement(call) || is_cleanup_name(callee_name))
+                        && (in_defer_statement(call) || is_cleanup_name(callee_name) || self.is_consumer(call))
                     {
-                        // `defer closeQuietly(x)`, `mustClose(x)`: someone else releases it.
+                        // `defer closeQuietly(x)`, `mustClose(x)`, `srv.Serve(lis)`: someone else releases it.
                         fate.released = true;
                         return;
                     }
@@ -462,28 +464,32 @@ impl<'a, 't> FlowCx<'a, 't> {
     }
 
     fn is_sync_callback(&self, call: Node<'t>) -> bool {
-        let Some(f) = call.child_by_field_name("function") else {
+        self.with_call_ref(call, |c| self.env.catalog.is_sync_callback(c))
+    }
+
+    fn is_consumer(&self, call: Node<'t>) -> bool {
+        self.with_call_ref(call, |c| self.env.catalog.is_consumer(c))
+    }
+
+    /// Describes a call for the catalog (`pkg.F(...)` or `recv.M(...)`).
+    fn with_call_ref(&self, call: Node<'t>, f: impl Fn(CallRef<'_>) -> bool) -> bool {
+        let Some(callee) = call.child_by_field_name("function") else { return false };
+        let env = self.env;
+        if callee.kind() != "selector_expression" {
+            return false;
+        }
+        let (Some(operand), Some(field)) = (callee.child_by_field_name("operand"), callee.child_by_field_name("field")) else {
             return false;
         };
-        let env = self.env;
-        match f.kind() {
-            "selector_expression" => {
-                let (Some(operand), Some(field)) = (
-                    f.child_by_field_name("operand"),
-                    f.child_by_field_name("field"),
-                ) else {
-                    return false;
-                };
-                let name = text(field, self.src);
-                if let Some(path) = env.package_of(operand) {
-                    return env.catalog.is_sync_callback(Some((path, name)), None);
-                }
-                let recv = env.type_of(operand);
-                env.catalog
-                    .is_sync_callback(None, Some((recv.as_ref(), name)))
-            }
-            _ => false,
+        let name = text(field, self.src);
+        if let Some(path) = env.package_of(operand) {
+            return f(CallRef::Func { package: path, name });
         }
+        let recv = env.type_of(operand);
+        f(CallRef::Method {
+            receiver: recv.as_ref(),
+            name,
+        })
     }
 }
 

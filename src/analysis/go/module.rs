@@ -333,6 +333,8 @@ impl ModuleIndex {
                 kind,
                 doc: None,
                 origin: Origin::Learned(format!("{package}.{name} returns {ty}")),
+                also_released_by: Vec::new(),
+                go_before: None,
             });
         }
         index.learned_names.sort();
