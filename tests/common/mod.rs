@@ -1,0 +1,198 @@
+//! Shared test helpers: run leakfix's engine over a fixture, check its
+//! labels, and render findings plus the fixed code for a snapshot.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use leakfix::catalog::GoCatalog;
+use leakfix::engine::{Engine, Overlay};
+use leakfix::finding::Finding;
+use leakfix::fix::Applicability;
+use leakfix::fix_loop::fix_until_stable;
+use leakfix::rules;
+use leakfix::walk::{WalkOptions, walk};
+
+/// Labels a fixture puts at the end of a line (on the reported call):
+/// - `// leak`: a finding with a fix
+/// - `// leak: no fix`: a finding without a fix
+/// - `// ok` (or `...; ok` after another comment): no finding
+/// - `// ok (false negative)`: a known miss, written down rather than hidden
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    Leak,
+    LeakNoFix,
+    Ok,
+    FalseNegative,
+}
+
+pub fn label_of(line: &str) -> Option<Label> {
+    let l = line.trim_end();
+    if l.ends_with("// leak") {
+        Some(Label::Leak)
+    } else if l.ends_with("// leak: no fix") {
+        Some(Label::LeakNoFix)
+    } else if l.ends_with("// ok (false negative)") {
+        Some(Label::FalseNegative)
+    } else if l.ends_with("// ok") || l.ends_with("; ok") {
+        Some(Label::Ok)
+    } else {
+        None
+    }
+}
+
+pub struct FixtureRun {
+    pub findings: Vec<Finding>,
+    pub fixed: String,
+    pub original: String,
+}
+
+/// Runs one rule over one fixture file: findings, then the fixed text.
+pub fn run_rule(rule_id: &str, path: &Path, applicability: Applicability, include_tests: bool) -> FixtureRun {
+    let rule = rules::by_id(rule_id).unwrap_or_else(|| panic!("no rule {rule_id}"));
+    let catalog = GoCatalog::built_in().unwrap();
+    let excludes = Default::default();
+    let (files, problems) = walk(
+        &[path.to_path_buf()],
+        &WalkOptions {
+            include_tests,
+            excludes: &excludes,
+            threads: 1,
+        },
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let (engine, problems) = Engine::new(vec![rule], &catalog, &files, Some(1)).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let analysis = engine.analyse(&engine.units, &Overlay::default(), None);
+    assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
+    let run = fix_until_stable(&engine, &analysis, applicability);
+    assert!(run.problems.is_empty(), "fixing reported problems: {:?}", run.problems);
+    let original = std::fs::read_to_string(path).unwrap();
+    let fixed = run
+        .changes
+        .iter()
+        .find(|(p, _, _)| &**p == path)
+        .map(|(_, _, new)| new.text().to_string())
+        .unwrap_or_else(|| original.clone());
+
+    // The fixed text parses, and a second pass has nothing left to fix.
+    if let Some(lang) = leakfix::lang::Language::from_path(path) {
+        assert!(lang.parse(&fixed).1.is_none(), "fixed output does not parse:\n{fixed}");
+    }
+    let again = engine.analyse(&engine.units, &run.overlay, None);
+    let refixable: Vec<_> = again
+        .findings
+        .iter()
+        .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability() >= applicability))
+        .collect();
+    assert!(refixable.is_empty(), "not idempotent, still fixable after fixing: {refixable:#?}");
+
+    // The rule's declared fix availability matches what it emitted.
+    let meta = rule.meta();
+    for f in &analysis.findings {
+        match meta.fix_availability {
+            rules::FixAvailability::Never => assert!(f.fix.is_none(), "{} declares no fixes", meta.id),
+            rules::FixAvailability::Always => assert!(f.fix.is_some(), "{} declares a fix for every finding", meta.id),
+            rules::FixAvailability::Sometimes => {}
+        }
+        if let Some(fix) = &f.fix {
+            assert_eq!(fix.applicability(), meta.applicability, "{} fix applicability", meta.id);
+        }
+    }
+    FixtureRun {
+        findings: analysis.findings,
+        fixed,
+        original,
+    }
+}
+
+/// Checks that findings sit exactly on the labelled lines.
+pub fn check_labels(run: &FixtureRun) -> Vec<String> {
+    let mut errors = Vec::new();
+    let lines: Vec<&str> = run.original.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        let here: Vec<&Finding> = run.findings.iter().filter(|f| f.start.line == n).collect();
+        match label_of(line) {
+            Some(Label::Leak) => {
+                if here.is_empty() {
+                    errors.push(format!("line {n}: labelled `leak` but nothing was found"));
+                } else if here.iter().any(|f| f.fix.is_none()) {
+                    errors.push(format!("line {n}: labelled `leak` but found without a fix: {:?}", here[0].notes));
+                }
+            }
+            Some(Label::LeakNoFix) => {
+                if here.is_empty() {
+                    errors.push(format!("line {n}: labelled `leak: no fix` but nothing was found"));
+                } else if here.iter().any(|f| f.fix.is_some()) {
+                    errors.push(format!("line {n}: labelled `leak: no fix` but a fix was offered"));
+                }
+            }
+            Some(Label::Ok) | Some(Label::FalseNegative) | None => {
+                for f in here {
+                    errors.push(format!("line {n}: unexpected finding: {}", f.message));
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// Findings and the diff the fixes make, for a snapshot.
+pub fn render(run: &FixtureRun, name: &str) -> String {
+    let mut out = String::new();
+    for f in &run.findings {
+        out.push_str(&format!("{}:{}: {} {}\n", f.start.line, f.start.column, f.rule, f.message));
+        match &f.fix {
+            Some(fix) => out.push_str(&format!("    fix ({}): {}\n", fix.applicability().as_str(), fix.title())),
+            None => out.push_str("    no fix\n"),
+        }
+        for n in &f.notes {
+            out.push_str(&format!("    note: {n}\n"));
+        }
+    }
+    out.push_str("\n--- fixed ---\n");
+    out.push_str(&leakfix::diff::unified(name, &run.original, &run.fixed, 2));
+    out
+}
+
+/// The `leakfix` binary built for the tests.
+pub fn leakfix() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_leakfix"))
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies a folder (recursively) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Tests that need an external toolchain (go, gofmt, npx) call this first.
+/// Without the tool: a visible skip locally, a failure in CI (`CI` set).
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg(if tool == "gofmt" { "-h" } else { "version" })
+        .output()
+        .is_ok();
+    if found {
+        return true;
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("`{tool}` is required in CI (CI is set) but was not found on PATH");
+    }
+    eprintln!("SKIPPED: `{tool}` not found on PATH; install it to run this test (it fails instead when CI is set)");
+    false
+}

@@ -1,0 +1,28 @@
+//! Per-rule fixtures: every file under tests/fixtures/<rule>/ is run through
+//! its rule; labels in the file must match the findings, and the findings
+//! plus the fixed code are snapshotted (tests/snapshots/).
+
+use std::path::Path;
+
+use leakfix::fix::Applicability;
+
+use crate::common::{check_labels, render, run_rule};
+
+fn fixture(rule: &str, path: &Path) {
+    let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
+    let applicability = applicability.min(Applicability::Safe).max(Applicability::Unsafe);
+    let run = run_rule(rule, path, applicability, true);
+    let errors = check_labels(&run);
+    assert!(errors.is_empty(), "{}:\n{}", path.display(), errors.join("\n"));
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(path);
+    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), render(&run, &name)));
+}
+
+#[test]
+fn go_missing_release() {
+    insta::glob!("fixtures/go-missing-release/*.go", |path| fixture("go-missing-release", path));
+}

@@ -1,0 +1,6 @@
+//! Integration tests, grouped by area.
+
+mod common;
+
+mod cli;
+mod fixtures;
