@@ -17,6 +17,7 @@ pub mod fix_loop;
 pub mod lang;
 pub mod parse;
 pub mod report;
+pub mod rewrite;
 pub mod rules;
 pub mod source;
 pub mod suppress;

@@ -1,0 +1,355 @@
+//! Go edits that keep a file gofmt-clean.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tree_sitter::Node;
+
+use crate::fix::Edit;
+use crate::lang::go::unquote;
+use crate::lang::text;
+use crate::source::SourceText;
+
+/// An import a rule needs.
+pub enum ImportEdit {
+    /// Already imported under this name: use it, nothing to add.
+    Present(String),
+    /// Add this edit; the package is then available under `name`.
+    Add { edit: Edit, name: String },
+    /// Imported under a name that cannot be used (`_`, `.`), or the file is
+    /// laid out in a way this helper does not edit.
+    Unavailable,
+}
+
+/// Makes `path` importable in the file, the way gofmt/goimports would:
+/// into the standard-library group of an import block, sorted; a single
+/// `import "x"` becomes a block; a file without imports gets one after the
+/// package clause. `name` is the package name the import provides.
+pub fn ensure_import(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    root: Node,
+    path: &str,
+    name: &str,
+) -> ImportEdit {
+    let src = source.text();
+    let nl = source.newline();
+    let mut decls = Vec::new();
+    let mut package_clause = None;
+    let mut c = root.walk();
+    for child in root.named_children(&mut c) {
+        match child.kind() {
+            "import_declaration" => decls.push(child),
+            "package_clause" => package_clause = Some(child),
+            _ => {}
+        }
+    }
+    // Already there?
+    for d in &decls {
+        for spec in specs(*d) {
+            let Some(p) = spec.child_by_field_name("path") else {
+                continue;
+            };
+            if unquote(text(p, src)) != path {
+                continue;
+            }
+            return match spec.child_by_field_name("name") {
+                Some(n) if n.kind() == "package_identifier" => {
+                    ImportEdit::Present(text(n, src).to_string())
+                }
+                Some(_) => ImportEdit::Unavailable,
+                None => ImportEdit::Present(name.to_string()),
+            };
+        }
+    }
+    // A name clash with another import would change what that name means.
+    for d in &decls {
+        for spec in specs(*d) {
+            let local = match spec.child_by_field_name("name") {
+                Some(n) => text(n, src).to_string(),
+                None => crate::analysis::go::guess_package_name(unquote(
+                    spec.child_by_field_name("path")
+                        .map(|p| text(p, src))
+                        .unwrap_or(""),
+                )),
+            };
+            if local == name {
+                return ImportEdit::Unavailable;
+            }
+        }
+    }
+    let line = format!("\"{path}\"");
+    let is_std = |p: &str| !p.split('/').next().unwrap_or("").contains('.');
+    let add = |edit: Edit| ImportEdit::Add {
+        edit,
+        name: name.to_string(),
+    };
+
+    // Prefer a parenthesised block.
+    if let Some(block) = decls.iter().find(|d| {
+        text(**d, src)
+            .trim_start_matches("import")
+            .trim_start()
+            .starts_with('(')
+    }) {
+        let specs = specs(*block);
+        // Groups are runs of specs separated by blank lines.
+        let mut groups: Vec<Vec<Node>> = Vec::new();
+        let mut last_line = None;
+        for s in &specs {
+            let line_no = s.start_position().row;
+            let new_group = match last_line {
+                None => true,
+                Some(l) => line_no > l + 1 && !has_comment_between(src, source, l, line_no),
+            };
+            if new_group {
+                groups.push(Vec::new());
+            }
+            groups.last_mut().unwrap().push(*s);
+            last_line = Some(s.end_position().row);
+        }
+        let std_group = groups.iter().find(|g| {
+            g.iter().all(|s| {
+                is_std(unquote(
+                    s.child_by_field_name("path")
+                        .map(|p| text(p, src))
+                        .unwrap_or(""),
+                ))
+            })
+        });
+        let indent = specs
+            .first()
+            .map(|s| source.indent_at(s.start_byte()).to_string())
+            .unwrap_or_else(|| "\t".to_string());
+        if is_std(path)
+            && let Some(group) = std_group
+        {
+            // Sorted position within the group.
+            let key = |s: &Node| {
+                unquote(
+                    s.child_by_field_name("path")
+                        .map(|p| text(p, src))
+                        .unwrap_or(""),
+                )
+                .to_string()
+            };
+            let before = group.iter().find(|s| key(s).as_str() > path);
+            let at = match before {
+                Some(s) => source.line_range(source.line_index(s.start_byte())).start,
+                None => match source.next_line_start(group.last().unwrap().end_byte()) {
+                    Some(at) => at,
+                    None => return ImportEdit::Unavailable,
+                },
+            };
+            return add(Edit::insertion(
+                file_path.clone(),
+                at,
+                format!("{indent}{line}{nl}"),
+            ));
+        }
+        // No standard-library group (or a non-std path): a new group first
+        // for std paths, or a new group last for others.
+        let Some(first) = specs.first() else {
+            return ImportEdit::Unavailable;
+        };
+        if is_std(path) {
+            let at = source
+                .line_range(source.line_index(first.start_byte()))
+                .start;
+            return add(Edit::insertion(
+                file_path.clone(),
+                at,
+                format!("{indent}{line}{nl}{nl}"),
+            ));
+        }
+        let last = specs.last().unwrap();
+        let Some(at) = source.next_line_start(last.end_byte()) else {
+            return ImportEdit::Unavailable;
+        };
+        return add(Edit::insertion(
+            file_path.clone(),
+            at,
+            format!("{nl}{indent}{line}{nl}"),
+        ));
+    }
+
+    // A single `import "x"` (only one declaration): make it a block.
+    if let [single] = decls.as_slice() {
+        let specs = specs(*single);
+        if let [spec] = specs.as_slice() {
+            let existing = text(*spec, src);
+            let existing_path = unquote(
+                spec.child_by_field_name("path")
+                    .map(|p| text(p, src))
+                    .unwrap_or(""),
+            );
+            let mut lines = [
+                (existing_path.to_string(), existing.to_string()),
+                (path.to_string(), line.clone()),
+            ];
+            let same_group = is_std(existing_path) == is_std(path);
+            lines.sort_by(|a, b| (!is_std(&a.0), &a.0).cmp(&(!is_std(&b.0), &b.0)));
+            let sep = if same_group {
+                nl.to_string()
+            } else {
+                format!("{nl}{nl}")
+            };
+            let body = format!("import ({nl}\t{}{sep}\t{}{nl})", lines[0].1, lines[1].1);
+            return add(Edit::replacement(
+                file_path.clone(),
+                single.byte_range(),
+                body,
+            ));
+        }
+        return ImportEdit::Unavailable;
+    }
+    if !decls.is_empty() {
+        return ImportEdit::Unavailable; // several import declarations: leave the layout alone
+    }
+    let Some(pkg) = package_clause else {
+        return ImportEdit::Unavailable;
+    };
+    let Some(at) = source.next_line_start(pkg.end_byte()) else {
+        return ImportEdit::Unavailable;
+    };
+    add(Edit::insertion(
+        file_path.clone(),
+        at,
+        format!("{nl}import {line}{nl}"),
+    ))
+}
+
+fn specs(decl: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![decl];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "import_spec" {
+            out.push(n);
+        } else {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+fn has_comment_between(src: &str, source: &SourceText, from_row: usize, to_row: usize) -> bool {
+    (from_row + 1..to_row).any(|r| {
+        let range = source.line_range(r);
+        src[range].trim_start().starts_with("//")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Language;
+
+    fn add(src: &str, path: &str, name: &str) -> Option<String> {
+        let source = SourceText::new(src.to_string());
+        let (tree, _) = Language::Go.parse(src);
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        match ensure_import(&p, &source, tree.root_node(), path, name) {
+            ImportEdit::Add { edit, .. } => Some(crate::apply::splice(src, vec![&edit])),
+            ImportEdit::Present(n) => Some(format!("present as {n}")),
+            ImportEdit::Unavailable => None,
+        }
+    }
+
+    #[test]
+    fn into_the_std_group_sorted() {
+        let src = "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\n\t\"cloud.google.com/go/storage\"\n)\n";
+        assert_eq!(
+            add(src, "sync", "sync").unwrap(),
+            "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"sync\"\n\n\t\"cloud.google.com/go/storage\"\n)\n"
+        );
+        assert_eq!(
+            add(src, "errors", "errors").unwrap(),
+            "package a\n\nimport (\n\t\"context\"\n\t\"errors\"\n\t\"fmt\"\n\n\t\"cloud.google.com/go/storage\"\n)\n"
+        );
+    }
+
+    #[test]
+    fn present_and_clashing() {
+        let src = "package a\n\nimport (\n\tctx \"context\"\n\t\"sync\"\n)\n";
+        assert_eq!(add(src, "context", "context").unwrap(), "present as ctx");
+        assert_eq!(add(src, "sync", "sync").unwrap(), "present as sync");
+        let clash = "package a\n\nimport (\n\tsync \"example.com/mysync\"\n)\n";
+        assert_eq!(add(clash, "sync", "sync"), None);
+    }
+
+    #[test]
+    fn single_import_becomes_a_block() {
+        assert_eq!(
+            add("package a\n\nimport \"fmt\"\n", "sync", "sync").unwrap(),
+            "package a\n\nimport (\n\t\"fmt\"\n\t\"sync\"\n)\n"
+        );
+        assert_eq!(
+            add(
+                "package a\n\nimport \"cloud.google.com/go/storage\"\n",
+                "sync",
+                "sync"
+            )
+            .unwrap(),
+            "package a\n\nimport (\n\t\"sync\"\n\n\t\"cloud.google.com/go/storage\"\n)\n"
+        );
+    }
+
+    #[test]
+    fn no_imports_yet() {
+        assert_eq!(
+            add("package a\n\nfunc f() {}\n", "sync", "sync").unwrap(),
+            "package a\n\nimport \"sync\"\n\nfunc f() {}\n"
+        );
+    }
+
+    #[test]
+    fn no_std_group() {
+        let src = "package a\n\nimport (\n\t\"cloud.google.com/go/storage\"\n)\n";
+        assert_eq!(
+            add(src, "sync", "sync").unwrap(),
+            "package a\n\nimport (\n\t\"sync\"\n\n\t\"cloud.google.com/go/storage\"\n)\n"
+        );
+    }
+
+    /// Whatever the helper writes, gofmt leaves alone.
+    #[test]
+    fn output_is_gofmt_clean() {
+        let Ok(out) = std::process::Command::new("gofmt").arg("-h").output() else {
+            if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+                panic!("gofmt is required in CI");
+            }
+            eprintln!("SKIPPED: gofmt not on PATH");
+            return;
+        };
+        let _ = out;
+        for (src, path) in [
+            (
+                "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\n\t\"cloud.google.com/go/storage\"\n)\n",
+                "sync",
+            ),
+            ("package a\n\nimport \"fmt\"\n", "sync"),
+            (
+                "package a\n\nimport \"cloud.google.com/go/storage\"\n",
+                "context",
+            ),
+            ("package a\n\nfunc f() {}\n", "sync"),
+            (
+                "package a\n\nimport (\n\t\"cloud.google.com/go/storage\"\n)\n",
+                "sync",
+            ),
+        ] {
+            let new = add(src, path, path).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("a.go");
+            std::fs::write(&f, &new).unwrap();
+            let out = std::process::Command::new("gofmt")
+                .arg("-l")
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert!(out.stdout.is_empty(), "not gofmt-clean:\n{new}");
+        }
+    }
+}
