@@ -170,15 +170,26 @@ impl Fix {
     }
 
     pub fn conflicts_with(&self, other: &Fix) -> bool {
-        let overlaps = |(p, r): &(Arc<Path>, Range<usize>), path: &Arc<Path>, range: &Range<usize>| {
-            p == path && r.start < range.end.max(range.start + 1) && range.start < r.end.max(r.start + 1)
-        };
-        self.edits.iter().any(|a| other.edits.iter().any(|b| a.conflicts_with(b)))
+        let overlaps =
+            |(p, r): &(Arc<Path>, Range<usize>), path: &Arc<Path>, range: &Range<usize>| {
+                p == path
+                    && r.start < range.end.max(range.start + 1)
+                    && range.start < r.end.max(r.start + 1)
+            };
+        self.edits
+            .iter()
+            .any(|a| other.edits.iter().any(|b| a.conflicts_with(b)))
             || self.claims.iter().any(|c| {
                 other.claims.iter().any(|(p, r)| overlaps(c, p, r))
-                    || other.edits.iter().any(|e| overlaps(c, e.path(), &e.range()))
+                    || other
+                        .edits
+                        .iter()
+                        .any(|e| overlaps(c, e.path(), &e.range()))
             })
-            || other.claims.iter().any(|c| self.edits.iter().any(|e| overlaps(c, e.path(), &e.range())))
+            || other
+                .claims
+                .iter()
+                .any(|c| self.edits.iter().any(|e| overlaps(c, e.path(), &e.range())))
     }
 }
 
@@ -202,9 +213,17 @@ mod tests {
 
     #[test]
     fn claims_make_fixes_for_the_same_call_conflict() {
-        let close = Fix::safe("close", vec![Edit::insertion(p("a.go"), 50, "defer c.Close()\n")]).with_claim(p("a.go"), 10..30);
-        let hoist = Fix::unsafe_("hoist", vec![Edit::replacement(p("a.go"), 10..30, "client()")]);
-        let other = Fix::safe("other", vec![Edit::insertion(p("a.go"), 70, "x")]).with_claim(p("a.go"), 60..65);
+        let close = Fix::safe(
+            "close",
+            vec![Edit::insertion(p("a.go"), 50, "defer c.Close()\n")],
+        )
+        .with_claim(p("a.go"), 10..30);
+        let hoist = Fix::unsafe_(
+            "hoist",
+            vec![Edit::replacement(p("a.go"), 10..30, "client()")],
+        );
+        let other = Fix::safe("other", vec![Edit::insertion(p("a.go"), 70, "x")])
+            .with_claim(p("a.go"), 60..65);
         assert!(close.conflicts_with(&hoist) && hoist.conflicts_with(&close));
         assert!(!close.conflicts_with(&other));
         let twin = Fix::safe("twin", vec![]).with_claim(p("a.go"), 20..25);

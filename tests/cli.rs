@@ -8,20 +8,42 @@ fn fixture_dir() -> std::path::PathBuf {
 
 #[test]
 fn check_exits_1_with_findings_and_0_with_exit_zero() {
-    let out = leakfix().args(["check"]).arg(fixture_dir()).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = leakfix().args(["check", "--exit-zero"]).arg(fixture_dir()).output().unwrap();
+    let out = leakfix()
+        .args(["check"])
+        .arg(fixture_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = leakfix()
+        .args(["check", "--exit-zero"])
+        .arg(fixture_dir())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn missing_path_and_bad_arguments_exit_2() {
-    let out = leakfix().args(["check", "/definitely/not/here"]).output().unwrap();
+    let out = leakfix()
+        .args(["check", "/definitely/not/here"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
-    let out = leakfix().args(["check", "--rule", "no-such-rule", "."]).output().unwrap();
+    let out = leakfix()
+        .args(["check", "--rule", "no-such-rule", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = leakfix().args(["check", "--format", "xml"]).output().unwrap();
+    let out = leakfix()
+        .args(["check", "--format", "xml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -38,7 +60,10 @@ fn rules_and_explain() {
     let out = leakfix().arg("rules").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("go-missing-release"));
-    let out = leakfix().args(["explain", "go-missing-release"]).output().unwrap();
+    let out = leakfix()
+        .args(["explain", "go-missing-release"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for section in leakfix::rules::DOC_SECTIONS {

@@ -10,10 +10,17 @@ use crate::common::{check_labels, render, run_rule};
 
 fn fixture(rule: &str, path: &Path) {
     let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
-    let applicability = applicability.min(Applicability::Safe).max(Applicability::Unsafe);
+    let applicability = applicability
+        .min(Applicability::Safe)
+        .max(Applicability::Unsafe);
     let run = run_rule(rule, path, applicability, true);
     let errors = check_labels(&run);
-    assert!(errors.is_empty(), "{}:\n{}", path.display(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
@@ -24,5 +31,8 @@ fn fixture(rule: &str, path: &Path) {
 
 #[test]
 fn go_missing_release() {
-    insta::glob!("fixtures/go-missing-release/*.go", |path| fixture("go-missing-release", path));
+    insta::glob!("fixtures/go-missing-release/*.go", |path| fixture(
+        "go-missing-release",
+        path
+    ));
 }

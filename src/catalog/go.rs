@@ -229,8 +229,14 @@ pub struct Consume {
 /// A call as the catalog sees it: a package function or a method.
 #[derive(Clone, Copy, Debug)]
 pub enum CallRef<'a> {
-    Func { package: &'a str, name: &'a str },
-    Method { receiver: Option<&'a TypeName>, name: &'a str },
+    Func {
+        package: &'a str,
+        name: &'a str,
+    },
+    Method {
+        receiver: Option<&'a TypeName>,
+        name: &'a str,
+    },
 }
 
 impl CallRef<'_> {
@@ -434,7 +440,10 @@ impl GoCatalog {
                 None => None,
             };
             let go_before = match &r.go_before {
-                Some(v) => Some(parse_go_version(v).with_context(|| format!("{}: bad go_before {v:?}", ctx()))?),
+                Some(v) => Some(
+                    parse_go_version(v)
+                        .with_context(|| format!("{}: bad go_before {v:?}", ctx()))?,
+                ),
                 None => None,
             };
             self.resources.push(Resource {

@@ -234,7 +234,9 @@ where
             Some(r) => r.release.clone(),
             None => Release::parse("{v}.Close()").expect("valid"),
         };
-        let also = resource.map(|r| r.also_released_by.as_slice()).unwrap_or(&[]);
+        let also = resource
+            .map(|r| r.also_released_by.as_slice())
+            .unwrap_or(&[]);
         let flow = FlowCx { env, src, func };
         let fate = flow.fate(var_name, decl_scope, &release_for_flow, also);
         if fate.released || fate.escape.is_some() {
@@ -287,10 +289,21 @@ where
     }
 
     fn leak_finding(&self, r: &Resource, var: &str, callee: &str) -> Finding {
-        let what = r.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+        let what = r
+            .doc
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         let msg = match r.release.method() {
-            None => format!("{} `{var}` from `{callee}` is never called{what}", r.kind.noun()),
-            Some(m) => format!("{} `{var}` from `{callee}` is never {}{what}", r.kind.noun(), past_tense(m)),
+            None => format!(
+                "{} `{var}` from `{callee}` is never called{what}",
+                r.kind.noun()
+            ),
+            Some(m) => format!(
+                "{} `{var}` from `{callee}` is never {}{what}",
+                r.kind.noun(),
+                past_tense(m)
+            ),
         };
         self.finding(capitalise(&msg))
     }
@@ -446,7 +459,9 @@ where
         let text = self.release_with_ctx(r, var)?;
         // `context.Background()` in a release needs the file to import context.
         if text.contains("context.") && self.file.imports.resolve("context") != Some("context") {
-            return Err(format!("the release `{text}` needs the `context` package, which this file does not import"));
+            return Err(format!(
+                "the release `{text}` needs the `context` package, which this file does not import"
+            ));
         }
         Ok(text)
     }

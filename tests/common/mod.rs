@@ -49,7 +49,12 @@ pub struct FixtureRun {
 }
 
 /// Runs one rule over one fixture file: findings, then the fixed text.
-pub fn run_rule(rule_id: &str, path: &Path, applicability: Applicability, include_tests: bool) -> FixtureRun {
+pub fn run_rule(
+    rule_id: &str,
+    path: &Path,
+    applicability: Applicability,
+    include_tests: bool,
+) -> FixtureRun {
     let rule = rules::by_id(rule_id).unwrap_or_else(|| panic!("no rule {rule_id}"));
     let catalog = GoCatalog::built_in().unwrap();
     let excludes = Default::default();
@@ -67,7 +72,11 @@ pub fn run_rule(rule_id: &str, path: &Path, applicability: Applicability, includ
     let analysis = engine.analyse(&engine.units, &Overlay::default(), None);
     assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
     let run = fix_until_stable(&engine, &analysis, applicability);
-    assert!(run.problems.is_empty(), "fixing reported problems: {:?}", run.problems);
+    assert!(
+        run.problems.is_empty(),
+        "fixing reported problems: {:?}",
+        run.problems
+    );
     let original = std::fs::read_to_string(path).unwrap();
     let fixed = run
         .changes
@@ -78,26 +87,47 @@ pub fn run_rule(rule_id: &str, path: &Path, applicability: Applicability, includ
 
     // The fixed text parses, and a second pass has nothing left to fix.
     if let Some(lang) = leakfix::lang::Language::from_path(path) {
-        assert!(lang.parse(&fixed).1.is_none(), "fixed output does not parse:\n{fixed}");
+        assert!(
+            lang.parse(&fixed).1.is_none(),
+            "fixed output does not parse:\n{fixed}"
+        );
     }
     let again = engine.analyse(&engine.units, &run.overlay, None);
     let refixable: Vec<_> = again
         .findings
         .iter()
-        .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability() >= applicability))
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|x| x.applicability() >= applicability)
+        })
         .collect();
-    assert!(refixable.is_empty(), "not idempotent, still fixable after fixing: {refixable:#?}");
+    assert!(
+        refixable.is_empty(),
+        "not idempotent, still fixable after fixing: {refixable:#?}"
+    );
 
     // The rule's declared fix availability matches what it emitted.
     let meta = rule.meta();
     for f in &analysis.findings {
         match meta.fix_availability {
-            rules::FixAvailability::Never => assert!(f.fix.is_none(), "{} declares no fixes", meta.id),
-            rules::FixAvailability::Always => assert!(f.fix.is_some(), "{} declares a fix for every finding", meta.id),
+            rules::FixAvailability::Never => {
+                assert!(f.fix.is_none(), "{} declares no fixes", meta.id)
+            }
+            rules::FixAvailability::Always => assert!(
+                f.fix.is_some(),
+                "{} declares a fix for every finding",
+                meta.id
+            ),
             rules::FixAvailability::Sometimes => {}
         }
         if let Some(fix) = &f.fix {
-            assert_eq!(fix.applicability(), meta.applicability, "{} fix applicability", meta.id);
+            assert_eq!(
+                fix.applicability(),
+                meta.applicability,
+                "{} fix applicability",
+                meta.id
+            );
         }
     }
     FixtureRun {
@@ -119,14 +149,21 @@ pub fn check_labels(run: &FixtureRun) -> Vec<String> {
                 if here.is_empty() {
                     errors.push(format!("line {n}: labelled `leak` but nothing was found"));
                 } else if here.iter().any(|f| f.fix.is_none()) {
-                    errors.push(format!("line {n}: labelled `leak` but found without a fix: {:?}", here[0].notes));
+                    errors.push(format!(
+                        "line {n}: labelled `leak` but found without a fix: {:?}",
+                        here[0].notes
+                    ));
                 }
             }
             Some(Label::LeakNoFix) => {
                 if here.is_empty() {
-                    errors.push(format!("line {n}: labelled `leak: no fix` but nothing was found"));
+                    errors.push(format!(
+                        "line {n}: labelled `leak: no fix` but nothing was found"
+                    ));
                 } else if here.iter().any(|f| f.fix.is_some()) {
-                    errors.push(format!("line {n}: labelled `leak: no fix` but a fix was offered"));
+                    errors.push(format!(
+                        "line {n}: labelled `leak: no fix` but a fix was offered"
+                    ));
                 }
             }
             Some(Label::Ok) | Some(Label::FalseNegative) | None => {
@@ -143,9 +180,16 @@ pub fn check_labels(run: &FixtureRun) -> Vec<String> {
 pub fn render(run: &FixtureRun, name: &str) -> String {
     let mut out = String::new();
     for f in &run.findings {
-        out.push_str(&format!("{}:{}: {} {}\n", f.start.line, f.start.column, f.rule, f.message));
+        out.push_str(&format!(
+            "{}:{}: {} {}\n",
+            f.start.line, f.start.column, f.rule, f.message
+        ));
         match &f.fix {
-            Some(fix) => out.push_str(&format!("    fix ({}): {}\n", fix.applicability().as_str(), fix.title())),
+            Some(fix) => out.push_str(&format!(
+                "    fix ({}): {}\n",
+                fix.applicability().as_str(),
+                fix.title()
+            )),
             None => out.push_str("    no fix\n"),
         }
         for n in &f.notes {
@@ -193,6 +237,8 @@ pub fn require_tool(tool: &str) -> bool {
     if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
         panic!("`{tool}` is required in CI (CI is set) but was not found on PATH");
     }
-    eprintln!("SKIPPED: `{tool}` not found on PATH; install it to run this test (it fails instead when CI is set)");
+    eprintln!(
+        "SKIPPED: `{tool}` not found on PATH; install it to run this test (it fails instead when CI is set)"
+    );
     false
 }

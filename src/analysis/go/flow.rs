@@ -171,7 +171,8 @@ impl<'a, 't> FlowCx<'a, 't> {
                     }
                     if let Link::Alias(path) = &link
                         && path.len() == 1
-                        && (RELEASE_LIKE_METHODS.contains(&path[0].as_str()) || also.contains(&path[0]))
+                        && (RELEASE_LIKE_METHODS.contains(&path[0].as_str())
+                            || also.contains(&path[0]))
                     {
                         fate.released = true;
                         return;
@@ -197,7 +198,9 @@ impl<'a, 't> FlowCx<'a, 't> {
                         return;
                     }
                     if matches!(link, Link::Alias(_))
-                        && (in_defer_statement(call) || is_cleanup_name(callee_name) || self.is_consumer(call))
+                        && (in_defer_statement(call)
+                            || is_cleanup_name(callee_name)
+                            || self.is_consumer(call))
                     {
                         // `defer closeQuietly(x)`, `mustClose(x)`, `srv.Serve(lis)`: someone else releases it.
                         fate.released = true;
@@ -473,17 +476,25 @@ impl<'a, 't> FlowCx<'a, 't> {
 
     /// Describes a call for the catalog (`pkg.F(...)` or `recv.M(...)`).
     fn with_call_ref(&self, call: Node<'t>, f: impl Fn(CallRef<'_>) -> bool) -> bool {
-        let Some(callee) = call.child_by_field_name("function") else { return false };
+        let Some(callee) = call.child_by_field_name("function") else {
+            return false;
+        };
         let env = self.env;
         if callee.kind() != "selector_expression" {
             return false;
         }
-        let (Some(operand), Some(field)) = (callee.child_by_field_name("operand"), callee.child_by_field_name("field")) else {
+        let (Some(operand), Some(field)) = (
+            callee.child_by_field_name("operand"),
+            callee.child_by_field_name("field"),
+        ) else {
             return false;
         };
         let name = text(field, self.src);
         if let Some(path) = env.package_of(operand) {
-            return f(CallRef::Func { package: path, name });
+            return f(CallRef::Func {
+                package: path,
+                name,
+            });
         }
         let recv = env.type_of(operand);
         f(CallRef::Method {

@@ -236,7 +236,14 @@ impl Shadow {
     }
 }
 
-fn collect_refs<'t>(node: Node<'t>, name: &str, src: &str, shadow: Shadow, is_root: bool, out: &mut Vec<Node<'t>>) {
+fn collect_refs<'t>(
+    node: Node<'t>,
+    name: &str,
+    src: &str,
+    shadow: Shadow,
+    is_root: bool,
+    out: &mut Vec<Node<'t>>,
+) {
     let mut shadow = shadow;
     if !is_root && is_scope(node) {
         if node.kind() == "func_literal" {
