@@ -1,0 +1,13 @@
+module cloud.google.com/go/pubsublite
+
+go 1.22
+
+require (
+	cloud.google.com/go/pubsub v0.0.0
+	google.golang.org/api v0.0.0
+)
+
+replace (
+	cloud.google.com/go/pubsub => ../pubsub
+	google.golang.org/api => ../../../google.golang.org/api
+)

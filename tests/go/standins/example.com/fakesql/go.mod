@@ -1,0 +1,3 @@
+module example.com/fakesql
+
+go 1.22
