@@ -198,7 +198,12 @@ impl Config {
 }
 
 fn is_empty_catalog(c: &CatalogFile) -> bool {
-    c.resource.is_empty() && c.ignore.is_empty() && c.returns.is_empty() && c.callback.is_empty()
+    c.resource.is_empty()
+        && c.ignore.is_empty()
+        && c.returns.is_empty()
+        && c.callback.is_empty()
+        && c.consume.is_empty()
+        && c.plain.is_empty()
 }
 
 /// `leakfix.toml` or `.leakfix.toml` in the folder of `start` or above.

@@ -271,6 +271,7 @@ pub struct GoCatalog {
     returns: Vec<Returns>,
     callbacks: Vec<Callback>,
     consumes: Vec<Consume>,
+    plains: Vec<Consume>,
 }
 
 // ---- the file format ----
@@ -288,6 +289,8 @@ pub struct CatalogFile {
     pub callback: Vec<CallbackEntry>,
     #[serde(default)]
     pub consume: Vec<CallbackEntry>,
+    #[serde(default)]
+    pub plain: Vec<CallbackEntry>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -490,6 +493,11 @@ impl GoCatalog {
                 .with_context(|| format!("[[consume]] #{}", i + 1))?;
             self.consumes.push(Consume { target: t });
         }
+        for (i, e) in file.plain.into_iter().enumerate() {
+            let t = target(&e.package, &e.functions, &e.receiver, &e.methods, &[])
+                .with_context(|| format!("[[plain]] #{}", i + 1))?;
+            self.plains.push(Consume { target: t });
+        }
         Ok(())
     }
 
@@ -501,6 +509,7 @@ impl GoCatalog {
         c.returns.extend(then.returns.iter().cloned());
         c.callbacks.extend(then.callbacks.iter().cloned());
         c.consumes.extend(then.consumes.iter().cloned());
+        c.plains.extend(then.plains.iter().cloned());
         c
     }
 
@@ -580,6 +589,12 @@ impl GoCatalog {
     /// Does this call run its func-literal argument before returning?
     pub fn is_sync_callback(&self, call: CallRef<'_>) -> bool {
         self.callbacks.iter().any(|c| call.matches(&c.target))
+    }
+
+    /// Are this call's results plain data, whatever it is passed
+    /// (`io.ReadAll`, `strings.ToUpper`, `strconv.Itoa`)?
+    pub fn has_plain_results(&self, call: CallRef<'_>) -> bool {
+        self.plains.iter().any(|c| call.matches(&c.target))
     }
 
     /// Does this call take ownership of (and so release) what it is passed?

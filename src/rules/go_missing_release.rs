@@ -238,9 +238,30 @@ where
             .map(|r| r.also_released_by.as_slice())
             .unwrap_or(&[]);
         let flow = FlowCx { env, src, func };
-        let fate = flow.fate(var_name, decl_scope, &release_for_flow, also);
+        let mut fate = flow.fate(var_name, decl_scope, &release_for_flow, also);
         if fate.released || fate.escape.is_some() {
             return None;
+        }
+        // The other results of the call live as long as the resource does
+        // (the context a cancel func cancels): a release must come after
+        // their last use, and cannot be placed if they escape.
+        let mut companion_escape = None;
+        for (i, c) in names.iter().enumerate() {
+            if i == result || Some(*c) == err || c.kind() != "identifier" || text(*c, src) == "_" {
+                continue;
+            }
+            let name = text(*c, src);
+            match scope::resolve(func, name, *c, src) {
+                Resolution::Local { scope, .. } => {
+                    // Only its uses and escapes matter, not whether it is released.
+                    let f = flow.fate(name, scope, &release_for_flow, &[]);
+                    fate.last_use = fate.last_use.max(f.last_use);
+                    if let Some(e) = f.escape {
+                        companion_escape = Some((name, e));
+                    }
+                }
+                _ => companion_escape = Some((name, crate::analysis::go::flow::Escape::Stored)),
+            }
         }
 
         let Some(resource) = resource else {
@@ -254,6 +275,12 @@ where
             );
         };
 
+        if let Some((name, e)) = companion_escape {
+            return Some(self.leak_finding(resource, var_name, &callee_text).with_note(format!(
+                "`{name}`, which `{var_name}` governs, outlives this function ({}), so releasing `{var_name}` here would break it",
+                e.describe()
+            )));
+        }
         let release_text = match self.release_text(resource, var_name) {
             Ok(t) => t,
             Err(why) => {
@@ -264,7 +291,13 @@ where
             }
         };
         let finding = self.leak_finding(resource, var_name, &callee_text);
-        match self.placement(func, decl_scope, var_name, err.map(|e| text(e, src))) {
+        match self.placement(
+            func,
+            decl_scope,
+            var_name,
+            err.map(|e| text(e, src)),
+            fate.last_use,
+        ) {
             Ok(p) => {
                 let fix = self.build_fix(p, &release_text);
                 Some(match fix {
@@ -497,6 +530,7 @@ where
         decl_scope: Node<'t>,
         var: &str,
         err: Option<&str>,
+        last_use: usize,
     ) -> Result<Placement<'t>, String> {
         let src = self.src();
         let stmt = self.statement().ok_or("no statement")?;
@@ -569,14 +603,20 @@ where
                     "`{var}` is declared outside the loop that creates it"
                 ));
             }
+            // Release right after the last statement that uses it, if nothing
+            // before that can jump out of the iteration.
             let rest = following_statements(anchor);
-            if rest.iter().any(|s| can_exit_early(*s, src)) {
+            let upto: Vec<Node> = rest
+                .iter()
+                .copied()
+                .take_while(|s| s.start_byte() < last_use)
+                .collect();
+            if upto.iter().any(|s| can_exit_early(*s, src)) {
                 return Err(
-                    "in a loop, and a return, break, continue or goto after the call could skip a release at the end of the iteration"
-                        .into(),
+                    "in a loop, and a return, break, continue or goto before its last use could skip the release".into(),
                 );
             }
-            let last = rest.last().copied().unwrap_or(anchor);
+            let last = upto.last().copied().unwrap_or(anchor);
             return Ok(Placement::EndOfIteration {
                 after: last,
                 indent_of: stmt,
@@ -626,7 +666,7 @@ where
                 (
                     at,
                     format!("{indent}{release}{nl}"),
-                    format!("call `{release}` at the end of the loop iteration"),
+                    format!("call `{release}` after its last use in the loop body"),
                 )
             }
         };
@@ -645,7 +685,7 @@ enum Placement<'t> {
     },
     /// `defer` as the first statement of an `else` block.
     StartOfBlock { block: Node<'t> },
-    /// A plain release after the last statement of the loop-body block.
+    /// A plain release (no defer: in a loop) after the statement holding the last use.
     EndOfIteration {
         after: Node<'t>,
         indent_of: Node<'t>,

@@ -242,3 +242,107 @@ pub fn require_tool(tool: &str) -> bool {
     );
     false
 }
+
+/// The Go environment for fixture modules: offline, no toolchain download,
+/// `require` lines filled in from the `replace` directives.
+pub fn go_command(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("go")
+        .args(args)
+        .current_dir(dir)
+        .env("GOFLAGS", "-mod=mod -buildvcs=false")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOWORK", "off")
+        .output()
+        .expect("go runs")
+}
+
+/// A copy of tests/go (stand-ins and fixture modules) in a temporary folder,
+/// so fixture modules can be rewritten and their relative `replace` paths hold.
+pub fn go_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("tests/go"), dir.path());
+    dir
+}
+
+/// Every `.go` file under `dir`, with its bytes.
+pub fn go_sources(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "go") {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Checks a fixture module end to end with the Go toolchain: it builds and
+/// its runtime test FAILS before leakfix (the test can see the leak), then
+/// `leakfix <args>` rewrites it, and afterwards gofmt is clean, `go vet`
+/// passes, the runtime test passes, and a second run changes nothing.
+/// Returns the workspace for further checks. None when Go is unavailable.
+pub fn go_fixture_roundtrip(module: &str, leakfix_args: &[&str]) -> Option<tempfile::TempDir> {
+    if !require_tool("go") || !require_tool("gofmt") {
+        return None;
+    }
+    let ws = go_workspace();
+    let dir = ws.path().join("fixtures").join(module);
+    let out = go_command(&dir, &["vet", "./..."]);
+    assert!(
+        out.status.success(),
+        "{module}: go vet fails before leakfix:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = go_command(&dir, &["test", "-count=1", "./..."]);
+    assert!(
+        !out.status.success(),
+        "{module}: the runtime test passes before leakfix, so it cannot tell a fix from no fix:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = leakfix().args(leakfix_args).arg(&dir).output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{module}: leakfix failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after_first = go_sources(&dir);
+
+    let out = Command::new("gofmt").arg("-l").arg(&dir).output().unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "{module}: not gofmt-clean after leakfix: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = go_command(&dir, &["vet", "./..."]);
+    assert!(
+        out.status.success(),
+        "{module}: go vet fails after leakfix:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = go_command(&dir, &["test", "-count=1", "./..."]);
+    assert!(
+        out.status.success(),
+        "{module}: the runtime test fails after leakfix:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = leakfix().args(leakfix_args).arg(&dir).output().unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)));
+    assert_eq!(
+        go_sources(&dir),
+        after_first,
+        "{module}: a second leakfix run changed files"
+    );
+    Some(ws)
+}

@@ -71,6 +71,8 @@ pub struct Fate {
     /// The first escape found.
     pub escape: Option<Escape>,
     pub escape_at: Option<usize>,
+    /// End of the last read of the value or of anything that may hold it.
+    pub last_use: usize,
 }
 
 /// How a tracked name relates to the acquired value.
@@ -109,6 +111,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                 if is_write(r) {
                     continue;
                 }
+                fate.last_use = fate.last_use.max(r.end_byte());
                 self.classify(r, &link, release, also, &mut fate, &mut work);
                 if fate.escape.is_some() {
                     return fate;
@@ -190,8 +193,20 @@ impl<'a, 't> FlowCx<'a, 't> {
                     let callee = call.child_by_field_name("function");
                     let callee_name = callee.map(|c| last_name(c, src)).unwrap_or("");
                     if callee_name == "append" {
-                        self.escape(fate, Escape::Collected, cur);
+                        // Data appended to a slice of plain values cannot keep the value alive.
+                        let first = parent.named_child(0);
+                        let into_plain = matches!(link, Link::Derived)
+                            && first.is_some_and(|f| f.id() != cur.id())
+                            && first.and_then(|f| self.env.full_type_of(f)).is_some_and(
+                                |t| matches!(&t, super::GoType::Slice(e) if self.env.is_plain(e)),
+                            );
+                        if !into_plain {
+                            self.escape(fate, Escape::Collected, cur);
+                        }
                         return;
+                    }
+                    if self.has_plain_results(call, callee) {
+                        return; // len(b), string(b), io.ReadAll(f), strconv.Itoa(n): plain data
                     }
                     if in_go_statement(call) {
                         self.escape(fate, Escape::Goroutine, call);
@@ -381,6 +396,16 @@ impl<'a, 't> FlowCx<'a, 't> {
         fate: &mut Fate,
         work: &mut Vec<(String, Node<'t>, Link)>,
     ) {
+        // Data derived from the value, stored where only plain values fit
+        // (`counts[p] = n`, `s.status = resp.StatusCode`), cannot keep it alive.
+        if link == Link::Derived
+            && self
+                .env
+                .full_type_of(target)
+                .is_some_and(|t| self.env.is_plain(&t))
+        {
+            return;
+        }
         if target.kind() != "identifier" {
             self.escape(fate, Escape::Stored, target);
             return;
@@ -468,6 +493,21 @@ impl<'a, 't> FlowCx<'a, 't> {
 
     fn is_sync_callback(&self, call: Node<'t>) -> bool {
         self.with_call_ref(call, |c| self.env.catalog.is_sync_callback(c))
+    }
+
+    /// Builtins and conversions to basic types, and catalog `[[plain]]` calls.
+    fn has_plain_results(&self, call: Node<'t>, callee: Option<Node<'t>>) -> bool {
+        const PLAIN_BUILTINS: [&str; 18] = [
+            "len", "cap", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8",
+            "uint16", "uint32", "uint64", "float32", "float64", "bool", "byte", "rune",
+        ];
+        if let Some(c) = callee
+            && c.kind() == "identifier"
+        {
+            let name = text(c, self.src);
+            return PLAIN_BUILTINS.contains(&name) && !self.env.is_local(name);
+        }
+        self.with_call_ref(call, |c| self.env.catalog.has_plain_results(c))
     }
 
     fn is_consumer(&self, call: Node<'t>) -> bool {

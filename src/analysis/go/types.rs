@@ -416,12 +416,69 @@ impl<'a> TypeEnv<'a> {
     /// Type of the i-th name bound by `values` (one value per name, or one call for all).
     fn value_type(&self, values: &[Node], i: usize, names: usize) -> Option<GoType> {
         if values.len() == names {
-            return self.type_of(values[i]).map(GoType::Named);
+            return self.full_type_of(values[i]);
         }
         if values.len() == 1 && i == 0 {
-            return self.type_of(values[0]).map(GoType::Named);
+            return self.full_type_of(values[0]);
         }
         None
+    }
+
+    /// The type of an expression including slices and maps (`[]string{}`,
+    /// `make(map[string]int)`, `names`, `s.counts`, `m[k]`), when it can be told.
+    pub fn full_type_of(&self, expr: Node) -> Option<GoType> {
+        let src = self.file.text();
+        let pkg = &self.pkg.import_path;
+        match expr.kind() {
+            "identifier" => {
+                let name = text(expr, src);
+                self.locals
+                    .get(name)
+                    .or_else(|| self.pkg.decls.vars.get(name))
+                    .cloned()
+            }
+            "parenthesized_expression" => self.full_type_of(expr.named_child(0)?),
+            "composite_literal" => Some(type_of_type_node(
+                expr.child_by_field_name("type")?,
+                self.file,
+                pkg,
+            )),
+            "index_expression" => match self.full_type_of(expr.child_by_field_name("operand")?)? {
+                GoType::Slice(e) => Some(*e),
+                GoType::Map(_, v) => Some(*v),
+                _ => None,
+            },
+            "selector_expression" => {
+                let operand = expr.child_by_field_name("operand")?;
+                let field = text(expr.child_by_field_name("field")?, src);
+                if self.package_of(operand).is_some() {
+                    return self.type_of(expr).map(GoType::Named);
+                }
+                let t = self.type_of(operand)?;
+                if t.package == *pkg {
+                    self.pkg
+                        .decls
+                        .struct_fields
+                        .get(&t.name)?
+                        .get(field)
+                        .cloned()
+                } else {
+                    None
+                }
+            }
+            "call_expression" => {
+                let func = expr.child_by_field_name("function")?;
+                if func.kind() == "identifier"
+                    && text(func, src) == "make"
+                    && !self.locals.contains_key("make")
+                {
+                    let t = expr.child_by_field_name("arguments")?.named_child(0)?;
+                    return Some(type_of_type_node(t, self.file, pkg));
+                }
+                self.type_of(expr).map(GoType::Named)
+            }
+            _ => self.type_of(expr).map(GoType::Named),
+        }
     }
 
     pub fn local_type(&self, name: &str) -> Option<&GoType> {
