@@ -19,10 +19,25 @@ use crate::{Outcome, rules};
 
 pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     let config = Config::resolve(mode, args, color)?;
-    if mode == Mode::Review && !std::io::stdin().is_terminal() {
-        bail!(
-            "`fix --review` asks about each fix and needs a terminal on stdin; run `leakfix fix` to apply safe fixes without asking, or `leakfix check --format diff` to see them"
-        );
+    if mode == Mode::Review {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "`fix --review` asks about each fix and needs a terminal on stdin; nothing was written. Run `leakfix fix` to apply safe fixes without asking, or `leakfix check --format diff` to see them"
+            );
+        }
+        if !std::io::stdout().is_terminal() {
+            bail!(
+                "`fix --review` shows each fix and needs a terminal on stdout; nothing was written. Use `leakfix check --format diff` to save the fixes to a file"
+            );
+        }
+        if config.format != Format::Text {
+            bail!(
+                "`fix --review` is interactive and prints text; `--format {}` goes with `check` or `fix`",
+                clap::ValueEnum::to_possible_value(&config.format)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            );
+        }
     }
     let (files, mut problems) = walk(
         &config.paths,
@@ -103,7 +118,24 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             all.extend(tag(&cwd, remaining, Status::Remaining));
             (all, written, outcome)
         }
-        Mode::Review => bail!("`fix --review` is not available in this build yet"),
+        Mode::Review => {
+            let result = crate::review::review(&engine, &initial, &cwd, &mut problems)?;
+            dedup_problems(&mut problems);
+            let mut err = std::io::stderr().lock();
+            for p in &problems {
+                writeln!(
+                    err,
+                    "leakfix: {}: {}",
+                    display_path(&cwd, &p.path),
+                    p.message
+                )?;
+            }
+            return Ok(match result.end {
+                crate::review::End::Interrupted => Outcome::Interrupted,
+                _ if result.remaining == 0 || config.exit_zero => Outcome::Clean,
+                _ => Outcome::Findings,
+            });
+        }
     };
 
     let changes: Vec<FileChange> = changes
@@ -173,11 +205,8 @@ fn dedup_problems(problems: &mut Vec<Problem>) {
 }
 
 fn progress_bar(config: &Config, units: usize) -> indicatif::ProgressBar {
-    if !config.progress
-        || units < 2
-        || !std::io::stderr().is_terminal()
-        || config.mode == Mode::Review && false
-    {
+    // On stderr and cleared when the scan ends, so a review starts on a clean screen.
+    if !config.progress || units < 2 || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(units as u64);

@@ -5,3 +5,4 @@ mod common;
 mod cli;
 mod fixtures;
 mod go_toolchain;
+mod review;
