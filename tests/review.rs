@@ -406,9 +406,10 @@ fn ctrl_c_writes_nothing_of_the_current_file() {
     );
 }
 
-/// Two tickers in one loop: both fixes insert at the end of the iteration,
-/// at the same point. After the first is accepted, the second is
-/// re-computed on the new text, never spliced blindly.
+/// Two tickers in one loop: both fixes insert after the last use of the
+/// tickers, at the same point. After the first is accepted, the second is
+/// re-computed on the new text (it lands right after that last use, so
+/// before the first release), never spliced blindly.
 const TICKERS: &str = "package poll\n\nimport (\n\t\"fmt\"\n\t\"time\"\n)\n\nfunc poll(names []string) {\n\tfor _, n := range names {\n\t\tt := time.NewTicker(time.Second)\n\t\tu := time.NewTicker(time.Minute)\n\t\tfmt.Println(n, t, u)\n\t}\n}\n";
 
 #[test]
@@ -422,7 +423,7 @@ fn overlapping_fixes_are_recomputed_after_the_first_is_accepted() {
     assert_eq!(exit, Exit::Code(0), "{out}");
     assert_eq!(
         tree.read("poll.go"),
-        TICKERS.replace("u)\n", "u)\n\t\tt.Stop()\n\t\tu.Stop()\n")
+        TICKERS.replace("u)\n", "u)\n\t\tu.Stop()\n\t\tt.Stop()\n")
     );
     tree.assert_gofmt_clean();
 }
