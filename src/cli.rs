@@ -60,6 +60,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub include_tests: bool,
 
+    /// Apply the walk's exclusions (config `exclude`, test code without
+    /// --include-tests, vendor/, testdata/, target/, node_modules/, hidden
+    /// folders) to files named on the command line too: for pre-commit hooks
+    /// and editors, which pass every changed file.
+    #[arg(long)]
+    pub force_exclude: bool,
+
     /// Configuration file (default: leakfix.toml or .leakfix.toml found upwards from the first path).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -5,4 +5,5 @@ mod common;
 mod cli;
 mod fixtures;
 mod go_toolchain;
+mod reports;
 mod review;
