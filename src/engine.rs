@@ -12,7 +12,9 @@ use std::sync::Arc;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use crate::analysis::go::module::{FACT_LITERALS, FileFacts, ModuleFinder, file_facts};
+use crate::analysis::go::module::{
+    ModuleFinder, TextFacts, constructor_literals, constructors, scan_text,
+};
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
 use crate::catalog::go::GoCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
@@ -124,58 +126,65 @@ impl Engine {
         );
         units.sort();
 
-        // Learn from the scanned Go code.
-        let fact_filter = AhoCorasick::new(FACT_LITERALS.iter().chain(&[
-            "func New",
-            "func Open",
-            "func Dial",
-            "func Connect",
-            "func new",
-            "func open",
-            "func dial",
-            "func connect",
-        ]))?;
-        let (facts, problems): (Vec<FileFacts>, Vec<Problem>) = pool.install(|| {
-            let results: Vec<Result<Option<FileFacts>, Problem>> = units
+        // Learn from the scanned Go code: read every Go file's text for types
+        // with release methods, then parse only the files that may declare a
+        // constructor of one of them (or of a catalog type).
+        let go_files: Vec<(Arc<Path>, String)> = units
+            .iter()
+            .filter_map(|u| match u {
+                UnitSpec::GoPackage { dir, files } => Some((dir, files)),
+                _ => None,
+            })
+            .flat_map(|(dir, files)| {
+                let import_path = finder
+                    .find(dir)
+                    .and_then(|m| m.import_path_of(&std::path::absolute(dir).unwrap_or(dir.clone())))
+                    .unwrap_or_else(|| format!("_/{}", dir.display()));
+                files.iter().map(move |p| (p.clone(), import_path.clone()))
+            })
+            .collect();
+        let (texts, problems): (Vec<TextFacts>, Vec<Problem>) = pool.install(|| {
+            let results: Vec<Result<TextFacts, Problem>> = go_files
                 .par_iter()
-                .filter_map(|u| match u {
-                    UnitSpec::GoPackage { dir, files } => Some((dir, files)),
-                    _ => None,
-                })
-                .flat_map_iter(|(dir, files)| {
-                    let module = finder.find(dir);
-                    let import_path = module
-                        .as_ref()
-                        .and_then(|m| {
-                            m.import_path_of(&std::path::absolute(dir).unwrap_or(dir.clone()))
-                        })
-                        .unwrap_or_else(|| format!("_/{}", dir.display()));
-                    files
-                        .iter()
-                        .map(move |p| (p.clone(), import_path.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .map(|(path, import_path)| {
-                    let source = read_source(&path)?;
-                    if !fact_filter.is_match(source.text()) {
-                        return Ok(None);
-                    }
-                    let parsed = ParsedFile::parse(path, Language::Go, source)?;
-                    Ok(Some(file_facts(&GoFile::new(parsed), &import_path)))
-                })
+                .map(|(path, import_path)| Ok(scan_text(read_source(path)?.text(), import_path)))
                 .collect();
-            let mut facts = Vec::new();
+            // One entry per file, in order, so texts[i] stays go_files[i]'s.
+            let mut texts = Vec::new();
             let mut problems = Vec::new();
             for r in results {
                 match r {
-                    Ok(Some(f)) => facts.push(f),
-                    Ok(None) => {}
-                    Err(p) => problems.push(p),
+                    Ok(t) => texts.push(t),
+                    Err(p) => {
+                        texts.push(TextFacts::default());
+                        problems.push(p);
+                    }
                 }
             }
-            (facts, problems)
+            (texts, problems)
         });
-        let index = ModuleIndex::build(facts, catalog);
+        let ctor_filter = AhoCorasick::new(constructor_literals(&texts, catalog))?;
+        let candidates: Vec<&(Arc<Path>, String)> = go_files
+            .iter()
+            .zip(&texts)
+            .filter(|(_, t)| t.has_constructor)
+            .map(|(f, _)| f)
+            .collect();
+        let ctors = pool.install(|| {
+            candidates
+                .par_iter()
+                .flat_map_iter(|(path, import_path)| {
+                    let Ok(source) = read_source(path) else { return Vec::new() };
+                    if !ctor_filter.is_match(source.text()) {
+                        return Vec::new();
+                    }
+                    match ParsedFile::parse(path.clone(), Language::Go, source) {
+                        Ok(parsed) => constructors(&GoFile::new(parsed), import_path),
+                        Err(_) => Vec::new(), // reported when the package is analysed
+                    }
+                })
+                .collect()
+        });
+        let index = ModuleIndex::build(texts, ctors, catalog);
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
         let mut literals = catalog.prefilter_literals();
