@@ -108,7 +108,7 @@ impl Rule for GoMissingRelease {
     }
 
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Unit::Go(pkg) = unit;
+        let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {
             if file.generated {
                 continue;

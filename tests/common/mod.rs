@@ -63,6 +63,7 @@ pub fn run_rule(rule_id: &str, path: &Path, applicability: Applicability, includ
     );
     assert!(problems.is_empty(), "{problems:?}");
     let (engine, problems) = Engine::new(vec![rule], &catalog, &files, Some(1)).unwrap();
+    let engine = engine.with_include_tests(include_tests);
     assert!(problems.is_empty(), "{problems:?}");
     let analysis = engine.analyse(&engine.units, &Overlay::default(), None);
     assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
