@@ -210,6 +210,16 @@ impl<'a, 't> Site<'a, 't> {
         if self.runs_once(e) {
             return None;
         }
+        // A client that is returned, stored or handed on is kept by someone:
+        // building it may be the point (a factory, a pool of clients).
+        if let Some(stmt) = statement_of(e).filter(|s| s.kind() == "let_declaration")
+            && let Some(name) = simple_binding(stmt, src)
+        {
+            let uses = uses_after(stmt, &name, src)?;
+            if uses.iter().any(|u| matches!(u.kind, UseKind::Moved | UseKind::Reassigned)) {
+                return None;
+            }
+        }
         let lp = enclosing_loop(e);
         let request = per_request_reason(self.file, owner);
         if lp.is_none() && request.is_none() {
@@ -429,6 +439,7 @@ impl<'a, 't> Site<'a, 't> {
         let loop_stmt = statement_of(lp).ok_or("the loop is not a statement")?;
         let nl = source.newline();
         let (del_start, del_end) = whole_lines(source, stmt).ok_or("the `let` shares its line with other code")?;
+        let stmt_text = src[stmt.start_byte()..del_end].trim_end();
         let loop_line_start = source.line_range(source.line_index(loop_stmt.start_byte())).start;
         if !src[loop_line_start..loop_stmt.start_byte()].trim().is_empty() {
             return Err("the loop shares its line with other code".into());
@@ -438,7 +449,7 @@ impl<'a, 't> Site<'a, 't> {
         if from.contains('\t') || to.contains('\t') {
             return Err("tab-indented code".into());
         }
-        let moved = reindent(text(stmt, src), from.len(), to.len(), nl).ok_or("unusual indentation")?;
+        let moved = reindent(stmt_text, from.len(), to.len(), nl).ok_or("unusual indentation")?;
         let path = self.file.parsed.path.clone();
         let edits = vec![
             Edit::insertion(path.clone(), loop_line_start, format!("{to}{moved}{nl}")),
@@ -520,7 +531,7 @@ impl<'a, 't> Site<'a, 't> {
             }
             if !reuse {
                 let at = before_item(item, source, src);
-                edits.push(Edit::insertion(path.clone(), at, format!("{item_text}{nl}")));
+                edits.push(Edit::insertion(path.clone(), at, format!("{item_text}{nl}{nl}")));
             }
             let title = match shape {
                 Shape::Lazy => format!("build the client once, in `static {stat}: LazyLock<{ty}>`, and clone it per call"),
@@ -530,7 +541,13 @@ impl<'a, 't> Site<'a, 't> {
                 Shape::OnceLockFn => format!("build the client once, in `{func}()` backed by `static {stat}: OnceLock<{ty}>`"),
                 Shape::TokioCell => format!("build the client once, in `{func}()` backed by `static {stat}: tokio::sync::OnceCell<{ty}>`"),
             };
-            return Ok(Fix::unsafe_(title, edits).with_claim(path, e.byte_range()));
+            // One new shared item per file and round: names are chosen
+            // against the current text, so two hoists in one round could
+            // pick the same one. The claim on the file's first byte makes
+            // them conflict; the next round takes the other.
+            return Ok(Fix::unsafe_(title, edits)
+                .with_claim(path.clone(), e.byte_range())
+                .with_claim(path, 0..1));
         }
         unreachable!()
     }
@@ -673,7 +690,8 @@ pub(crate) fn whole_lines(source: &crate::source::SourceText, node: Node) -> Opt
     let src = source.text();
     let first = source.line_range(source.line_index(node.start_byte()));
     let last = source.line_range(source.line_index(node.end_byte()));
-    if !src[first.start..node.start_byte()].trim().is_empty() || !src[node.end_byte()..last.end].trim().is_empty() {
+    let rest = src[node.end_byte()..last.end].trim();
+    if !src[first.start..node.start_byte()].trim().is_empty() || !(rest.is_empty() || rest.starts_with("//")) {
         return None;
     }
     let end = source.next_line_start(node.end_byte()).unwrap_or(src.len());

@@ -233,6 +233,11 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
                 return None;
             }
             let f = finding(format!("The child process `{name}` is never waited, killed or handed on{doc}"));
+            if piped_output(file, call) {
+                return Some(f.with_note(format!(
+                    "its output is piped: waiting without reading it can block forever once the pipe fills; read it with `{name}.wait_with_output()`"
+                )));
+            }
             let Some(stmt) = wait_stmt(&name) else {
                 return Some(f.with_note("a tokio child outside an async context: set `kill_on_drop(true)` on the command, or await `child.wait()` where you can"));
             };
@@ -325,4 +330,37 @@ fn bind_and_wait(
     let edits = vec![prefix, Edit::insertion(path.clone(), at, format!("{indent}{wait}{}", source.newline()))];
     Ok(Fix::unsafe_(format!("bind the child to `{name}` and wait for it before the end of the scope (`{wait}`)"), edits)
         .with_claim(path, stmt.byte_range()))
+}
+
+/// Does the command pipe the child's stdout or stderr (on the spawn's chain,
+/// or on the builder variable's statements)?
+fn piped_output(file: &RustFile, call: Node) -> bool {
+    let src = file.text();
+    let recv = call.child_by_field_name("function").and_then(|f| f.child_by_field_name("value"));
+    let Some(recv) = recv else { return false };
+    let piped = |t: &str| t.contains(".stdout(") && t.contains("piped") || t.contains(".stderr(") && t.contains("piped");
+    if piped(text(recv, src)) {
+        return true;
+    }
+    let root = chain_root(recv);
+    if root.kind() == "identifier" {
+        let name = text(root, src);
+        let Some(block) = statement_of_block(call) else { return false };
+        return block_items(block)
+            .into_iter()
+            .filter(|i| i.end_byte() <= call.start_byte())
+            .any(|i| text(i, src).contains(name) && piped(text(i, src)));
+    }
+    false
+}
+
+fn statement_of_block(n: Node) -> Option<Node> {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if p.kind() == "block" {
+            return Some(p);
+        }
+        cur = p.parent();
+    }
+    None
 }

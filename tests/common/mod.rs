@@ -112,9 +112,24 @@ pub fn run_rule(rule_id: &str, path: &Path, applicability: Applicability, includ
 pub fn check_labels(run: &FixtureRun) -> Vec<String> {
     let mut errors = Vec::new();
     let lines: Vec<&str> = run.original.lines().collect();
+    // A finding may span lines (a method chain): its label goes on any of
+    // them, usually the last.
+    let labelled = |f: &Finding| {
+        (f.start.line..=f.end.line).any(|l| {
+            matches!(lines.get(l - 1).and_then(|t| label_of(t)), Some(Label::Leak | Label::LeakNoFix))
+        })
+    };
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
-        let here: Vec<&Finding> = run.findings.iter().filter(|f| f.start.line == n).collect();
+        let covers = |f: &&Finding| f.start.line <= n && n <= f.end.line;
+        let here: Vec<&Finding> = match label_of(line) {
+            Some(Label::Leak | Label::LeakNoFix) => run.findings.iter().filter(covers).collect(),
+            _ => run
+                .findings
+                .iter()
+                .filter(|f| f.start.line == n && !labelled(f))
+                .collect(),
+        };
         match label_of(line) {
             Some(Label::Leak) => {
                 if here.is_empty() {

@@ -213,8 +213,8 @@ impl CrateFinder {
         let mut dir = abs.parent()?.to_path_buf();
         let mut seen = Vec::new();
         loop {
-            if let Some(hit) = self.cache.lock().unwrap().get(&dir) {
-                let hit = hit.clone();
+            let cached = self.cache.lock().unwrap().get(&dir).cloned();
+            if let Some(hit) = cached {
                 self.remember(&seen, &hit);
                 return hit;
             }

@@ -316,10 +316,10 @@ fn fn_handler(file: &RustFile, f: Node) -> Option<String> {
         let pname = p.child_by_field_name("pattern").map(|n| text(n, src)).unwrap_or("");
         let Some(ty) = p.child_by_field_name("type") else { continue };
         if let Some(why) = request_like_type(file, ty) {
-            return Some(format!("run per request (parameter `{pname}: {why}`)"));
+            return Some(format!("a function with a request-like parameter (`{pname}: {why}`)"));
         }
         if matches!(pname, "req" | "request" | "mut req" | "mut request") {
-            return Some(format!("run per request (parameter `{pname}`)"));
+            return Some(format!("a function with a request-like parameter (`{pname}`)"));
         }
     }
     None
