@@ -13,7 +13,7 @@ use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
     body_owner, contains, enclosing_loop, in_async_context, local_bindings, outermost_fn,
-    pattern_names, per_request_reason, statement_of, value_identifiers,
+    pattern_names, per_call, statement_of, value_identifiers,
 };
 use crate::analysis::rust::{RustFile, RustVersion, visit};
 use crate::catalog::rust::ClientEntry;
@@ -221,10 +221,14 @@ impl<'a, 't> Site<'a, 't> {
             }
         }
         let lp = enclosing_loop(e);
-        let request = per_request_reason(self.file, owner);
-        if lp.is_none() && request.is_none() {
+        let call = per_call(self.file, owner);
+        if lp.is_none() && call.is_none() {
             return None;
         }
+        // Inside a loop, only a request handler makes sharing across calls
+        // the better fix; otherwise the loop is what repeats it.
+        let request = call.as_ref().filter(|c| c.handler || lp.is_none()).map(|c| c.why.clone());
+        let handler = call.as_ref().is_some_and(|c| c.handler);
         let shown = shorten(text(e, src));
         let doc = self.ctor.entry.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
         let message = match (&request, lp) {
@@ -250,6 +254,8 @@ impl<'a, 't> Site<'a, 't> {
                 Ok(()) => Plan::BeforeLoop,
                 Err(why) => return Some(finding.with_note(why)),
             },
+            // Only "takes arguments": a client per distinct argument may be the point.
+            (false, None, _) if !handler => return None,
             (false, None, _) => {
                 return Some(finding.with_note(format!(
                     "its arguments depend on this call ({}), so leakfix does not rewrite it: keep one client per distinct value (a map, or a field of your state) or build it from configuration at startup",

@@ -267,6 +267,25 @@ pub fn attributes<'t>(item: Node<'t>, src: &'t str) -> Vec<String> {
     out
 }
 
+/// Why code in `owner` runs per call, and whether that is because it serves
+/// requests (a handler) rather than only because it takes arguments.
+pub struct PerCall {
+    pub why: String,
+    pub handler: bool,
+}
+
+/// Why code in `owner` (a function or closure) runs once per request or
+/// per call, if it does.
+pub fn per_call(file: &RustFile, owner: Node) -> Option<PerCall> {
+    let src = file.text();
+    if let Some(why) = per_request_reason(file, owner) {
+        return Some(PerCall { why, handler: true });
+    }
+    let f = if owner.kind() == "function_item" { Some(owner) } else { enclosing_fn_item(owner) }?;
+    let name = f.child_by_field_name("name").map(|n| text(n, src)).unwrap_or("");
+    takes_arguments(f, name, src).map(|why| PerCall { why, handler: false })
+}
+
 /// Why code in `owner` (a function or closure) runs once per request, if it does.
 pub fn per_request_reason(file: &RustFile, owner: Node) -> Option<String> {
     let src = file.text();
@@ -293,6 +312,25 @@ pub fn per_request_reason(file: &RustFile, owner: Node) -> Option<String> {
         cur = body_owner(o);
     }
     None
+}
+
+/// A function that takes arguments is called with different ones each
+/// time: whatever it builds and drops, it builds per call. Functions whose
+/// name says they set things up (`new`, `init`, `connect`, `run`...) and
+/// `main` are left out: they run once, or build what they return.
+fn takes_arguments(f: Node, name: &str, src: &str) -> Option<String> {
+    const SETUP: [&str; 14] = [
+        "main", "new", "init", "setup", "build", "make", "create", "connect", "start", "run", "with_", "from_", "default",
+        "open",
+    ];
+    if SETUP.iter().any(|p| name == *p || name.starts_with(&format!("{}_", p.trim_end_matches('_'))) || (p.ends_with('_') && name.starts_with(p))) {
+        return None;
+    }
+    let params = f.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    let n = params.named_children(&mut c).filter(|p| matches!(p.kind(), "parameter" | "self_parameter")).count();
+    let _ = src;
+    (n > 0).then(|| format!("`{name}`, which runs once per call"))
 }
 
 const ROUTE_ATTRS: [&str; 10] = ["get", "post", "put", "delete", "patch", "head", "options", "route", "handler", "lambda_runtime"];
@@ -426,12 +464,19 @@ mod tests {
     #[test]
     fn handlers_are_recognised() {
         let f = file(
-            "use axum::extract::Json;\nasync fn h(Json(b): Json<B>) { X }\nasync fn r() { Y }\nfn app() { Router::new().route(\"/\", get(r)); }\nfn p(path: &Path) { Z }\nfn l() { lambda_runtime::service_fn(|e| async move { W }); }\n",
+            "use axum::extract::Json;\nasync fn h(Json(b): Json<B>) { X }\nasync fn r() { Y }\nfn app() { Router::new().route(\"/\", get(r)); }\nfn new(path: &Path) { Z }\nfn q(n: u8) { V }\nfn l() { lambda_runtime::service_fn(|e| async move { W }); }\n",
         );
-        for (needle, yes) in [("X", true), ("Y", true), ("Z", false), ("W", true)] {
+        for (needle, handler, per) in [
+            ("X", true, true),
+            ("Y", true, true),
+            ("Z", false, false),
+            ("W", true, true),
+            ("V", false, true),
+        ] {
             let n = node_at(&f, needle);
             let owner = body_owner(n).unwrap();
-            assert_eq!(per_request_reason(&f, owner).is_some(), yes, "{needle}");
+            assert_eq!(per_request_reason(&f, owner).is_some(), handler, "{needle}");
+            assert_eq!(per_call(&f, owner).is_some(), per, "{needle}");
         }
     }
 

@@ -23,6 +23,12 @@ pub fn handle(req: &Request) -> Result<usize, reqwest::Error> {
     Ok(body.len())
 }
 
+/// Not a handler, but called once per page fetched.
+pub fn fetch(url: &str) -> Result<String, reqwest::Error> {
+    let client = Client::new();
+    client.get(url).send()?.text()
+}
+
 /// Runs per request, with an infallible constructor.
 pub fn status(req: &Request) -> u16 {
     let client = Client::new();

@@ -33,6 +33,12 @@ fn clients_are_shared_and_caller_specific_ones_are_not() {
     );
 
     let before = reqwest::constructed();
+    for i in 0..200 {
+        fetch(&format!("/page/{i}")).unwrap();
+    }
+    assert!(reqwest::constructed() - before <= 1, "one client for 200 fetches");
+
+    let before = reqwest::constructed();
     crawl("bot", &["/a", "/b", "/c", "/d", "/e"]).unwrap();
     crawl("bot", &["/a", "/b", "/c"]).unwrap();
     assert_eq!(
