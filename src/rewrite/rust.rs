@@ -301,3 +301,98 @@ pub fn end_of_block(block: Node, source: &SourceText) -> Option<(usize, String)>
     }
     Some((line.start, indent))
 }
+
+/// The number of `.link` and `?` steps at the top level of one-line chain text.
+fn top_level_links(s: &str) -> usize {
+    let (mut depth, mut n, mut in_str) = (0i32, 0usize, false);
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => in_str = true,
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth -= 1,
+                b'.' if depth == 0 => {
+                    let next_dot = b.get(i + 1) == Some(&b'.');
+                    let prev_digit = i > 0 && b[i - 1].is_ascii_digit();
+                    if next_dot {
+                        i += 1;
+                    } else if !prev_digit {
+                        n += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    n
+}
+
+/// After `inner` (part of a chain) is replaced by `replacement`, the text
+/// that replaces the whole chain `outer` so that the layout stays the one
+/// rustfmt would choose: a vertical chain that now fits on one line is
+/// joined. Returns the range to replace and its new text; `None` when the
+/// chain's layout cannot be decided here.
+pub fn replace_in_chain(
+    outer: Node,
+    inner: Node,
+    replacement: &str,
+    source: &SourceText,
+) -> Option<(std::ops::Range<usize>, String)> {
+    let src = source.text();
+    let original = text(outer, src);
+    if outer.id() == inner.id() || !original.contains('\n') {
+        return Some((inner.byte_range(), replacement.to_string()));
+    }
+    let new_text = format!(
+        "{}{replacement}{}",
+        &src[outer.start_byte()..inner.start_byte()],
+        &src[inner.end_byte()..outer.end_byte()]
+    );
+    let one = one_line(&new_text)?;
+    let line = source.line_range(source.line_index(outer.start_byte()));
+    let last = source.line_range(source.line_index(outer.end_byte()));
+    let lead = outer.start_byte() - line.start;
+    let tail = last.end - outer.end_byte();
+    let links = top_level_links(&one);
+    let try_extra = if one.ends_with('?') { 2 } else { 0 };
+    let width = one.len();
+    if (links <= 1 || width + try_extra <= CHAIN_WIDTH) && lead + width + tail <= MAX_WIDTH {
+        return Some((outer.byte_range(), one));
+    }
+    // Still vertical: the first line changes only. rustfmt keeps a short
+    // root on the line of its first link, which this layout does not.
+    let first = new_text.lines().next().unwrap_or("");
+    if first.len() <= 4 || lead + first.len() > MAX_WIDTH {
+        return None;
+    }
+    Some((inner.byte_range(), replacement.to_string()))
+}
+
+/// The outermost expression of the method chain (with `?` and `.await`)
+/// that `node` starts.
+pub fn chain_top(node: Node) -> Node {
+    let mut cur = node;
+    while let Some(p) = cur.parent() {
+        let continues = match p.kind() {
+            "field_expression" => p.child_by_field_name("value").is_some_and(|v| v.id() == cur.id()),
+            "call_expression" => p.child_by_field_name("function").is_some_and(|f| f.id() == cur.id()),
+            "try_expression" | "await_expression" => true,
+            _ => false,
+        };
+        if !continues {
+            break;
+        }
+        cur = p;
+    }
+    cur
+}

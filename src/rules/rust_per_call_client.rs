@@ -23,7 +23,8 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::{Language, text};
 use crate::rewrite::rust::{
-    Chain, MAX_WIDTH, before_item, declared_names, ensure_use, module_of, reindent, top_item,
+    Chain, MAX_WIDTH, before_item, chain_top, declared_names, ensure_use, module_of, reindent,
+    replace_in_chain, top_item,
 };
 
 pub struct RustPerCallClient;
@@ -528,7 +529,9 @@ impl<'a, 't> Site<'a, 't> {
                 continue;
             }
             let path = file.parsed.path.clone();
-            let mut edits = vec![Edit::replacement(path.clone(), e.byte_range(), replacement.clone())];
+            let (range, new_text) = replace_in_chain(chain_top(e), e, &replacement, source)
+                .ok_or("the chain around the constructor is laid out in a way leakfix does not rewrite")?;
+            let mut edits = vec![Edit::replacement(path.clone(), range, new_text)];
             let (lock_path, lock_name) = lock;
             match ensure_use(module, source, lock_path, lock_name) {
                 Ok(Some((at, t))) => edits.push(Edit::insertion(path.clone(), at, t)),
