@@ -154,8 +154,10 @@ impl Config {
 
         let builtin = GoCatalog::built_in()?;
         let rust_catalog = match &config_file {
-            Some(f) => crate::catalog::RustCatalog::from_file(&file.rust, &Origin::Config(f.clone()))
-                .with_context(|| format!("bad [rust] tables in {}", f.display()))?,
+            Some(f) => {
+                crate::catalog::RustCatalog::from_file(&file.rust, &Origin::Config(f.clone()))
+                    .with_context(|| format!("bad [rust] tables in {}", f.display()))?
+            }
             None => Default::default(),
         };
         let go_catalog = match &config_file {

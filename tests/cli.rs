@@ -8,20 +8,42 @@ fn fixture_dir() -> std::path::PathBuf {
 
 #[test]
 fn check_exits_1_with_findings_and_0_with_exit_zero() {
-    let out = leakfix().args(["check"]).arg(fixture_dir()).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = leakfix().args(["check", "--exit-zero"]).arg(fixture_dir()).output().unwrap();
+    let out = leakfix()
+        .args(["check"])
+        .arg(fixture_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = leakfix()
+        .args(["check", "--exit-zero"])
+        .arg(fixture_dir())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
 fn missing_path_and_bad_arguments_exit_2() {
-    let out = leakfix().args(["check", "/definitely/not/here"]).output().unwrap();
+    let out = leakfix()
+        .args(["check", "/definitely/not/here"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
-    let out = leakfix().args(["check", "--rule", "no-such-rule", "."]).output().unwrap();
+    let out = leakfix()
+        .args(["check", "--rule", "no-such-rule", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = leakfix().args(["check", "--format", "xml"]).output().unwrap();
+    let out = leakfix()
+        .args(["check", "--format", "xml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -38,7 +60,10 @@ fn rules_and_explain() {
     let out = leakfix().arg("rules").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("go-missing-release"));
-    let out = leakfix().args(["explain", "go-missing-release"]).output().unwrap();
+    let out = leakfix()
+        .args(["explain", "go-missing-release"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for section in leakfix::rules::DOC_SECTIONS {
@@ -50,11 +75,23 @@ fn rules_and_explain() {
 
 #[test]
 fn the_bundled_examples_show_rust_findings_too() {
-    let out = leakfix().args(["check", "--unsafe"]).arg(repo_root().join("examples")).output().unwrap();
+    let out = leakfix()
+        .args(["check", "--unsafe"])
+        .arg(repo_root().join("examples"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    for rule in ["rust-per-call-client", "rust-unwaited-child", "rust-unflushed-writer", "go-missing-release"] {
-        assert!(text.contains(rule), "examples/ lacks a {rule} finding:\n{text}");
+    for rule in [
+        "rust-per-call-client",
+        "rust-unwaited-child",
+        "rust-unflushed-writer",
+        "go-missing-release",
+    ] {
+        assert!(
+            text.contains(rule),
+            "examples/ lacks a {rule} finding:\n{text}"
+        );
     }
 }
 
@@ -67,8 +104,17 @@ fn rust_test_modules_are_skipped_unless_asked_for() {
     )
     .unwrap();
     let out = leakfix().arg("check").arg(dir.path()).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    let out = leakfix().args(["check", "--include-tests"]).arg(dir.path()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = leakfix()
+        .args(["check", "--include-tests"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("rust-unwaited-child"));
 }

@@ -26,7 +26,10 @@ impl PathPattern {
             None => (p, false),
         };
         let segments: Vec<NamePattern> = body.split("::").map(NamePattern::new).collect();
-        if segments.iter().any(|s| s.as_str().is_empty() || s.as_str().contains("**")) {
+        if segments
+            .iter()
+            .any(|s| s.as_str().is_empty() || s.as_str().contains("**"))
+        {
             bail!("bad path pattern {p:?}");
         }
         Ok(PathPattern {
@@ -38,7 +41,9 @@ impl PathPattern {
 
     pub fn matches(&self, path: &str) -> bool {
         let parts: Vec<&str> = path.split("::").collect();
-        if parts.len() < self.segments.len() || (!self.any_prefix && parts.len() != self.segments.len()) {
+        if parts.len() < self.segments.len()
+            || (!self.any_prefix && parts.len() != self.segments.len())
+        {
             return false;
         }
         let tail = &parts[parts.len() - self.segments.len()..];
@@ -243,7 +248,11 @@ impl RustCatalog {
 
     /// The client a call to `path` constructs directly (no `finish`) or
     /// starts (with `finish`), for a crate with these dependencies.
-    pub fn client_constructor(&self, path: &str, depends_on: &dyn Fn(&str) -> bool) -> Option<&ClientEntry> {
+    pub fn client_constructor(
+        &self,
+        path: &str,
+        depends_on: &dyn Fn(&str) -> bool,
+    ) -> Option<&ClientEntry> {
         self.clients.iter().find(|c| {
             c.constructors.iter().any(|p| p.matches(path))
                 && c.requires.as_deref().is_none_or(depends_on)
@@ -251,7 +260,12 @@ impl RustCatalog {
     }
 
     /// Clients a builder started by `path` and finished by `finish` builds.
-    pub fn client_builder(&self, path: &str, finish: &str, depends_on: &dyn Fn(&str) -> bool) -> Option<&ClientEntry> {
+    pub fn client_builder(
+        &self,
+        path: &str,
+        finish: &str,
+        depends_on: &dyn Fn(&str) -> bool,
+    ) -> Option<&ClientEntry> {
         self.clients.iter().find(|c| {
             c.builders.iter().any(|p| p.matches(path))
                 && c.finish.iter().any(|f| f == finish)
@@ -260,7 +274,9 @@ impl RustCatalog {
     }
 
     pub fn writer(&self, path: &str) -> Option<&WriterEntry> {
-        self.writers.iter().find(|w| w.constructors.iter().any(|p| p.matches(path)))
+        self.writers
+            .iter()
+            .find(|w| w.constructors.iter().any(|p| p.matches(path)))
     }
 
     pub fn process(&self, command_type: &str) -> Option<&ProcessEntry> {
@@ -271,7 +287,12 @@ impl RustCatalog {
     pub fn prefilter_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for c in &self.clients {
-            out.extend(c.constructors.iter().chain(&c.builders).map(PathPattern::literal));
+            out.extend(
+                c.constructors
+                    .iter()
+                    .chain(&c.builders)
+                    .map(PathPattern::literal),
+            );
         }
         for w in &self.writers {
             out.extend(w.constructors.iter().map(PathPattern::literal));
@@ -295,11 +316,26 @@ mod tests {
         let cat = RustCatalog::built_in().unwrap();
         let yes = |_: &str| true;
         let no = |_: &str| false;
-        assert!(cat.client_constructor("reqwest::Client::new", &yes).is_some());
-        assert!(cat.client_builder("reqwest::Client::builder", "build", &yes).is_some());
-        assert!(cat.client_constructor("aws_sdk_s3::Client::from_conf", &yes).is_some());
-        assert!(cat.client_constructor("pb::greeter_client::GreeterClient::connect", &yes).is_some());
-        assert!(cat.client_constructor("pb::greeter_client::GreeterClient::connect", &no).is_none());
+        assert!(
+            cat.client_constructor("reqwest::Client::new", &yes)
+                .is_some()
+        );
+        assert!(
+            cat.client_builder("reqwest::Client::builder", "build", &yes)
+                .is_some()
+        );
+        assert!(
+            cat.client_constructor("aws_sdk_s3::Client::from_conf", &yes)
+                .is_some()
+        );
+        assert!(
+            cat.client_constructor("pb::greeter_client::GreeterClient::connect", &yes)
+                .is_some()
+        );
+        assert!(
+            cat.client_constructor("pb::greeter_client::GreeterClient::connect", &no)
+                .is_none()
+        );
         assert!(cat.writer("std::io::BufWriter::new").is_some());
         assert!(cat.process("std::process::Command").is_some());
         let lits = cat.prefilter_literals();

@@ -58,9 +58,10 @@ impl Chain {
     /// other code on its first line and followed by `suffix` (`?;`, `;`,
     /// `)`). `None` when the layout is not one this helper knows.
     pub fn format(&self, indent: usize, lead: usize, suffix: &str) -> Option<String> {
-        let calls_ok = std::iter::once(&self.root)
-            .chain(&self.links)
-            .all(|p| p.find('(').is_none_or(|open| p.len() - open - 2 <= FN_CALL_WIDTH));
+        let calls_ok = std::iter::once(&self.root).chain(&self.links).all(|p| {
+            p.find('(')
+                .is_none_or(|open| p.len() - open - 2 <= FN_CALL_WIDTH)
+        });
         if !calls_ok {
             return None;
         }
@@ -71,14 +72,21 @@ impl Chain {
         {
             return Some(format!("{one}{suffix}"));
         }
-        if self.links.is_empty() || self.root.len() <= 4 || indent + lead + self.root.len() > MAX_WIDTH {
+        if self.links.is_empty()
+            || self.root.len() <= 4
+            || indent + lead + self.root.len() > MAX_WIDTH
+        {
             return None;
         }
         let pad = " ".repeat(indent + 4);
         let mut out = self.root.clone();
         for (i, l) in self.links.iter().enumerate() {
             let last = i + 1 == self.links.len();
-            let line = if last { format!("{l}{suffix}") } else { l.clone() };
+            let line = if last {
+                format!("{l}{suffix}")
+            } else {
+                l.clone()
+            };
             if indent + 4 + line.len() > MAX_WIDTH {
                 return None;
             }
@@ -109,7 +117,10 @@ pub fn one_line(t: &str) -> Option<String> {
 pub fn module_of(node: Node) -> Option<Node> {
     let mut cur = node.parent();
     while let Some(n) = cur {
-        if n.kind() == "source_file" || (n.kind() == "declaration_list" && n.parent().is_some_and(|p| p.kind() == "mod_item")) {
+        if n.kind() == "source_file"
+            || (n.kind() == "declaration_list"
+                && n.parent().is_some_and(|p| p.kind() == "mod_item"))
+        {
             return Some(n);
         }
         cur = n.parent();
@@ -137,7 +148,9 @@ pub fn before_item(item: Node, source: &SourceText, src: &str) -> usize {
     while let Some(p) = prev {
         let t = text(p, src);
         let attached = p.kind() == "attribute_item"
-            || (p.kind() == "line_comment" && (t.starts_with("///") || t.starts_with("//")) && !t.starts_with("//!"))
+            || (p.kind() == "line_comment"
+                && (t.starts_with("///") || t.starts_with("//"))
+                && !t.starts_with("//!"))
             || (p.kind() == "block_comment" && t.starts_with("/**"));
         // Only what sits on the lines right above.
         let gap = &src[p.end_byte()..start];
@@ -155,8 +168,16 @@ pub fn before_item(item: Node, source: &SourceText, src: &str) -> usize {
 pub fn declared_names(root: Node, src: &str) -> Vec<String> {
     let mut out = Vec::new();
     crate::analysis::rust::visit(root, &mut |n| {
-        if matches!(n.kind(), "function_item" | "static_item" | "const_item" | "struct_item" | "enum_item" | "mod_item" | "type_item")
-            && let Some(name) = n.child_by_field_name("name")
+        if matches!(
+            n.kind(),
+            "function_item"
+                | "static_item"
+                | "const_item"
+                | "struct_item"
+                | "enum_item"
+                | "mod_item"
+                | "type_item"
+        ) && let Some(name) = n.child_by_field_name("name")
         {
             out.push(text(name, src).to_string());
         }
@@ -169,7 +190,12 @@ pub fn declared_names(root: Node, src: &str) -> Vec<String> {
 /// group of its own after the module's last `use` (rustfmt sorts within a
 /// group, never across), or before its first item. Returns the insertion
 /// point and text, or `Err` when `name` means something else there.
-pub fn ensure_use(module: Node, source: &SourceText, path: &str, name: &str) -> Result<Option<(usize, String)>, ()> {
+pub fn ensure_use(
+    module: Node,
+    source: &SourceText,
+    path: &str,
+    name: &str,
+) -> Result<Option<(usize, String)>, String> {
     let src = source.text();
     let nl = source.newline();
     let mut c = module.walk();
@@ -177,16 +203,27 @@ pub fn ensure_use(module: Node, source: &SourceText, path: &str, name: &str) -> 
     let mut last_use = None;
     for ch in &children {
         if ch.kind() == "use_declaration" {
-            let t: String = text(*ch, src).chars().filter(|c| !c.is_whitespace()).collect();
-            let flat = t.trim_start_matches("pub").trim_start_matches("use").trim_end_matches(';').to_string();
+            let t: String = text(*ch, src)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let flat = t
+                .trim_start_matches("pub")
+                .trim_start_matches("use")
+                .trim_end_matches(';')
+                .to_string();
             let (parent, leaf) = path.rsplit_once("::").unwrap_or(("", path));
             if flat == path
-                || (flat.starts_with(&format!("{parent}::{{")) && flat[parent.len() + 3..].trim_end_matches('}').split(',').any(|x| x == leaf))
+                || (flat.starts_with(&format!("{parent}::{{"))
+                    && flat[parent.len() + 3..]
+                        .trim_end_matches('}')
+                        .split(',')
+                        .any(|x| x == leaf))
             {
                 return Ok(None);
             }
             if flat.ends_with(&format!("::{name}")) || flat.contains(&format!("as{name}")) {
-                return Err(());
+                return Err(format!("`{name}` means something else in this module"));
             }
             last_use = Some(*ch);
         }
@@ -198,15 +235,21 @@ pub fn ensure_use(module: Node, source: &SourceText, path: &str, name: &str) -> 
         .unwrap_or_default();
     match last_use {
         Some(u) => {
-            let at = source.next_line_start(u.end_byte()).ok_or(())?;
+            let at = source
+                .next_line_start(u.end_byte())
+                .ok_or("the last `use` ends the file")?;
             Ok(Some((at, format!("{nl}{indent}use {path};{nl}"))))
         }
         None => {
             let first = children.iter().find(|c| {
                 let t = text(**c, src);
-                !(c.kind() == "inner_attribute_item" || t.starts_with("//!") || t.starts_with("/*!"))
+                !(c.kind() == "inner_attribute_item"
+                    || t.starts_with("//!")
+                    || t.starts_with("/*!"))
             });
-            let Some(first) = first else { return Err(()) };
+            let Some(first) = first else {
+                return Err("the module has no items".into());
+            };
             let at = before_item(*first, source, src);
             Ok(Some((at, format!("{indent}use {path};{nl}{nl}"))))
         }
@@ -237,43 +280,6 @@ pub fn reindent(t: &str, from: usize, to: usize, nl: &str) -> Option<String> {
     Some(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lang::Language;
-
-    fn chain(expr: &str) -> Chain {
-        let src = format!("fn f() {{ {expr}; }}");
-        let (tree, _) = Language::Rust.parse(&src);
-        let at = src.find(expr).unwrap();
-        let mut n = tree.root_node().descendant_for_byte_range(at, at + expr.len()).unwrap();
-        while n.byte_range() != (at..at + expr.len()) {
-            n = n.parent().unwrap();
-        }
-        Chain::of(n, &src).unwrap()
-    }
-
-    #[test]
-    fn chains_break_like_rustfmt() {
-        let c = chain("Client::builder().timeout(Duration::from_secs(xx)).build()");
-        assert_eq!(c.format(4, 8, "?;").unwrap(), "Client::builder().timeout(Duration::from_secs(xx)).build()?;");
-        let c = chain("Client::builder().timeout(Duration::from_secs(xxx)).build()");
-        assert_eq!(
-            c.format(4, 8, "?;").unwrap(),
-            "Client::builder()\n        .timeout(Duration::from_secs(xxx))\n        .build()?;"
-        );
-        assert_eq!(c.format(4, 8, ";").unwrap(), "Client::builder().timeout(Duration::from_secs(xxx)).build();");
-        let c = chain("reqwest::Client::builder()\n        .timeout(Duration::from_secs(5))\n        .build()");
-        assert_eq!(c.links.len(), 2);
-    }
-
-    #[test]
-    fn reindenting() {
-        assert_eq!(reindent("let a = b\n        .c();", 8, 4, "\n").unwrap(), "let a = b\n    .c();");
-        assert!(reindent("let a = b\n  .c();", 8, 4, "\n").is_none());
-    }
-}
-
 /// Where a statement goes to run last in `block` on its normal path: before
 /// the block's value (tail expression) or a final `return`, else before the
 /// closing brace. Returns the insertion point (a line start) and the indent
@@ -285,7 +291,9 @@ pub fn end_of_block(block: Node, source: &SourceText) -> Option<(usize, String)>
     let indent = source.indent_at(first.start_byte()).to_string();
     let last = *items.last()?;
     let is_return = last.kind() == "expression_statement"
-        && last.named_child(0).is_some_and(|c| c.kind() == "return_expression")
+        && last
+            .named_child(0)
+            .is_some_and(|c| c.kind() == "return_expression")
         || last.kind() == "return_expression";
     let before = if crate::analysis::rust::syntax::block_tail(block).is_some() || is_return {
         last.start_byte()
@@ -384,8 +392,12 @@ pub fn chain_top(node: Node) -> Node {
     let mut cur = node;
     while let Some(p) = cur.parent() {
         let continues = match p.kind() {
-            "field_expression" => p.child_by_field_name("value").is_some_and(|v| v.id() == cur.id()),
-            "call_expression" => p.child_by_field_name("function").is_some_and(|f| f.id() == cur.id()),
+            "field_expression" => p
+                .child_by_field_name("value")
+                .is_some_and(|v| v.id() == cur.id()),
+            "call_expression" => p
+                .child_by_field_name("function")
+                .is_some_and(|f| f.id() == cur.id()),
             "try_expression" | "await_expression" => true,
             _ => false,
         };
@@ -395,4 +407,55 @@ pub fn chain_top(node: Node) -> Node {
         cur = p;
     }
     cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Language;
+
+    fn chain(expr: &str) -> Chain {
+        let src = format!("fn f() {{ {expr}; }}");
+        let (tree, _) = Language::Rust.parse(&src);
+        let at = src.find(expr).unwrap();
+        let mut n = tree
+            .root_node()
+            .descendant_for_byte_range(at, at + expr.len())
+            .unwrap();
+        while n.byte_range() != (at..at + expr.len()) {
+            n = n.parent().unwrap();
+        }
+        Chain::of(n, &src).unwrap()
+    }
+
+    #[test]
+    fn chains_break_like_rustfmt() {
+        let c = chain("Client::builder().timeout(Duration::from_secs(xx)).build()");
+        assert_eq!(
+            c.format(4, 8, "?;").unwrap(),
+            "Client::builder().timeout(Duration::from_secs(xx)).build()?;"
+        );
+        let c = chain("Client::builder().timeout(Duration::from_secs(xxx)).build()");
+        assert_eq!(
+            c.format(4, 8, "?;").unwrap(),
+            "Client::builder()\n        .timeout(Duration::from_secs(xxx))\n        .build()?;"
+        );
+        assert_eq!(
+            c.format(4, 8, ";").unwrap(),
+            "Client::builder().timeout(Duration::from_secs(xxx)).build();"
+        );
+        let c = chain(
+            "reqwest::Client::builder()\n        .timeout(Duration::from_secs(5))\n        .build()",
+        );
+        assert_eq!(c.links.len(), 2);
+    }
+
+    #[test]
+    fn reindenting() {
+        assert_eq!(
+            reindent("let a = b\n        .c();", 8, 4, "\n").unwrap(),
+            "let a = b\n    .c();"
+        );
+        assert!(reindent("let a = b\n  .c();", 8, 4, "\n").is_none());
+    }
 }

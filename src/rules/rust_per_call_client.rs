@@ -130,11 +130,15 @@ impl Rule for RustPerCallClient {
                     _ => {}
                 }
             }
-            let (Some(call), Some(path)) = (call, path) else { continue };
+            let (Some(call), Some(path)) = (call, path) else {
+                continue;
+            };
             if !cx.include_tests && file.is_test_code(call.start_byte()) {
                 continue;
             }
-            let Some(ctor) = recognise(file, cx, call, path) else { continue };
+            let Some(ctor) = recognise(file, cx, call, path) else {
+                continue;
+            };
             if seen.contains(&ctor.expr.id()) {
                 continue;
             }
@@ -158,28 +162,48 @@ struct Ctor<'a, 't> {
     self_written: String,
 }
 
-fn recognise<'a, 't>(file: &'t RustFile, cx: &'a Context<'_>, call: Node<'t>, path: Node<'t>) -> Option<Ctor<'a, 't>> {
+fn recognise<'a, 't>(
+    file: &'t RustFile,
+    cx: &'a Context<'_>,
+    call: Node<'t>,
+    path: Node<'t>,
+) -> Option<Ctor<'a, 't>> {
     let src = file.text();
     let written = text(path, src);
     let resolved = file.resolve(written, call.start_byte());
-    let self_written = path.child_by_field_name("path").map(|p| text(p, src).to_string()).unwrap_or_default();
+    let self_written = path
+        .child_by_field_name("path")
+        .map(|p| text(p, src).to_string())
+        .unwrap_or_default();
     let depends = |name: &str| file.depends_on(name);
     let catalog = cx.rust_catalog;
     if let Some(entry) = catalog.client_constructor(&resolved, &depends)
         && entry.finish.is_empty()
     {
-        return Some(Ctor { entry, expr: call, resolved, self_written });
+        return Some(Ctor {
+            entry,
+            expr: call,
+            resolved,
+            self_written,
+        });
     }
     // A builder: follow the method chain up to a finishing call.
     let mut cur = call;
     loop {
         let field = cur.parent().filter(|p| p.kind() == "field_expression")?;
         let outer = field.parent().filter(|g| {
-            g.kind() == "call_expression" && g.child_by_field_name("function").is_some_and(|f| f.id() == field.id())
+            g.kind() == "call_expression"
+                && g.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == field.id())
         })?;
         let method = text(field.child_by_field_name("field")?, src);
         if let Some(entry) = catalog.client_builder(&resolved, method, &depends) {
-            return Some(Ctor { entry, expr: outer, resolved, self_written });
+            return Some(Ctor {
+                entry,
+                expr: outer,
+                resolved,
+                self_written,
+            });
         }
         cur = outer;
     }
@@ -217,7 +241,10 @@ impl<'a, 't> Site<'a, 't> {
             && let Some(name) = simple_binding(stmt, src)
         {
             let uses = uses_after(stmt, &name, src)?;
-            if uses.iter().any(|u| matches!(u.kind, UseKind::Moved | UseKind::Reassigned)) {
+            if uses
+                .iter()
+                .any(|u| matches!(u.kind, UseKind::Moved | UseKind::Reassigned))
+            {
                 return None;
             }
         }
@@ -228,15 +255,32 @@ impl<'a, 't> Site<'a, 't> {
         }
         // Inside a loop, only a request handler makes sharing across calls
         // the better fix; otherwise the loop is what repeats it.
-        let request = call.as_ref().filter(|c| c.handler || lp.is_none()).map(|c| c.why.clone());
+        let request = call
+            .as_ref()
+            .filter(|c| c.handler || lp.is_none())
+            .map(|c| c.why.clone());
         let handler = call.as_ref().is_some_and(|c| c.handler);
         let shown = shorten(text(e, src));
-        let doc = self.ctor.entry.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+        let doc = self
+            .ctor
+            .entry
+            .doc
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         let message = match (&request, lp) {
             (Some(why), _) => format!("`{shown}` builds a new client on every call of {why}{doc}"),
-            (None, _) => format!("`{shown}` builds a new client on every iteration of this loop{doc}"),
+            (None, _) => {
+                format!("`{shown}` builds a new client on every iteration of this loop{doc}")
+            }
         };
-        let finding = Finding::new(ID, self.file.parsed.path.clone(), &self.file.parsed.source, e.byte_range(), message);
+        let finding = Finding::new(
+            ID,
+            self.file.parsed.path.clone(),
+            &self.file.parsed.source,
+            e.byte_range(),
+            message,
+        );
 
         let deps = match self.dependencies() {
             Ok(d) => d,
@@ -280,16 +324,27 @@ impl<'a, 't> Site<'a, 't> {
     fn runs_once(&self, e: Node) -> bool {
         let src = self.src();
         let once_call = |call: Node| -> bool {
-            let Some(f) = call.child_by_field_name("function") else { return false };
+            let Some(f) = call.child_by_field_name("function") else {
+                return false;
+            };
             let t = text(f, src);
             let last = t.rsplit(['.', ':']).next().unwrap_or(t);
-            matches!(last, "get_or_init" | "get_or_try_init" | "call_once" | "get_or_insert_with" | "call_once_force")
-                || (last == "new" && (t.contains("Lazy") || t.contains("Once")))
+            matches!(
+                last,
+                "get_or_init"
+                    | "get_or_try_init"
+                    | "call_once"
+                    | "get_or_insert_with"
+                    | "call_once_force"
+            ) || (last == "new" && (t.contains("Lazy") || t.contains("Once")))
         };
         let mut cur = e.parent();
         while let Some(n) = cur {
             if n.kind() == "closure_expression"
-                && let Some(call) = n.parent().filter(|p| p.kind() == "arguments").and_then(|a| a.parent())
+                && let Some(call) = n
+                    .parent()
+                    .filter(|p| p.kind() == "arguments")
+                    .and_then(|a| a.parent())
                 && once_call(call)
             {
                 return true;
@@ -322,17 +377,28 @@ impl<'a, 't> Site<'a, 't> {
     fn dependencies(&self) -> Result<Vec<String>, String> {
         let e = self.ctor.expr;
         let src = self.src();
-        let Some(outer) = outermost_fn(e) else { return Ok(Vec::new()) };
-        let locals: Vec<String> = local_bindings(outer, src).into_iter().map(|(n, _)| n).collect();
+        let Some(outer) = outermost_fn(e) else {
+            return Ok(Vec::new());
+        };
+        let locals: Vec<String> = local_bindings(outer, src)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         let mut deps: Vec<String> = Vec::new();
         let mut inner = false;
         visit(e, &mut |n| {
-            if matches!(n.kind(), "try_expression" | "await_expression" | "return_expression") {
+            if matches!(
+                n.kind(),
+                "try_expression" | "await_expression" | "return_expression"
+            ) {
                 inner = true;
             }
         });
         if inner {
-            return Err("its arguments use `?`, `.await` or `return`, which cannot move into shared state".into());
+            return Err(
+                "its arguments use `?`, `.await` or `return`, which cannot move into shared state"
+                    .into(),
+            );
         }
         for (name, _) in value_identifiers(e, src) {
             if (name == "self" || locals.contains(&name)) && !deps.contains(&name) {
@@ -344,8 +410,10 @@ impl<'a, 't> Site<'a, 't> {
         let mut block_items = Vec::new();
         if let Some(body) = body {
             visit(body, &mut |n| {
-                if matches!(n.kind(), "const_item" | "static_item" | "function_item" | "struct_item" | "enum_item")
-                    && let Some(name) = n.child_by_field_name("name")
+                if matches!(
+                    n.kind(),
+                    "const_item" | "static_item" | "function_item" | "struct_item" | "enum_item"
+                ) && let Some(name) = n.child_by_field_name("name")
                 {
                     block_items.push(text(name, src).to_string());
                 }
@@ -354,9 +422,14 @@ impl<'a, 't> Site<'a, 't> {
         let module_start = outer.start_byte();
         let mut first_segments: Vec<(String, usize)> = Vec::new();
         visit(e, &mut |n| {
-            if n.kind() == "scoped_identifier" && n.parent().is_none_or(|p| p.kind() != "scoped_identifier") {
+            if n.kind() == "scoped_identifier"
+                && n.parent().is_none_or(|p| p.kind() != "scoped_identifier")
+            {
                 let t = text(n, src);
-                first_segments.push((t.split("::").next().unwrap_or(t).to_string(), n.start_byte()));
+                first_segments.push((
+                    t.split("::").next().unwrap_or(t).to_string(),
+                    n.start_byte(),
+                ));
             }
         });
         for (name, _) in value_identifiers(e, src) {
@@ -366,13 +439,17 @@ impl<'a, 't> Site<'a, 't> {
         }
         for (seg, at) in &first_segments {
             if block_items.contains(seg) {
-                return Err(format!("it uses `{seg}`, which is declared inside the function"));
+                return Err(format!(
+                    "it uses `{seg}`, which is declared inside the function"
+                ));
             }
             let local_use = self.file.uses.iter().any(|u| {
                 &u.alias == seg && u.scope.contains(at) && !u.scope.contains(&module_start)
             });
             if local_use {
-                return Err(format!("it uses `{seg}`, imported by a `use` inside the function"));
+                return Err(format!(
+                    "it uses `{seg}`, imported by a `use` inside the function"
+                ));
             }
         }
         Ok(deps)
@@ -381,7 +458,10 @@ impl<'a, 't> Site<'a, 't> {
     /// Do `deps` keep their values for the whole loop?
     fn loop_invariant(&self, lp: Node, deps: &[String]) -> Result<(), String> {
         let src = self.src();
-        let inside: Vec<String> = local_bindings(lp, src).into_iter().map(|(n, _)| n).collect();
+        let inside: Vec<String> = local_bindings(lp, src)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         for d in deps {
             if d == "self" {
                 continue;
@@ -394,8 +474,15 @@ impl<'a, 't> Site<'a, 't> {
             let mut changed = false;
             visit(lp, &mut |n| {
                 let target = match n.kind() {
-                    "assignment_expression" | "compound_assignment_expr" => n.child_by_field_name("left"),
-                    "reference_expression" if text(n, src).trim_start_matches('&').trim_start().starts_with("mut ") => {
+                    "assignment_expression" | "compound_assignment_expr" => {
+                        n.child_by_field_name("left")
+                    }
+                    "reference_expression"
+                        if text(n, src)
+                            .trim_start_matches('&')
+                            .trim_start()
+                            .starts_with("mut ") =>
+                    {
                         n.child_by_field_name("value")
                     }
                     _ => None,
@@ -405,7 +492,9 @@ impl<'a, 't> Site<'a, 't> {
                 }
             });
             if changed {
-                return Err(format!("it depends on `{d}`, which the loop changes, so it is reported, not rewritten"));
+                return Err(format!(
+                    "it depends on `{d}`, which the loop changes, so it is reported, not rewritten"
+                ));
             }
         }
         Ok(())
@@ -425,8 +514,12 @@ impl<'a, 't> Site<'a, 't> {
             return Err("the client is built inside a nested block of the loop".into());
         }
         let name = simple_binding(stmt, src).ok_or("the client is bound to a pattern")?;
-        let uses = uses_after(stmt, &name, src).ok_or_else(|| format!("`{name}` is bound again in the loop"))?;
-        if uses.iter().any(|u| matches!(u.kind, UseKind::Moved | UseKind::Reassigned)) {
+        let uses = uses_after(stmt, &name, src)
+            .ok_or_else(|| format!("`{name}` is bound again in the loop"))?;
+        if uses
+            .iter()
+            .any(|u| matches!(u.kind, UseKind::Moved | UseKind::Reassigned))
+        {
             return Err(format!(
                 "`{name}` is moved or reassigned in the loop, so one client cannot serve every iteration"
             ));
@@ -436,7 +529,11 @@ impl<'a, 't> Site<'a, 't> {
         let outer = outermost_fn(e).ok_or("not in a function")?;
         let mut elsewhere = false;
         visit(outer, &mut |n| {
-            if n.kind() == "identifier" && text(n, src) == name && !contains(stmt, n) && !(contains(body, n) && n.start_byte() > stmt.end_byte()) {
+            if n.kind() == "identifier"
+                && text(n, src) == name
+                && !contains(stmt, n)
+                && !(contains(body, n) && n.start_byte() > stmt.end_byte())
+            {
                 elsewhere = true;
             }
         });
@@ -445,10 +542,16 @@ impl<'a, 't> Site<'a, 't> {
         }
         let loop_stmt = statement_of(lp).ok_or("the loop is not a statement")?;
         let nl = source.newline();
-        let (del_start, del_end) = whole_lines(source, stmt).ok_or("the `let` shares its line with other code")?;
+        let (del_start, del_end) =
+            whole_lines(source, stmt).ok_or("the `let` shares its line with other code")?;
         let stmt_text = src[stmt.start_byte()..del_end].trim_end();
-        let loop_line_start = source.line_range(source.line_index(loop_stmt.start_byte())).start;
-        if !src[loop_line_start..loop_stmt.start_byte()].trim().is_empty() {
+        let loop_line_start = source
+            .line_range(source.line_index(loop_stmt.start_byte()))
+            .start;
+        if !src[loop_line_start..loop_stmt.start_byte()]
+            .trim()
+            .is_empty()
+        {
             return Err("the loop shares its line with other code".into());
         }
         let from = source.indent_at(stmt.start_byte());
@@ -462,7 +565,10 @@ impl<'a, 't> Site<'a, 't> {
             Edit::insertion(path.clone(), loop_line_start, format!("{to}{moved}{nl}")),
             Edit::deletion(path.clone(), del_start..del_end),
         ];
-        Ok(Fix::unsafe_(format!("build `{name}` once, before the loop"), edits).with_claim(path, e.byte_range()))
+        Ok(
+            Fix::unsafe_(format!("build `{name}` once, before the loop"), edits)
+                .with_claim(path, e.byte_range()),
+        )
     }
 
     /// Hoists the construction into a `static`.
@@ -486,21 +592,32 @@ impl<'a, 't> Site<'a, 't> {
         let once_ok = krate.is_none_or(|k| k.rust_version.is_none_or(|v| v >= RustVersion(1, 70)));
         let tokio_cell = krate.and_then(|k| k.dependency("tokio")).is_some_and(|d| {
             (d.has_feature("full") || d.has_feature("sync"))
-                && krate.and_then(|k| k.locked.get(&d.package)).is_none_or(|v| *v >= RustVersion(1, 30))
+                && krate
+                    .and_then(|k| k.locked.get(&d.package))
+                    .is_none_or(|v| *v >= RustVersion(1, 30))
         });
         if !once_ok {
-            return Err("the crate's rust-version is older than 1.70, which has no `OnceLock`".into());
+            return Err(
+                "the crate's rust-version is older than 1.70, which has no `OnceLock`".into(),
+            );
         }
         if entry.is_async && !in_async_context(e, src) {
-            return Err("the constructor is awaited outside an async context leakfix understands".into());
+            return Err(
+                "the constructor is awaited outside an async context leakfix understands".into(),
+            );
         }
 
         let ty = self.client_type();
-        let chain = Chain::of(e, src).ok_or("the constructor spans lines in a way leakfix does not rewrite")?;
+        let chain = Chain::of(e, src)
+            .ok_or("the constructor spans lines in a way leakfix does not rewrite")?;
         let existing = declared_names(file.root(), src);
         let base = self.base_name();
         let shape = if entry.is_async {
-            if tokio_cell { Shape::TokioCell } else { Shape::OnceLockFn }
+            if tokio_cell {
+                Shape::TokioCell
+            } else {
+                Shape::OnceLockFn
+            }
         } else if entry.fallible() || !lazy_ok {
             Shape::OnceLockFn
         } else {
@@ -512,7 +629,10 @@ impl<'a, 't> Site<'a, 't> {
             let (stat, func) = if n == 1 {
                 (base.to_uppercase(), base.clone())
             } else {
-                (format!("{}_{n}", base.to_uppercase()), format!("{base}_{n}"))
+                (
+                    format!("{}_{n}", base.to_uppercase()),
+                    format!("{base}_{n}"),
+                )
             };
             let mut plan = self.render(shape, &stat, &func, &ty, &chain, ind, nl);
             if plan.is_none() && shape == Shape::TokioCell {
@@ -529,26 +649,37 @@ impl<'a, 't> Site<'a, 't> {
                 continue;
             }
             let path = file.parsed.path.clone();
-            let (range, new_text) = replace_in_chain(chain_top(e), e, &replacement, source)
-                .ok_or("the chain around the constructor is laid out in a way leakfix does not rewrite")?;
+            let (range, new_text) = replace_in_chain(chain_top(e), e, &replacement, source).ok_or(
+                "the chain around the constructor is laid out in a way leakfix does not rewrite",
+            )?;
             let mut edits = vec![Edit::replacement(path.clone(), range, new_text)];
             let (lock_path, lock_name) = lock;
             match ensure_use(module, source, lock_path, lock_name) {
                 Ok(Some((at, t))) => edits.push(Edit::insertion(path.clone(), at, t)),
                 Ok(None) => {}
-                Err(()) => return Err(format!("`{lock_name}` means something else in this module")),
+                Err(why) => return Err(why),
             }
             if !reuse {
                 let at = before_item(item, source, src);
-                edits.push(Edit::insertion(path.clone(), at, format!("{item_text}{nl}{nl}")));
+                edits.push(Edit::insertion(
+                    path.clone(),
+                    at,
+                    format!("{item_text}{nl}{nl}"),
+                ));
             }
             let title = match shape {
-                Shape::Lazy => format!("build the client once, in `static {stat}: LazyLock<{ty}>`, and clone it per call"),
+                Shape::Lazy => format!(
+                    "build the client once, in `static {stat}: LazyLock<{ty}>`, and clone it per call"
+                ),
                 Shape::OnceLockFn if entry.fallible() => format!(
                     "build the client once, in `{func}()` backed by `static {stat}: OnceLock<{ty}>`; its error still reaches the caller"
                 ),
-                Shape::OnceLockFn => format!("build the client once, in `{func}()` backed by `static {stat}: OnceLock<{ty}>`"),
-                Shape::TokioCell => format!("build the client once, in `{func}()` backed by `static {stat}: tokio::sync::OnceCell<{ty}>`"),
+                Shape::OnceLockFn => format!(
+                    "build the client once, in `{func}()` backed by `static {stat}: OnceLock<{ty}>`"
+                ),
+                Shape::TokioCell => format!(
+                    "build the client once, in `{func}()` backed by `static {stat}: tokio::sync::OnceCell<{ty}>`"
+                ),
             };
             // One new shared item per file and round: names are chosen
             // against the current text, so two hoists in one round could
@@ -581,7 +712,9 @@ impl<'a, 't> Site<'a, 't> {
         match shape {
             Shape::Lazy => {
                 let head = format!("{pad}static {stat}: LazyLock<{ty}> = ");
-                let plain_path = chain.links.is_empty() && chain.root.ends_with("()") && !chain.root.contains('<');
+                let plain_path = chain.links.is_empty()
+                    && chain.root.ends_with("()")
+                    && !chain.root.contains('<');
                 let init = if plain_path {
                     format!("LazyLock::new({});", chain.root.trim_end_matches("()"))
                 } else {
@@ -601,7 +734,13 @@ impl<'a, 't> Site<'a, 't> {
                     format!("{head}LazyLock::new(|| {{{nl}{body}{inner}{nl}{pad}}});")
                 };
                 let text = text.replace('\n', nl).replace("\r\r", "\r");
-                fits(&text).then(|| (text, format!("{stat}.clone()"), ("std::sync::LazyLock", "LazyLock")))
+                fits(&text).then(|| {
+                    (
+                        text,
+                        format!("{stat}.clone()"),
+                        ("std::sync::LazyLock", "LazyLock"),
+                    )
+                })
             }
             Shape::OnceLockFn => {
                 let is_async = entry.is_async;
@@ -612,7 +751,10 @@ impl<'a, 't> Site<'a, 't> {
                 let suffix = if entry.fallible() { "?;" } else { ";" };
                 let lead = "let client = ".len();
                 let built = if is_async {
-                    let mut c = Chain { root: chain.root.clone(), links: chain.links.clone() };
+                    let mut c = Chain {
+                        root: chain.root.clone(),
+                        links: chain.links.clone(),
+                    };
                     c.links.push(".await".into());
                     c.format(ind + 4, lead, suffix)?
                 } else {
@@ -632,11 +774,21 @@ impl<'a, 't> Site<'a, 't> {
                 ]
                 .join("\n");
                 let text = text.replace('\n', nl).replace("\r\r", "\r");
-                fits(&text).then(|| (text, format!("{func}()"), ("std::sync::OnceLock", "OnceLock")))
+                fits(&text).then(|| {
+                    (
+                        text,
+                        format!("{func}()"),
+                        ("std::sync::OnceLock", "OnceLock"),
+                    )
+                })
             }
             Shape::TokioCell => {
                 let (ret, method, take) = match &entry.error {
-                    Some(err) => (format!("Result<{ty}, {err}>"), "get_or_try_init", ".cloned()"),
+                    Some(err) => (
+                        format!("Result<{ty}, {err}>"),
+                        "get_or_try_init",
+                        ".cloned()",
+                    ),
                     None => (ty.to_string(), "get_or_init", ".clone()"),
                 };
                 let one = chain.format(0, 0, "")?;
@@ -657,7 +809,13 @@ impl<'a, 't> Site<'a, 't> {
                 ]
                 .join("\n");
                 let text = text.replace('\n', nl).replace("\r\r", "\r");
-                fits(&text).then(|| (text, format!("{func}()"), ("tokio::sync::OnceCell", "OnceCell")))
+                fits(&text).then(|| {
+                    (
+                        text,
+                        format!("{func}()"),
+                        ("tokio::sync::OnceCell", "OnceCell"),
+                    )
+                })
             }
         }
     }
@@ -671,8 +829,14 @@ impl<'a, 't> Site<'a, 't> {
         let name = &self.ctor.entry.name;
         let first = self.ctor.resolved.split("::").next().unwrap_or("");
         let krate = first.strip_prefix("aws_sdk_").unwrap_or(first);
-        let ty_last = self.ctor.self_written.rsplit("::").next().unwrap_or("client");
-        name.replace("{crate}", krate).replace("{type}", &snake(ty_last))
+        let ty_last = self
+            .ctor
+            .self_written
+            .rsplit("::")
+            .next()
+            .unwrap_or("client");
+        name.replace("{crate}", krate)
+            .replace("{type}", &snake(ty_last))
     }
 }
 
@@ -695,12 +859,17 @@ pub(crate) fn simple_binding(stmt: Node, src: &str) -> Option<String> {
 }
 
 /// The byte range of the whole lines `node` occupies, when nothing else shares them.
-pub(crate) fn whole_lines(source: &crate::source::SourceText, node: Node) -> Option<(usize, usize)> {
+pub(crate) fn whole_lines(
+    source: &crate::source::SourceText,
+    node: Node,
+) -> Option<(usize, usize)> {
     let src = source.text();
     let first = source.line_range(source.line_index(node.start_byte()));
     let last = source.line_range(source.line_index(node.end_byte()));
     let rest = src[node.end_byte()..last.end].trim();
-    if !src[first.start..node.start_byte()].trim().is_empty() || !(rest.is_empty() || rest.starts_with("//")) {
+    if !src[first.start..node.start_byte()].trim().is_empty()
+        || !(rest.is_empty() || rest.starts_with("//"))
+    {
         return None;
     }
     let end = source.next_line_start(node.end_byte()).unwrap_or(src.len());
@@ -724,9 +893,18 @@ fn snake(s: &str) -> String {
 
 /// A one-line rendering of code for a message.
 fn shorten(t: &str) -> String {
-    let one: String = t.split_whitespace().collect::<Vec<_>>().join(" ").replace(" .", ".");
+    let one: String = t
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" .", ".");
     if one.len() > 60 {
-        let cut = one.char_indices().take_while(|(i, _)| *i < 57).last().map(|(i, c)| i + c.len_utf8()).unwrap_or(0);
+        let cut = one
+            .char_indices()
+            .take_while(|(i, _)| *i < 57)
+            .last()
+            .map(|(i, c)| i + c.len_utf8())
+            .unwrap_or(0);
         format!("{}...", &one[..cut])
     } else {
         one

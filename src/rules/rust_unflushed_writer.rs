@@ -83,9 +83,26 @@ it is not covered.
 - https://docs.rs/tokio/latest/tokio/fs/struct.File.html ("call flush ... before dropping")
 "#;
 
-const FLUSHES: [&str; 8] = ["flush", "into_inner", "into_parts", "shutdown", "sync_all", "sync_data", "into_std", "poll_flush"];
+const FLUSHES: [&str; 8] = [
+    "flush",
+    "into_inner",
+    "into_parts",
+    "shutdown",
+    "sync_all",
+    "sync_data",
+    "into_std",
+    "poll_flush",
+];
 const WRITES: [&str; 9] = [
-    "write", "write_all", "write_fmt", "write_vectored", "write_buf", "write_all_buf", "write_u8", "write_u32", "write_str",
+    "write",
+    "write_all",
+    "write_fmt",
+    "write_vectored",
+    "write_buf",
+    "write_all_buf",
+    "write_u8",
+    "write_u32",
+    "write_str",
 ];
 
 impl Rule for RustUnflushedWriter {
@@ -109,11 +126,15 @@ impl Rule for RustUnflushedWriter {
                     _ => {}
                 }
             }
-            let (Some(decl), Some(value)) = (decl, value) else { continue };
+            let (Some(decl), Some(value)) = (decl, value) else {
+                continue;
+            };
             if !cx.include_tests && file.is_test_code(decl.start_byte()) {
                 continue;
             }
-            let Some((entry, call)) = writer_of(file, cx, value) else { continue };
+            let Some((entry, call)) = writer_of(file, cx, value) else {
+                continue;
+            };
             if let Some(f) = check_writer(file, entry, decl, call) {
                 out.push(f);
             }
@@ -123,7 +144,11 @@ impl Rule for RustUnflushedWriter {
 
 /// The catalog writer a `let` value constructs: `BufWriter::new(f)`,
 /// `File::create(p).await?`, `LineWriter::new(out).unwrap()`.
-fn writer_of<'a, 't>(file: &RustFile, cx: &'a Context<'_>, value: Node<'t>) -> Option<(&'a WriterEntry, Node<'t>)> {
+fn writer_of<'a, 't>(
+    file: &RustFile,
+    cx: &'a Context<'_>,
+    value: Node<'t>,
+) -> Option<(&'a WriterEntry, Node<'t>)> {
     let src = file.text();
     let mut v = value;
     loop {
@@ -132,7 +157,10 @@ fn writer_of<'a, 't>(file: &RustFile, cx: &'a Context<'_>, value: Node<'t>) -> O
             "call_expression" => {
                 let f = v.child_by_field_name("function")?;
                 if f.kind() == "field_expression"
-                    && matches!(f.child_by_field_name("field").map(|x| text(x, src)), Some("unwrap" | "expect"))
+                    && matches!(
+                        f.child_by_field_name("field").map(|x| text(x, src)),
+                        Some("unwrap" | "expect")
+                    )
                 {
                     v = f.child_by_field_name("value")?;
                     continue;
@@ -171,7 +199,11 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
         return None;
     }
     let owner = body_owner(decl)?;
-    let doc = entry.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    let doc = entry
+        .doc
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
     let finding = Finding::new(
         ID,
         file.parsed.path.clone(),
@@ -181,14 +213,19 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     );
     // Can the flush's error be returned from here?
     let tried_write = uses.iter().any(|u| is_tried_write(u, owner, src));
-    let returns = tried_write || (owner.kind() == "function_item" && returns_io_compatible_result(owner, src));
+    let returns = tried_write
+        || (owner.kind() == "function_item" && returns_io_compatible_result(owner, src));
     if !returns {
         return Some(finding.with_note(format!(
             "the enclosing function cannot return the flush's `std::io::Error`; call `{name}.flush()` and handle its error before `{name}` is dropped"
         )));
     }
     if entry.is_async && !in_async_context(decl, src) {
-        return Some(finding.with_note("the writer is async but its scope is not; flush it in an async context"));
+        return Some(
+            finding.with_note(
+                "the writer is async but its scope is not; flush it in an async context",
+            ),
+        );
     }
     // `flush` needs the `Write` (or `AsyncWriteExt`) trait in scope: a
     // write method or `write!` on it shows that it is.
@@ -197,7 +234,11 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
         UseKind::Macro(_) => !entry.is_async,
         _ => false,
     }) || file.uses.iter().any(|b| {
-        let want = if entry.is_async { "AsyncWriteExt" } else { "Write" };
+        let want = if entry.is_async {
+            "AsyncWriteExt"
+        } else {
+            "Write"
+        };
         b.alias == want && b.scope.contains(&decl.start_byte())
     });
     if !trait_in_scope {
@@ -206,8 +247,13 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
         )));
     }
     let mut c = decl.walk();
-    if !decl.children(&mut c).any(|n| n.kind() == "mutable_specifier") {
-        return Some(finding.with_note(format!("`{name}` is not `mut`, so it cannot be flushed where it is")));
+    if !decl
+        .children(&mut c)
+        .any(|n| n.kind() == "mutable_specifier")
+    {
+        return Some(finding.with_note(format!(
+            "`{name}` is not `mut`, so it cannot be flushed where it is"
+        )));
     }
     let block = decl.parent().filter(|b| b.kind() == "block")?;
     let Some((at, indent)) = end_of_block(block, source) else {
@@ -221,7 +267,11 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     let path = file.parsed.path.clone();
     let fix = Fix::safe(
         format!("flush `{name}` before the end of its scope (`{stmt}`)"),
-        vec![Edit::insertion(path.clone(), at, format!("{indent}{stmt}{}", source.newline()))],
+        vec![Edit::insertion(
+            path.clone(),
+            at,
+            format!("{indent}{stmt}{}", source.newline()),
+        )],
     )
     .with_claim(path, call.byte_range());
     Some(finding.with_fix(fix))
@@ -231,7 +281,9 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
 /// same function or closure as the writer: its `io::Error` converts with `?`.
 fn is_tried_write(u: &VarUse, owner: Node, src: &str) -> bool {
     let call = match &u.kind {
-        UseKind::Method(m) if WRITES.contains(&m.as_str()) => u.node.parent().and_then(|f| f.parent()),
+        UseKind::Method(m) if WRITES.contains(&m.as_str()) => {
+            u.node.parent().and_then(|f| f.parent())
+        }
         UseKind::Macro(m) if matches!(m.as_str(), "write" | "writeln") => {
             let mut cur = u.node.parent();
             while let Some(n) = cur {
@@ -249,5 +301,6 @@ fn is_tried_write(u: &VarUse, owner: Node, src: &str) -> bool {
         n = n.parent().unwrap();
     }
     let _ = src;
-    n.parent().is_some_and(|p| p.kind() == "try_expression") && body_owner(n).is_some_and(|o| o.id() == owner.id())
+    n.parent().is_some_and(|p| p.kind() == "try_expression")
+        && body_owner(n).is_some_and(|o| o.id() == owner.id())
 }

@@ -82,7 +82,15 @@ unwaited.
 - https://docs.rs/tokio/latest/tokio/process/struct.Command.html#method.kill_on_drop
 "#;
 
-const HANDLED: [&str; 7] = ["wait", "wait_with_output", "try_wait", "kill", "start_kill", "wait_timeout", "into_inner"];
+const HANDLED: [&str; 7] = [
+    "wait",
+    "wait_with_output",
+    "try_wait",
+    "kill",
+    "start_kill",
+    "wait_timeout",
+    "into_inner",
+];
 
 impl Rule for RustUnwaitedChild {
     fn meta(&self) -> &'static RuleMeta {
@@ -97,13 +105,20 @@ impl Rule for RustUnwaitedChild {
         let mut matches = cursor.matches(query, file.root(), src.as_bytes());
         let names = query.capture_names();
         while let Some(m) = matches.next() {
-            let Some(call) = m.captures().iter().find(|c| names[c.index as usize] == "call").map(|c| c.node) else {
+            let Some(call) = m
+                .captures()
+                .iter()
+                .find(|c| names[c.index as usize] == "call")
+                .map(|c| c.node)
+            else {
                 continue;
             };
             if !cx.include_tests && file.is_test_code(call.start_byte()) {
                 continue;
             }
-            let Some(entry) = command_of(file, cx, call) else { continue };
+            let Some(entry) = command_of(file, cx, call) else {
+                continue;
+            };
             if let Some(f) = check_spawn(file, entry, call) {
                 out.push(f);
             }
@@ -114,7 +129,9 @@ impl Rule for RustUnwaitedChild {
 /// The process builder `.spawn()` is called on, when the catalog knows it.
 fn command_of<'a>(file: &RustFile, cx: &'a Context<'_>, call: Node) -> Option<&'a ProcessEntry> {
     let src = file.text();
-    let recv = call.child_by_field_name("function")?.child_by_field_name("value")?;
+    let recv = call
+        .child_by_field_name("function")?
+        .child_by_field_name("value")?;
     let root = chain_root(recv);
     let root = match root.kind() {
         "identifier" => {
@@ -127,7 +144,9 @@ fn command_of<'a>(file: &RustFile, cx: &'a Context<'_>, call: Node) -> Option<&'
         return None;
     }
     let f = root.child_by_field_name("function")?;
-    if f.kind() != "scoped_identifier" || f.child_by_field_name("name").map(|n| text(n, src)) != Some("new") {
+    if f.kind() != "scoped_identifier"
+        || f.child_by_field_name("name").map(|n| text(n, src)) != Some("new")
+    {
         return None;
     }
     let ty = file.resolve(text(f.child_by_field_name("path")?, src), call.start_byte());
@@ -157,8 +176,7 @@ fn find_let<'t>(name: &str, at: Node<'t>, src: &str) -> Option<Node<'t>> {
             let hit = block_items(p)
                 .into_iter()
                 .filter(|i| i.end_byte() <= at.start_byte() && i.kind() == "let_declaration")
-                .filter(|i| simple_binding(*i, src).as_deref() == Some(name))
-                .last();
+                .rfind(|i| simple_binding(*i, src).as_deref() == Some(name));
             if hit.is_some() {
                 return hit;
             }
@@ -183,19 +201,28 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
             propagated = true;
         } else if p.kind() == "field_expression"
             && let Some(g) = p.parent().filter(|g| g.kind() == "call_expression")
-            && matches!(p.child_by_field_name("field").map(|f| text(f, src)), Some("unwrap" | "expect"))
+            && matches!(
+                p.child_by_field_name("field").map(|f| text(f, src)),
+                Some("unwrap" | "expect")
+            )
         {
             child = g;
         }
     }
     let unwrapped = child.id() != call.id();
-    let doc = entry.doc.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
-    let finding = |msg: String| Finding::new(ID, file.parsed.path.clone(), source, call.byte_range(), msg);
+    let doc = entry
+        .doc
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    let finding =
+        |msg: String| Finding::new(ID, file.parsed.path.clone(), source, call.byte_range(), msg);
     let parent = child.parent()?;
     let owner = body_owner(call)?;
     let is_async = entry.is_async;
     let can_await = in_async_context(call, src);
-    let propagate = propagated || (owner.kind() == "function_item" && returns_io_compatible_result(owner, src));
+    let propagate =
+        propagated || (owner.kind() == "function_item" && returns_io_compatible_result(owner, src));
     let wait_stmt = |var: &str| -> Option<String> {
         match (is_async, can_await, propagate) {
             (false, _, true) => Some(format!("{var}.wait()?;")),
@@ -209,7 +236,9 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
         "let_declaration" => {
             let pat = parent.child_by_field_name("pattern")?;
             if text(pat, src) == "_" {
-                let f = finding(format!("The child process from `spawn()` is dropped at once and never waited{doc}"));
+                let f = finding(format!(
+                    "The child process from `spawn()` is dropped at once and never waited{doc}"
+                ));
                 if !unwrapped {
                     return Some(f.with_note("the spawn's error is discarded too; bind the child, wait for it, and handle both errors"));
                 }
@@ -226,13 +255,27 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
             let handled = uses.iter().any(|u| match &u.kind {
                 UseKind::Method(m) => HANDLED.contains(&m.as_str()),
                 UseKind::Moved | UseKind::Reassigned => true,
-                UseKind::Macro(m) => !matches!(m.as_str(), "println" | "print" | "eprintln" | "eprint" | "info" | "debug" | "warn" | "error" | "trace" | "format"),
+                UseKind::Macro(m) => !matches!(
+                    m.as_str(),
+                    "println"
+                        | "print"
+                        | "eprintln"
+                        | "eprint"
+                        | "info"
+                        | "debug"
+                        | "warn"
+                        | "error"
+                        | "trace"
+                        | "format"
+                ),
                 _ => false,
             });
             if handled {
                 return None;
             }
-            let f = finding(format!("The child process `{name}` is never waited, killed or handed on{doc}"));
+            let f = finding(format!(
+                "The child process `{name}` is never waited, killed or handed on{doc}"
+            ));
             if piped_output(file, call) {
                 return Some(f.with_note(format!(
                     "its output is piped: waiting without reading it can block forever once the pipe fills; read it with `{name}.wait_with_output()`"
@@ -247,7 +290,9 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
             })
         }
         "expression_statement" => {
-            let f = finding(format!("The child process from `spawn()` is dropped at once and never waited{doc}"));
+            let f = finding(format!(
+                "The child process from `spawn()` is dropped at once and never waited{doc}"
+            ));
             if !unwrapped {
                 return Some(f.with_note("the spawn's error is discarded too; bind the child, wait for it, and handle both errors"));
             }
@@ -257,7 +302,10 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
             })
         }
         "field_expression" => {
-            let m = parent.child_by_field_name("field").map(|f| text(f, src)).unwrap_or("");
+            let m = parent
+                .child_by_field_name("field")
+                .map(|f| text(f, src))
+                .unwrap_or("");
             if HANDLED.contains(&m) || !unwrapped {
                 return None;
             }
@@ -272,19 +320,31 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
 fn wait_fix(file: &RustFile, decl: Node, name: &str, stmt: &str) -> Result<Fix, String> {
     let src = file.text();
     let source = &file.parsed.source;
-    let block = decl.parent().filter(|b| b.kind() == "block").ok_or("not in a block")?;
+    let block = decl
+        .parent()
+        .filter(|b| b.kind() == "block")
+        .ok_or("not in a block")?;
     let (at, indent) = end_of_block(block, source).ok_or("the block is laid out on one line")?;
     let path = file.parsed.path.clone();
-    let mut edits = vec![Edit::insertion(path.clone(), at, format!("{indent}{stmt}{}", source.newline()))];
+    let mut edits = vec![Edit::insertion(
+        path.clone(),
+        at,
+        format!("{indent}{stmt}{}", source.newline()),
+    )];
     let mut c = decl.walk();
-    let is_mut = decl.children(&mut c).any(|n| n.kind() == "mutable_specifier");
+    let is_mut = decl
+        .children(&mut c)
+        .any(|n| n.kind() == "mutable_specifier");
     if !is_mut {
         let pat = decl.child_by_field_name("pattern").ok_or("no pattern")?;
         edits.push(Edit::insertion(path.clone(), pat.start_byte(), "mut "));
     }
     let _ = src;
-    Ok(Fix::unsafe_(format!("wait for `{name}` before the end of its scope (`{stmt}`)"), edits)
-        .with_claim(path, decl.byte_range()))
+    Ok(Fix::unsafe_(
+        format!("wait for `{name}` before the end of its scope (`{stmt}`)"),
+        edits,
+    )
+    .with_claim(path, decl.byte_range()))
 }
 
 /// `cmd.spawn()?;` -> `let mut child = cmd.spawn()?;` and a wait at the end of the block.
@@ -296,7 +356,10 @@ fn bind_and_wait(
 ) -> Result<Fix, String> {
     let src = file.text();
     let source = &file.parsed.source;
-    let block = stmt.parent().filter(|b| b.kind() == "block").ok_or("not in a block")?;
+    let block = stmt
+        .parent()
+        .filter(|b| b.kind() == "block")
+        .ok_or("not in a block")?;
     // A name the function does not use yet.
     let outer = outermost_fn(stmt).ok_or("not in a function")?;
     let mut used = Vec::new();
@@ -312,7 +375,9 @@ fn bind_and_wait(
     let wait = wait_stmt(name).ok_or("a tokio child outside an async context: set `kill_on_drop(true)` on the command, or await `child.wait()` where you can")?;
     let (at, indent) = end_of_block(block, source).ok_or("the block is laid out on one line")?;
     if at <= stmt.start_byte() {
-        return Err("the spawn is the block's last statement in a layout leakfix does not edit".into());
+        return Err(
+            "the spawn is the block's last statement in a layout leakfix does not edit".into(),
+        );
     }
     let path = file.parsed.path.clone();
     let prefix = if stmt.kind() == "let_declaration" {
@@ -323,29 +388,50 @@ fn bind_and_wait(
         let lead = format!("let mut {name} = ");
         let line = source.line_range(source.line_index(stmt.start_byte()));
         if line.end - line.start + lead.len() > crate::rewrite::rust::MAX_WIDTH {
-            return Err("binding the child would make the line too long for rustfmt's layout".into());
+            return Err(
+                "binding the child would make the line too long for rustfmt's layout".into(),
+            );
         }
         Edit::insertion(path.clone(), child.start_byte(), lead)
     };
-    let edits = vec![prefix, Edit::insertion(path.clone(), at, format!("{indent}{wait}{}", source.newline()))];
-    Ok(Fix::unsafe_(format!("bind the child to `{name}` and wait for it before the end of the scope (`{wait}`)"), edits)
-        .with_claim(path, stmt.byte_range()))
+    let edits = vec![
+        prefix,
+        Edit::insertion(
+            path.clone(),
+            at,
+            format!("{indent}{wait}{}", source.newline()),
+        ),
+    ];
+    Ok(Fix::unsafe_(
+        format!(
+            "bind the child to `{name}` and wait for it before the end of the scope (`{wait}`)"
+        ),
+        edits,
+    )
+    .with_claim(path, stmt.byte_range()))
 }
 
 /// Does the command pipe the child's stdout or stderr (on the spawn's chain,
 /// or on the builder variable's statements)?
 fn piped_output(file: &RustFile, call: Node) -> bool {
     let src = file.text();
-    let recv = call.child_by_field_name("function").and_then(|f| f.child_by_field_name("value"));
+    let recv = call
+        .child_by_field_name("function")
+        .and_then(|f| f.child_by_field_name("value"));
     let Some(recv) = recv else { return false };
-    let piped = |t: &str| t.contains(".stdout(") && t.contains("piped") || t.contains(".stderr(") && t.contains("piped");
+    let piped = |t: &str| {
+        t.contains(".stdout(") && t.contains("piped")
+            || t.contains(".stderr(") && t.contains("piped")
+    };
     if piped(text(recv, src)) {
         return true;
     }
     let root = chain_root(recv);
     if root.kind() == "identifier" {
         let name = text(root, src);
-        let Some(block) = statement_of_block(call) else { return false };
+        let Some(block) = statement_of_block(call) else {
+            return false;
+        };
         return block_items(block)
             .into_iter()
             .filter(|i| i.end_byte() <= call.start_byte())

@@ -122,7 +122,9 @@ impl CrateInfo {
             let Value::Table(deps) = table else { continue };
             for (key, spec) in deps {
                 let base = match spec {
-                    Value::Table(t) if t.get("workspace").and_then(Value::as_bool) == Some(true) => {
+                    Value::Table(t)
+                        if t.get("workspace").and_then(Value::as_bool) == Some(true) =>
+                    {
                         ws_deps.and_then(|d| d.get(key))
                     }
                     _ => None,
@@ -158,7 +160,12 @@ fn parse_dependency(key: &str, spec: &Value) -> Dependency {
             features: t
                 .get("features")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default(),
             default_features: t
                 .get("default-features")
@@ -187,7 +194,9 @@ fn parse_lock(text: &str) -> BTreeMap<String, RustVersion> {
     for p in pkgs {
         let (Some(name), Some(v)) = (
             p.get("name").and_then(Value::as_str),
-            p.get("version").and_then(Value::as_str).and_then(RustVersion::parse),
+            p.get("version")
+                .and_then(Value::as_str)
+                .and_then(RustVersion::parse),
         ) else {
             continue;
         };
@@ -221,7 +230,9 @@ impl CrateFinder {
             seen.push(dir.clone());
             let manifest = dir.join("Cargo.toml");
             if let Ok(text) = std::fs::read_to_string(&manifest)
-                && text.parse::<toml::Table>().is_ok_and(|t| t.contains_key("package"))
+                && text
+                    .parse::<toml::Table>()
+                    .is_ok_and(|t| t.contains_key("package"))
             {
                 let info = Arc::new(load(&dir, manifest, &text));
                 let hit = Some(info);
@@ -266,7 +277,9 @@ fn load(dir: &Path, manifest: PathBuf, text: &str) -> CrateInfo {
         }
     }
     let mut info = CrateInfo::from_manifest(manifest, text, workspace.as_ref());
-    let lock = lock_dir.unwrap_or_else(|| dir.to_path_buf()).join("Cargo.lock");
+    let lock = lock_dir
+        .unwrap_or_else(|| dir.to_path_buf())
+        .join("Cargo.lock");
     if let Ok(t) = std::fs::read_to_string(lock) {
         info.locked = parse_lock(&t);
     }

@@ -49,35 +49,33 @@ pub fn uses_after<'t>(decl: Node<'t>, name: &str, src: &str) -> Option<Vec<VarUs
         if item.end_byte() <= from {
             continue;
         }
-        visit(item, &mut |n| {
-            match n.kind() {
-                "let_declaration" | "for_expression" | "let_condition" | "match_pattern" | "parameter"
-                | "closure_parameters" => {
-                    let pat = match n.kind() {
-                        "closure_parameters" => Some(n),
-                        _ => n.child_by_field_name("pattern"),
-                    };
-                    if let Some(p) = pat {
-                        let mut names = Vec::new();
-                        pattern_names(p, src, &mut names);
-                        if names.iter().any(|(b, _)| b == name) {
-                            rebound = true;
-                        }
+        visit(item, &mut |n| match n.kind() {
+            "let_declaration" | "for_expression" | "let_condition" | "match_pattern"
+            | "parameter" | "closure_parameters" => {
+                let pat = match n.kind() {
+                    "closure_parameters" => Some(n),
+                    _ => n.child_by_field_name("pattern"),
+                };
+                if let Some(p) = pat {
+                    let mut names = Vec::new();
+                    pattern_names(p, src, &mut names);
+                    if names.iter().any(|(b, _)| b == name) {
+                        rebound = true;
                     }
                 }
-                "identifier" if text(n, src) == name => {
-                    if !is_path_segment(n) {
-                        found.push(n);
-                    }
-                }
-                "string_content" if n.parent().and_then(|p| p.parent()).is_some_and(|g| g.kind() == "token_tree") => {
-                    let s = text(n, src);
-                    if s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")) {
-                        found.push(n);
-                    }
-                }
-                _ => {}
             }
+            "identifier" if text(n, src) == name && !is_path_segment(n) => found.push(n),
+            "string_content"
+                if n.parent()
+                    .and_then(|p| p.parent())
+                    .is_some_and(|g| g.kind() == "token_tree") =>
+            {
+                let s = text(n, src);
+                if s.contains(&format!("{{{name}}}")) || s.contains(&format!("{{{name}:")) {
+                    found.push(n);
+                }
+            }
+            _ => {}
         });
     }
     if rebound {
@@ -97,8 +95,12 @@ pub fn uses_after<'t>(decl: Node<'t>, name: &str, src: &str) -> Option<Vec<VarUs
 fn is_path_segment(n: Node) -> bool {
     n.parent().is_some_and(|p| {
         matches!(p.kind(), "scoped_identifier" | "scoped_type_identifier")
-            || (p.kind() == "macro_invocation" && p.child_by_field_name("macro").is_some_and(|m| m.id() == n.id()))
-            || (p.kind() == "field_initializer" && p.child_by_field_name("field").is_some_and(|m| m.id() == n.id()))
+            || (p.kind() == "macro_invocation"
+                && p.child_by_field_name("macro")
+                    .is_some_and(|m| m.id() == n.id()))
+            || (p.kind() == "field_initializer"
+                && p.child_by_field_name("field")
+                    .is_some_and(|m| m.id() == n.id()))
     })
 }
 
@@ -119,29 +121,50 @@ fn classify(n: Node, block: Node, src: &str) -> UseKind {
         cur = p.parent();
     }
     if n.kind() == "string_content" {
-        return macro_name(n, src).map(UseKind::Macro).unwrap_or(UseKind::Other);
+        return macro_name(n, src)
+            .map(UseKind::Macro)
+            .unwrap_or(UseKind::Other);
     }
-    let Some(p) = n.parent() else { return UseKind::Other };
+    let Some(p) = n.parent() else {
+        return UseKind::Other;
+    };
     match p.kind() {
-        "field_expression" if p.child_by_field_name("value").is_some_and(|v| v.id() == n.id()) => {
-            let field = p.child_by_field_name("field").map(|f| text(f, src).to_string()).unwrap_or_default();
+        "field_expression"
+            if p.child_by_field_name("value")
+                .is_some_and(|v| v.id() == n.id()) =>
+        {
+            let field = p
+                .child_by_field_name("field")
+                .map(|f| text(f, src).to_string())
+                .unwrap_or_default();
             match p.parent() {
-                Some(g) if g.kind() == "call_expression" && g.child_by_field_name("function").is_some_and(|f| f.id() == p.id()) => {
+                Some(g)
+                    if g.kind() == "call_expression"
+                        && g.child_by_field_name("function")
+                            .is_some_and(|f| f.id() == p.id()) =>
+                {
                     UseKind::Method(field)
                 }
                 _ => UseKind::Field,
             }
         }
         "reference_expression" => {
-            if text(p, src).trim_start_matches('&').trim_start().starts_with("mut ") {
+            if text(p, src)
+                .trim_start_matches('&')
+                .trim_start()
+                .starts_with("mut ")
+            {
                 UseKind::BorrowMut
             } else {
                 UseKind::Borrow
             }
         }
-        "token_tree" => macro_name(n, src).map(UseKind::Macro).unwrap_or(UseKind::Other),
+        "token_tree" => macro_name(n, src)
+            .map(UseKind::Macro)
+            .unwrap_or(UseKind::Other),
         "assignment_expression" | "compound_assignment_expr"
-            if p.child_by_field_name("left").is_some_and(|l| l.id() == n.id()) =>
+            if p.child_by_field_name("left")
+                .is_some_and(|l| l.id() == n.id()) =>
         {
             if p.kind() == "assignment_expression" {
                 UseKind::Reassigned
@@ -149,8 +172,8 @@ fn classify(n: Node, block: Node, src: &str) -> UseKind {
                 UseKind::Other
             }
         }
-        "binary_expression" | "unary_expression" | "if_expression" | "match_expression" | "index_expression"
-        | "range_expression" => UseKind::Other,
+        "binary_expression" | "unary_expression" | "if_expression" | "match_expression"
+        | "index_expression" | "range_expression" => UseKind::Other,
         "expression_statement" => UseKind::Other,
         "block" => {
             // A block's tail is its value.
@@ -168,7 +191,9 @@ fn macro_name(n: Node, src: &str) -> Option<String> {
     let mut cur = n.parent();
     while let Some(p) = cur {
         if p.kind() == "macro_invocation" {
-            return p.child_by_field_name("macro").map(|m| text(m, src).to_string());
+            return p
+                .child_by_field_name("macro")
+                .map(|m| text(m, src).to_string());
         }
         cur = p.parent();
     }
@@ -185,8 +210,15 @@ mod tests {
         let src = "fn f() {\n    let w = make();\n    w.write(1);\n    writeln!(w, \"x\");\n    g(&mut w);\n    let s = w.len;\n    h(w);\n}\n";
         let (tree, _) = Language::Rust.parse(src);
         let at = src.find("let w").unwrap();
-        let decl = tree.root_node().descendant_for_byte_range(at, at + 3).unwrap();
-        let decl = if decl.kind() == "let_declaration" { decl } else { decl.parent().unwrap() };
+        let decl = tree
+            .root_node()
+            .descendant_for_byte_range(at, at + 3)
+            .unwrap();
+        let decl = if decl.kind() == "let_declaration" {
+            decl
+        } else {
+            decl.parent().unwrap()
+        };
         let uses = uses_after(decl, "w", src).unwrap();
         let kinds: Vec<UseKind> = uses.into_iter().map(|u| u.kind).collect();
         assert_eq!(
@@ -206,8 +238,17 @@ mod tests {
         let src = "fn f() {\n    let w = make();\n    let w = 2;\n}\n";
         let (tree, _) = Language::Rust.parse(src);
         let at = src.find("let w").unwrap();
-        let decl = tree.root_node().descendant_for_byte_range(at, at + 3).unwrap().parent().unwrap();
-        let decl = if decl.kind() == "let_declaration" { decl } else { decl.parent().unwrap() };
+        let decl = tree
+            .root_node()
+            .descendant_for_byte_range(at, at + 3)
+            .unwrap()
+            .parent()
+            .unwrap();
+        let decl = if decl.kind() == "let_declaration" {
+            decl
+        } else {
+            decl.parent().unwrap()
+        };
         assert!(uses_after(decl, "w", src).is_none());
     }
 }

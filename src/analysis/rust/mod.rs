@@ -40,12 +40,17 @@ impl RustFile {
         let mut test_ranges = Vec::new();
         visit(root, &mut |n| match n.kind() {
             "use_declaration" => {
-                let scope = n.parent().map(|p| p.byte_range()).unwrap_or(root.byte_range());
+                let scope = n
+                    .parent()
+                    .map(|p| p.byte_range())
+                    .unwrap_or(root.byte_range());
                 if let Some(arg) = n.child_by_field_name("argument") {
                     collect_use(arg, "", src, &scope, &mut uses);
                 }
             }
-            "mod_item" | "function_item" if is_test_item(n, src) => test_ranges.push(n.byte_range()),
+            "mod_item" | "function_item" if is_test_item(n, src) => {
+                test_ranges.push(n.byte_range())
+            }
             _ => {}
         });
         RustFile {
@@ -70,7 +75,9 @@ impl RustFile {
 
     /// Does the file's crate depend on `name` (as code names it)?
     pub fn depends_on(&self, name: &str) -> bool {
-        self.krate.as_ref().is_some_and(|k| k.dependency(name).is_some())
+        self.krate
+            .as_ref()
+            .is_some_and(|k| k.dependency(name).is_some())
     }
 
     /// The full path a path written at byte `at` names, after the `use`
@@ -163,13 +170,19 @@ fn collect_use(n: Node, prefix: &str, src: &str, scope: &Range<usize>, out: &mut
             push(out, &alias, path);
         }
         "use_as_clause" => {
-            let (Some(p), Some(a)) = (n.child_by_field_name("path"), n.child_by_field_name("alias")) else {
+            let (Some(p), Some(a)) = (
+                n.child_by_field_name("path"),
+                n.child_by_field_name("alias"),
+            ) else {
                 return;
             };
             push(out, text(a, src), join(prefix, text(p, src)));
         }
         "scoped_use_list" => {
-            let p = n.child_by_field_name("path").map(|p| text(p, src)).unwrap_or("");
+            let p = n
+                .child_by_field_name("path")
+                .map(|p| text(p, src))
+                .unwrap_or("");
             let prefix = join(prefix, p);
             if let Some(list) = n.child_by_field_name("list") {
                 collect_use(list, &prefix, src, scope, out);
@@ -191,12 +204,17 @@ fn is_test_item(item: Node, src: &str) -> bool {
     while let Some(p) = prev {
         match p.kind() {
             "attribute_item" => {
-                let t: String = text(p, src).chars().filter(|c| !c.is_whitespace()).collect();
+                let t: String = text(p, src)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
                 let inner = t.trim_start_matches("#[").trim_end_matches(']');
                 if inner == "test"
                     || inner.ends_with("::test")
                     || inner.starts_with("cfg(test")
-                    || (inner.starts_with("cfg(") && inner.contains("test") && !inner.contains("not(test"))
+                    || (inner.starts_with("cfg(")
+                        && inner.contains("test")
+                        && !inner.contains("not(test"))
                     || inner.starts_with("bench")
                 {
                     return true;
@@ -232,10 +250,16 @@ mod tests {
             "use reqwest::Client;\nuse std::io::{self, BufWriter as BW};\nuse tokio::process::Command;\nfn f() { use redis::Client; }\n",
         );
         assert_eq!(f.resolve("Client::new", 0), "reqwest::Client::new");
-        assert_eq!(f.resolve("io::BufWriter::new", 0), "std::io::BufWriter::new");
+        assert_eq!(
+            f.resolve("io::BufWriter::new", 0),
+            "std::io::BufWriter::new"
+        );
         assert_eq!(f.resolve("BW::new", 0), "std::io::BufWriter::new");
         assert_eq!(f.resolve("Command", 0), "tokio::process::Command");
-        assert_eq!(f.resolve("::reqwest::Client::new", 0), "reqwest::Client::new");
+        assert_eq!(
+            f.resolve("::reqwest::Client::new", 0),
+            "reqwest::Client::new"
+        );
         let inside = f.text().find("use redis").unwrap();
         assert_eq!(f.resolve("Client::open", inside + 5), "redis::Client::open");
         assert_eq!(f.resolve("Vec::<u8>::new", 0), "Vec::new");

@@ -39,10 +39,9 @@ pub fn enclosing_fn_item(node: Node) -> Option<Node> {
 
 pub fn is_async_fn(f: Node, src: &str) -> bool {
     let mut c = f.walk();
-    let async_kw = f
-        .children(&mut c)
-        .any(|ch| ch.kind() == "function_modifiers" && text(ch, src).split_whitespace().any(|w| w == "async"));
-    async_kw
+    f.children(&mut c).any(|ch| {
+        ch.kind() == "function_modifiers" && text(ch, src).split_whitespace().any(|w| w == "async")
+    })
 }
 
 fn is_async_closure(f: Node, src: &str) -> bool {
@@ -74,8 +73,12 @@ pub fn enclosing_loop<'t>(node: Node<'t>) -> Option<Node<'t>> {
         if is_body_owner(p) {
             return None;
         }
-        if matches!(p.kind(), "for_expression" | "while_expression" | "loop_expression")
-            && p.child_by_field_name("body").is_some_and(|b| b.id() == cur.id())
+        if matches!(
+            p.kind(),
+            "for_expression" | "while_expression" | "loop_expression"
+        ) && p
+            .child_by_field_name("body")
+            .is_some_and(|b| b.id() == cur.id())
         {
             return Some(p);
         }
@@ -100,7 +103,12 @@ pub fn statement_of(node: Node) -> Option<Node> {
     }
 }
 
-const STATEMENT_KINDS: [&str; 4] = ["let_declaration", "expression_statement", "empty_statement", "macro_invocation"];
+const STATEMENT_KINDS: [&str; 4] = [
+    "let_declaration",
+    "expression_statement",
+    "empty_statement",
+    "macro_invocation",
+];
 
 /// The non-comment items of a block.
 pub fn block_items(block: Node) -> Vec<Node> {
@@ -114,7 +122,10 @@ pub fn block_items(block: Node) -> Vec<Node> {
 /// The block's value: its last item when that is an expression without `;`.
 pub fn block_tail(block: Node) -> Option<Node> {
     let last = block_items(block).into_iter().last()?;
-    if STATEMENT_KINDS.contains(&last.kind()) || last.kind().ends_with("_item") || last.kind() == "attribute_item" {
+    if STATEMENT_KINDS.contains(&last.kind())
+        || last.kind().ends_with("_item")
+        || last.kind() == "attribute_item"
+    {
         return None;
     }
     // `macro!(...)` without `;` as the last item is a tail expression, but a
@@ -145,7 +156,11 @@ pub fn pattern_names<'t>(pat: Node<'t>, src: &str, out: &mut Vec<(String, Node<'
             let mut c = pat.walk();
             let children: Vec<Node> = pat.named_children(&mut c).collect();
             for ch in children {
-                if pat.kind() == "tuple_struct_pattern" && pat.child_by_field_name("type").is_some_and(|t| t.id() == ch.id()) {
+                if pat.kind() == "tuple_struct_pattern"
+                    && pat
+                        .child_by_field_name("type")
+                        .is_some_and(|t| t.id() == ch.id())
+                {
                     continue;
                 }
                 pattern_names(ch, src, out);
@@ -160,14 +175,17 @@ pub fn local_bindings<'t>(owner: Node<'t>, src: &str) -> Vec<(String, Node<'t>)>
     let mut out = Vec::new();
     super::visit(owner, &mut |n| {
         let pat = match n.kind() {
-            "parameter" | "let_declaration" | "let_condition" | "for_expression" | "match_pattern" => {
-                n.child_by_field_name("pattern")
-            }
+            "parameter" | "let_declaration" | "let_condition" | "for_expression"
+            | "match_pattern" => n.child_by_field_name("pattern"),
             "closure_parameters" => {
                 let mut c = n.walk();
                 let kids: Vec<Node> = n.named_children(&mut c).collect();
                 for k in kids {
-                    let p = if k.kind() == "parameter" { k.child_by_field_name("pattern") } else { Some(k) };
+                    let p = if k.kind() == "parameter" {
+                        k.child_by_field_name("pattern")
+                    } else {
+                        Some(k)
+                    };
                     if let Some(p) = p {
                         pattern_names(p, src, &mut out);
                     }
@@ -211,18 +229,27 @@ pub fn value_identifiers<'t>(expr: Node<'t>, src: &str) -> Vec<(String, Node<'t>
             let in_path = p.is_some_and(|p| {
                 p.kind() == "scoped_identifier"
                     || p.kind() == "scoped_type_identifier"
-                    || (p.kind() == "macro_invocation" && p.child_by_field_name("macro").is_some_and(|m| m.id() == n.id()))
+                    || (p.kind() == "macro_invocation"
+                        && p.child_by_field_name("macro")
+                            .is_some_and(|m| m.id() == n.id()))
             });
             if !in_path {
                 out.push((text(n, src).to_string(), n));
             }
         }
-        "string_content" if n.parent().and_then(|p| p.parent()).is_some_and(|g| g.kind() == "token_tree") => {
+        "string_content"
+            if n.parent()
+                .and_then(|p| p.parent())
+                .is_some_and(|g| g.kind() == "token_tree") =>
+        {
             let s = text(n, src);
             let mut rest = s;
             while let Some(open) = rest.find('{') {
                 let after = &rest[open + 1..];
-                let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if !name.is_empty() && !name.chars().next().unwrap().is_ascii_digit() {
                     out.push((name, n));
                 }
@@ -239,15 +266,32 @@ pub fn returns_io_compatible_result(f: Node, src: &str) -> bool {
     let Some(ret) = f.child_by_field_name("return_type") else {
         return false;
     };
-    let t: String = text(ret, src).chars().filter(|c| !c.is_whitespace()).collect();
-    let io = ["io::Result<", "std::io::Result<", "anyhow::Result<", "eyre::Result<", "color_eyre::Result<"];
+    let t: String = text(ret, src)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let io = [
+        "io::Result<",
+        "std::io::Result<",
+        "anyhow::Result<",
+        "eyre::Result<",
+        "color_eyre::Result<",
+    ];
     if io.iter().any(|p| t.starts_with(p)) {
         return true;
     }
-    if let Some(inner) = t.strip_prefix("Result<").or_else(|| t.strip_prefix("std::result::Result<")) {
-        let err = inner.rsplit_once(',').map(|(_, e)| e.trim_end_matches('>')).unwrap_or("");
-        return matches!(err, "io::Error" | "std::io::Error" | "anyhow::Error" | "eyre::Report")
-            || (err.starts_with("Box<dyn") && err.contains("Error"));
+    if let Some(inner) = t
+        .strip_prefix("Result<")
+        .or_else(|| t.strip_prefix("std::result::Result<"))
+    {
+        let err = inner
+            .rsplit_once(',')
+            .map(|(_, e)| e.trim_end_matches('>'))
+            .unwrap_or("");
+        return matches!(
+            err,
+            "io::Error" | "std::io::Error" | "anyhow::Error" | "eyre::Report"
+        ) || (err.starts_with("Box<dyn") && err.contains("Error"));
     }
     false
 }
@@ -258,7 +302,12 @@ pub fn attributes<'t>(item: Node<'t>, src: &'t str) -> Vec<String> {
     let mut prev = item.prev_sibling();
     while let Some(p) = prev {
         match p.kind() {
-            "attribute_item" => out.push(text(p, src).chars().filter(|c| !c.is_whitespace()).collect()),
+            "attribute_item" => out.push(
+                text(p, src)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect(),
+            ),
             "line_comment" | "block_comment" => {}
             _ => break,
         }
@@ -281,9 +330,19 @@ pub fn per_call(file: &RustFile, owner: Node) -> Option<PerCall> {
     if let Some(why) = per_request_reason(file, owner) {
         return Some(PerCall { why, handler: true });
     }
-    let f = if owner.kind() == "function_item" { Some(owner) } else { enclosing_fn_item(owner) }?;
-    let name = f.child_by_field_name("name").map(|n| text(n, src)).unwrap_or("");
-    takes_arguments(f, name, src).map(|why| PerCall { why, handler: false })
+    let f = if owner.kind() == "function_item" {
+        Some(owner)
+    } else {
+        enclosing_fn_item(owner)
+    }?;
+    let name = f
+        .child_by_field_name("name")
+        .map(|n| text(n, src))
+        .unwrap_or("");
+    takes_arguments(f, name, src).map(|why| PerCall {
+        why,
+        handler: false,
+    })
 }
 
 /// Why code in `owner` (a function or closure) runs once per request, if it does.
@@ -301,7 +360,10 @@ pub fn per_request_reason(file: &RustFile, owner: Node) -> Option<String> {
                 if let Some(why) = fn_handler(file, o) {
                     return Some(why);
                 }
-                let name = o.child_by_field_name("name").map(|n| text(n, src)).unwrap_or("");
+                let name = o
+                    .child_by_field_name("name")
+                    .map(|n| text(n, src))
+                    .unwrap_or("");
                 if let Some(why) = registered_as_handler(file, name) {
                     return Some(why);
                 }
@@ -320,20 +382,38 @@ pub fn per_request_reason(file: &RustFile, owner: Node) -> Option<String> {
 /// `main` are left out: they run once, or build what they return.
 fn takes_arguments(f: Node, name: &str, src: &str) -> Option<String> {
     const SETUP: [&str; 14] = [
-        "main", "new", "init", "setup", "build", "make", "create", "connect", "start", "run", "with_", "from_", "default",
-        "open",
+        "main", "new", "init", "setup", "build", "make", "create", "connect", "start", "run",
+        "with_", "from_", "default", "open",
     ];
-    if SETUP.iter().any(|p| name == *p || name.starts_with(&format!("{}_", p.trim_end_matches('_'))) || (p.ends_with('_') && name.starts_with(p))) {
+    if SETUP.iter().any(|p| {
+        name == *p
+            || name.starts_with(&format!("{}_", p.trim_end_matches('_')))
+            || (p.ends_with('_') && name.starts_with(p))
+    }) {
         return None;
     }
     let params = f.child_by_field_name("parameters")?;
     let mut c = params.walk();
-    let n = params.named_children(&mut c).filter(|p| matches!(p.kind(), "parameter" | "self_parameter")).count();
+    let n = params
+        .named_children(&mut c)
+        .filter(|p| matches!(p.kind(), "parameter" | "self_parameter"))
+        .count();
     let _ = src;
     (n > 0).then(|| format!("`{name}`, which runs once per call"))
 }
 
-const ROUTE_ATTRS: [&str; 10] = ["get", "post", "put", "delete", "patch", "head", "options", "route", "handler", "lambda_runtime"];
+const ROUTE_ATTRS: [&str; 10] = [
+    "get",
+    "post",
+    "put",
+    "delete",
+    "patch",
+    "head",
+    "options",
+    "route",
+    "handler",
+    "lambda_runtime",
+];
 
 fn fn_handler(file: &RustFile, f: Node) -> Option<String> {
     let src = file.text();
@@ -351,13 +431,22 @@ fn fn_handler(file: &RustFile, f: Node) -> Option<String> {
         if p.kind() != "parameter" {
             continue;
         }
-        let pname = p.child_by_field_name("pattern").map(|n| text(n, src)).unwrap_or("");
-        let Some(ty) = p.child_by_field_name("type") else { continue };
+        let pname = p
+            .child_by_field_name("pattern")
+            .map(|n| text(n, src))
+            .unwrap_or("");
+        let Some(ty) = p.child_by_field_name("type") else {
+            continue;
+        };
         if let Some(why) = request_like_type(file, ty) {
-            return Some(format!("a function with a request-like parameter (`{pname}: {why}`)"));
+            return Some(format!(
+                "a function with a request-like parameter (`{pname}: {why}`)"
+            ));
         }
         if matches!(pname, "req" | "request" | "mut req" | "mut request") {
-            return Some(format!("a function with a request-like parameter (`{pname}`)"));
+            return Some(format!(
+                "a function with a request-like parameter (`{pname}`)"
+            ));
         }
     }
     None
@@ -366,14 +455,45 @@ fn fn_handler(file: &RustFile, f: Node) -> Option<String> {
 /// Request and extractor types of the web and serverless frameworks.
 fn request_like_type(file: &RustFile, ty: Node) -> Option<String> {
     let src = file.text();
-    let written = text(ty, src).trim_start_matches('&').trim_start_matches("mut ").trim();
+    let written = text(ty, src)
+        .trim_start_matches('&')
+        .trim_start_matches("mut ")
+        .trim();
     let head = written.split('<').next().unwrap_or(written).trim();
     let resolved = file.resolve(head, ty.start_byte());
     let last = resolved.rsplit("::").next().unwrap_or(&resolved);
-    let framework = ["axum", "actix_web", "warp", "rocket", "lambda_runtime", "lambda_http", "aws_lambda_events", "hyper", "http", "poem", "tide"];
-    let from_framework = framework.iter().any(|f| resolved.starts_with(&format!("{f}::")));
-    let always = last.ends_with("Request") || last == "LambdaEvent" || (last.ends_with("Event") && last.len() > 5);
-    let extractor = matches!(last, "Json" | "Query" | "Path" | "Form" | "State" | "Extension" | "Multipart" | "Data" | "HeaderMap" | "TypedHeader");
+    let framework = [
+        "axum",
+        "actix_web",
+        "warp",
+        "rocket",
+        "lambda_runtime",
+        "lambda_http",
+        "aws_lambda_events",
+        "hyper",
+        "http",
+        "poem",
+        "tide",
+    ];
+    let from_framework = framework
+        .iter()
+        .any(|f| resolved.starts_with(&format!("{f}::")));
+    let always = last.ends_with("Request")
+        || last == "LambdaEvent"
+        || (last.ends_with("Event") && last.len() > 5);
+    let extractor = matches!(
+        last,
+        "Json"
+            | "Query"
+            | "Path"
+            | "Form"
+            | "State"
+            | "Extension"
+            | "Multipart"
+            | "Data"
+            | "HeaderMap"
+            | "TypedHeader"
+    );
     (always || (extractor && from_framework)).then(|| written.to_string())
 }
 
@@ -389,8 +509,14 @@ fn closure_handler(file: &RustFile, c: Node) -> Option<String> {
         return Some("a `service_fn` closure, run per request".into());
     }
     if func.kind() == "field_expression" {
-        let method = func.child_by_field_name("field").map(|f| text(f, src)).unwrap_or("");
-        let recv = func.child_by_field_name("value").map(|v| text(v, src)).unwrap_or("");
+        let method = func
+            .child_by_field_name("field")
+            .map(|f| text(f, src))
+            .unwrap_or("");
+        let recv = func
+            .child_by_field_name("value")
+            .map(|v| text(v, src))
+            .unwrap_or("");
         if matches!(method, "map" | "and_then" | "then") && recv.contains("warp::") {
             return Some("a warp filter closure, run per request".into());
         }
@@ -399,7 +525,20 @@ fn closure_handler(file: &RustFile, c: Node) -> Option<String> {
 }
 
 const ROUTING_CALLS: [&str; 14] = [
-    "get", "post", "put", "delete", "patch", "head", "options", "any", "on", "to", "service_fn", "and_then", "route", "handler_fn",
+    "get",
+    "post",
+    "put",
+    "delete",
+    "patch",
+    "head",
+    "options",
+    "any",
+    "on",
+    "to",
+    "service_fn",
+    "and_then",
+    "route",
+    "handler_fn",
 ];
 
 /// Is a function named `name` passed to a router or `service_fn` in this file?
@@ -413,9 +552,14 @@ fn registered_as_handler(file: &RustFile, name: &str) -> Option<String> {
         if found.is_some() || n.kind() != "call_expression" {
             return;
         }
-        let Some(func) = n.child_by_field_name("function") else { return };
+        let Some(func) = n.child_by_field_name("function") else {
+            return;
+        };
         let callee = match func.kind() {
-            "field_expression" => func.child_by_field_name("field").map(|f| text(f, src)).unwrap_or(""),
+            "field_expression" => func
+                .child_by_field_name("field")
+                .map(|f| text(f, src))
+                .unwrap_or(""),
             _ => {
                 let t = text(func, src);
                 t.rsplit("::").next().unwrap_or(t)
@@ -424,7 +568,9 @@ fn registered_as_handler(file: &RustFile, name: &str) -> Option<String> {
         if !ROUTING_CALLS.contains(&callee) {
             return;
         }
-        let Some(args) = n.child_by_field_name("arguments") else { return };
+        let Some(args) = n.child_by_field_name("arguments") else {
+            return;
+        };
         let mut c = args.walk();
         let hit = args.named_children(&mut c).any(|a| {
             let t = text(a, src);
@@ -458,7 +604,9 @@ mod tests {
 
     fn node_at<'t>(f: &'t RustFile, needle: &str) -> Node<'t> {
         let at = f.text().find(needle).unwrap();
-        f.root().descendant_for_byte_range(at, at + needle.len()).unwrap()
+        f.root()
+            .descendant_for_byte_range(at, at + needle.len())
+            .unwrap()
     }
 
     #[test]
