@@ -11,7 +11,7 @@ use super::rust_per_call_client::simple_binding;
 use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::flow::{UseKind, VarUse, uses_after};
-use crate::analysis::rust::syntax::{body_owner, in_async_context, returns_io_compatible_result};
+use crate::analysis::rust::syntax::{body_owner, in_async_context, returns_io_error};
 use crate::catalog::rust::WriterEntry;
 use crate::embedded_query;
 use crate::engine::Context;
@@ -213,8 +213,7 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     );
     // Can the flush's error be returned from here?
     let tried_write = uses.iter().any(|u| is_tried_write(u, owner, src));
-    let returns = tried_write
-        || (owner.kind() == "function_item" && returns_io_compatible_result(owner, src));
+    let returns = tried_write || (owner.kind() == "function_item" && returns_io_error(file, owner));
     if !returns {
         return Some(finding.with_note(format!(
             "the enclosing function cannot return the flush's `std::io::Error`; call `{name}.flush()` and handle its error before `{name}` is dropped"

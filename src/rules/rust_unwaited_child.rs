@@ -11,7 +11,7 @@ use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
-    block_items, body_owner, in_async_context, outermost_fn, returns_io_compatible_result,
+    block_items, body_owner, in_async_context, outermost_fn, returns_io_error,
 };
 use crate::analysis::rust::visit;
 use crate::catalog::rust::ProcessEntry;
@@ -222,7 +222,7 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
     let is_async = entry.is_async;
     let can_await = in_async_context(call, src);
     let propagate =
-        propagated || (owner.kind() == "function_item" && returns_io_compatible_result(owner, src));
+        propagated || (owner.kind() == "function_item" && returns_io_error(file, owner));
     let wait_stmt = |var: &str| -> Option<String> {
         match (is_async, can_await, propagate) {
             (false, _, true) => Some(format!("{var}.wait()?;")),
@@ -276,7 +276,14 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
             let f = finding(format!(
                 "The child process `{name}` is never waited, killed or handed on{doc}"
             ));
-            if piped_output(file, call) {
+            let reads_pipes = uses.iter().any(|u| {
+                u.kind == UseKind::Field
+                    && u.node
+                        .parent()
+                        .and_then(|p| p.child_by_field_name("field"))
+                        .is_some_and(|f| matches!(text(f, src), "stdout" | "stderr"))
+            });
+            if piped_output(file, call) && !reads_pipes {
                 return Some(f.with_note(format!(
                     "its output is piped: waiting without reading it can block forever once the pipe fills; read it with `{name}.wait_with_output()`"
                 )));

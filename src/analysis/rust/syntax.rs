@@ -261,6 +261,44 @@ pub fn value_identifiers<'t>(expr: Node<'t>, src: &str) -> Vec<(String, Node<'t>
     out
 }
 
+/// `returns_io_compatible_result`, also through `use anyhow::Result;` or
+/// `use std::io::Result;` (a one-argument `Result<T>`).
+pub fn returns_io_error(file: &RustFile, f: Node) -> bool {
+    let src = file.text();
+    if returns_io_compatible_result(f, src) {
+        return true;
+    }
+    let Some(ret) = f.child_by_field_name("return_type") else {
+        return false;
+    };
+    let t: String = text(ret, src)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let Some(args) = t.strip_prefix("Result<") else {
+        return false;
+    };
+    let mut depth = 0;
+    let one_arg = !args.trim_end_matches('>').chars().any(|c| {
+        match c {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth -= 1,
+            _ => {}
+        }
+        c == ',' && depth == 0
+    });
+    let resolved = file.resolve("Result", ret.start_byte());
+    one_arg
+        && matches!(
+            resolved.as_str(),
+            "anyhow::Result"
+                | "std::io::Result"
+                | "eyre::Result"
+                | "color_eyre::Result"
+                | "color_eyre::eyre::Result"
+        )
+}
+
 /// Does the function's declared return type accept a `std::io::Error` with `?`?
 pub fn returns_io_compatible_result(f: Node, src: &str) -> bool {
     let Some(ret) = f.child_by_field_name("return_type") else {
