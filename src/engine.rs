@@ -16,7 +16,9 @@ use crate::analysis::go::module::{
     ModuleFinder, TextFacts, constructor_literals, constructors, scan_text,
 };
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
+use crate::catalog::rust::RustCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
 use crate::lang::Language;
 use crate::parse::{ParsedFile, read_source};
@@ -29,6 +31,11 @@ pub struct Context<'a> {
     /// Learned entries, then user configuration, then the built-in catalog.
     pub go_catalog: &'a GoCatalog,
     pub index: &'a ModuleIndex,
+    /// User configuration, then the built-in Rust catalog.
+    pub rust_catalog: &'a RustCatalog,
+    /// Report test code too (`--include-tests`): Rust test modules and
+    /// `#[test]` functions live in ordinary files, so rules check it.
+    pub include_tests: bool,
 }
 
 /// A group of files analysed together.
@@ -92,6 +99,10 @@ pub struct Engine {
     pub units: Vec<UnitSpec>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
+    rust_catalog: RustCatalog,
+    rust_prefilter: AhoCorasick,
+    crates: CrateFinder,
+    include_tests: bool,
 }
 
 impl Engine {
@@ -138,7 +149,9 @@ impl Engine {
             .flat_map(|(dir, files)| {
                 let import_path = finder
                     .find(dir)
-                    .and_then(|m| m.import_path_of(&std::path::absolute(dir).unwrap_or(dir.clone())))
+                    .and_then(|m| {
+                        m.import_path_of(&std::path::absolute(dir).unwrap_or(dir.clone()))
+                    })
                     .unwrap_or_else(|| format!("_/{}", dir.display()));
                 files.iter().map(move |p| (p.clone(), import_path.clone()))
             })
@@ -173,7 +186,9 @@ impl Engine {
             candidates
                 .par_iter()
                 .flat_map_iter(|(path, import_path)| {
-                    let Ok(source) = read_source(path) else { return Vec::new() };
+                    let Ok(source) = read_source(path) else {
+                        return Vec::new();
+                    };
                     if !ctor_filter.is_match(source.text()) {
                         return Vec::new();
                     }
@@ -190,6 +205,8 @@ impl Engine {
         let mut literals = catalog.prefilter_literals();
         literals.extend(index.learned_names.iter().cloned());
         let go_prefilter = AhoCorasick::new(&literals)?;
+        let rust_catalog = RustCatalog::built_in()?;
+        let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
         Ok((
             Engine {
                 rules,
@@ -199,15 +216,35 @@ impl Engine {
                 units,
                 pool,
                 modules: finder,
+                rust_catalog,
+                rust_prefilter,
+                crates: CrateFinder::default(),
+                include_tests: false,
             },
             problems,
         ))
+    }
+
+    /// Puts a user's `[rust]` catalog entries before the built-in ones.
+    pub fn with_rust_catalog(mut self, user: RustCatalog) -> anyhow::Result<Engine> {
+        self.rust_catalog = RustCatalog::layered(user, &self.rust_catalog);
+        self.rust_prefilter = AhoCorasick::new(self.rust_catalog.prefilter_literals())?;
+        Ok(self)
+    }
+
+    /// Also report test code inside Rust files (`#[cfg(test)]` modules,
+    /// `#[test]` functions); test files are left out by the walk.
+    pub fn with_include_tests(mut self, include: bool) -> Engine {
+        self.include_tests = include;
+        self
     }
 
     pub fn context(&self) -> Context<'_> {
         Context {
             go_catalog: &self.catalog,
             index: &self.index,
+            rust_catalog: &self.rust_catalog,
+            include_tests: self.include_tests,
         }
     }
 
@@ -305,7 +342,46 @@ impl Engine {
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
             }
-            UnitSpec::RustFile(_) => {}
+            UnitSpec::RustFile(path) => {
+                let rules: Vec<_> = self
+                    .rules
+                    .iter()
+                    .filter(|r| r.meta().language == Language::Rust)
+                    .collect();
+                if rules.is_empty() {
+                    return (findings, problems);
+                }
+                let source = match overlay.load(path) {
+                    Ok(s) => s,
+                    Err(p) => {
+                        problems.push(p);
+                        return (findings, problems);
+                    }
+                };
+                if !self.rust_prefilter.is_match(source.text()) {
+                    return (findings, problems);
+                }
+                let parsed = match ParsedFile::parse(path.clone(), Language::Rust, source) {
+                    Ok(f) => f,
+                    Err(p) => {
+                        problems.push(p);
+                        return (findings, problems);
+                    }
+                };
+                let krate = self.crates.find(path);
+                let file = RustFile::new(parsed, krate);
+                for rule in rules {
+                    let mut out = Vec::new();
+                    rule.check(&Unit::Rust(&file), &cx, &mut out);
+                    findings.extend(out.into_iter().filter(|f| {
+                        !file
+                            .parsed
+                            .suppressions
+                            .is_suppressed(f.rule, f.start.line - 1)
+                            && (self.include_tests || !file.is_test_code(f.range.start))
+                    }));
+                }
+            }
         }
         (findings, problems)
     }

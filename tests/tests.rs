@@ -7,3 +7,4 @@ mod fixtures;
 mod go_toolchain;
 mod reports;
 mod review;
+mod rust_crate;

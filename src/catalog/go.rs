@@ -250,7 +250,8 @@ impl Quick {
                     if package.is_exact() {
                         q.packages.insert(package.as_str().to_string());
                     } else {
-                        q.package_prefixes.push(package.literal_prefix().to_string());
+                        q.package_prefixes
+                            .push(package.literal_prefix().to_string());
                     }
                 }
                 Target::Method { names, .. } => {
@@ -258,7 +259,8 @@ impl Quick {
                         if n.is_exact() {
                             q.methods.insert(n.as_str().to_string());
                         } else {
-                            q.method_prefixes.push(n.as_str().split('*').next().unwrap_or("").to_string());
+                            q.method_prefixes
+                                .push(n.as_str().split('*').next().unwrap_or("").to_string());
                         }
                     }
                 }
@@ -268,11 +270,19 @@ impl Quick {
     }
 
     fn package(&self, p: &str) -> bool {
-        self.packages.contains(p) || self.package_prefixes.iter().any(|pre| p.starts_with(pre.as_str()))
+        self.packages.contains(p)
+            || self
+                .package_prefixes
+                .iter()
+                .any(|pre| p.starts_with(pre.as_str()))
     }
 
     fn method(&self, m: &str) -> bool {
-        self.methods.contains(m) || self.method_prefixes.iter().any(|pre| m.starts_with(pre.as_str()))
+        self.methods.contains(m)
+            || self
+                .method_prefixes
+                .iter()
+                .any(|pre| m.starts_with(pre.as_str()))
     }
 }
 

@@ -108,7 +108,7 @@ impl Rule for GoMissingRelease {
     }
 
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Unit::Go(pkg) = unit;
+        let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {
             if file.generated {
                 continue;
@@ -420,10 +420,15 @@ where
     fn may_be_resource(&self) -> bool {
         let src = self.src();
         let catalog = self.cx.go_catalog;
-        let Some(f) = self.call.child_by_field_name("function") else { return false };
+        let Some(f) = self.call.child_by_field_name("function") else {
+            return false;
+        };
         match f.kind() {
             "selector_expression" => {
-                let (Some(operand), Some(field)) = (f.child_by_field_name("operand"), f.child_by_field_name("field")) else {
+                let (Some(operand), Some(field)) = (
+                    f.child_by_field_name("operand"),
+                    f.child_by_field_name("field"),
+                ) else {
                     return false;
                 };
                 let name = text(field, src);

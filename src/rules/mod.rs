@@ -3,14 +3,21 @@
 //! never touches files.
 
 mod go_missing_release;
+mod rust_per_call_client;
+mod rust_unflushed_writer;
+mod rust_unwaited_child;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
+pub use rust_per_call_client::RustPerCallClient;
+pub use rust_unflushed_writer::RustUnflushedWriter;
+pub use rust_unwaited_child::RustUnwaitedChild;
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -40,6 +47,7 @@ pub struct RuleMeta {
 /// What a rule is run on.
 pub enum Unit<'a> {
     Go(&'a GoPackage),
+    Rust(&'a RustFile),
 }
 
 pub trait Rule: Sync {
@@ -47,7 +55,12 @@ pub trait Rule: Sync {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
 }
 
-static RULES: &[&dyn Rule] = &[&GoMissingRelease];
+static RULES: &[&dyn Rule] = &[
+    &GoMissingRelease,
+    &RustPerCallClient,
+    &RustUnwaitedChild,
+    &RustUnflushedWriter,
+];
 
 pub fn all() -> &'static [&'static dyn Rule] {
     RULES

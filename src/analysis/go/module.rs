@@ -101,10 +101,17 @@ impl ModuleFinder {
 const LEARNED_RELEASE_METHODS: [&str; 2] = ["Close", "Stop"];
 
 /// Name prefixes of functions that build (rather than fetch) a value.
-const CONSTRUCTOR_PREFIXES: [&str; 8] = ["New", "new", "Open", "open", "Dial", "dial", "Connect", "connect"];
+const CONSTRUCTOR_PREFIXES: [&str; 8] = [
+    "New", "new", "Open", "open", "Dial", "dial", "Connect", "connect",
+];
 
 /// Interfaces embedded in an interface that make it releasable.
-const CLOSER_INTERFACES: [&str; 4] = ["io.Closer", "io.ReadCloser", "io.WriteCloser", "io.ReadWriteCloser"];
+const CLOSER_INTERFACES: [&str; 4] = [
+    "io.Closer",
+    "io.ReadCloser",
+    "io.WriteCloser",
+    "io.ReadWriteCloser",
+];
 
 /// What a file's text says about releasable types, read line by line
 /// without parsing (gofmt'd declarations are regular enough): every file of
@@ -129,10 +136,14 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
             let t = line.trim();
             if t == "}" {
                 interface = None;
-            } else if LEARNED_RELEASE_METHODS.iter().any(|m| t.starts_with(m) && t[m.len()..].starts_with("()"))
+            } else if LEARNED_RELEASE_METHODS
+                .iter()
+                .any(|m| t.starts_with(m) && t[m.len()..].starts_with("()"))
                 || CLOSER_INTERFACES.contains(&t)
             {
-                facts.releasable_interfaces.push(TypeName::new(import_path, name));
+                facts
+                    .releasable_interfaces
+                    .push(TypeName::new(import_path, name));
                 interface = None;
             }
             continue;
@@ -148,17 +159,27 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
             continue;
         }
         // `type X interface {` or, in a type group, `\tX interface {`.
-        let t = line.trim_start().strip_prefix("type ").unwrap_or(line.trim_start());
-        if let Some(name) = t.strip_suffix(" interface {").or_else(|| t.strip_suffix(" interface{")) {
+        let t = line
+            .trim_start()
+            .strip_prefix("type ")
+            .unwrap_or(line.trim_start());
+        if let Some(name) = t
+            .strip_suffix(" interface {")
+            .or_else(|| t.strip_suffix(" interface{"))
+        {
             if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
                 interface = Some(name);
             }
         } else if let Some((name, body)) = t.split_once(" interface {") {
             // One-line interface: `type C interface { Close() error }`.
             if name.chars().all(|c| c.is_alphanumeric() || c == '_')
-                && LEARNED_RELEASE_METHODS.iter().any(|m| body.contains(&format!("{m}()")))
+                && LEARNED_RELEASE_METHODS
+                    .iter()
+                    .any(|m| body.contains(&format!("{m}()")))
             {
-                facts.releasable_interfaces.push(TypeName::new(import_path, name));
+                facts
+                    .releasable_interfaces
+                    .push(TypeName::new(import_path, name));
             }
         }
     }
@@ -175,7 +196,9 @@ fn release_method(recv: &str, import_path: &str) -> Option<(TypeName, &'static s
         return None;
     }
     let rest = recv[close + 1..].trim_start();
-    let method = LEARNED_RELEASE_METHODS.iter().find(|m| rest.starts_with(*m))?;
+    let method = LEARNED_RELEASE_METHODS
+        .iter()
+        .find(|m| rest.starts_with(*m))?;
     let after = rest[method.len()..].strip_prefix("()")?.trim();
     let returns_error = match after.split('{').next().unwrap_or("").trim() {
         "" => false,
@@ -198,18 +221,27 @@ pub fn constructors(file: &GoFile, import_path: &str) -> Vec<Constructor> {
         if decl.kind() != "function_declaration" {
             continue;
         }
-        let Some(name) = decl.child_by_field_name("name") else { continue };
+        let Some(name) = decl.child_by_field_name("name") else {
+            continue;
+        };
         let name = text(name, src);
         if !CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p)) || is_getter(decl, src) {
             continue;
         }
         let results = result_types(decl, file, import_path);
-        let Some(GoType::Named(first)) = results.first() else { continue };
+        let Some(GoType::Named(first)) = results.first() else {
+            continue;
+        };
         let error = results.len() == 2 && is_error_result(decl, src);
         if results.len() > 2 || (results.len() == 2 && !error) {
             continue;
         }
-        out.push((import_path.to_string(), name.to_string(), first.clone(), error));
+        out.push((
+            import_path.to_string(),
+            name.to_string(),
+            first.clone(),
+            error,
+        ));
     }
     out
 }
@@ -219,7 +251,12 @@ pub fn constructors(file: &GoFile, import_path: &str) -> Vec<Constructor> {
 pub fn constructor_literals(texts: &[TextFacts], catalog: &GoCatalog) -> Vec<String> {
     let mut lits: Vec<String> = texts
         .iter()
-        .flat_map(|t| t.release_methods.iter().map(|(ty, _, _)| ty).chain(&t.releasable_interfaces))
+        .flat_map(|t| {
+            t.release_methods
+                .iter()
+                .map(|(ty, _, _)| ty)
+                .chain(&t.releasable_interfaces)
+        })
         .map(|t| t.name.clone())
         .collect();
     lits.extend(
@@ -334,7 +371,11 @@ impl ModuleIndex {
     /// type with a learned release method, or a catalog resource type, become
     /// resources; those returning a declared type without one are recorded
     /// as needing none.
-    pub fn build(texts: Vec<TextFacts>, ctors: Vec<Constructor>, catalog: &GoCatalog) -> ModuleIndex {
+    pub fn build(
+        texts: Vec<TextFacts>,
+        ctors: Vec<Constructor>,
+        catalog: &GoCatalog,
+    ) -> ModuleIndex {
         let mut releases: HashMap<TypeName, (&'static str, bool)> = HashMap::new();
         let mut interfaces = Vec::new();
         for f in texts {
@@ -425,9 +466,20 @@ mod tests {
     fn text_scan_finds_release_methods_and_interfaces() {
         let src = "package store\n\nfunc (s *Store) Close() error {\n\treturn nil\n}\n\nfunc (t *Ticker[T]) Stop() {}\n\nfunc (s *Store) Close2() {}\n\nfunc (c conn) Close(ctx context.Context) error { return nil }\n\ntype Index interface {\n\tio.Closer\n\tGet(k string) string\n}\n\ntype (\n\tSink interface {\n\t\tWrite(b []byte)\n\t\tStop()\n\t}\n)\n\ntype One interface { Close() error }\n\nfunc NewStore() (*Store, error) { return nil, nil }\n";
         let f = scan_text(src, "example.com/store");
-        let names: Vec<_> = f.release_methods.iter().map(|(t, m, e)| (t.name.as_str(), *m, *e)).collect();
-        assert_eq!(names, vec![("Store", "Close", true), ("Ticker", "Stop", false)]);
-        let ifaces: Vec<_> = f.releasable_interfaces.iter().map(|t| t.name.as_str()).collect();
+        let names: Vec<_> = f
+            .release_methods
+            .iter()
+            .map(|(t, m, e)| (t.name.as_str(), *m, *e))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("Store", "Close", true), ("Ticker", "Stop", false)]
+        );
+        let ifaces: Vec<_> = f
+            .releasable_interfaces
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
         assert_eq!(ifaces, vec!["Index", "Sink", "One"]);
         assert!(f.has_constructor);
     }
