@@ -13,7 +13,7 @@ use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use crate::analysis::go::module::{
-    ModuleFinder, TextFacts, constructor_literals, constructors, scan_text,
+    ModuleFinder, TextFacts, constructor_literals, constructor_view, constructors, scan_text,
 };
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
 use crate::analysis::rust::{CrateFinder, RustFile};
@@ -95,7 +95,12 @@ pub struct Engine {
     rules: Vec<&'static dyn Rule>,
     catalog: GoCatalog,
     index: ModuleIndex,
-    go_prefilter: AhoCorasick,
+    /// Literals one of which a Go package must contain to be analysed at all
+    /// (None: every package is).
+    go_prefilter: Option<AhoCorasick>,
+    /// In an analysed package, files importing these are parsed too: they
+    /// declare the fields and variables whose types the rules look up.
+    go_decls: AhoCorasick,
     pub units: Vec<UnitSpec>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
@@ -192,7 +197,12 @@ impl Engine {
                     if !ctor_filter.is_match(source.text()) {
                         return Vec::new();
                     }
-                    match ParsedFile::parse(path.clone(), Language::Go, source) {
+                    // Parse only the constructors; the whole file if that view
+                    // does not parse.
+                    let view = SourceText::new(constructor_view(source.text()));
+                    let parsed = ParsedFile::parse(path.clone(), Language::Go, view)
+                        .or_else(|_| ParsedFile::parse(path.clone(), Language::Go, source));
+                    match parsed {
                         Ok(parsed) => constructors(&GoFile::new(parsed), import_path),
                         Err(_) => Vec::new(), // reported when the package is analysed
                     }
@@ -202,27 +212,45 @@ impl Engine {
         let index = ModuleIndex::build(texts, ctors, catalog);
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
-        let mut literals = catalog.prefilter_literals();
-        literals.extend(index.learned_names.iter().cloned());
-        let go_prefilter = AhoCorasick::new(&literals)?;
+        let go_decls = AhoCorasick::new(catalog.receiver_package_literals())?;
         let rust_catalog = RustCatalog::built_in()?;
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
-        Ok((
-            Engine {
-                rules,
-                catalog,
-                index,
-                go_prefilter,
-                units,
-                pool,
-                modules: finder,
-                rust_catalog,
-                rust_prefilter,
-                crates: CrateFinder::default(),
-                include_tests: false,
-            },
-            problems,
-        ))
+        let mut engine = Engine {
+            rules,
+            catalog,
+            index,
+            go_prefilter: None,
+            go_decls,
+            units,
+            pool,
+            modules: finder,
+            rust_catalog,
+            rust_prefilter,
+            crates: CrateFinder::default(),
+            include_tests: false,
+        };
+        engine.go_prefilter = engine.go_prefilter()?;
+        Ok((engine, problems))
+    }
+
+    /// The union of the selected Go rules' literals; None if one of them
+    /// needs every file.
+    fn go_prefilter(&self) -> anyhow::Result<Option<AhoCorasick>> {
+        let cx = self.context();
+        let mut literals = Vec::new();
+        for rule in self
+            .rules
+            .iter()
+            .filter(|r| r.meta().language == Language::Go)
+        {
+            match rule.go_literals(&cx) {
+                Some(l) => literals.extend(l),
+                None => return Ok(None),
+            }
+        }
+        literals.sort();
+        literals.dedup();
+        Ok(Some(AhoCorasick::new(literals)?))
     }
 
     /// Puts a user's `[rust]` catalog entries before the built-in ones.
@@ -313,7 +341,10 @@ impl Engine {
                 if rules.is_empty() {
                     return (findings, problems);
                 }
-                let mut parsed = Vec::new();
+                // Read the package; parse it only if some file could hold a
+                // finding, and then only the files that could matter.
+                let mut sources = Vec::new();
+                let mut relevant = false;
                 for path in files {
                     let source = match overlay.load(path) {
                         Ok(s) => s,
@@ -322,9 +353,20 @@ impl Engine {
                             continue;
                         }
                     };
-                    if !self.go_prefilter.is_match(source.text()) {
-                        continue;
+                    let hit = self
+                        .go_prefilter
+                        .as_ref()
+                        .is_none_or(|f| f.is_match(source.text()));
+                    relevant |= hit;
+                    if hit || self.go_decls.is_match(source.text()) {
+                        sources.push((path, source));
                     }
+                }
+                if !relevant {
+                    return (findings, problems);
+                }
+                let mut parsed = Vec::new();
+                for (path, source) in sources {
                     match ParsedFile::parse(path.clone(), Language::Go, source) {
                         Ok(f) => parsed.push(GoFile::new(f)),
                         Err(p) => problems.push(p),

@@ -592,7 +592,11 @@ fn sarif_describes_the_tool_and_every_rule() {
                 );
             }
             let fence = format!("```{}", meta.language.name());
-            assert!(help.contains(&fence), "{}: before/after examples in {fence}", meta.id);
+            assert!(
+                help.contains(&fence),
+                "{}: before/after examples in {fence}",
+                meta.id
+            );
         }
     }
 

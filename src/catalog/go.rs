@@ -100,15 +100,23 @@ impl Target {
         }
     }
 
-    /// Literal strings a file must contain for this entry to match in it.
-    fn literals(&self) -> Vec<String> {
+    /// Literals one of which a file must contain to call this target.
+    fn call_literals(&self) -> Vec<String> {
         match self {
-            Target::Func { package, .. } | Target::Var { package, .. } => {
-                vec![format!("\"{}", package.literal_prefix())]
+            Target::Func { package, names } => {
+                if names.iter().all(NamePattern::is_exact) {
+                    names.iter().map(|n| format!(".{}(", n.as_str())).collect()
+                } else {
+                    vec![format!("\"{}", package.literal_prefix())]
+                }
             }
+            Target::Var { .. } => Vec::new(),
             Target::Method { names, .. } => names
                 .iter()
-                .map(|n| format!(".{}", n.as_str().split('*').next().unwrap_or("")))
+                .map(|n| match n.is_exact() {
+                    true => format!(".{}(", n.as_str()),
+                    false => format!(".{}", n.as_str().split('*').next().unwrap_or("")),
+                })
                 .collect(),
         }
     }
@@ -697,13 +705,34 @@ impl GoCatalog {
         self.consumes.iter().any(|c| call.matches(&c.target))
     }
 
-    /// Literals whose presence in a file's text is necessary for any entry to
-    /// match there: import paths of package-level targets, `.Method` for methods.
-    pub fn prefilter_literals(&self) -> Vec<String> {
+    /// Literals one of which a file's text must contain for a resource of
+    /// this catalog to be created there: `.Open(` for `os.Open` (whatever the
+    /// package is imported as), `.Query(` for methods, the import path for
+    /// patterns like `cloud.google.com/go/...` `New*Client`.
+    pub fn call_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .resources
             .iter()
-            .flat_map(|r| r.target.literals())
+            .flat_map(|r| r.target.call_literals())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Import paths (as `"path`) of the types whose methods create resources:
+    /// a file declaring `db *sql.DB` imports `"database/sql"`.
+    pub fn receiver_package_literals(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resources
+            .iter()
+            .filter_map(|r| match &r.target {
+                Target::Method {
+                    receiver: Some((p, _)),
+                    ..
+                } => Some(format!("\"{}", p.literal_prefix())),
+                _ => None,
+            })
             .collect();
         out.sort();
         out.dedup();

@@ -107,6 +107,15 @@ impl Rule for GoMissingRelease {
         &META
     }
 
+    fn go_literals(&self, cx: &Context<'_>) -> Option<Vec<String>> {
+        let mut lits = cx.go_catalog.call_literals();
+        // Constructors of the scanned code, called from their own package too.
+        lits.extend(cx.index.learned_names.iter().map(|n| format!("{n}(")));
+        // `pkg.NewFooClient(...)` the catalog does not know is still reported.
+        lits.push("Client(".into());
+        Some(lits)
+    }
+
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {

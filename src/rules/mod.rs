@@ -53,6 +53,13 @@ pub enum Unit<'a> {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
+
+    /// Literals one of which a Go file must contain for this rule to find
+    /// anything in its package (the engine parses nothing else), or None
+    /// when the rule must see every Go file.
+    fn go_literals(&self, _cx: &Context<'_>) -> Option<Vec<String>> {
+        None
+    }
 }
 
 static RULES: &[&dyn Rule] = &[

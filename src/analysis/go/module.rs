@@ -208,6 +208,44 @@ fn release_method(recv: &str, import_path: &str) -> Option<(TypeName, &'static s
     Some((TypeName::new(import_path, ty), method, returns_error))
 }
 
+/// The file with everything but its package clause, imports and
+/// constructor-like functions blanked out (spaces; line breaks kept), so
+/// parsing it for constructors costs little more than those functions.
+/// Relies on gofmt's layout (a top-level function ends with a `}` line);
+/// the caller falls back to the full text if the view does not parse.
+pub fn constructor_view(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut keep = true; // package clause and imports come first
+    let mut in_func = false;
+    for line in src.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t.starts_with("func ") {
+            let name = &t[5..];
+            keep =
+                !name.starts_with('(') && CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p));
+            // A one-line function (`func f() {}`) ends where it starts.
+            in_func = !(t.ends_with('}') && t.contains('{'));
+        } else if !in_func
+            && (t.starts_with("type ") || t.starts_with("var ") || t.starts_with("const "))
+        {
+            keep = false;
+        }
+        if keep {
+            out.push_str(line);
+        } else {
+            out.extend(
+                line.chars()
+                    .map(|c| if c == '\n' || c == '\r' { c } else { ' ' }),
+            );
+        }
+        if in_func && t == "}" {
+            in_func = false;
+            keep = false;
+        }
+    }
+    out
+}
+
 /// A constructor found in a parsed file: (package, function, result type, returns error).
 pub type Constructor = (String, String, TypeName, bool);
 
@@ -482,6 +520,17 @@ mod tests {
             .collect();
         assert_eq!(ifaces, vec!["Index", "Sink", "One"]);
         assert!(f.has_constructor);
+    }
+
+    #[test]
+    fn constructor_view_keeps_header_and_constructors() {
+        let src = "package a\n\nimport \"os\"\n\ntype T struct{}\n\nfunc (t *T) Close() error {\n\treturn nil\n}\n\nfunc NewT() (*T, error) {\n\treturn &T{}, nil\n}\n\nfunc helper() {\n\tos.Exit(1)\n}\n";
+        let view = constructor_view(src);
+        assert_eq!(view.len(), src.len());
+        assert!(view.contains("import \"os\""));
+        assert!(view.contains("func NewT() (*T, error) {\n\treturn &T{}, nil\n}"));
+        assert!(!view.contains("Close") && !view.contains("helper") && !view.contains("type T"));
+        assert!(crate::lang::Language::Go.parse(&view).1.is_none());
     }
 
     #[test]
