@@ -36,3 +36,11 @@ fn go_missing_release() {
         path
     ));
 }
+
+#[test]
+fn go_per_request_client() {
+    insta::glob!("fixtures/go-per-request-client/*.go", |path| fixture(
+        "go-per-request-client",
+        path
+    ));
+}

@@ -3,6 +3,7 @@
 //! never touches files.
 
 mod go_missing_release;
+mod go_per_request_client;
 
 use crate::analysis::go::GoPackage;
 use crate::engine::Context;
@@ -11,6 +12,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
+pub use go_per_request_client::GoPerRequestClient;
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -47,7 +49,7 @@ pub trait Rule: Sync {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
 }
 
-static RULES: &[&dyn Rule] = &[&GoMissingRelease];
+static RULES: &[&dyn Rule] = &[&GoMissingRelease, &GoPerRequestClient];
 
 pub fn all() -> &'static [&'static dyn Rule] {
     RULES
