@@ -4,4 +4,5 @@ mod common;
 
 mod cli;
 mod fixtures;
+mod go_hoist;
 mod go_toolchain;

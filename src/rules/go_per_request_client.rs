@@ -18,7 +18,8 @@ use tree_sitter::{Node, QueryCursor};
 
 use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::deps::{
-    Binding, Deps, Origin, bind, definition, is_context_expr, is_pure_call, is_write, local_uses,
+    Binding, Deps, Origin, bind, definition, is_context_expr, is_env_helper, is_pure_call,
+    is_write, local_uses,
 };
 use crate::analysis::go::flow::{RELEASE_LIKE_METHODS, is_cleanup_name};
 use crate::analysis::go::handlers::{PerRequest, Style};
@@ -958,13 +959,20 @@ impl<'a> Planner<'a> {
             check_block = Some(cons);
         }
         // Nothing the statement or its check reads may change per iteration.
-        match self.varies_in_loop(&[s.call], lp, s.stmt, src) {
+        match self.varies_in_loop(&[s.call], lp, s.stmt, src, false) {
             Some(Varies::Iteration) => return Outcome::Skip,
             Some(Varies::Unknown(why)) => return report(unknown_note(&why)),
             None => {}
         }
+        // When the call comes first in the body, its first run sees what the
+        // loop later changes as it was before the loop.
+        let first = block_statements(list)
+            .first()
+            .is_some_and(|f| f.id() == s.stmt.id());
         if let Some(cons) = check_block
-            && self.varies_in_loop(&[cons], lp, s.stmt, src).is_some()
+            && self
+                .varies_in_loop(&[cons], lp, s.stmt, src, first)
+                .is_some()
         {
             return report(
                 "the error check uses values of the iteration, so it cannot move before the loop"
@@ -1100,6 +1108,7 @@ impl<'a> Planner<'a> {
         lp: Node<'a>,
         own: Node<'a>,
         src: &str,
+        outer_writes_ok: bool,
     ) -> Option<Varies> {
         for n in nodes {
             let mut stack = vec![*n];
@@ -1126,7 +1135,9 @@ impl<'a> Planner<'a> {
                                     return Some(Varies::Iteration);
                                 }
                                 let uses = local_uses(name, decl, scope, src);
-                                if uses.other_writes.iter().any(|w| scope::contains(lp, *w)) {
+                                if !outer_writes_ok
+                                    && uses.other_writes.iter().any(|w| scope::contains(lp, *w))
+                                {
                                     return Some(Varies::Iteration);
                                 }
                             }
@@ -1135,7 +1146,9 @@ impl<'a> Planner<'a> {
                                     return Some(Varies::Iteration);
                                 }
                                 let uses = local_uses(name, decl, func, src);
-                                if uses.other_writes.iter().any(|w| scope::contains(lp, *w)) {
+                                if !outer_writes_ok
+                                    && uses.other_writes.iter().any(|w| scope::contains(lp, *w))
+                                {
                                     return Some(Varies::Iteration);
                                 }
                             }
@@ -1245,7 +1258,7 @@ impl<'a> Planner<'a> {
         }
 
         // Render the new accessors, per file, in the order of their first site.
-        let mut blocks: BTreeMap<usize, Block<'a>> = BTreeMap::new();
+        let mut rendered: HashMap<String, (usize, Node<'a>, Rendered)> = HashMap::new();
         let mut failed_keys: HashMap<String, String> = HashMap::new();
         for key in &key_order {
             let a = &accessors[key];
@@ -1260,26 +1273,126 @@ impl<'a> Planner<'a> {
             let s = &sites[first];
             match self.render_accessor(s, acc(first), &a.name) {
                 Ok(r) => {
-                    let b = blocks.entry(s.fi).or_insert_with(|| Block {
-                        anchor: top_level(s.call),
-                        text: String::new(),
-                        imports: Vec::new(),
-                        qualifiers: HashSet::new(),
-                    });
-                    b.text.push_str(&r.text);
-                    for imp in r.imports {
-                        if !b.imports.contains(&imp) {
-                            b.imports.push(imp);
-                        }
-                    }
-                    b.qualifiers.extend(r.qualifiers);
+                    rendered.insert(key.clone(), (s.fi, top_level(s.call), r));
                 }
                 Err(note) => {
                     failed_keys.insert(key.clone(), note);
                 }
             }
         }
-        // Where each block goes, and the imports its file needs.
+        for &i in &accessor_sites {
+            if let Some(note) = failed_keys.get(&acc(i).key) {
+                result.insert(i, Err(note.clone()));
+            }
+        }
+        // Fixes, until no new accessor is written that no fix uses.
+        let mut dead: HashSet<String> = HashSet::new();
+        loop {
+            let (blocks, block_edits, block_imports) = self.blocks(&key_order, &rendered, &dead);
+            let mut fixes: HashMap<usize, Result<Fix, String>> = HashMap::new();
+            // One fix per file of sites: its call replacements, releases, and
+            // the locals and imports they leave unused, plus every new accessor.
+            let mut by_file: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for &i in &accessor_sites {
+                let key = &acc(i).key;
+                if failed_keys.contains_key(key) {
+                    continue;
+                }
+                if dead.contains(key) {
+                    fixes.insert(i, Err("leakfix could not rewrite the code around the other constructions of this client".into()));
+                    continue;
+                }
+                by_file.entry(sites[i].fi).or_default().push(i);
+            }
+            for (fi, mut group) in by_file {
+                loop {
+                    match self.group_fix(
+                        fi,
+                        &group,
+                        sites,
+                        outcomes,
+                        &accessors,
+                        &blocks,
+                        &block_edits,
+                        &block_imports,
+                    ) {
+                        Ok(fs) => {
+                            for (i, f) in group.iter().zip(fs) {
+                                fixes.insert(*i, Ok(f));
+                            }
+                            break;
+                        }
+                        Err((culprit, note)) => {
+                            // Leave the site out and try the others again.
+                            let out = culprit.unwrap_or(group[0]);
+                            fixes.insert(out, Err(note.clone()));
+                            group.retain(|i| *i != out);
+                            if culprit.is_none() {
+                                for i in group.drain(..) {
+                                    fixes.insert(i, Err(note.clone()));
+                                }
+                            }
+                            if group.is_empty() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            // A new accessor none of whose sites got a fix is not written.
+            let unused: Vec<String> = rendered
+                .keys()
+                .filter(|k| !dead.contains(*k))
+                .filter(|k| {
+                    !accessor_sites
+                        .iter()
+                        .any(|i| acc(*i).key == **k && matches!(fixes.get(i), Some(Ok(_))))
+                })
+                .cloned()
+                .collect();
+            if unused.is_empty() {
+                result.extend(fixes);
+                return result;
+            }
+            dead.extend(unused);
+        }
+    }
+
+    /// The accessor blocks (per file, after the declaration holding the
+    /// first site), their insertion edits, and the imports each file needs.
+    #[allow(clippy::type_complexity)]
+    fn blocks(
+        &self,
+        key_order: &[String],
+        rendered: &HashMap<String, (usize, Node<'a>, Rendered)>,
+        dead: &HashSet<String>,
+    ) -> (
+        BTreeMap<usize, Block<'a>>,
+        Vec<Edit>,
+        HashMap<usize, Vec<(String, String)>>,
+    ) {
+        let mut blocks: BTreeMap<usize, Block<'a>> = BTreeMap::new();
+        for key in key_order {
+            if dead.contains(key) {
+                continue;
+            }
+            let Some((fi, anchor, r)) = rendered.get(key) else {
+                continue;
+            };
+            let b = blocks.entry(*fi).or_insert_with(|| Block {
+                anchor: *anchor,
+                text: String::new(),
+                imports: Vec::new(),
+                qualifiers: HashSet::new(),
+            });
+            b.text.push_str(&r.text);
+            for imp in &r.imports {
+                if !b.imports.contains(imp) {
+                    b.imports.push(imp.clone());
+                }
+            }
+            b.qualifiers.extend(r.qualifiers.iter().cloned());
+        }
         let mut block_edits: Vec<Edit> = Vec::new();
         let mut block_imports: HashMap<usize, Vec<(String, String)>> = HashMap::new();
         for (&fi, b) in &blocks {
@@ -1298,53 +1411,7 @@ impl<'a> Planner<'a> {
             block_edits.push(Edit::insertion(file.parsed.path.clone(), at, text));
             block_imports.insert(fi, b.imports.clone());
         }
-
-        // One fix per file of sites: its call replacements, releases, and
-        // the locals and imports they leave unused, plus every new accessor.
-        let mut by_file: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for &i in &accessor_sites {
-            if let Some(note) = failed_keys.get(&acc(i).key) {
-                result.insert(i, Err(note.clone()));
-                continue;
-            }
-            by_file.entry(sites[i].fi).or_default().push(i);
-        }
-        for (fi, mut group) in by_file {
-            loop {
-                match self.group_fix(
-                    fi,
-                    &group,
-                    sites,
-                    outcomes,
-                    &accessors,
-                    &blocks,
-                    &block_edits,
-                    &block_imports,
-                ) {
-                    Ok(fixes) => {
-                        for (i, f) in group.iter().zip(fixes) {
-                            result.insert(*i, Ok(f));
-                        }
-                        break;
-                    }
-                    Err((culprit, note)) => {
-                        // Leave the site out and try the others again.
-                        let out = culprit.unwrap_or(group[0]);
-                        result.insert(out, Err(note.clone()));
-                        group.retain(|i| *i != out);
-                        if culprit.is_none() {
-                            for i in group.drain(..) {
-                                result.insert(i, Err(note.clone()));
-                            }
-                        }
-                        if group.is_empty() {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        result
+        (blocks, block_edits, block_imports)
     }
 
     /// The fix for the sites of one file (the same edits for each; titles differ).
@@ -1367,6 +1434,7 @@ impl<'a> Planner<'a> {
         let mut edits: Vec<Edit> = Vec::new();
         let mut removed: Vec<Range<usize>> = Vec::new();
         let mut deleted: Vec<Range<usize>> = Vec::new();
+        let mut own: Vec<(usize, Vec<Range<usize>>)> = Vec::new();
         for &i in group {
             let s = &sites[i];
             let a = acc(i);
@@ -1377,6 +1445,7 @@ impl<'a> Planner<'a> {
                 format!("{name}()"),
             ));
             removed.push(s.call.byte_range());
+            own.push((i, vec![s.call.byte_range()]));
             for st in &a.releases {
                 let Some(l) = full_lines(source, st.byte_range()) else {
                     return Err((
@@ -1386,6 +1455,7 @@ impl<'a> Planner<'a> {
                 };
                 let l = with_comments_above(source, l);
                 removed.push(l.clone());
+                own.last_mut().unwrap().1.push(l.clone());
                 deleted.push(l);
             }
         }
@@ -1397,10 +1467,11 @@ impl<'a> Planner<'a> {
         let (more, gone_imports) = match self.cleanup(file, &mut removed) {
             Ok(x) => x,
             Err((at, note)) => {
-                let culprit = group
+                // The site whose own edits took the local's last read.
+                let culprit = own
                     .iter()
-                    .copied()
-                    .find(|i| scope::contains(top_level(sites[*i].call), node_at(file, at)));
+                    .find(|(_, rs)| at.iter().any(|a| rs.iter().any(|r| r.contains(a))))
+                    .map(|(i, _)| *i);
                 return Err((culprit, note));
             }
         };
@@ -1467,13 +1538,13 @@ impl<'a> Planner<'a> {
     /// Deletes what removing `removed` leaves unused: locals (their
     /// declarations) and imports. Grows `removed` with what it deletes.
     /// Returns the deleted line ranges and the (name, path) of imports to
-    /// drop, or the offset of a local that cannot go and why.
+    /// drop, or the reads of a local that cannot go, and why.
     #[allow(clippy::type_complexity)]
     fn cleanup(
         &self,
         file: &'a GoFile,
         removed: &mut Vec<Range<usize>>,
-    ) -> Result<(Vec<Range<usize>>, Vec<(String, String)>), (usize, String)> {
+    ) -> Result<(Vec<Range<usize>>, Vec<(String, String)>), (Vec<usize>, String)> {
         let src = file.text();
         let source = &file.parsed.source;
         let mut deleted = Vec::new();
@@ -1495,24 +1566,22 @@ impl<'a> Planner<'a> {
                 }
                 // Unused from now on: its declaration must go.
                 done.insert(decl.id());
+                let at: Vec<usize> = uses.reads.iter().map(|r| r.start_byte()).collect();
                 let ranges = self.deletable_decl(file, decl, name).ok_or((
-                    decl.start_byte(),
+                    at.clone(),
                     format!(
                         "`{name}` would be left unused, and leakfix cannot remove its declaration"
                     ),
                 ))?;
                 if !uses.other_writes.is_empty() {
                     return Err((
-                        decl.start_byte(),
+                        at,
                         format!("`{name}` would be left unused, and it is assigned elsewhere"),
                     ));
                 }
                 for r in ranges {
                     let Some(l) = full_lines(source, r) else {
-                        return Err((
-                            decl.start_byte(),
-                            format!("`{name}`'s declaration shares its line"),
-                        ));
+                        return Err((at, format!("`{name}`'s declaration shares its line")));
                     };
                     let l = with_comments_above(source, l);
                     removed.push(l.clone());
@@ -1565,7 +1634,8 @@ impl<'a> Planner<'a> {
                     right.named_children(&mut c).collect()
                 };
                 if names.len() == 1 && values.len() == 1 {
-                    return droppable(values[0], file, src, 0).then(|| vec![decl.byte_range()]);
+                    return droppable(values[0], self.pkg, file, src, 0)
+                        .then(|| vec![decl.byte_range()]);
                 }
                 // ctx, cancel := context.WithTimeout(parent, d)
                 if names.len() == 2 && values.len() == 1 && text(names[0], src) == name {
@@ -1575,7 +1645,9 @@ impl<'a> Planner<'a> {
                     let ok_call = v.kind() == "call_expression"
                         && ft.starts_with("context.With")
                         && file.imports.resolve("context") == Some("context")
-                        && call_args(v).iter().all(|a| droppable(*a, file, src, 0));
+                        && call_args(v)
+                            .iter()
+                            .all(|a| droppable(*a, self.pkg, file, src, 0));
                     if !ok_call {
                         return None;
                     }
@@ -1620,7 +1692,9 @@ impl<'a> Planner<'a> {
                     return None;
                 }
                 match definition(decl, name, src) {
-                    Some(v) => droppable(v, file, src, 0).then(|| vec![decl.byte_range()]),
+                    Some(v) => {
+                        droppable(v, self.pkg, file, src, 0).then(|| vec![decl.byte_range()])
+                    }
                     None => spec
                         .child_by_field_name("value")
                         .is_none()
@@ -2407,12 +2481,6 @@ fn inside(ranges: &[Range<usize>], r: Range<usize>) -> bool {
     ranges.iter().any(|x| x.start <= r.start && r.end <= x.end)
 }
 
-fn node_at(file: &GoFile, at: usize) -> Node<'_> {
-    file.root()
-        .descendant_for_byte_range(at, at)
-        .unwrap_or(file.root())
-}
-
 /// The top-level declaration holding `n`.
 fn top_level(n: Node) -> Node {
     let mut cur = n;
@@ -2427,7 +2495,7 @@ fn top_level(n: Node) -> Node {
 
 /// Can an expression be deleted without losing an effect (`r.Context()`,
 /// `os.Getenv("X")`, literals)?
-fn droppable(expr: Node, file: &GoFile, src: &str, depth: usize) -> bool {
+fn droppable(expr: Node, pkg: &GoPackage, file: &GoFile, src: &str, depth: usize) -> bool {
     if depth > 8 {
         return false;
     }
@@ -2435,7 +2503,7 @@ fn droppable(expr: Node, file: &GoFile, src: &str, depth: usize) -> bool {
         let mut c = n.walk();
         let kids: Vec<Node> = n.named_children(&mut c).collect();
         kids.into_iter()
-            .all(|k| k.kind() == "comment" || droppable(k, file, src, depth + 1))
+            .all(|k| k.kind() == "comment" || droppable(k, pkg, file, src, depth + 1))
     };
     match expr.kind() {
         "identifier"
@@ -2463,7 +2531,7 @@ fn droppable(expr: Node, file: &GoFile, src: &str, depth: usize) -> bool {
         "unary_expression" => !text(expr, src).starts_with("<-") && all(expr),
         "selector_expression" => expr
             .child_by_field_name("operand")
-            .is_some_and(|o| droppable(o, file, src, depth + 1)),
+            .is_some_and(|o| droppable(o, pkg, file, src, depth + 1)),
         "call_expression" => {
             let Some(f) = expr.child_by_field_name("function") else {
                 return false;
@@ -2493,12 +2561,14 @@ fn droppable(expr: Node, file: &GoFile, src: &str, depth: usize) -> bool {
                         .is_some_and(|a| a.named_child_count() == 0);
                     no_args
                         && matches!(field, "Context" | "UserContext" | "Request")
-                        && droppable(o, file, src, depth + 1)
+                        && droppable(o, pkg, file, src, depth + 1)
                 }
                 "identifier" => {
-                    matches!(text(f, src), "string" | "int" | "int64" | "len")
+                    let name = text(f, src);
+                    args_ok
                         && matches!(bind(f, src), Binding::Package)
-                        && args_ok
+                        && (matches!(name, "string" | "int" | "int64" | "len")
+                            || is_env_helper(pkg, name, 0))
                 }
                 _ => false,
             }

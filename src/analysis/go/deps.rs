@@ -255,7 +255,7 @@ fn is_varying_call(path: &str, name: &str) -> bool {
 }
 
 /// A package-local function that reads the environment (`mustGetenv("X")`).
-fn is_env_helper(pkg: &GoPackage, name: &str, depth: usize) -> bool {
+pub fn is_env_helper(pkg: &GoPackage, name: &str, depth: usize) -> bool {
     if depth > 2 {
         return false;
     }
