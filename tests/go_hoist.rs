@@ -100,3 +100,59 @@ fn safe_then_unsafe_converges() {
         );
     }
 }
+
+/// A CRLF file gets CRLF lines (accessor, imports) and stays parseable; a
+/// second run changes nothing.
+#[test]
+fn crlf_files_stay_crlf() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/crlf\n\ngo 1.22\n",
+    )
+    .unwrap();
+    let src = "package crlf\n\nimport (\n\t\"net/http\"\n\n\t\"cloud.google.com/go/storage\"\n)\n\nfunc h(w http.ResponseWriter, r *http.Request) {\n\tc, err := storage.NewClient(r.Context())\n\tif err != nil {\n\t\treturn\n\t}\n\tdefer c.Close()\n\tw.Write([]byte(c.Bucket(\"b\").Object(\"o\").ObjectName()))\n}\n"
+        .replace('\n', "\r\n");
+    let file = dir.path().join("h.go");
+    std::fs::write(&file, &src).unwrap();
+    let out = leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        fixed.contains("storageClient()") && fixed.contains("func storageClient()"),
+        "{fixed}"
+    );
+    assert_eq!(
+        fixed.matches('\n').count(),
+        fixed.matches("\r\n").count(),
+        "mixed line endings:\n{fixed}"
+    );
+    assert!(leakfix::lang::Language::Go.parse(&fixed).1.is_none());
+    let out = leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), fixed);
+    // gofmt writes LF; apart from line endings the output is what it would write.
+    if require_tool("gofmt") {
+        let lf = dir.path().join("lf.go");
+        std::fs::write(&lf, fixed.replace("\r\n", "\n")).unwrap();
+        let out = std::process::Command::new("gofmt")
+            .arg("-l")
+            .arg(&lf)
+            .output()
+            .unwrap();
+        assert!(out.stdout.is_empty(), "not gofmt-clean:\n{fixed}");
+    }
+}

@@ -650,4 +650,179 @@ mod tests {
             assert!(out.stdout.is_empty(), "not gofmt-clean:\n{new}");
         }
     }
+
+    fn edit_imports(src: &str, add: &[(&str, &str)], remove: &[&str]) -> Option<String> {
+        let source = SourceText::new(src.to_string());
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let (edits, _) = import_edits(&p, &source, add, remove)?;
+        Some(crate::apply::splice(src, edits.iter().collect()))
+    }
+
+    #[test]
+    fn imports_added_and_removed_together() {
+        let src = "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\n\t\"cloud.google.com/go/firestore\"\n\t\"cloud.google.com/go/storage\"\n)\n";
+        assert_eq!(
+            edit_imports(
+                src,
+                &[("sync", "sync"), ("sync/atomic", "atomic")],
+                &["cloud.google.com/go/storage"]
+            )
+            .unwrap(),
+            "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"sync\"\n\t\"sync/atomic\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n"
+        );
+    }
+
+    #[test]
+    fn a_group_left_empty_loses_its_blank_line() {
+        let src = "package a\n\nimport (\n\t\"fmt\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n\nvar x = 1\n";
+        assert_eq!(
+            edit_imports(src, &[], &["cloud.google.com/go/firestore"]).unwrap(),
+            "package a\n\nimport (\n\t\"fmt\"\n)\n\nvar x = 1\n"
+        );
+        let first =
+            "package a\n\nimport (\n\t\"context\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n";
+        assert_eq!(
+            edit_imports(first, &[], &["context"]).unwrap(),
+            "package a\n\nimport (\n\t\"cloud.google.com/go/firestore\"\n)\n"
+        );
+        let middle =
+            "package a\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/x\"\n\n\t\"example.com/y\"\n)\n";
+        assert_eq!(
+            edit_imports(middle, &[], &["example.com/x"]).unwrap(),
+            "package a\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/y\"\n)\n"
+        );
+    }
+
+    #[test]
+    fn the_last_import_takes_its_declaration_along() {
+        assert_eq!(
+            edit_imports("package a\n\nimport \"fmt\"\n\nvar x = 1\n", &[], &["fmt"]).unwrap(),
+            "package a\n\nvar x = 1\n"
+        );
+        assert_eq!(
+            edit_imports(
+                "package a\n\nimport (\n\t\"fmt\"\n)\n\nvar x = 1\n",
+                &[],
+                &["fmt"]
+            )
+            .unwrap(),
+            "package a\n\nvar x = 1\n"
+        );
+        // `_` imports stay: they are there for their effects.
+        assert!(edit_imports("package a\n\nimport _ \"embed\"\n", &[], &["embed"]).is_none());
+    }
+
+    #[test]
+    fn deleting_lines_keeps_one_blank_line() {
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let src = "func f() {\n\ta()\n\n\tdefer c.Close()\n\n\tb()\n}\n";
+        let source = SourceText::new(src.to_string());
+        let at = src.find("defer").unwrap();
+        let lines = full_lines(&source, at..at + 15).unwrap();
+        let e = delete_lines(&p, &source, lines);
+        assert_eq!(
+            crate::apply::splice(src, vec![&e]),
+            "func f() {\n\ta()\n\n\tb()\n}\n"
+        );
+        let tail = "func f() {\n\ta()\n\n\tdefer c.Close()\n}\n";
+        let source = SourceText::new(tail.to_string());
+        let at = tail.find("defer").unwrap();
+        let e = delete_lines(&p, &source, full_lines(&source, at..at + 15).unwrap());
+        assert_eq!(
+            crate::apply::splice(tail, vec![&e]),
+            "func f() {\n\ta()\n}\n"
+        );
+        // Code sharing the line: not whole lines.
+        let shared = "func f() { defer c.Close() }\n";
+        let source = SourceText::new(shared.to_string());
+        assert!(full_lines(&source, 11..26).is_none());
+    }
+
+    #[test]
+    fn comments_above_go_with_their_statement() {
+        let src = "func f() {\n\ta()\n\t// Close when done.\n\tdefer c.Close()\n}\n";
+        let source = SourceText::new(src.to_string());
+        let at = src.find("defer").unwrap();
+        let lines = with_comments_above(&source, full_lines(&source, at..at + 15).unwrap());
+        assert_eq!(&src[lines], "\t// Close when done.\n\tdefer c.Close()\n");
+    }
+
+    #[test]
+    fn reindenting() {
+        assert_eq!(
+            reindent("f(&O{\n\t\t\tA: 1,\n\n\t\t})", "\t\t", "\t").unwrap(),
+            "f(&O{\n\t\tA: 1,\n\n\t})"
+        );
+        assert!(reindent("f(`\nraw`)", "\t", "").is_none());
+    }
+
+    #[test]
+    fn rendering_with_substitutions_and_tokens() {
+        let src = "package a\n\nvar x = f(ctx,  a+b) // c\n";
+        let (tree, _) = Language::Go.parse(src);
+        let at = src.find("f(").unwrap();
+        let call = tree
+            .root_node()
+            .descendant_for_byte_range(at, at + 1)
+            .unwrap()
+            .parent()
+            .unwrap();
+        assert_eq!(call.kind(), "call_expression");
+        let out = render(call, src, &mut |n| {
+            (text(n, src) == "ctx").then(|| "context.Background()".to_string())
+        });
+        assert_eq!(out, "f(context.Background(),  a+b)");
+        assert_eq!(tokens(call, src, &mut |_| None), "f ( ctx , a + b )");
+    }
+
+    /// What the import helpers write, gofmt leaves alone.
+    #[test]
+    fn import_edits_are_gofmt_clean() {
+        if std::process::Command::new("gofmt")
+            .arg("-h")
+            .output()
+            .is_err()
+        {
+            if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+                panic!("gofmt is required in CI");
+            }
+            eprintln!("SKIPPED: gofmt not on PATH");
+            return;
+        }
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 4] = [
+            (
+                "package a\n\nimport (\n\t\"fmt\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n\nvar _ = fmt.Sprint\n",
+                &[("sync", "sync")],
+                &["cloud.google.com/go/firestore"],
+            ),
+            (
+                "package a\n\nimport \"cloud.google.com/go/firestore\"\n\nvar _ = firestore.X\n",
+                &[("sync", "sync"), ("context", "context")],
+                &[],
+            ),
+            (
+                "package a\n\nimport (\n\t\"context\"\n\n\t\"example.com/x\"\n\n\t\"example.com/y\"\n)\n",
+                &[],
+                &["example.com/x", "context"],
+            ),
+            (
+                "package a\n\nfunc f() {}\n",
+                &[("sync", "sync"), ("sync/atomic", "atomic")],
+                &[],
+            ),
+        ];
+        for (src, add, remove) in cases {
+            let new = edit_imports(src, add, remove).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("a.go");
+            std::fs::write(&f, &new).unwrap();
+            let out = std::process::Command::new("gofmt")
+                .arg("-l")
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert!(out.stdout.is_empty(), "not gofmt-clean:\n{new}");
+        }
+    }
 }

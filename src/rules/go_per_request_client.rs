@@ -228,6 +228,19 @@ const INTERFACE_TYPES: [&str; 13] = [
     "google.golang.org/api/transport/grpc.ConnPool",
 ];
 
+/// Methods that start or restart a client: code calling them per request
+/// manages the client's lifecycle itself (paho's `Connect`).
+const LIFECYCLE_METHODS: [&str; 8] = [
+    "Connect",
+    "Start",
+    "Open",
+    "Dial",
+    "Init",
+    "Initialize",
+    "Reset",
+    "Reconnect",
+];
+
 /// One construction of a shareable client.
 struct Site<'a> {
     fi: usize,
@@ -660,14 +673,22 @@ impl<'a> Planner<'a> {
                 return Some("<ctx>".into());
             }
             if let Some(d) = defs.get(&n.id()) {
-                return Some(format!(
-                    "( {} )",
-                    tokens(*d, src, &mut |x| subst(x, file, src, ctx, defs))
-                ));
+                return Some(tokens(*d, src, &mut |x| subst(x, file, src, ctx, defs)));
             }
             qualifier_path(n, file, src).map(|p| format!("\"{p}\""))
         }
-        tokens(call, src, &mut |n| subst(n, file, src, ctx_arg, &defs))
+        // Accessors are shared within one package and one build constraint.
+        let constraint = file
+            .text()
+            .lines()
+            .take_while(|l| !l.starts_with("package "))
+            .find(|l| l.starts_with("//go:build"))
+            .unwrap_or("");
+        format!(
+            "{} {constraint}|{}",
+            file.package_name,
+            tokens(call, src, &mut |n| subst(n, file, src, ctx_arg, &defs))
+        )
     }
 
     /// How the variable is used: releases to delete, reads left.
@@ -725,6 +746,11 @@ impl<'a> Planner<'a> {
                         (None, true) => {
                             return Err(UseProblem::Note(format!(
                                 "`{var}.{field}` is handed on, so something else may release the shared client"
+                            )));
+                        }
+                        (Some(_), false) if LIFECYCLE_METHODS.contains(&field) => {
+                            return Err(UseProblem::Note(format!(
+                                "`{var}.{field}` is called on every request: the code manages the client's lifecycle itself"
                             )));
                         }
                         _ => usage.reads += 1,
@@ -1219,9 +1245,20 @@ impl<'a> Planner<'a> {
         // Keys in the order of their first site.
         let mut accessors: BTreeMap<String, Accessor> = BTreeMap::new();
         let mut key_order: Vec<String> = Vec::new();
+        let is_test = |i: usize| {
+            self.file(sites[i].fi)
+                .parsed
+                .path
+                .to_string_lossy()
+                .ends_with("_test.go")
+        };
         for &i in &accessor_sites {
             let key = &acc(i).key;
-            if accessors.contains_key(key) {
+            if let Some(a) = accessors.get_mut(key) {
+                // The accessor goes with non-test code when any uses it.
+                if a.first.is_some_and(|f| is_test(f) && !is_test(i)) {
+                    a.first = Some(i);
+                }
                 continue;
             }
             key_order.push(key.clone());
@@ -1915,9 +1952,9 @@ impl<'a> Planner<'a> {
         let mut o = String::new();
         o.push_str(nl);
         let noun = s.resource.kind.noun();
-        o.push_str(&format!(
-            "// {cache} holds the {noun} that {name} shares.{nl}"
-        ));
+        for line in wrap(&format!("{cache} holds the {noun} that {name} shares."), 74) {
+            o.push_str(&format!("// {line}{nl}"));
+        }
         o.push_str(&format!("var {cache} struct {{{nl}"));
         o.push_str(&format!("\tmu     {sync}.Mutex{nl}"));
         match &atomic {
