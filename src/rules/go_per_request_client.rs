@@ -18,7 +18,7 @@ use tree_sitter::{Node, QueryCursor};
 
 use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::deps::{
-    Binding, Deps, Origin, bind, definition, is_context_expr, is_env_helper, is_pure_call,
+    Binding, Deps, Inline, Origin, bind, definition, is_context_expr, is_env_helper, is_pure_call,
     is_write, local_uses,
 };
 use crate::analysis::go::flow::{RELEASE_LIKE_METHODS, is_cleanup_name};
@@ -161,8 +161,12 @@ Its shape:
   `context.WithValue(context.Background(), ...)`) is kept as written.
 - Arguments that are package-level names, literals, or computed from them by
   plain calls (`os.Getenv`, `fmt.Sprintf`, `option.With...`) move into the
-  accessor; a local of the handler defined that way (`projectID :=
-  os.Getenv("PROJECT")`) is written out in the accessor in its place.
+  accessor. A local defined that way (`projectID := os.Getenv("PROJECT")`,
+  in the handler or in the function that registers a closure) is written
+  out in the accessor in its place, and so is a field of the method's
+  receiver (`s.projectID`) when every value of the receiver's (unexported)
+  type is built by a composite literal that sets the field to the same such
+  expression and nothing else writes it.
 
 In the handler, the call becomes a call of the accessor, the error handling
 stays, and the per-request release (`defer client.Close()`, whether written
@@ -184,7 +188,9 @@ iteration rather than during it.
 
 No fix is offered, and the finding says why, when an argument depends on
 something leakfix cannot evaluate once for the whole process (a receiver
-field, a parameter of a function that builds the handler, a method call), when
+field set to different values or not at all, a parameter of a function that
+builds the handler, a method call on a variable, a package function that is
+not an environment lookup), when
 the client is released in a way leakfix does not remove, when a function of
 the package it is passed to releases it, or when the client is only built and
 released (a connectivity check). No finding at all when the client is
@@ -272,8 +278,8 @@ struct AccessorSite<'a> {
     key: String,
     /// The first argument, when it is a context to replace.
     ctx_arg: Option<Node<'a>>,
-    /// Locals inlined into the accessor: (identifier, definition).
-    inlined: Vec<(Node<'a>, Node<'a>)>,
+    /// Names (locals, receiver fields) written out in the accessor.
+    inlined: Vec<Inline<'a>>,
     /// Release statements to delete.
     releases: Vec<Node<'a>>,
 }
@@ -542,7 +548,7 @@ impl<'a> Planner<'a> {
                     ),
                 };
             }
-            let deps = Deps::new(self.pkg, file, handler);
+            let deps = Deps::new(self.pkg, s.fi, handler);
             let (origin, ctx_arg) = self.origin_of_call(s, &deps);
             match origin {
                 Origin::Process => {
@@ -657,26 +663,10 @@ impl<'a> Planner<'a> {
         fi: usize,
         call: Node<'a>,
         ctx_arg: Option<Node<'a>>,
-        inlined: &[(Node<'a>, Node<'a>)],
+        inlined: &[Inline<'a>],
     ) -> String {
         let file = self.file(fi);
-        let src = file.text();
-        let defs: HashMap<usize, Node<'a>> = inlined.iter().map(|(i, d)| (i.id(), *d)).collect();
-        fn subst<'t>(
-            n: Node<'t>,
-            file: &GoFile,
-            src: &str,
-            ctx: Option<Node<'t>>,
-            defs: &HashMap<usize, Node<'t>>,
-        ) -> Option<String> {
-            if ctx.is_some_and(|c| c.id() == n.id()) {
-                return Some("<ctx>".into());
-            }
-            if let Some(d) = defs.get(&n.id()) {
-                return Some(tokens(*d, src, &mut |x| subst(x, file, src, ctx, defs)));
-            }
-            qualifier_path(n, file, src).map(|p| format!("\"{p}\""))
-        }
+        let defs = inline_map(inlined);
         // Accessors are shared within one package and one build constraint.
         let constraint = file
             .text()
@@ -687,8 +677,113 @@ impl<'a> Planner<'a> {
         format!(
             "{} {constraint}|{}",
             file.package_name,
-            tokens(call, src, &mut |n| subst(n, file, src, ctx_arg, &defs))
+            self.key_tokens(fi, call, ctx_arg, &defs, 0)
         )
+    }
+
+    fn key_tokens(
+        &self,
+        fi: usize,
+        node: Node<'a>,
+        ctx: Option<Node<'a>>,
+        defs: &HashMap<(usize, usize), Inline<'a>>,
+        depth: usize,
+    ) -> String {
+        let file = self.file(fi);
+        let src = file.text();
+        tokens(node, src, &mut |n| {
+            if ctx.is_some_and(|c| c.id() == n.id()) {
+                return Some("<ctx>".into());
+            }
+            if let Some(inl) = defs.get(&(fi, n.id()))
+                && depth < 8
+            {
+                return Some(self.key_tokens(inl.def_file, inl.def, None, defs, depth + 1));
+            }
+            qualifier_path(n, file, src).map(|p| format!("\"{p}\""))
+        })
+    }
+
+    /// Renders `node` of file `from` as code for file `to`: the context
+    /// replaced, inlined names written out, package names translated (and
+    /// imported when `to` lacks them).
+    #[allow(clippy::too_many_arguments)]
+    fn render_for(
+        &self,
+        to: usize,
+        from: usize,
+        node: Node<'a>,
+        env: &Env<'_, 'a>,
+        imports: &mut Vec<(String, String)>,
+        qualifiers: &mut HashSet<String>,
+        depth: usize,
+    ) -> Result<String, String> {
+        if depth > 8 {
+            return Err("the arguments are defined through too many names".into());
+        }
+        let file = self.file(from);
+        let target = self.file(to);
+        let src = file.text();
+        let mut failure: Option<String> = None;
+        let out = render(node, src, &mut |n| {
+            if env.ctx.is_some_and(|c| c.id() == n.id()) {
+                return env.ctx_text.clone();
+            }
+            if let Some(inl) = env.defs.get(&(from, n.id())) {
+                let inner = match self.render_for(
+                    to,
+                    inl.def_file,
+                    inl.def,
+                    env,
+                    imports,
+                    qualifiers,
+                    depth + 1,
+                ) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        failure = Some(e);
+                        return Some(String::new());
+                    }
+                };
+                if inner.contains('\n') {
+                    failure = Some("a value the call needs spans several lines".into());
+                }
+                return Some(
+                    if matches!(inl.def.kind(), "binary_expression") && needs_parens(n) {
+                        format!("({inner})")
+                    } else {
+                        inner
+                    },
+                );
+            }
+            let path = qualifier_path(n, file, src)?;
+            let here = text(n, src);
+            if from == to {
+                qualifiers.insert(here.to_string());
+                return None;
+            }
+            let name = match target.imports.name_of(path) {
+                Some(name) => name.to_string(),
+                None if import_is_unaliased(file, path) => {
+                    if !imports.iter().any(|(p, _)| p == path) {
+                        imports.push((path.to_string(), here.to_string()));
+                    }
+                    here.to_string()
+                }
+                None => {
+                    failure = Some(format!(
+                        "a value the call needs uses `{path}` under another name"
+                    ));
+                    return None;
+                }
+            };
+            qualifiers.insert(name.clone());
+            Some(name)
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     /// How the variable is used: releases to delete, reads left.
@@ -1779,7 +1874,7 @@ impl<'a> Planner<'a> {
                     stack.extend(n.named_children(&mut c));
                 }
                 if let [call] = calls.as_slice() {
-                    let deps = Deps::new(self.pkg, file, decl);
+                    let deps = Deps::new(self.pkg, fi, decl);
                     let args = call_args(*call);
                     let ctx = args.first().copied().filter(|a| {
                         is_context_expr(*a, file, src, 0) && is_background(*a, file, src)
@@ -1900,32 +1995,23 @@ impl<'a> Planner<'a> {
         } else {
             None
         };
-        // The constructor call, with the request's context replaced and locals inlined.
-        let defs: HashMap<usize, Node<'a>> = a.inlined.iter().map(|(i, d)| (i.id(), *d)).collect();
+        // The constructor call, with the request's context replaced, names
+        // written out and package names translated.
+        let defs = inline_map(&a.inlined);
         let ctx_text = ctx_name.as_ref().map(|n| format!("{n}.Background()"));
-        fn subst<'t>(
-            n: Node<'t>,
-            src: &str,
-            ctx: Option<Node<'t>>,
-            ctx_text: &Option<String>,
-            defs: &HashMap<usize, Node<'t>>,
-        ) -> Option<String> {
-            if ctx.is_some_and(|c| c.id() == n.id()) {
-                return ctx_text.clone();
-            }
-            let d = defs.get(&n.id())?;
-            let inner = render(*d, src, &mut |x| subst(x, src, ctx, ctx_text, defs));
-            Some(
-                if matches!(d.kind(), "binary_expression") && needs_parens(n) {
-                    format!("({inner})")
-                } else {
-                    inner
-                },
-            )
-        }
-        let call_text = render(s.call, src, &mut |n| {
-            subst(n, src, a.ctx_arg, &ctx_text, &defs)
-        });
+        let call_text = self.render_for(
+            s.fi,
+            s.fi,
+            s.call,
+            &Env {
+                ctx: a.ctx_arg,
+                ctx_text: &ctx_text,
+                defs: &defs,
+            },
+            &mut imports,
+            &mut qualifiers,
+            0,
+        )?;
         if call_text.contains('\n') && has_multiline_raw_string(s.call, src) {
             return Err("the constructor's arguments hold a multi-line raw string".into());
         }
@@ -1933,11 +2019,6 @@ impl<'a> Planner<'a> {
         let call_text = reindent(&call_text, from, "\t").ok_or(
             "the constructor's arguments are laid out in a way leakfix does not re-indent",
         )?;
-        // Qualifiers the call uses, for import bookkeeping.
-        collect_qualifiers(s.call, file, &mut qualifiers);
-        for (_, d) in &a.inlined {
-            collect_qualifiers(*d, file, &mut qualifiers);
-        }
         let star = if pointer { "*" } else { "" };
         let t = format!("{star}{ty_pkg}.{}", ty.name);
         let inner_t = format!("{ty_pkg}.{}", ty.name);
@@ -2058,6 +2139,46 @@ fn acc_of<'o, 'a>(outcomes: &'o [Outcome<'a>], i: usize) -> &'o AccessorSite<'a>
     }
 }
 
+/// What `render_for` substitutes.
+struct Env<'e, 'a> {
+    ctx: Option<Node<'a>>,
+    ctx_text: &'e Option<String>,
+    defs: &'e HashMap<(usize, usize), Inline<'a>>,
+}
+
+/// Inlines by (file, node id) of the name they replace.
+fn inline_map<'a>(inlined: &[Inline<'a>]) -> HashMap<(usize, usize), Inline<'a>> {
+    let mut m = HashMap::new();
+    for i in inlined {
+        m.insert((i.at_file, i.at.id()), *i);
+    }
+    m
+}
+
+/// Is `path` imported without a name of its own in `file`?
+fn import_is_unaliased(file: &GoFile, path: &str) -> bool {
+    let src = file.text();
+    let mut stack = vec![file.root()];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "import_spec" {
+            if n.child_by_field_name("path")
+                .is_some_and(|p| crate::lang::go::unquote(text(p, src)) == path)
+            {
+                return n.child_by_field_name("name").is_none();
+            }
+            continue;
+        }
+        if matches!(
+            n.kind(),
+            "source_file" | "import_declaration" | "import_spec_list"
+        ) {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    false
+}
+
 /// The accessors one file receives.
 struct Block<'a> {
     /// The top-level declaration they follow.
@@ -2150,18 +2271,6 @@ fn qualifier_path<'f>(n: Node, file: &'f GoFile, src: &str) -> Option<&'f str> {
             file.imports.resolve(text(n, src))
         }
         _ => None,
-    }
-}
-
-fn collect_qualifiers(n: Node, file: &GoFile, out: &mut HashSet<String>) {
-    let src = file.text();
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        if qualifier_path(x, file, src).is_some() {
-            out.insert(text(x, src).to_string());
-        }
-        let mut c = x.walk();
-        stack.extend(x.named_children(&mut c));
     }
 }
 
@@ -2573,7 +2682,7 @@ fn droppable(expr: Node, pkg: &GoPackage, file: &GoFile, src: &str, depth: usize
             let Some(f) = expr.child_by_field_name("function") else {
                 return false;
             };
-            let args_ok = expr.child_by_field_name("arguments").is_none_or(|a| all(a));
+            let args_ok = expr.child_by_field_name("arguments").is_none_or(all);
             match f.kind() {
                 "selector_expression" => {
                     let (Some(o), Some(field)) = (

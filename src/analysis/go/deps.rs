@@ -299,15 +299,31 @@ pub fn is_env_helper(pkg: &GoPackage, name: &str, depth: usize) -> bool {
     false
 }
 
+/// A name (or a receiver field) whose value is a process-level expression:
+/// a rewrite may write `def` in its place.
+#[derive(Clone, Copy, Debug)]
+pub struct Inline<'t> {
+    /// The identifier or `recv.field` selector read.
+    pub at: Node<'t>,
+    /// The file (index into the package's files) holding `at`.
+    pub at_file: usize,
+    /// The expression that defines its value.
+    pub def: Node<'t>,
+    /// The file (index into the package's files) holding `def`.
+    pub def_file: usize,
+}
+
 /// Classifies expressions inside a per-request function.
 pub struct Deps<'a, 't> {
     pub pkg: &'a GoPackage,
+    /// Index of the file classified, in `pkg.files`.
+    pub fi: usize,
     pub file: &'a GoFile,
     /// The per-request function: its parameters (and those of functions
     /// nested in it) are request values.
     pub boundary: Node<'t>,
-    /// Locals read, with the expression defining them (for inlining).
-    inlined: RefCell<Vec<(Node<'t>, Node<'t>)>>,
+    /// Names read, with the expression defining them (for inlining).
+    inlined: RefCell<Vec<Inline<'t>>>,
 }
 
 /// The result of classifying an expression.
@@ -342,10 +358,11 @@ impl<'a, 't> Deps<'a, 't>
 where
     'a: 't,
 {
-    pub fn new(pkg: &'a GoPackage, file: &'a GoFile, boundary: Node<'t>) -> Self {
+    pub fn new(pkg: &'a GoPackage, fi: usize, boundary: Node<'t>) -> Self {
         Deps {
             pkg,
-            file,
+            fi,
+            file: &pkg.files[fi],
             boundary,
             inlined: RefCell::new(Vec::new()),
         }
@@ -360,9 +377,9 @@ where
         self.class(expr, 0).origin
     }
 
-    /// The locals read by the expressions classified so far, with their
-    /// definitions: (identifier, defining expression).
-    pub fn inlined(&self) -> Vec<(Node<'t>, Node<'t>)> {
+    /// The names read by the expressions classified so far, with their
+    /// definitions.
+    pub fn inlined(&self) -> Vec<Inline<'t>> {
         self.inlined.borrow().clone()
     }
 
@@ -414,6 +431,9 @@ where
                 };
                 if self.package_path(operand).is_some() {
                     return Class::process(true);
+                }
+                if let Some(c) = self.receiver_field(expr, operand, depth) {
+                    return c;
                 }
                 self.class(operand, depth + 1)
             }
@@ -483,6 +503,59 @@ where
         acc
     }
 
+    /// `s.project`, where `s` is the method's receiver: the same for every
+    /// request when every value of the receiver's type is built by a
+    /// composite literal that sets the field to one process-level
+    /// expression, and nothing else can set it (see `field_value`).
+    fn receiver_field(&self, sel: Node<'t>, operand: Node<'t>, depth: usize) -> Option<Class> {
+        let src = self.src();
+        if operand.kind() != "identifier" {
+            return None;
+        }
+        let Binding::Param {
+            decl,
+            receiver: true,
+            ..
+        } = bind(operand, src)
+        else {
+            return None;
+        };
+        let field = text(sel.child_by_field_name("field")?, src);
+        let mut t = decl.child_by_field_name("type")?;
+        if t.kind() == "pointer_type" {
+            t = t.named_child(0)?;
+        }
+        if t.kind() != "type_identifier" {
+            return None;
+        }
+        let ty = text(t, src);
+        let shown = text(sel, src);
+        let Some((def_file, def)) = field_value(self.pkg, ty, field) else {
+            return Some(Class::unknown(format!(
+                "`{shown}`, a field of the receiver"
+            )));
+        };
+        // The value, classified where it is written.
+        let boundary = crate::lang::go::enclosing_function(def).unwrap_or(def);
+        let there = Deps::new(self.pkg, def_file, boundary);
+        let c = there.class(def, depth + 1);
+        if c.origin != Origin::Process || !c.pure {
+            return Some(Class::unknown(format!(
+                "`{shown}`, a field of the receiver set to `{}`",
+                text(def, self.pkg.files[def_file].text())
+            )));
+        }
+        let mut inl = self.inlined.borrow_mut();
+        inl.push(Inline {
+            at: sel,
+            at_file: self.fi,
+            def,
+            def_file,
+        });
+        inl.extend(there.inlined());
+        Some(c)
+    }
+
     fn identifier(&self, ident: Node<'t>, depth: usize) -> Class {
         let src = self.src();
         let name = text(ident, src);
@@ -537,7 +610,12 @@ where
                     ));
                 }
                 if c.origin == Origin::Process {
-                    self.inlined.borrow_mut().push((ident, def));
+                    self.inlined.borrow_mut().push(Inline {
+                        at: ident,
+                        at_file: self.fi,
+                        def,
+                        def_file: self.fi,
+                    });
                 }
                 c
             }
@@ -702,6 +780,132 @@ pub fn is_context_expr(expr: Node, file: &GoFile, src: &str, depth: usize) -> bo
         }
         _ => false,
     }
+}
+
+/// The one expression every value of struct type `ty` (declared in the
+/// package) gets for its unexported field `field`: every composite literal
+/// of the type sets it to the same expression (by text), no statement
+/// assigns it or takes its address, and no value of the type is made any
+/// other way (`new(T)`, a variable, slice or field of type `T` rather than
+/// `*T`). The type must be unexported or in package main, so that no other
+/// package can make one. Returns (file index, expression).
+pub fn field_value<'a>(pkg: &'a GoPackage, ty: &str, field: &str) -> Option<(usize, Node<'a>)> {
+    if !field.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        return None;
+    }
+    let exported = ty.starts_with(|c: char| c.is_ascii_uppercase());
+    if exported && pkg.files.iter().any(|f| f.package_name != "main") {
+        return None;
+    }
+    pkg.decls.struct_fields.get(ty)?.get(field)?;
+    let mut value: Option<(usize, Node<'a>, String)> = None;
+    for (fi, file) in pkg.files.iter().enumerate() {
+        let src = file.text();
+        let mut stack = vec![file.root()];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "type_identifier" if text(n, src) == ty => {
+                    let p = n.parent()?;
+                    let ok = match p.kind() {
+                        "pointer_type" | "type_spec" => true,
+                        "composite_literal" => true,
+                        // A value receiver is a copy of a value made elsewhere.
+                        "parameter_declaration" => {
+                            p.parent().and_then(|l| l.parent()).is_some_and(|m| {
+                                m.kind() == "method_declaration"
+                                    && m.child_by_field_name("receiver")
+                                        .is_some_and(|r| r.id() == p.parent().unwrap().id())
+                            })
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        return None;
+                    }
+                    if p.kind() == "composite_literal" {
+                        let body = p.child_by_field_name("body")?;
+                        let mut found = None;
+                        let mut c = body.walk();
+                        for e in body.named_children(&mut c) {
+                            match e.kind() {
+                                "keyed_element" => {
+                                    let key = e.named_child(0).and_then(|k| k.named_child(0));
+                                    if key.is_some_and(|k| text(k, src) == field) {
+                                        found = e.named_child(1).and_then(|v| v.named_child(0));
+                                    }
+                                }
+                                "comment" => {}
+                                _ => return None, // positional fields
+                            }
+                        }
+                        let v = found?;
+                        let key = canonical(v, src);
+                        match &value {
+                            Some((_, _, k)) if *k != key => return None,
+                            Some(_) => {}
+                            None => value = Some((fi, v, key)),
+                        }
+                    }
+                }
+                "call_expression" => {
+                    // new(T)
+                    if n.child_by_field_name("function")
+                        .is_some_and(|f| text(f, src) == "new")
+                        && n.child_by_field_name("arguments")
+                            .is_some_and(|a| text(a, src).trim_matches(['(', ')', ' ']) == ty)
+                    {
+                        return None;
+                    }
+                }
+                "selector_expression" => {
+                    let is_field = n
+                        .child_by_field_name("field")
+                        .is_some_and(|f| text(f, src) == field);
+                    if is_field
+                        && (is_write_target(n)
+                            || n.parent().is_some_and(|p| {
+                                text(p, src).starts_with('&') && p.kind() == "unary_expression"
+                            }))
+                    {
+                        return None;
+                    }
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    value.map(|(fi, v, _)| (fi, v))
+}
+
+/// Is `n` assigned (left of `=`/`:=`, `x++`)?
+fn is_write_target(n: Node) -> bool {
+    let Some(p) = n.parent() else { return false };
+    match p.kind() {
+        "expression_list" => p.parent().is_some_and(|o| {
+            matches!(o.kind(), "assignment_statement" | "short_var_declaration")
+                && o.child_by_field_name("left")
+                    .is_some_and(|l| l.id() == p.id())
+        }),
+        "inc_statement" | "dec_statement" => true,
+        _ => false,
+    }
+}
+
+/// An expression's tokens, for comparing two expressions by text.
+fn canonical(n: Node, src: &str) -> String {
+    let mut out = Vec::new();
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        if x.child_count() == 0 {
+            out.push(text(x, src).to_string());
+        }
+        let mut c = x.walk();
+        let kids: Vec<Node> = x.children(&mut c).collect();
+        stack.extend(kids.into_iter().rev());
+    }
+    out.join(" ")
 }
 
 /// Is `path.name(...)` free of effects and stable (evaluating it once more,
