@@ -63,8 +63,10 @@ iteration:
   *http.Request)`, func literals given to `HandleFunc`, `Handle` or a router
   method), chi and gorilla routes, gin, echo and fiber handlers;
 - Cloud Functions: HTTP functions, background and CloudEvent functions
-  (`func(ctx context.Context, e Event) error`), functions registered with
-  the Functions Framework, AWS Lambda handlers given to `lambda.Start`;
+  (`func(ctx context.Context, e Event) error`, the event's type named like
+  one: `PubSubMessage`, `GCSEvent`, `event.Event`), functions registered
+  with the Functions Framework, AWS Lambda handlers given to `lambda.Start`,
+  Pub/Sub `Receive` callbacks;
 - functions and methods of the package that such code calls;
 - loop bodies.
 
@@ -603,8 +605,13 @@ impl<'a> Planner<'a> {
                     (Some(n), _) => format!("the {} `{}`", style.describe(), text(n, src)),
                     (None, _) => format!("a func literal {}", style.describe()),
                 };
+                let every = match style {
+                    Style::Event => "event",
+                    Style::Lambda => "invocation",
+                    _ => "request",
+                };
                 format!(
-                    "{noun} `{var}` from `{}` is built on every request (in {place}), though it is meant to be built once and shared",
+                    "{noun} `{var}` from `{}` is built on every {every} (in {place}), though it is meant to be built once and shared",
                     s.callee
                 )
             }

@@ -5,13 +5,14 @@
 //! A function runs per request when
 //! - its signature says so: `(http.ResponseWriter, *http.Request, ...)` (net/http,
 //!   chi, gorilla, httprouter, Cloud Functions HTTP), `(*gin.Context)`,
-//!   `(echo.Context) error`, `(*fiber.Ctx) error`, or an exported
-//!   `func(ctx context.Context, e SomeEvent) error` in a non-main package
-//!   (a Cloud Functions background or CloudEvent function);
+//!   `(echo.Context) error`, `(*fiber.Ctx) error`, or
+//!   `func(ctx context.Context, e SomeEvent) error` with an event-like type
+//!   (a Cloud Functions background or CloudEvent function, an event handler);
 //! - it is registered as a handler: passed to `lambda.Start`, to the Functions
 //!   Framework (`functions.HTTP`, `functions.CloudEvent`,
 //!   `funcframework.Register*`), or written as a func literal argument of
-//!   `HandleFunc`/`Handle`/a router method (`GET`, `Post`, ...);
+//!   `HandleFunc`/`Handle`/a router method (`GET`, `Post`, ...) or of a
+//!   Pub/Sub `Receive`;
 //! - it is a function or method of the package called from code that runs
 //!   per request (a helper of a handler).
 //!
@@ -55,7 +56,7 @@ impl Style {
             Style::Gin => "gin handler",
             Style::Echo => "echo handler",
             Style::Fiber => "fiber handler",
-            Style::Event => "event function",
+            Style::Event => "event handler",
             Style::Lambda => "Lambda handler",
             Style::Registered => "handler",
             Style::Helper => "function called by a handler",
@@ -428,15 +429,14 @@ fn signature_style(func: Node, file: &super::GoFile, package_name: &str) -> Opti
             }
         }
     }
-    // Cloud Functions background / CloudEvent functions: exported, package
-    // level, outside `main`, `func(ctx context.Context, e Event) error`.
-    if func.kind() == "function_declaration"
-        && package_name != "main"
+    // Cloud Functions background / CloudEvent functions, and event handlers
+    // like them: `func(ctx context.Context, e SomeEvent) error`, where the
+    // event's type is named like one (`PubSubMessage`, `GCSEvent`,
+    // `event.Event`).
+    let _ = package_name;
+    if func.kind() != "func_literal"
         && params.len() == 2
         && result_is_error(func, src)
-        && func
-            .child_by_field_name("name")
-            .is_some_and(|n| text(n, src).starts_with(|c: char| c.is_ascii_uppercase()))
         && is_type(params[0], file, &["context"], "Context", false)
         && is_event_type(params[1], file)
     {
@@ -516,6 +516,18 @@ fn registered<'t>(call: Node<'t>, file: &super::GoFile) -> Vec<(Node<'t>, Style)
         }
         (Some(FUNCFRAMEWORK), m) if m.starts_with("Register") => {
             args.last().copied().map(|a| (a, Style::Registered))
+        }
+        // Pub/Sub `sub.Receive(ctx, func(ctx, m) {...})`: once per message.
+        (None, "Receive") => {
+            return args
+                .iter()
+                .filter(|a| {
+                    a.kind() == "func_literal"
+                        && a.child_by_field_name("parameters")
+                            .is_some_and(|p| param_types(p).len() == 2)
+                })
+                .map(|a| (*a, Style::Event))
+                .collect();
         }
         _ if ROUTER_METHODS.contains(&method) => {
             // The handler is usually the last argument; middlewares may follow the path.
@@ -669,11 +681,11 @@ func main() {
     }
 
     #[test]
-    fn main_packages_have_no_event_functions() {
+    fn event_functions_need_an_event_type() {
         let pkg = package(&[(
             "a.go",
-            "package main\n\nimport \"context\"\n\ntype Event struct{}\n\nfunc Run(ctx context.Context, e Event) error { return nil }\n",
+            "package main\n\nimport \"context\"\n\ntype Event struct{}\n\ntype Config struct{}\n\nfunc handle(ctx context.Context, e Event) error { return nil }\n\nfunc Run(ctx context.Context, c Config) error { return nil }\n\nfunc main() {\n\tsub.Receive(ctx, func(ctx context.Context, m *pubsub.Message) {})\n}\n",
         )]);
-        assert!(per_request(&pkg).is_empty());
+        assert_eq!(per_request(&pkg), vec!["handle:Event", "lit@14:Event"]);
     }
 }
