@@ -525,23 +525,55 @@ impl<'a> Planner<'a> {
             return Outcome::Skip; // assigned elsewhere too
         }
         let handler = self.handlers.handler_of(s.fi, s.call, src);
+        let in_loop = scope::enclosing_loop(s.stmt, s.func);
+        if handler.is_none() && in_loop.is_none() {
+            return Outcome::Skip;
+        }
+        // First where the arguments come from: a client of the request, or
+        // of the iteration, is not this rule's business at all.
+        let deps = handler.map(|(h, _)| Deps::new(self.pkg, s.fi, h));
+        let (origin, ctx_arg) = match &deps {
+            Some(d) => self.origin_of_call(s, d),
+            None => (Origin::Unknown(String::new()), None),
+        };
+        let accessor = handler.is_some() && origin == Origin::Process;
+        if !accessor {
+            match in_loop {
+                None if matches!(origin, Origin::Request(_)) => return Outcome::Skip,
+                None => {}
+                Some(lp) => {
+                    if matches!(
+                        self.varies_in_loop(&[s.call], lp, s.stmt, src, false),
+                        Some(Varies::Iteration)
+                    ) {
+                        return Outcome::Skip;
+                    }
+                }
+            }
+        }
         let usage = match self.usage(s, scope) {
             Ok(u) => u,
             Err(UseProblem::Managed) => return Outcome::Skip,
             Err(UseProblem::Note(n)) => {
-                if handler.is_none() && scope::enclosing_loop(s.stmt, s.func).is_none() {
-                    return Outcome::Skip;
-                }
+                let shown = if accessor || in_loop.is_none() {
+                    handler
+                } else {
+                    None
+                };
                 return Outcome::Report {
-                    message: self.message(s, handler),
+                    message: self.message(s, shown),
                     note: n,
                 };
             }
         };
-        let in_loop = scope::enclosing_loop(s.stmt, s.func);
-
-        if let Some((handler, style)) = handler {
-            let message = self.message(s, Some((handler, style)));
+        if let (false, None, Origin::Unknown(why)) = (accessor, in_loop, &origin) {
+            return Outcome::Report {
+                message: self.message(s, handler),
+                note: unknown_note(why),
+            };
+        }
+        if accessor {
+            let message = self.message(s, handler);
             if usage.reads == 0 {
                 return Outcome::Report {
                     message,
@@ -550,45 +582,25 @@ impl<'a> Planner<'a> {
                     ),
                 };
             }
-            let deps = Deps::new(self.pkg, s.fi, handler);
-            let (origin, ctx_arg) = self.origin_of_call(s, &deps);
-            match origin {
-                Origin::Process => {
-                    let inlined = deps.inlined();
-                    let key = self.key(s.fi, s.call, ctx_arg, &inlined);
-                    return Outcome::Accessor(Box::new(AccessorSite {
-                        message,
-                        key,
-                        ctx_arg,
-                        inlined,
-                        releases: usage.releases,
-                    }));
-                }
-                Origin::Request(_) | Origin::Unknown(_) if in_loop.is_some() => {
-                    // Per request anyway, but at least not per iteration.
-                    return match self.plan_loop(s, in_loop.unwrap(), &usage) {
-                        Outcome::Skip => match origin {
-                            Origin::Unknown(why) => Outcome::Report {
-                                message,
-                                note: unknown_note(&why),
-                            },
-                            _ => Outcome::Skip,
-                        },
-                        other => other,
-                    };
-                }
-                Origin::Request(_) => return Outcome::Skip,
-                Origin::Unknown(why) => {
-                    return Outcome::Report {
-                        message,
-                        note: unknown_note(&why),
-                    };
-                }
-            }
+            let inlined = deps.map(|d| d.inlined()).unwrap_or_default();
+            let key = self.key(s.fi, s.call, ctx_arg, &inlined);
+            return Outcome::Accessor(Box::new(AccessorSite {
+                message,
+                key,
+                ctx_arg,
+                inlined,
+                releases: usage.releases,
+            }));
         }
-        match in_loop {
-            Some(lp) => self.plan_loop(s, lp, &usage),
-            None => Outcome::Skip,
+        // In a loop: per request anyway (or not in a handler at all), but at
+        // least not per iteration.
+        let outcome = self.plan_loop(s, in_loop.unwrap(), &usage);
+        match (outcome, origin) {
+            (Outcome::Skip, Origin::Unknown(why)) if handler.is_some() => Outcome::Report {
+                message: self.message(s, handler),
+                note: unknown_note(&why),
+            },
+            (other, _) => other,
         }
     }
 
