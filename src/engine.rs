@@ -267,18 +267,25 @@ impl Engine {
                 if rules.is_empty() {
                     return (findings, problems);
                 }
-                let mut parsed = Vec::new();
+                // A package none of whose files mentions a known constructor
+                // is skipped unparsed; otherwise every file is parsed, since
+                // rules see the package whole (a handler registered in one
+                // file, a name declared in another).
+                let mut sources = Vec::new();
                 for path in files {
-                    let source = match overlay.load(path) {
-                        Ok(s) => s,
-                        Err(p) => {
-                            problems.push(p);
-                            continue;
-                        }
-                    };
-                    if !self.go_prefilter.is_match(source.text()) {
-                        continue;
+                    match overlay.load(path) {
+                        Ok(s) => sources.push((path, s)),
+                        Err(p) => problems.push(p),
                     }
+                }
+                if !sources
+                    .iter()
+                    .any(|(_, s)| self.go_prefilter.is_match(s.text()))
+                {
+                    return (findings, problems);
+                }
+                let mut parsed = Vec::new();
+                for (path, source) in sources {
                     match ParsedFile::parse(path.clone(), Language::Go, source) {
                         Ok(f) => parsed.push(GoFile::new(f)),
                         Err(p) => problems.push(p),
