@@ -2256,6 +2256,16 @@ fn call_args(call: Node) -> Vec<Node> {
 
 /// `context.Background()` / `context.TODO()`.
 fn is_background(n: Node, file: &GoFile, src: &str) -> bool {
+    // A local bound once to one: `ctx := context.Background()`.
+    if n.kind() == "identifier"
+        && let Binding::Local { decl, scope } = bind(n, src)
+        && let Some(def) = definition(decl, text(n, src), src)
+        && local_uses(text(n, src), decl, scope, src)
+            .other_writes
+            .is_empty()
+    {
+        return is_background(def, file, src);
+    }
     if n.kind() != "call_expression" {
         return false;
     }
