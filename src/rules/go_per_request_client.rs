@@ -349,7 +349,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Every construction of a shareable resource outside code that runs once.
+    /// Every construction of a shareable resource inside a function.
     fn collect(&self) -> Vec<Site<'a>> {
         let mut sites = Vec::new();
         let query = embedded_query!(Language::Go, "go/per_request_client.scm");
@@ -410,9 +410,8 @@ impl<'a> Planner<'a> {
                     let mut c = left.walk();
                     left.named_children(&mut c).collect()
                 };
-                let want = resource.result + 1 + usize::from(resource.error);
-                if lhs.len() != want.max(resource.result + 1) || resource.result != 0 {
-                    continue;
+                if resource.result != 0 || lhs.len() != 1 + usize::from(resource.error) {
+                    continue; // the call's shape does not match the catalog: do not guess
                 }
                 let var = lhs[0];
                 if var.kind() != "identifier" || text(var, src) == "_" {
@@ -1193,7 +1192,7 @@ impl<'a> Planner<'a> {
             return report("the loop shares its lines with other code".into());
         };
         let insert_at = with_comments_above(source, target_lines.clone()).start;
-        let after_loop = !leaves_function(lp, &moved) && loop_can_end(lp, src);
+        let after_loop = !leaves_function(lp, &moved) && loop_can_end(lp);
         let mut edits = vec![delete_lines(&path, source, moved.clone())];
         let mut inserted = moved_text;
         if !after_loop {
@@ -1632,8 +1631,13 @@ impl<'a> Planner<'a> {
             .filter(|(name, _)| !keep.contains(name))
             .map(|(_, p)| p)
             .collect();
-        for r in merge_ranges(deleted) {
-            edits.push(delete_lines(&path, source, r));
+        // Deletions, merged again once each has taken its blank line.
+        let widened: Vec<Range<usize>> = merge_ranges(deleted)
+            .into_iter()
+            .map(|r| delete_lines(&path, source, r).range())
+            .collect();
+        for r in merge_ranges(widened) {
+            edits.push(Edit::deletion(path.clone(), r));
         }
         // Imports: this file's, and those of the files that receive accessors.
         let mut files: Vec<usize> = blocks.keys().copied().collect();
@@ -2530,7 +2534,7 @@ fn leaves_function(lp: Node, skip: &Range<usize>) -> bool {
 }
 
 /// Does the loop have a way to end (a condition, a range, or a `break`)?
-fn loop_can_end(lp: Node, src: &str) -> bool {
+fn loop_can_end(lp: Node) -> bool {
     let mut c = lp.walk();
     for ch in lp.named_children(&mut c) {
         match ch.kind() {
@@ -2555,7 +2559,6 @@ fn loop_can_end(lp: Node, src: &str) -> bool {
             }
         }
     }
-    let _ = src;
     lp.child_by_field_name("body").is_some_and(has_break)
 }
 

@@ -141,7 +141,7 @@ impl PerRequest {
             let mut stack = vec![file.root()];
             while let Some(n) = stack.pop() {
                 if is_function(n)
-                    && let Some(style) = signature_style(n, file, &file.package_name)
+                    && let Some(style) = signature_style(n, file)
                 {
                     // A signature says more than a registration seen first.
                     pr.by_func.insert((fi, n.start_byte()), style);
@@ -396,7 +396,7 @@ fn result_is_error(func: Node, src: &str) -> bool {
 }
 
 /// The per-request style a function's signature shows, if any.
-fn signature_style(func: Node, file: &super::GoFile, package_name: &str) -> Option<Style> {
+fn signature_style(func: Node, file: &super::GoFile) -> Option<Style> {
     let src = file.text();
     let params = param_types(func.child_by_field_name("parameters")?);
     let no_result = func.child_by_field_name("result").is_none();
@@ -433,7 +433,6 @@ fn signature_style(func: Node, file: &super::GoFile, package_name: &str) -> Opti
     // like them: `func(ctx context.Context, e SomeEvent) error`, where the
     // event's type is named like one (`PubSubMessage`, `GCSEvent`,
     // `event.Event`).
-    let _ = package_name;
     if func.kind() != "func_literal"
         && params.len() == 2
         && result_is_error(func, src)
