@@ -296,20 +296,23 @@ struct Accessor {
 struct Planner<'a> {
     pkg: &'a GoPackage,
     cx: &'a Context<'a>,
-    handlers: PerRequest,
+    /// Which functions run per request (found once there is a site to place).
+    handlers: std::cell::OnceCell<PerRequest>,
+    /// Top-level names of the package (cached).
+    top_names: std::cell::OnceCell<HashSet<String>>,
     /// Files in path order (indices into pkg.files).
     order: Vec<usize>,
 }
 
 impl<'a> Planner<'a> {
     fn new(pkg: &'a GoPackage, cx: &'a Context<'a>) -> Self {
-        let handlers = PerRequest::of(pkg, cx.go_catalog);
         let mut order: Vec<usize> = (0..pkg.files.len()).collect();
         order.sort_by(|a, b| pkg.files[*a].parsed.path.cmp(&pkg.files[*b].parsed.path));
         Planner {
             pkg,
             cx,
-            handlers,
+            handlers: std::cell::OnceCell::new(),
+            top_names: std::cell::OnceCell::new(),
             order,
         }
     }
@@ -523,7 +526,10 @@ impl<'a> Planner<'a> {
         {
             return Outcome::Skip; // assigned elsewhere too
         }
-        let handler = self.handlers.handler_of(s.fi, s.call, src);
+        let handler = self
+            .handlers
+            .get_or_init(|| PerRequest::of(self.pkg, self.cx.go_catalog))
+            .handler_of(s.fi, s.call, src);
         let in_loop = scope::enclosing_loop(s.stmt, s.func);
         if handler.is_none() && in_loop.is_none() {
             return Outcome::Skip;
@@ -2121,8 +2127,13 @@ impl<'a> Planner<'a> {
         })
     }
 
-    /// Names declared at the top level of the package's parsed files.
-    fn top_level_names(&self) -> HashSet<String> {
+    /// Names declared at the top level of the package's files.
+    fn top_level_names(&self) -> &HashSet<String> {
+        self.top_names
+            .get_or_init(|| self.collect_top_level_names())
+    }
+
+    fn collect_top_level_names(&self) -> HashSet<String> {
         let mut out = HashSet::new();
         for file in &self.pkg.files {
             let src = file.text();
