@@ -2827,9 +2827,15 @@ fn needs_parens(n: Node) -> bool {
     })
 }
 
-/// The accessor's name for a client of type `t`: `firestoreClient`, `sqlDB`.
+/// The accessor's name for a client of type `t`: `firestoreClient`, `sqlDB`,
+/// `pgxPool`.
 fn accessor_base_name(t: &TypeName, file: &GoFile) -> Option<String> {
-    let pkg = file.imports.name_of(&t.package)?;
+    let mut pkg = file.imports.name_of(&t.package)?;
+    // `pgxpool.Pool` -> `pgxPool`, not `pgxpoolPool`.
+    let (lp, lt) = (pkg.to_ascii_lowercase(), t.name.to_ascii_lowercase());
+    if lp.len() > lt.len() && lp.ends_with(&lt) {
+        pkg = &pkg[..pkg.len() - lt.len()];
+    }
     let mut c = pkg.chars();
     let first = c.next()?;
     Some(format!("{}{}{}", first.to_lowercase(), c.as_str(), t.name))
