@@ -166,9 +166,10 @@ Its shape:
   accessor. A local defined that way (`projectID := os.Getenv("PROJECT")`,
   in the handler or in the function that registers a closure) is written
   out in the accessor in its place, and so is a field of the method's
-  receiver (`s.projectID`) when every value of the receiver's (unexported)
-  type is built by a composite literal that sets the field to the same such
-  expression and nothing else writes it.
+  receiver (`s.projectID`) when every value of the receiver's type
+  (unexported, or in package main) is built by a composite literal that sets
+  the (unexported) field to the same such expression and nothing else
+  writes it.
 
 In the handler, the call becomes a call of the accessor, the error handling
 stays, and the per-request release (`defer client.Close()`, whether written
@@ -189,12 +190,13 @@ times, and a construction error stops the function before the first
 iteration rather than during it.
 
 No fix is offered, and the finding says why, when an argument depends on
-something leakfix cannot evaluate once for the whole process (a receiver
+something leakfix cannot tell is the same for every request (a receiver
 field set to different values or not at all, a parameter of a function that
-builds the handler, a method call on a variable, a package function that is
-not an environment lookup), when
-the client is released in a way leakfix does not remove, when a function of
-the package it is passed to releases it, or when the client is only built and
+builds the handler, a local assigned more than once, a method call on a
+variable, a call of a function of the package other than an environment
+lookup), when the client is released in a way leakfix does not remove, when
+a function of the package it is passed to releases it, when the code starts
+it per request itself (`Connect`), or when the client is only built and
 released (a connectivity check). No finding at all when the client is
 returned, stored or sent elsewhere (someone else manages it), when its
 arguments come from the request or change per iteration, or when a loop
