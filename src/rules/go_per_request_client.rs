@@ -1095,7 +1095,16 @@ impl<'a> Planner<'a> {
                 return Outcome::Skip;
             };
             if has_loop_jump(cons) {
-                return Outcome::Skip; // `continue`/`break` on error: a retry or a skip, per iteration by design
+                // `continue` on error in a loop that stops once it has a
+                // client (a break or a return): a retry, per iteration by
+                // design. Otherwise an item is skipped when the build fails.
+                let check_range = check.byte_range();
+                if leaves_function(lp, &check_range) || loop_breaks(lp) {
+                    return Outcome::Skip;
+                }
+                return report(
+                    "the error check skips to the next iteration, which cannot happen before the loop; move the construction out by hand".into(),
+                );
             }
             if check.child_by_field_name("alternative").is_some() || !is_terminating(cons, src) {
                 return report(
@@ -2544,6 +2553,26 @@ fn leaves_function(lp: Node, skip: &Range<usize>) -> bool {
     }
     lp.child_by_field_name("body")
         .is_some_and(|b| walk(b, skip))
+}
+
+/// Does the loop's body break out of it (an unlabelled `break` not inside a
+/// nested loop, switch or select)?
+fn loop_breaks(lp: Node) -> bool {
+    fn walk(n: Node) -> bool {
+        match n.kind() {
+            "func_literal"
+            | "for_statement"
+            | "expression_switch_statement"
+            | "type_switch_statement"
+            | "select_statement" => false,
+            "break_statement" => n.named_child(0).is_none(),
+            _ => {
+                let mut c = n.walk();
+                n.named_children(&mut c).any(walk)
+            }
+        }
+    }
+    lp.child_by_field_name("body").is_some_and(walk)
 }
 
 /// Does the loop have a way to end (a condition, a range, or a `break`)?
