@@ -847,15 +847,14 @@ pub fn field_value<'a>(pkg: &'a GoPackage, ty: &str, field: &str) -> Option<(usi
                         }
                     }
                 }
-                "call_expression" => {
-                    // new(T)
+                // new(T)
+                "call_expression"
                     if n.child_by_field_name("function")
                         .is_some_and(|f| text(f, src) == "new")
                         && n.child_by_field_name("arguments")
-                            .is_some_and(|a| text(a, src).trim_matches(['(', ')', ' ']) == ty)
-                    {
-                        return None;
-                    }
+                            .is_some_and(|a| text(a, src).trim_matches(['(', ')', ' ']) == ty) =>
+                {
+                    return None;
                 }
                 "selector_expression" => {
                     let is_field = n
