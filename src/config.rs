@@ -29,10 +29,14 @@ pub struct Config {
     pub format: Format,
     pub rules: Vec<&'static dyn Rule>,
     pub include_tests: bool,
+    /// Exclusions apply to files named on the command line too.
+    pub force_exclude: bool,
     pub exit_zero: bool,
     pub unsafe_fixes: bool,
     pub excludes: Excludes,
     pub go_catalog: GoCatalog,
+    /// The user's `[rust]` entries only; the engine layers them over the built-in catalog.
+    pub rust_catalog: crate::catalog::RustCatalog,
     pub config_file: Option<PathBuf>,
     pub color: bool,
     pub progress: bool,
@@ -75,6 +79,9 @@ pub struct FileConfig {
     /// User-declared Go resources, in the format of catalog/go.toml.
     #[serde(default)]
     pub go: CatalogFile,
+    /// User-declared Rust clients, writers and process builders, in the format of catalog/rust.toml.
+    #[serde(default)]
+    pub rust: crate::catalog::rust::CatalogFile,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -148,6 +155,13 @@ impl Config {
         };
 
         let builtin = GoCatalog::built_in()?;
+        let rust_catalog = match &config_file {
+            Some(f) => {
+                crate::catalog::RustCatalog::from_file(&file.rust, &Origin::Config(f.clone()))
+                    .with_context(|| format!("bad [rust] tables in {}", f.display()))?
+            }
+            None => Default::default(),
+        };
         let go_catalog = match &config_file {
             Some(f) if !is_empty_catalog(&file.go) => {
                 let mut user = GoCatalog::default();
@@ -176,10 +190,12 @@ impl Config {
             format: args.format,
             rules,
             include_tests: args.include_tests || file.include_tests.unwrap_or(false),
+            force_exclude: args.force_exclude,
             exit_zero: args.exit_zero,
             unsafe_fixes: args.unsafe_fixes,
             excludes,
             go_catalog,
+            rust_catalog,
             config_file,
             color,
             progress: !args.no_progress,

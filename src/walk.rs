@@ -32,13 +32,57 @@ pub fn is_test_file(path: &Path, language: Language) -> bool {
     match language {
         Language::Go => name.ends_with("_test.go"),
         Language::Rust => {
-            name == "tests.rs"
-                || path.parent().is_some_and(|p| {
-                    p.components()
-                        .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches")))
-                })
+            if name == "tests.rs" {
+                return true;
+            }
+            let Some(dir) = path.parent() else {
+                return false;
+            };
+            // Inside a crate, only its own `tests/` and `benches/` hold test
+            // code: a crate that itself sits under some `tests/` folder (a
+            // fixture) is ordinary code.
+            let within = crate_root(dir)
+                .and_then(|root| dir.strip_prefix(root).ok())
+                .unwrap_or(dir);
+            within
+                .components()
+                .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches")))
         }
     }
+}
+
+/// Would the folder walk leave this file out? (For files named on the
+/// command line with `--force-exclude`.) Folder names are checked below
+/// `cwd` only, so a checkout under `~/target/` is not skipped whole.
+pub fn excluded_by_walk(
+    path: &Path,
+    cwd: &Path,
+    language: Language,
+    include_tests: bool,
+    excludes: &Excludes,
+) -> bool {
+    if !include_tests && is_test_file(path, language) || excludes.is_excluded(path) {
+        return true;
+    }
+    let inside = if path.is_absolute() {
+        path.strip_prefix(cwd).ok()
+    } else {
+        Some(path)
+    };
+    let Some(dir) = inside.and_then(Path::parent) else {
+        return false;
+    };
+    dir.components().any(|c| match c {
+        std::path::Component::Normal(name) => name
+            .to_str()
+            .is_some_and(|n| SKIPPED_DIRS.contains(&n) || (n.starts_with('.') && n.len() > 1)),
+        _ => false,
+    })
+}
+
+/// The nearest folder at or above `dir` with a `Cargo.toml`.
+fn crate_root(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|d| d.join("Cargo.toml").is_file())
 }
 
 /// Walks `roots` and returns the files to scan, sorted by path, plus the
@@ -138,6 +182,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn force_exclude_checks_folders_below_the_working_directory_only() {
+        let none = Excludes::default();
+        let cwd = Path::new("/home/u/target/repo");
+        let ex =
+            |p: &str, tests: bool| excluded_by_walk(Path::new(p), cwd, Language::Go, tests, &none);
+        assert!(!ex("a/b.go", false));
+        assert!(ex("a/b_test.go", false));
+        assert!(!ex("a/b_test.go", true));
+        assert!(ex("vendor/x/y.go", true));
+        assert!(ex("./.git/hooks/h.go", true));
+        assert!(!ex("./a.go", true));
+        assert!(
+            !ex("/home/u/target/repo/a/b.go", false),
+            "target/ above cwd"
+        );
+        assert!(ex("/home/u/target/repo/testdata/b.go", false));
+    }
+
+    #[test]
     fn test_files() {
         assert!(is_test_file(Path::new("a/b_test.go"), Language::Go));
         assert!(!is_test_file(Path::new("a/b.go"), Language::Go));
@@ -147,5 +210,16 @@ mod tests {
             Language::Rust
         ));
         assert!(!is_test_file(Path::new("crate/src/lib.rs"), Language::Rust));
+    }
+
+    #[test]
+    fn a_crate_under_a_tests_folder_is_not_test_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = dir.path().join("tests/fixtures/svc");
+        std::fs::create_dir_all(svc.join("src")).unwrap();
+        std::fs::create_dir_all(svc.join("tests")).unwrap();
+        std::fs::write(svc.join("Cargo.toml"), "[package]\nname = \"svc\"\n").unwrap();
+        assert!(!is_test_file(&svc.join("src/lib.rs"), Language::Rust));
+        assert!(is_test_file(&svc.join("tests/it.rs"), Language::Rust));
     }
 }

@@ -6,3 +6,6 @@ mod cli;
 mod fixtures;
 mod go_hoist;
 mod go_toolchain;
+mod reports;
+mod review;
+mod rust_crate;

@@ -108,7 +108,7 @@ impl Rule for GoMissingRelease {
     }
 
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Unit::Go(pkg) = unit;
+        let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {
             if file.generated {
                 continue;
@@ -172,7 +172,7 @@ where
 
     fn check(&self, envs: &mut HashMap<usize, TypeEnv<'a>>) -> Option<Finding> {
         let func = enclosing_function(self.assign)?;
-        if self.runs_once(func) {
+        if !self.may_be_resource() || self.runs_once(func) {
             return None;
         }
         let env = envs.entry(func.id()).or_insert_with(|| {
@@ -224,6 +224,22 @@ where
             _ => return None,
         };
         let _ = is_new;
+        // `x = wrap(x)`: the new value wraps the old one, which came from elsewhere.
+        if let Some(args) = self.call.child_by_field_name("arguments")
+            && crate::analysis::go::syntax::mentions(args, var_name, src)
+        {
+            return None;
+        }
+        // A constructor learned from the scanned code that is handed another
+        // releasable value builds a view over it, and we cannot see whether
+        // its Close closes what it was given (a RowReader closing the caller's
+        // Reader): leave it to people.
+        if let Some(r) = resource
+            && matches!(r.origin, crate::catalog::Origin::Learned(_))
+            && self.has_releasable_argument(env)
+        {
+            return None;
+        }
         if let (Some(r), Some(m)) = (resource, &self.pkg.module)
             && let Some((major, minor)) = r.go_before
             && m.at_least(major, minor)
@@ -399,6 +415,37 @@ where
         }
     }
 
+    /// A cheap look at the callee before any type inference: most calls
+    /// (`fmt.Sprintf`, `s.helper()`) cannot be resources.
+    fn may_be_resource(&self) -> bool {
+        let src = self.src();
+        let catalog = self.cx.go_catalog;
+        let Some(f) = self.call.child_by_field_name("function") else {
+            return false;
+        };
+        match f.kind() {
+            "selector_expression" => {
+                let (Some(operand), Some(field)) = (
+                    f.child_by_field_name("operand"),
+                    f.child_by_field_name("field"),
+                ) else {
+                    return false;
+                };
+                let name = text(field, src);
+                if operand.kind() == "identifier"
+                    && let Some(path) = self.file.imports.resolve(text(operand, src))
+                    && (catalog.might_have_func(path) || self.looks_like_unknown_client(path, name))
+                {
+                    return true;
+                }
+                // A method (or a package shadowed by a local): only catalog method names.
+                catalog.might_have_method(name)
+            }
+            "identifier" => catalog.might_have_func(&self.pkg.import_path),
+            _ => false,
+        }
+    }
+
     fn callee(&self, env: &TypeEnv<'a>) -> Option<Callee<'a>> {
         let src = self.src();
         let catalog = self.cx.go_catalog;
@@ -485,6 +532,26 @@ where
             }
         }
         true
+    }
+
+    /// Is one of the call's arguments a value with a release method of its own?
+    fn has_releasable_argument(&self, env: &TypeEnv<'a>) -> bool {
+        let Some(args) = self.call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut c = args.walk();
+        let args: Vec<Node> = args.named_children(&mut c).collect();
+        args.into_iter().any(|a| {
+            env.type_of(a).is_some_and(|t| {
+                self.cx.index.releasable_types.contains(&t)
+                    || self
+                        .cx
+                        .go_catalog
+                        .resources()
+                        .iter()
+                        .any(|r| r.type_name.as_ref() == Some(&t))
+            })
+        })
     }
 
     /// The release statement, or why it cannot be written.

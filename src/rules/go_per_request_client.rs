@@ -215,7 +215,9 @@ impl Rule for GoPerRequestClient {
     }
 
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Unit::Go(pkg) = unit;
+        let Unit::Go(pkg) = unit else {
+            return;
+        };
         let planner = Planner::new(pkg, cx);
         planner.run(out);
     }

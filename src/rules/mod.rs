@@ -4,8 +4,12 @@
 
 mod go_missing_release;
 mod go_per_request_client;
+mod rust_per_call_client;
+mod rust_unflushed_writer;
+mod rust_unwaited_child;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Applicability;
@@ -13,6 +17,9 @@ use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
 pub use go_per_request_client::GoPerRequestClient;
+pub use rust_per_call_client::RustPerCallClient;
+pub use rust_unflushed_writer::RustUnflushedWriter;
+pub use rust_unwaited_child::RustUnwaitedChild;
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -42,6 +49,7 @@ pub struct RuleMeta {
 /// What a rule is run on.
 pub enum Unit<'a> {
     Go(&'a GoPackage),
+    Rust(&'a RustFile),
 }
 
 pub trait Rule: Sync {
@@ -49,7 +57,13 @@ pub trait Rule: Sync {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
 }
 
-static RULES: &[&dyn Rule] = &[&GoMissingRelease, &GoPerRequestClient];
+static RULES: &[&dyn Rule] = &[
+    &GoMissingRelease,
+    &GoPerRequestClient,
+    &RustPerCallClient,
+    &RustUnwaitedChild,
+    &RustUnflushedWriter,
+];
 
 pub fn all() -> &'static [&'static dyn Rule] {
     RULES
