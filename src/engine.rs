@@ -98,9 +98,6 @@ pub struct Engine {
     /// Literals one of which a Go package must contain to be analysed at all
     /// (None: every package is).
     go_prefilter: Option<AhoCorasick>,
-    /// In an analysed package, files importing these are parsed too: they
-    /// declare the fields and variables whose types the rules look up.
-    go_decls: AhoCorasick,
     pub units: Vec<UnitSpec>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
@@ -212,7 +209,6 @@ impl Engine {
         let index = ModuleIndex::build(texts, ctors, catalog);
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
-        let go_decls = AhoCorasick::new(catalog.receiver_package_literals())?;
         let rust_catalog = RustCatalog::built_in()?;
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
         let mut engine = Engine {
@@ -220,7 +216,6 @@ impl Engine {
             catalog,
             index,
             go_prefilter: None,
-            go_decls,
             units,
             pool,
             modules: finder,
@@ -341,28 +336,20 @@ impl Engine {
                 if rules.is_empty() {
                     return (findings, problems);
                 }
-                // Read the package; parse it only if some file could hold a
-                // finding, and then only the files that could matter.
+                // A package none of whose files mentions a known constructor
+                // is skipped unparsed; otherwise every file is parsed, since
+                // rules see the package whole (a handler registered in one
+                // file, a name declared in another).
                 let mut sources = Vec::new();
-                let mut relevant = false;
                 for path in files {
-                    let source = match overlay.load(path) {
-                        Ok(s) => s,
-                        Err(p) => {
-                            problems.push(p);
-                            continue;
-                        }
-                    };
-                    let hit = self
-                        .go_prefilter
-                        .as_ref()
-                        .is_none_or(|f| f.is_match(source.text()));
-                    relevant |= hit;
-                    if hit || self.go_decls.is_match(source.text()) {
-                        sources.push((path, source));
+                    match overlay.load(path) {
+                        Ok(s) => sources.push((path, s)),
+                        Err(p) => problems.push(p),
                     }
                 }
-                if !relevant {
+                if let Some(filter) = &self.go_prefilter
+                    && !sources.iter().any(|(_, s)| filter.is_match(s.text()))
+                {
                     return (findings, problems);
                 }
                 let mut parsed = Vec::new();

@@ -4,6 +4,7 @@ mod common;
 
 mod cli;
 mod fixtures;
+mod go_hoist;
 mod go_toolchain;
 mod reports;
 mod review;

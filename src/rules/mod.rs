@@ -3,6 +3,7 @@
 //! never touches files.
 
 mod go_missing_release;
+mod go_per_request_client;
 mod rust_per_call_client;
 mod rust_unflushed_writer;
 mod rust_unwaited_child;
@@ -15,6 +16,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
+pub use go_per_request_client::GoPerRequestClient;
 pub use rust_per_call_client::RustPerCallClient;
 pub use rust_unflushed_writer::RustUnflushedWriter;
 pub use rust_unwaited_child::RustUnwaitedChild;
@@ -64,6 +66,7 @@ pub trait Rule: Sync {
 
 static RULES: &[&dyn Rule] = &[
     &GoMissingRelease,
+    &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,

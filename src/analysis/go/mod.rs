@@ -2,7 +2,9 @@
 //! parsed files, the package-level declarations they share, and the module
 //! index (what the scanned module itself teaches about resources).
 
+pub mod deps;
 pub mod flow;
+pub mod handlers;
 pub mod module;
 pub mod scope;
 pub mod syntax;
