@@ -428,31 +428,16 @@ where
     /// (`fmt.Sprintf`, `s.helper()`) cannot be resources.
     fn may_be_resource(&self) -> bool {
         let src = self.src();
-        let catalog = self.cx.go_catalog;
-        let Some(f) = self.call.child_by_field_name("function") else {
-            return false;
-        };
-        match f.kind() {
-            "selector_expression" => {
-                let (Some(operand), Some(field)) = (
-                    f.child_by_field_name("operand"),
-                    f.child_by_field_name("field"),
-                ) else {
-                    return false;
-                };
-                let name = text(field, src);
-                if operand.kind() == "identifier"
-                    && let Some(path) = self.file.imports.resolve(text(operand, src))
-                    && (catalog.might_have_func(path) || self.looks_like_unknown_client(path, name))
-                {
-                    return true;
-                }
-                // A method (or a package shadowed by a local): only catalog method names.
-                catalog.might_have_method(name)
-            }
-            "identifier" => catalog.might_have_func(&self.pkg.import_path),
-            _ => false,
+        if crate::analysis::go::calls::may_be_resource(self.call, self.file, self.pkg, self.cx.go_catalog) {
+            return true;
         }
+        // `pkg.NewFooClient(...)` the catalog does not know is still reported.
+        let f = self.call.child_by_field_name("function");
+        f.filter(|f| f.kind() == "selector_expression")
+            .and_then(|f| Some((f.child_by_field_name("operand")?, f.child_by_field_name("field")?)))
+            .filter(|(o, _)| o.kind() == "identifier")
+            .and_then(|(o, n)| Some((self.file.imports.resolve(text(o, src))?, text(n, src))))
+            .is_some_and(|(path, name)| self.looks_like_unknown_client(path, name))
     }
 
     fn callee(&self, env: &TypeEnv<'a>) -> Option<Callee<'a>> {

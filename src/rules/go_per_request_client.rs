@@ -394,7 +394,9 @@ impl<'a> Planner<'a> {
                     continue;
                 };
                 let line = file.parsed.source.line_index(call.start_byte());
-                if file.parsed.suppressions.is_suppressed(ID, line) {
+                if file.parsed.suppressions.is_suppressed(ID, line)
+                    || !crate::analysis::go::calls::may_be_resource(call, file, self.pkg, self.cx.go_catalog)
+                {
                     continue;
                 }
                 let env = envs.entry(func.id()).or_insert_with(|| {

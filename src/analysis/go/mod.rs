@@ -3,6 +3,7 @@
 //! index (what the scanned module itself teaches about resources).
 
 pub mod deps;
+pub mod calls;
 pub mod flow;
 pub mod handlers;
 pub mod module;

@@ -1,0 +1,35 @@
+//! A first, cheap look at a call: could the catalog know it at all? Most
+//! calls (`fmt.Sprintf`, `s.helper()`) cannot create a resource, and saying
+//! so needs only the file's imports, not a type environment.
+
+use tree_sitter::Node;
+
+use super::{GoFile, GoPackage};
+use crate::catalog::go::GoCatalog;
+use crate::lang::text;
+
+/// Could this call be a catalog (or learned) constructor? False means
+/// certainly not; true means look closer.
+pub fn may_be_resource(call: Node, file: &GoFile, pkg: &GoPackage, catalog: &GoCatalog) -> bool {
+    let src = file.text();
+    let Some(f) = call.child_by_field_name("function") else {
+        return false;
+    };
+    match f.kind() {
+        "selector_expression" => {
+            let (Some(operand), Some(field)) = (f.child_by_field_name("operand"), f.child_by_field_name("field")) else {
+                return false;
+            };
+            if operand.kind() == "identifier"
+                && let Some(path) = file.imports.resolve(text(operand, src))
+                && catalog.might_have_func(path)
+            {
+                return true;
+            }
+            // A method (or a package shadowed by a local): only catalog method names.
+            catalog.might_have_method(text(field, src))
+        }
+        "identifier" => catalog.might_have_func(&pkg.import_path),
+        _ => false,
+    }
+}
