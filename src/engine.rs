@@ -12,7 +12,7 @@ use std::sync::Arc;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use crate::analysis::go::module::{FACT_LITERALS, FileFacts, ModuleFinder, file_facts};
+use crate::analysis::go::module::{FACT_LITERALS, FileFacts, GoModule, ModuleFinder, file_facts};
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
 use crate::catalog::go::GoCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
@@ -88,8 +88,13 @@ pub struct Engine {
     index: ModuleIndex,
     go_prefilter: AhoCorasick,
     pub units: Vec<UnitSpec>,
+    /// Literals that make every file of a Go package worth parsing, for
+    /// the rules that need whole packages (`Rule::package_literals`).
+    package_prefilter: Option<AhoCorasick>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
+    /// Where scanned files are, for fixes completed at callers (`crate::callers`).
+    caller_index: crate::callers::Index,
 }
 
 impl Engine {
@@ -181,15 +186,28 @@ impl Engine {
         let mut literals = catalog.prefilter_literals();
         literals.extend(index.learned_names.iter().cloned());
         let go_prefilter = AhoCorasick::new(&literals)?;
+        let package_literals: Vec<&str> = rules
+            .iter()
+            .filter_map(|r| r.package_literals())
+            .flatten()
+            .copied()
+            .collect();
+        let package_prefilter = if package_literals.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(&package_literals)?)
+        };
         Ok((
             Engine {
                 rules,
                 catalog,
                 index,
                 go_prefilter,
+                package_prefilter,
                 units,
                 pool,
                 modules: finder,
+                caller_index: crate::callers::Index::new(files),
             },
             problems,
         ))
@@ -202,7 +220,23 @@ impl Engine {
         }
     }
 
+    pub(crate) fn caller_index(&self) -> &crate::callers::Index {
+        &self.caller_index
+    }
+
+    /// The Go module (nearest go.mod upwards) a folder belongs to.
+    pub(crate) fn module_of(&self, dir: &Path) -> Option<Arc<GoModule>> {
+        self.modules.find(dir)
+    }
+
+    /// Runs `f` on the engine's worker threads.
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
     /// Analyses `units` in parallel; results sorted by path and position.
+    /// Findings whose fix reaches into other packages are completed after
+    /// the parallel pass (`crate::callers`).
     pub fn analyse(
         &self,
         units: &[UnitSpec],
@@ -246,6 +280,7 @@ impl Engine {
             analysis.findings.extend(f);
             analysis.problems.extend(p);
         }
+        crate::callers::complete(self, &mut analysis.findings, overlay);
         analysis
             .findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -267,16 +302,21 @@ impl Engine {
                 if rules.is_empty() {
                     return (findings, problems);
                 }
-                let mut parsed = Vec::new();
+                let mut sources = Vec::new();
                 for path in files {
-                    let source = match overlay.load(path) {
-                        Ok(s) => s,
-                        Err(p) => {
-                            problems.push(p);
-                            continue;
-                        }
-                    };
-                    if !self.go_prefilter.is_match(source.text()) {
+                    match overlay.load(path) {
+                        Ok(s) => sources.push((path, s)),
+                        Err(p) => problems.push(p),
+                    }
+                }
+                // A rule that needs whole packages gets every file once one matches.
+                let whole = self
+                    .package_prefilter
+                    .as_ref()
+                    .is_some_and(|p| sources.iter().any(|(_, s)| p.is_match(s.text())));
+                let mut parsed = Vec::new();
+                for (path, source) in sources {
+                    if !whole && !self.go_prefilter.is_match(source.text()) {
                         continue;
                     }
                     match ParsedFile::parse(path.clone(), Language::Go, source) {

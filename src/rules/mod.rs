@@ -45,6 +45,13 @@ pub enum Unit<'a> {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
+    /// Literals a Go package must contain for the rule to have anything to
+    /// say; when one file matches, every file of the package is parsed (the
+    /// rule needs declarations from the others). `None`: the engine parses
+    /// only the files that mention something the catalog knows.
+    fn package_literals(&self) -> Option<&'static [&'static str]> {
+        None
+    }
 }
 
 static RULES: &[&dyn Rule] = &[&GoMissingRelease];

@@ -7,6 +7,7 @@ pub mod module;
 pub mod scope;
 pub mod syntax;
 pub mod types;
+pub mod uses;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
