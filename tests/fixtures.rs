@@ -36,3 +36,11 @@ fn go_missing_release() {
         path
     ));
 }
+
+#[test]
+fn go_unstoppable_goroutine() {
+    insta::glob!("fixtures/go-unstoppable-goroutine/*.go", |path| fixture(
+        "go-unstoppable-goroutine",
+        path
+    ));
+}

@@ -219,6 +219,84 @@ pub fn ensure_import(
     ))
 }
 
+/// Puts `item` first in a parameter or argument list (`(a, b)` ->
+/// `(item, a, b)`), the way gofmt lays it out: on the same line when the
+/// list starts there, on a line of its own when the list is one per line.
+/// `list` is a `parameter_list` or `argument_list`.
+pub fn insert_first(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    list: Node,
+    item: &str,
+) -> Option<Edit> {
+    let src = source.text();
+    if !text(list, src).starts_with('(') {
+        return None;
+    }
+    let open = list.start_byte();
+    let mut c = list.walk();
+    let first = list.named_children(&mut c).find(|n| n.kind() != "comment");
+    let Some(first) = first else {
+        // `()`, or only comments inside: nothing to separate from.
+        let inner = &src[open + 1..list.end_byte() - 1];
+        if !inner.trim().is_empty() {
+            return None;
+        }
+        return Some(Edit::insertion(file_path.clone(), open + 1, item));
+    };
+    let same_line = source.line_index(open) == source.line_index(first.start_byte());
+    if same_line {
+        return Some(Edit::insertion(
+            file_path.clone(),
+            first.start_byte(),
+            format!("{item}, "),
+        ));
+    }
+    let indent = source.indent_at(first.start_byte());
+    if src[source
+        .line_range(source.line_index(first.start_byte()))
+        .start..first.start_byte()]
+        .trim()
+        != ""
+    {
+        return None;
+    }
+    Some(Edit::insertion(
+        file_path.clone(),
+        first.start_byte(),
+        format!("{item},{}{indent}", source.newline()),
+    ))
+}
+
+/// Deletes a statement that has its lines to itself, with its line break.
+/// When that would leave two blank lines together, or a blank line right
+/// after an opening brace, the blank line after it goes too (gofmt's layout).
+pub fn delete_statement(file_path: &Arc<Path>, source: &SourceText, stmt: Node) -> Option<Edit> {
+    let src = source.text();
+    let first = source.line_index(stmt.start_byte());
+    let last = source.line_index(stmt.end_byte());
+    let first_range = source.line_range(first);
+    let last_range = source.line_range(last);
+    if !src[first_range.start..stmt.start_byte()].trim().is_empty()
+        || !src[stmt.end_byte()..last_range.end].trim().is_empty()
+    {
+        return None;
+    }
+    let start = first_range.start;
+    let mut end = source.next_line_start(stmt.end_byte()).unwrap_or(src.len());
+    let before_blank_or_open = first == 0 || {
+        let prev = source.line_text(first - 1).trim_end();
+        prev.trim().is_empty() || prev.ends_with('{')
+    };
+    if before_blank_or_open
+        && last + 1 < source.line_count()
+        && source.line_text(last + 1).trim().is_empty()
+    {
+        end = source.next_line_start(end).unwrap_or(src.len());
+    }
+    Some(Edit::deletion(file_path.clone(), start..end))
+}
+
 fn specs(decl: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut stack = vec![decl];
@@ -255,6 +333,102 @@ mod tests {
             ImportEdit::Present(n) => Some(format!("present as {n}")),
             ImportEdit::Unavailable => None,
         }
+    }
+
+    fn first(src: &str, kind: &str, nth: usize, item: &str) -> Option<String> {
+        let source = SourceText::new(src.to_string());
+        let (tree, _) = Language::Go.parse(src);
+        let mut found = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if n.kind() == kind {
+                found.push(n);
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        found.sort_by_key(|n| n.start_byte());
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let edit = insert_first(&p, &source, found[nth], item)?;
+        Some(crate::apply::splice(src, vec![&edit]))
+    }
+
+    #[test]
+    fn first_parameters_and_arguments() {
+        assert_eq!(
+            first(
+                "package a\n\nfunc f() {}\n",
+                "parameter_list",
+                0,
+                "ctx context.Context"
+            )
+            .unwrap(),
+            "package a\n\nfunc f(ctx context.Context) {}\n"
+        );
+        assert_eq!(
+            first(
+                "package a\n\nfunc f(a, b int) {}\n",
+                "parameter_list",
+                0,
+                "ctx context.Context"
+            )
+            .unwrap(),
+            "package a\n\nfunc f(ctx context.Context, a, b int) {}\n"
+        );
+        assert_eq!(
+            first(
+                "package a\n\nfunc f() {\n\tg(\n\t\t1,\n\t\t2,\n\t)\n}\n",
+                "argument_list",
+                0,
+                "ctx"
+            )
+            .unwrap(),
+            "package a\n\nfunc f() {\n\tg(\n\t\tctx,\n\t\t1,\n\t\t2,\n\t)\n}\n"
+        );
+        assert_eq!(
+            first(
+                "package a\n\nfunc f() {\n\tg()\n}\n",
+                "argument_list",
+                0,
+                "ctx"
+            )
+            .unwrap(),
+            "package a\n\nfunc f() {\n\tg(ctx)\n}\n"
+        );
+    }
+
+    #[test]
+    fn statements_are_deleted_with_their_line() {
+        let del = |src: &str| {
+            let source = SourceText::new(src.to_string());
+            let (tree, _) = Language::Go.parse(src);
+            let mut stack = vec![tree.root_node()];
+            let mut stmt = None;
+            while let Some(n) = stack.pop() {
+                if n.kind() == "short_var_declaration" {
+                    stmt = Some(n);
+                    break;
+                }
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+            }
+            let p: Arc<Path> = Arc::from(Path::new("a.go"));
+            let edit = delete_statement(&p, &source, stmt.unwrap())?;
+            Some(crate::apply::splice(src, vec![&edit]))
+        };
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tx := 1\n\tg()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n}\n"
+        );
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tx := 1\n\n\tg()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n}\n"
+        );
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tg()\n\n\tx := 1\n\n\th()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n\n\th()\n}\n"
+        );
+        assert_eq!(del("package a\n\nfunc f() {\n\tx := 1; g()\n}\n"), None);
     }
 
     #[test]

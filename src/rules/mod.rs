@@ -3,6 +3,7 @@
 //! never touches files.
 
 mod go_missing_release;
+mod go_unstoppable_goroutine;
 
 use crate::analysis::go::GoPackage;
 use crate::engine::Context;
@@ -11,6 +12,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
+pub use go_unstoppable_goroutine::GoUnstoppableGoroutine;
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -54,7 +56,7 @@ pub trait Rule: Sync {
     }
 }
 
-static RULES: &[&dyn Rule] = &[&GoMissingRelease];
+static RULES: &[&dyn Rule] = &[&GoMissingRelease, &GoUnstoppableGoroutine];
 
 pub fn all() -> &'static [&'static dyn Rule] {
     RULES

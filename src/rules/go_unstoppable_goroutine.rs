@@ -1,0 +1,2496 @@
+//! go-unstoppable-goroutine: a goroutine whose loop has no way out. Started
+//! per call (`go func() { for { ... } }()`), it piles up: each call leaves
+//! one more goroutine, and whatever it holds (a subscription, a ticker),
+//! running until the process dies.
+//!
+//! Detection: the goroutine's code (a func literal, or a function or method
+//! of the package started with `go f(...)`) has, among its own statements,
+//! a loop that can never end: `for { ... }` (or `for init; ; post`), or a
+//! range over a ticker's channel, with no `return`, `break`, `goto` or
+//! call that never returns inside it, and nothing that watches a done
+//! channel (`.Done()`). What makes it fixable is the context it uses:
+//!
+//! - **a background context made in the enclosing function**
+//!   (`ctx := context.Background()`, `context.TODO()` inline, or a package
+//!   variable holding one): the enclosing function takes the caller's
+//!   context instead (a new `ctx context.Context` first parameter, or the
+//!   context parameter / `r.Context()` it already has), and every call of it
+//!   in the module passes its caller's context (`crate::callers`);
+//! - **a context that can be cancelled** (a parameter, `context.With*`, a
+//!   field): nothing to thread, the loop only has to look at it.
+//!
+//! Either way the loop returns when the context is done (a check at the top
+//! of each iteration, so that a receive failing at once after cancellation
+//! cannot spin, and a `case <-ctx.Done()` in a select that would otherwise
+//! wait forever), and what the goroutine acquired is released when it
+//! returns (`defer sub.Close()`). A goroutine that loops forever with no
+//! context at all is reported without a fix.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor};
+
+use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::analysis::go::scope::{self, Resolution};
+use crate::analysis::go::syntax::{
+    following_statements, is_err_check, is_noreturn_call, is_terminating,
+};
+use crate::analysis::go::types::TypeEnv;
+use crate::analysis::go::uses::{FuncRef, FuncUse, UseKind};
+use crate::analysis::go::{GoFile, GoPackage};
+use crate::callers::{CallerEdits, CallerFix};
+use crate::catalog::Kind;
+use crate::catalog::go::{CallRef, Lookup, Resource};
+use crate::embedded_query;
+use crate::engine::Context;
+use crate::finding::Finding;
+use crate::fix::{Edit, Fix};
+use crate::lang::go::{block_statements, enclosing_function, is_function};
+use crate::lang::{Language, text};
+use crate::rewrite::go::{ImportEdit, delete_statement, ensure_import, insert_first};
+
+pub struct GoUnstoppableGoroutine;
+
+pub const ID: &str = "go-unstoppable-goroutine";
+
+static META: RuleMeta = RuleMeta {
+    id: ID,
+    language: Language::Go,
+    summary: "A goroutine loops forever with no way to stop it (often on `context.Background()`)",
+    fix_summary: "Thread the caller's context, return from the loop when it is done, release what the goroutine holds",
+    fix_availability: FixAvailability::Sometimes,
+    applicability: crate::fix::Applicability::Unsafe,
+    docs: DOCS,
+};
+
+const DOCS: &str = r#"## What it does
+Finds goroutines whose loop can never end — `for { ... }` or a range over a
+ticker, with no `return`, `break` or done channel in it — while they use a
+context made on the spot with `context.Background()` or `context.TODO()`, or
+a context the loop never looks at. Goroutines that loop forever with no
+context at all are reported too, without a fix.
+
+## Why is this bad?
+A function that starts such a goroutine leaves it running after it returns,
+with everything it holds: a Redis subscription and its connection, a
+ticker, buffers. Called per job or per request, it adds one goroutine (and
+one subscription) each time until the process runs out of memory. Cancelling
+the caller's context does nothing, because the goroutine never sees it; and
+a loop that `continue`s on a receive error spins at full speed once that
+context is done.
+
+## Example
+```go
+func WatchCancels(rdb *redis.Client, jobID string, cancelled func()) {
+	ctx := context.Background()
+	go func() {
+		sub := rdb.Subscribe(ctx, "cancel:"+jobID)
+		for {
+			if _, err := sub.ReceiveMessage(ctx); err != nil {
+				continue
+			}
+			cancelled()
+		}
+	}()
+}
+
+func (r *Runner) Run(ctx context.Context, job Job) error {
+	WatchCancels(r.rdb, job.ID, job.Cancel)
+	return job.Do(ctx)
+}
+```
+
+## Use instead
+```go
+func WatchCancels(ctx context.Context, rdb *redis.Client, jobID string, cancelled func()) {
+	go func() {
+		sub := rdb.Subscribe(ctx, "cancel:"+jobID)
+		defer sub.Close()
+		for {
+			if ctx.Err() != nil {
+				return
+			}
+			if _, err := sub.ReceiveMessage(ctx); err != nil {
+				continue
+			}
+			cancelled()
+		}
+	}()
+}
+
+func (r *Runner) Run(ctx context.Context, job Job) error {
+	WatchCancels(ctx, r.rdb, job.ID, job.Cancel)
+	return job.Do(ctx)
+}
+```
+
+## Fix safety
+Unsafe: the goroutine now stops when the caller's context is done, which is
+the point, but is a change of lifetime, and a function that gains a
+parameter changes its signature. Every call of it in the module is updated
+to pass the caller's context: its `context.Context` parameter, or
+`r.Context()` in an HTTP handler; where the caller has none, the call gets
+`context.TODO()` and the finding lists it for a person to finish. An
+exported function that gains a parameter is an API change for code outside
+the module, and the fix says so. No fix is offered when a signature change
+could break code leakfix cannot rewrite: the function is used as a value
+(passed as a callback, assigned, a method value), an interface declares a
+method of that name, a call's receiver type cannot be told, or a caller
+lies outside the scanned paths or in a generated file. Nor when the loop
+waits on a channel that the context cannot interrupt (`<-ch` outside a
+select), or the goroutine is started from a func literal that cannot take a
+parameter.
+
+## References
+- https://go.dev/blog/context (cancellation is passed down as the first parameter)
+- https://pkg.go.dev/context (do not store contexts; pass them explicitly, named `ctx`)
+- https://go.dev/wiki/CodeReviewComments#goroutine-lifetimes (make it clear when or whether goroutines exit)
+"#;
+
+/// Literals in a package that may hold a goroutine (a `go` statement).
+const GO_LITERALS: &[&str] = &["\tgo ", " go "];
+
+/// Method names of standard-library interfaces: a method of that name may
+/// implement one, so its signature is left alone.
+const STD_INTERFACE_METHODS: &[&str] = &[
+    "Close",
+    "Read",
+    "Write",
+    "ReadFrom",
+    "WriteTo",
+    "Seek",
+    "String",
+    "Error",
+    "Len",
+    "Less",
+    "Swap",
+    "Push",
+    "Pop",
+    "ServeHTTP",
+    "RoundTrip",
+    "Lock",
+    "Unlock",
+    "Scan",
+    "Value",
+    "MarshalJSON",
+    "UnmarshalJSON",
+    "MarshalText",
+    "UnmarshalText",
+    "Format",
+    "Run",
+    "Serve",
+    "Next",
+    "Deadline",
+    "Done",
+    "Err",
+    "Is",
+    "As",
+    "Unwrap",
+    "Handle",
+    "Enabled",
+    "WithAttrs",
+    "WithGroup",
+    "Get",
+    "Set",
+    "Do",
+    "Start",
+    "Stop",
+    "Wait",
+];
+
+impl Rule for GoUnstoppableGoroutine {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn package_literals(&self) -> Option<&'static [&'static str]> {
+        Some(GO_LITERALS)
+    }
+
+    fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Unit::Go(pkg) = unit;
+        for file in &pkg.files {
+            if file.generated || file.parsed.path.to_string_lossy().ends_with("_test.go") {
+                continue;
+            }
+            let query = embedded_query!(Language::Go, "go/unstoppable_goroutine.scm");
+            let mut cursor = QueryCursor::new();
+            let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
+            let names = query.capture_names();
+            while let Some(m) = matches.next() {
+                let (mut go, mut call) = (None, None);
+                for c in m.captures() {
+                    match names[c.index as usize] {
+                        "go" => go = Some(c.node),
+                        "call" => call = Some(c.node),
+                        _ => {}
+                    }
+                }
+                let (Some(go), Some(call)) = (go, call) else {
+                    continue;
+                };
+                let spawn = Spawn {
+                    pkg,
+                    file,
+                    cx,
+                    go,
+                    call,
+                };
+                if let Some(f) = spawn.check() {
+                    out.push(f);
+                }
+            }
+        }
+    }
+}
+
+/// The code that runs as the goroutine.
+struct Worker<'a> {
+    /// A func literal, or a function or method declaration of the package.
+    func: Node<'a>,
+    file: &'a GoFile,
+    literal: bool,
+}
+
+impl<'a> Worker<'a> {
+    fn src(&self) -> &'a str {
+        self.file.text()
+    }
+
+    fn body(&self) -> Option<Node<'a>> {
+        self.func.child_by_field_name("body")
+    }
+
+    fn name(&self) -> String {
+        match self.func.child_by_field_name("name") {
+            Some(n) => text(n, self.src()).to_string(),
+            None => "func literal".into(),
+        }
+    }
+}
+
+/// Where a context the goroutine uses comes from.
+#[derive(Clone, Debug)]
+enum Source<'a> {
+    /// `context.Background()` / `context.TODO()` written in the spawning file.
+    Inline(Node<'a>),
+    /// A local variable set once to a background context.
+    BgVar {
+        name: String,
+        /// The declaring statement (short var declaration or var declaration).
+        stmt: Node<'a>,
+        /// The value `context.Background()`.
+        value: Node<'a>,
+        scope: Node<'a>,
+    },
+    /// A package-level variable holding a background context.
+    BgPkgVar { name: String },
+    /// A context that can be done: a parameter, `context.With*`, a field.
+    Live,
+    /// A background context made inside a named worker function.
+    InWorker,
+    /// Looks like a context, but leakfix cannot tell where it comes from.
+    Opaque,
+}
+
+impl Source<'_> {
+    fn is_background(&self) -> bool {
+        matches!(
+            self,
+            Source::Inline(_) | Source::BgVar { .. } | Source::BgPkgVar { .. }
+        )
+    }
+}
+
+/// A context used by the goroutine.
+#[derive(Clone, Debug)]
+struct CtxUse<'a> {
+    source: Source<'a>,
+    /// How the goroutine's loop can name it (a name visible at the top of
+    /// the loop), if it can.
+    at_loop: Option<String>,
+}
+
+/// The function whose context the goroutine should get.
+struct Owner<'a> {
+    func: Node<'a>,
+    ctx: OwnerCtx,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OwnerCtx {
+    /// A `context.Context` parameter it already has.
+    Param(String),
+    /// An HTTP handler: `r.Context()`.
+    Request(String),
+    /// It gets a new first parameter `ctx context.Context`.
+    New,
+}
+
+/// A new parameter's name.
+const NEW_CTX: &str = "ctx";
+
+struct Spawn<'a> {
+    pkg: &'a GoPackage,
+    file: &'a GoFile,
+    cx: &'a Context<'a>,
+    go: Node<'a>,
+    call: Node<'a>,
+}
+
+/// Edits and their description, gathered while building a fix.
+#[derive(Default)]
+struct Plan {
+    edits: Vec<Edit>,
+    /// Short phrases for the fix title, in order.
+    steps: Vec<String>,
+    notes: Vec<String>,
+    released: Vec<String>,
+}
+
+impl<'a> Spawn<'a> {
+    fn src(&self) -> &'a str {
+        self.file.text()
+    }
+
+    fn path(&self) -> Arc<Path> {
+        self.file.parsed.path.clone()
+    }
+
+    fn check(&self) -> Option<Finding> {
+        if self.runs_once() {
+            return None;
+        }
+        let worker = self.worker()?;
+        let body = worker.body()?;
+        let loops = forever_loops(&worker, body, self.cx, self.pkg);
+        if loops.is_empty() {
+            return None;
+        }
+        let uses = self.context_uses(&worker);
+        let holds = self.held_resources(&worker, loops[0]);
+        let what = if holds.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (and {})",
+                holds
+                    .iter()
+                    .map(|h| format!("{} `{}`", h.resource.kind.noun(), h.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let range_watch = loops.iter().find_map(|l| subscription_range(*l, &worker));
+
+        if uses.iter().any(|u| u.source.is_background()) {
+            let bg = uses
+                .iter()
+                .find_map(|u| match &u.source {
+                    Source::Inline(n) => Some(text(*n, self.src()).to_string()),
+                    Source::BgVar { value, .. } => Some(text(*value, self.src()).to_string()),
+                    Source::BgPkgVar { name } => Some(name.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "context.Background()".into());
+            let finding = self.finding(format!(
+                "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of `{}` leaves it running{what}",
+                self.spawner_name()
+            ));
+            if let Some(v) = range_watch {
+                return Some(finding.with_note(format!(
+                    "no fix: the loop ranges over `{v}.Channel()`, which only ends when `{v}` is closed; close it when the caller's context is done"
+                )));
+            }
+            return Some(match self.thread_fix(&worker, &loops, &uses, &holds) {
+                Ok((fix, notes, callers)) => {
+                    let mut f = finding.with_fix(fix);
+                    for n in notes {
+                        f = f.with_note(n);
+                    }
+                    match callers {
+                        Some(c) => f.with_callers(c),
+                        None => f,
+                    }
+                }
+                Err(why) => finding.with_note(format!("no fix: {why}")),
+            });
+        }
+        if let Some(at) = uses
+            .iter()
+            .filter(|u| matches!(u.source, Source::Live))
+            .find_map(|u| u.at_loop.clone())
+        {
+            let finding = self.finding(format!(
+                "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
+            ));
+            if let Some(v) = range_watch {
+                return Some(finding.with_note(format!(
+                    "no fix: the loop ranges over `{v}.Channel()`, which only ends when `{v}` is closed; close it when `{at}` is done"
+                )));
+            }
+            let mut plan = Plan::default();
+            return Some(
+                match self
+                    .loop_exits(&worker, &loops, &at, &mut plan)
+                    .and_then(|()| self.releases(&worker, &holds, &mut plan))
+                {
+                    Ok(())
+                        if {
+                            let probe = Fix::unsafe_("", plan.edits.clone());
+                            !probe.has_overlapping_edits()
+                        } =>
+                    {
+                        let title = plan.title();
+                        let mut f = finding.with_fix(
+                            Fix::unsafe_(title, plan.edits)
+                                .with_claim(self.path(), self.go.byte_range()),
+                        );
+                        for n in plan.notes {
+                            f = f.with_note(n);
+                        }
+                        f
+                    }
+                    Ok(()) => finding.with_note(
+                        "no fix: its edits would overlap (a layout leakfix does not handle)",
+                    ),
+                    Err(why) => finding.with_note(format!("no fix: {why}")),
+                },
+            );
+        }
+        if uses.iter().any(|u| matches!(u.source, Source::InWorker)) {
+            return Some(
+                self.finding(format!(
+                    "This goroutine loops forever on a background context made in `{}`: nothing can stop it{what}",
+                    worker.name()
+                ))
+                .with_note(format!(
+                    "no fix: give `{}` a `ctx context.Context` parameter, pass the caller's context, and return when it is done",
+                    worker.name()
+                )),
+            );
+        }
+        if uses.iter().any(|u| matches!(u.source, Source::Opaque)) {
+            return Some(
+                self.finding(format!(
+                    "This goroutine loops forever and never checks its context: nothing can stop it{what}"
+                ))
+                .with_note("no fix: leakfix cannot tell where its context comes from; return from the loop when it is done"),
+            );
+        }
+        Some(
+            self.finding(format!(
+                "This goroutine loops forever and has no context or other way to stop{what}"
+            ))
+            .with_note(
+                "no fix: pass it a `ctx context.Context` from the caller and return from the loop when `ctx.Done()` is closed",
+            ),
+        )
+    }
+
+    fn finding(&self, message: String) -> Finding {
+        let end = match self.call.child_by_field_name("function") {
+            Some(f) if f.kind() == "func_literal" => f
+                .child_by_field_name("parameters")
+                .map(|p| p.end_byte())
+                .unwrap_or(f.start_byte()),
+            Some(f) => f.end_byte(),
+            None => self.call.end_byte(),
+        };
+        Finding::new(
+            ID,
+            self.path(),
+            &self.file.parsed.source,
+            self.go.start_byte()..end,
+            message,
+        )
+    }
+
+    /// The function that contains the `go` statement, by name.
+    fn spawner_name(&self) -> String {
+        let mut cur = enclosing_function(self.go);
+        while let Some(f) = cur {
+            if let Some(n) = f.child_by_field_name("name") {
+                return text(n, self.src()).to_string();
+            }
+            cur = enclosing_function(f);
+        }
+        "the function".into()
+    }
+
+    /// Goroutines started once per process: in `main`, `init`, or a
+    /// `sync.Once`. They are meant to live as long as the process.
+    fn runs_once(&self) -> bool {
+        let src = self.src();
+        let mut cur = enclosing_function(self.go);
+        while let Some(f) = cur {
+            if f.kind() == "function_declaration"
+                && let Some(n) = f.child_by_field_name("name")
+            {
+                let name = text(n, src);
+                if name == "init" || (name == "main" && self.file.package_name == "main") {
+                    return true;
+                }
+            }
+            if f.kind() == "func_literal"
+                && let Some(call) = f
+                    .parent()
+                    .filter(|p| p.kind() == "argument_list")
+                    .and_then(|a| a.parent())
+                && let Some(callee) = call.child_by_field_name("function")
+            {
+                let c = text(callee, src);
+                if c.ends_with(".Do") || c.starts_with("sync.Once") {
+                    return true;
+                }
+            }
+            cur = enclosing_function(f);
+        }
+        false
+    }
+
+    /// The code the goroutine runs: the literal, or the package's function
+    /// or method it calls. None when leakfix cannot see it.
+    fn worker(&self) -> Option<Worker<'a>> {
+        let callee = self.call.child_by_field_name("function")?;
+        let src = self.src();
+        match callee.kind() {
+            "func_literal" => Some(Worker {
+                func: callee,
+                file: self.file,
+                literal: true,
+            }),
+            "identifier" => {
+                let name = text(callee, src);
+                let func = enclosing_function(self.go)?;
+                if !matches!(scope::resolve(func, name, callee, src), Resolution::Package) {
+                    return None;
+                }
+                self.find_decl(|d, s| {
+                    d.kind() == "function_declaration"
+                        && d.child_by_field_name("name")
+                            .is_some_and(|n| text(n, s) == name)
+                })
+            }
+            "selector_expression" => {
+                let operand = callee.child_by_field_name("operand")?;
+                let name = text(callee.child_by_field_name("field")?, src);
+                let func = enclosing_function(self.go)?;
+                let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func);
+                if env.package_of(operand).is_some() {
+                    return None; // another package's function: not visible here
+                }
+                let t = env.type_of(operand)?;
+                if t.package != self.pkg.import_path {
+                    return None;
+                }
+                self.find_decl(|d, s| {
+                    d.kind() == "method_declaration"
+                        && d.child_by_field_name("name")
+                            .is_some_and(|n| text(n, s) == name)
+                        && crate::analysis::go::module::receiver_type_name(d, s).as_deref()
+                            == Some(t.name.as_str())
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn find_decl(&self, want: impl Fn(Node, &str) -> bool) -> Option<Worker<'a>> {
+        let mut found = None;
+        for file in &self.pkg.files {
+            let root = file.root();
+            let mut c = root.walk();
+            for d in root.named_children(&mut c) {
+                if want(d, file.text()) {
+                    if found.is_some() {
+                        return None; // build-tagged twins: cannot tell which
+                    }
+                    found = Some(Worker {
+                        func: d,
+                        file,
+                        literal: false,
+                    });
+                }
+            }
+        }
+        found
+    }
+
+    // ----- contexts ---------------------------------------------------
+
+    /// The contexts the goroutine uses, and where they come from.
+    fn context_uses(&self, worker: &Worker<'a>) -> Vec<CtxUse<'a>> {
+        let mut out = Vec::new();
+        let args = self.call.child_by_field_name("arguments");
+        if worker.literal {
+            let mut nodes = vec![worker.func];
+            nodes.extend(args);
+            for n in nodes {
+                self.collect_in_spawner(n, worker, &mut out);
+            }
+            return out;
+        }
+        // A named worker: its context parameters take the go statement's arguments.
+        let params = param_names(worker.func, worker.src());
+        let wsrc = worker.src();
+        let Some(body) = worker.body() else {
+            return out;
+        };
+        let arg_nodes: Vec<Node> = args.map(named_children_no_comments).unwrap_or_default();
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            if is_background_call(n, worker.file) {
+                out.push(CtxUse {
+                    source: Source::InWorker,
+                    at_loop: None,
+                });
+                continue;
+            }
+            if n.kind() != "identifier" {
+                continue;
+            }
+            let name = text(n, wsrc);
+            let Some((scope_node, decl)) = declaration_of(n, wsrc) else {
+                if self.package_background_var(name).is_some() {
+                    out.push(CtxUse {
+                        source: Source::InWorker,
+                        at_loop: None,
+                    });
+                }
+                continue;
+            };
+            if scope_node.id() == worker.func.id() {
+                if !is_context_param(decl, worker.file) {
+                    continue;
+                }
+                // A parameter: what the go statement passes for it.
+                let Some(i) = params.iter().position(|p| p == name) else {
+                    continue;
+                };
+                let source = match arg_nodes.get(i) {
+                    Some(arg) if params.len() == arg_nodes.len() => self.classify_expr(*arg),
+                    _ => Source::Opaque,
+                };
+                out.push(CtxUse {
+                    source,
+                    at_loop: Some(name.to_string()),
+                });
+            } else {
+                match classify_decl(decl, name, worker.file) {
+                    Some(Source::BgVar { .. }) => out.push(CtxUse {
+                        source: Source::InWorker,
+                        at_loop: None,
+                    }),
+                    Some(s) => out.push(CtxUse {
+                        source: s,
+                        at_loop: Some(name.to_string()),
+                    }),
+                    None => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Context uses in code of the spawning file (the literal and the go
+    /// statement's arguments).
+    fn collect_in_spawner(&self, root: Node<'a>, worker: &Worker<'a>, out: &mut Vec<CtxUse<'a>>) {
+        let src = self.src();
+        let env_func = if worker.literal {
+            worker.func
+        } else {
+            enclosing_function(self.go).unwrap_or(self.go)
+        };
+        let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, env_func);
+        let args: Vec<Node> = self
+            .call
+            .child_by_field_name("arguments")
+            .map(named_children_no_comments)
+            .unwrap_or_default();
+        let lit_params = if worker.literal {
+            param_names(worker.func, src)
+        } else {
+            Vec::new()
+        };
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if is_background_call(n, self.file) {
+                out.push(CtxUse {
+                    source: Source::Inline(n),
+                    at_loop: None,
+                });
+                continue;
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            match n.kind() {
+                "identifier" => {
+                    let name = text(n, src);
+                    match declaration_of(n, src) {
+                        Some((scope_node, decl))
+                            if worker.literal && scope_node.id() == worker.func.id() =>
+                        {
+                            // The literal's own parameter: what the go statement passes.
+                            if !is_context_param(decl, self.file) {
+                                continue;
+                            }
+                            let i = lit_params.iter().position(|p| p == name);
+                            let source = match i.and_then(|i| args.get(i)) {
+                                Some(arg) if lit_params.len() == args.len() => {
+                                    self.classify_expr(*arg)
+                                }
+                                _ => Source::Opaque,
+                            };
+                            out.push(CtxUse {
+                                source,
+                                at_loop: Some(name.to_string()),
+                            });
+                        }
+                        Some((_, decl)) => {
+                            if let Some(s) = classify_decl(decl, name, self.file) {
+                                out.push(CtxUse {
+                                    source: s,
+                                    at_loop: Some(name.to_string()),
+                                });
+                            }
+                        }
+                        None => {
+                            if self.package_background_var(name).is_some() {
+                                out.push(CtxUse {
+                                    source: Source::BgPkgVar {
+                                        name: name.to_string(),
+                                    },
+                                    at_loop: Some(name.to_string()),
+                                });
+                            }
+                        }
+                    }
+                }
+                "selector_expression" => {
+                    let Some(operand) = n.child_by_field_name("operand") else {
+                        continue;
+                    };
+                    if operand.kind() != "identifier" || env.package_of(operand).is_some() {
+                        continue;
+                    }
+                    if env
+                        .type_of(n)
+                        .is_some_and(|t| t.package == "context" && t.name == "Context")
+                    {
+                        out.push(CtxUse {
+                            source: Source::Live,
+                            at_loop: Some(text(n, src).to_string()),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What an expression in the spawning function is, as a context.
+    fn classify_expr(&self, e: Node<'a>) -> Source<'a> {
+        let src = self.src();
+        if is_background_call(e, self.file) {
+            return Source::Inline(e);
+        }
+        if e.kind() == "identifier" {
+            let name = text(e, src);
+            return match declaration_of(e, src) {
+                Some((_, decl)) => classify_decl(decl, name, self.file).unwrap_or(Source::Opaque),
+                None if self.package_background_var(name).is_some() => Source::BgPkgVar {
+                    name: name.to_string(),
+                },
+                None => Source::Opaque,
+            };
+        }
+        Source::Opaque
+    }
+
+    /// A package-level `var name = context.Background()`.
+    fn package_background_var(&self, name: &str) -> Option<()> {
+        for file in &self.pkg.files {
+            let root = file.root();
+            let mut c = root.walk();
+            for d in root.named_children(&mut c) {
+                if d.kind() != "var_declaration" {
+                    continue;
+                }
+                let mut stack = vec![d];
+                while let Some(n) = stack.pop() {
+                    if n.kind() == "var_spec" {
+                        if let Some(Source::BgVar { .. }) = classify_decl(n, name, file) {
+                            return Some(());
+                        }
+                    } else {
+                        let mut c = n.walk();
+                        stack.extend(n.named_children(&mut c));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    // ----- what the goroutine holds -------------------------------------
+
+    /// Resources the goroutine acquires before its loop (or that the
+    /// spawning function acquires for it alone), never released.
+    fn held_resources(&self, worker: &Worker<'a>, first_loop: Node<'a>) -> Vec<Held<'a>> {
+        let mut out = Vec::new();
+        let Some(body) = worker.body() else {
+            return out;
+        };
+        let env = TypeEnv::for_function(self.pkg, worker.file, self.cx.go_catalog, worker.func);
+        let wsrc = worker.src();
+        for stmt in block_statements(body) {
+            if stmt.start_byte() >= first_loop.start_byte() {
+                break;
+            }
+            let Some((name, call, err)) = acquisition(stmt, wsrc) else {
+                continue;
+            };
+            let Some(resource) = self.resource_of(&env, call) else {
+                continue;
+            };
+            if !kept_by(worker.func, body, stmt, &name, wsrc, resource) {
+                continue;
+            }
+            out.push(Held {
+                name,
+                resource,
+                place: HeldAt::InWorker { stmt, err },
+            });
+        }
+        if worker.literal {
+            out.extend(self.handed_over(worker));
+        }
+        out
+    }
+
+    /// Resources the spawning function acquires and then uses only in the
+    /// goroutine (a literal): the goroutine should release them.
+    fn handed_over(&self, worker: &Worker<'a>) -> Vec<Held<'a>> {
+        let mut out = Vec::new();
+        let src = self.src();
+        let Some(func) = enclosing_function(self.go) else {
+            return out;
+        };
+        let Some(list) = self.go.parent() else {
+            return out;
+        };
+        let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func);
+        let mut c = list.walk();
+        for stmt in list.named_children(&mut c) {
+            if stmt.start_byte() >= self.go.start_byte() {
+                break;
+            }
+            let Some((name, call, err)) = acquisition(stmt, src) else {
+                continue;
+            };
+            if err.is_some() {
+                continue; // an error path that returns would leave it open; keep it simple
+            }
+            let Some(resource) = self.resource_of(&env, call) else {
+                continue;
+            };
+            // Used outside the goroutine only before it starts, and only as `name.M(...)`.
+            let Resolution::Local {
+                scope: decl_scope, ..
+            } = scope::resolve(func, &name, stmt, src)
+            else {
+                continue;
+            };
+            let refs = scope::references(decl_scope, &name, src);
+            let inside = |r: &Node| scope::contains(worker.func, *r);
+            let outside_ok = refs.iter().filter(|r| !inside(r)).all(|r| {
+                if r.start_byte() >= stmt.start_byte() && r.end_byte() <= stmt.end_byte() {
+                    return true; // the declaration
+                }
+                r.start_byte() < self.go.start_byte() && is_method_receiver(*r, src, &resource)
+            });
+            if !outside_ok || refs.iter().all(|r| !inside(r)) {
+                continue;
+            }
+            if scope::direct_declaration(worker.func, &name, usize::MAX, src).is_some() {
+                continue;
+            }
+            if !kept_by(worker.func, decl_scope, stmt, &name, src, resource) {
+                continue;
+            }
+            out.push(Held {
+                name,
+                resource,
+                place: HeldAt::HandedOver,
+            });
+        }
+        out
+    }
+
+    /// The catalog resource a call returns, when its release needs nothing
+    /// but the value (and it is a leak for this module's Go version).
+    fn resource_of(&self, env: &TypeEnv<'a>, call: Node<'a>) -> Option<&'a Resource> {
+        let src = env.file.text();
+        let catalog = self.cx.go_catalog;
+        let f = call.child_by_field_name("function")?;
+        let lookup = match f.kind() {
+            "selector_expression" => {
+                let operand = f.child_by_field_name("operand")?;
+                let name = text(f.child_by_field_name("field")?, src);
+                match env.package_of(operand) {
+                    Some(path) => catalog.lookup_func(path, name),
+                    None => catalog.lookup_method(env.type_of(operand).as_ref(), name),
+                }
+            }
+            "identifier" => catalog.lookup_func(&self.pkg.import_path, text(f, src)),
+            _ => return None,
+        };
+        let Lookup::Resource(r) = lookup else {
+            return None;
+        };
+        if r.release.needs_ctx() || r.kind == Kind::Cancel || r.result != 0 {
+            return None;
+        }
+        if let (Some((major, minor)), Some(m)) = (r.go_before, &self.pkg.module)
+            && m.at_least(major, minor)
+        {
+            return None;
+        }
+        Some(r)
+    }
+
+    // ----- fixes ---------------------------------------------------------
+
+    /// The function whose context the goroutine gets.
+    fn owner(&self) -> Result<Owner<'a>, String> {
+        let mut cur = enclosing_function(self.go);
+        while let Some(f) = cur {
+            if let Some(name) = context_param(f, self.file) {
+                return Ok(Owner {
+                    func: f,
+                    ctx: OwnerCtx::Param(name),
+                });
+            }
+            if let Some(r) = request_param(f, self.file) {
+                return Ok(Owner {
+                    func: f,
+                    ctx: OwnerCtx::Request(r),
+                });
+            }
+            match f.kind() {
+                "function_declaration" | "method_declaration" => {
+                    return Ok(Owner {
+                        func: f,
+                        ctx: OwnerCtx::New,
+                    });
+                }
+                _ => {
+                    if !self.is_transparent(f) {
+                        return Err(
+                            "the goroutine is started from a func literal that has no context parameter and cannot be given one"
+                                .into(),
+                        );
+                    }
+                    cur = enclosing_function(f);
+                }
+            }
+        }
+        Err("the goroutine is not inside a function".into())
+    }
+
+    /// Does this func literal run while its enclosing function runs (called
+    /// at once, deferred, started as a goroutine, or a catalog callback that
+    /// runs before the call returns)?
+    fn is_transparent(&self, lit: Node<'a>) -> bool {
+        is_transparent(lit, self.pkg, self.file, self.cx)
+    }
+
+    /// The whole fix for a goroutine on a background context.
+    #[allow(clippy::type_complexity)]
+    fn thread_fix(
+        &self,
+        worker: &Worker<'a>,
+        loops: &[Node<'a>],
+        uses: &[CtxUse<'a>],
+        holds: &[Held<'a>],
+    ) -> Result<(Fix, Vec<String>, Option<Arc<dyn CallerFix>>), String> {
+        let src = self.src();
+        let path = self.path();
+        let owner = self.owner()?;
+        let mut plan = Plan::default();
+
+        // The name (or expression) that stands for the caller's context.
+        let (ctx_name, ctx_expr) = match &owner.ctx {
+            OwnerCtx::Param(n) => (Some(n.clone()), n.clone()),
+            OwnerCtx::New => (Some(NEW_CTX.to_string()), NEW_CTX.to_string()),
+            OwnerCtx::Request(r) => (None, format!("{r}.Context()")),
+        };
+        let owner_name = owner
+            .func
+            .child_by_field_name("name")
+            .map(|n| text(n, src).to_string())
+            .unwrap_or_else(|| "the enclosing function".into());
+
+        // The background contexts in the goroutine's reach.
+        let reach = self.reach(worker, &owner);
+        let mut bg_vars: Vec<(String, Node<'a>, Node<'a>, Node<'a>)> = Vec::new();
+        let mut inline: Vec<Node<'a>> = Vec::new();
+        let mut pkg_vars: HashSet<String> = HashSet::new();
+        for r in &reach {
+            let mut found = Vec::new();
+            self.collect_in_spawner(*r, worker, &mut found);
+            for u in found {
+                match u.source {
+                    Source::BgVar {
+                        name,
+                        stmt,
+                        value,
+                        scope,
+                    } => {
+                        if !bg_vars.iter().any(|(_, s, _, _)| s.id() == stmt.id()) {
+                            bg_vars.push((name, stmt, value, scope));
+                        }
+                    }
+                    Source::Inline(n) => {
+                        if !inline.iter().any(|x| x.id() == n.id()) {
+                            inline.push(n);
+                        }
+                    }
+                    Source::BgPkgVar { name } => {
+                        pkg_vars.insert(name);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if uses
+            .iter()
+            .any(|u| matches!(u.source, Source::InWorker | Source::Opaque))
+            && !uses.iter().any(|u| u.source.is_background())
+        {
+            return Err(
+                "leakfix cannot tell where all of the goroutine's contexts come from".into(),
+            );
+        }
+
+        // Each background variable becomes the caller's context.
+        let mut renamed: HashSet<usize> = HashSet::new();
+        for (name, stmt, value, scope_node) in &bg_vars {
+            if !scope::contains(owner.func, *stmt) {
+                return Err(format!(
+                    "`{name}` is declared outside `{owner_name}`, the function that would take the context"
+                ));
+            }
+            let refs = scope::references(*scope_node, name, src);
+            let decl_ident = refs.iter().find(|r| scope::contains(*stmt, **r));
+            if refs
+                .iter()
+                .any(|r| is_written(*r) && !scope::contains(*stmt, *r))
+            {
+                return Err(format!("`{name}` is assigned again after it is made"));
+            }
+            match &ctx_name {
+                Some(n) => {
+                    let del = delete_statement(&path, &self.file.parsed.source, *stmt).ok_or_else(
+                        || {
+                            format!(
+                                "the statement that makes `{name}` shares its line with other code"
+                            )
+                        },
+                    )?;
+                    plan.edits.push(del);
+                    for r in &refs {
+                        renamed.insert(r.id());
+                        if Some(r) == decl_ident || scope::contains(*stmt, *r) {
+                            continue;
+                        }
+                        if name != n {
+                            plan.edits.push(Edit::replacement(
+                                path.clone(),
+                                r.byte_range(),
+                                n.clone(),
+                            ));
+                        }
+                    }
+                }
+                None => {
+                    plan.edits.push(Edit::replacement(
+                        path.clone(),
+                        value.byte_range(),
+                        ctx_expr.clone(),
+                    ));
+                }
+            }
+        }
+        for n in &inline {
+            if bg_vars
+                .iter()
+                .any(|(_, stmt, _, _)| scope::contains(*stmt, *n))
+            {
+                continue; // the variable's own value: handled with the variable
+            }
+            plan.edits.push(Edit::replacement(
+                path.clone(),
+                n.byte_range(),
+                ctx_expr.clone(),
+            ));
+        }
+        for name in &pkg_vars {
+            if Some(name) == ctx_name.as_ref() {
+                continue; // the parameter of the same name takes over
+            }
+            for r in &reach {
+                for id in identifiers_named(*r, name, src) {
+                    if declaration_of(id, src).is_none() {
+                        plan.edits.push(Edit::replacement(
+                            path.clone(),
+                            id.byte_range(),
+                            ctx_expr.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+
+        // The name must not already mean something else in the owner.
+        if let Some(n) = &ctx_name {
+            for id in identifiers_named(owner.func, n, src) {
+                if renamed.contains(&id.id())
+                    || pkg_vars.contains(n) && declaration_of(id, src).is_none()
+                {
+                    continue;
+                }
+                let ok = match declaration_of(id, src) {
+                    Some((scope_node, _)) => {
+                        scope_node.id() == owner.func.id()
+                            && owner.ctx == OwnerCtx::Param(n.clone())
+                    }
+                    None => false,
+                };
+                if !ok {
+                    return Err(format!(
+                        "`{n}` already names something else in `{owner_name}`"
+                    ));
+                }
+            }
+        }
+        let drop_import_risk = ctx_name.is_none() && !self.keeps_context_import(&inline, &bg_vars);
+        if drop_import_risk {
+            return Err("the file would no longer use the `context` package".into());
+        }
+
+        // A new first parameter, and the callers to update.
+        let mut callers: Option<Arc<dyn CallerFix>> = None;
+        let mut notes = Vec::new();
+        match &owner.ctx {
+            OwnerCtx::New => {
+                let (caller_fix, api) = self.new_parameter(&owner, &owner_name, &mut plan)?;
+                if let Some(api) = api {
+                    notes.push(api);
+                }
+                callers = Some(Arc::new(caller_fix));
+                plan.steps.insert(
+                    0,
+                    format!("give `{owner_name}` a `ctx context.Context` first parameter and use it instead of the background context"),
+                );
+            }
+            OwnerCtx::Param(n) => plan
+                .steps
+                .push(format!("use `{n}` instead of the background context")),
+            OwnerCtx::Request(r) => plan.steps.push(format!(
+                "use `{r}.Context()` instead of the background context"
+            )),
+        }
+
+        // The loop looks at the context; what it holds is released.
+        let at_loop = uses
+            .iter()
+            .filter(|u| u.source.is_background())
+            .find_map(|u| match &u.source {
+                Source::BgVar { name, .. } if u.at_loop.as_deref() == Some(name) => {
+                    Some(ctx_name.clone().unwrap_or_else(|| name.clone()))
+                }
+                Source::BgPkgVar { .. } => Some(ctx_expr.clone()),
+                Source::Inline(_) if worker.literal => Some(ctx_expr.clone()),
+                _ => u.at_loop.clone(),
+            })
+            .or_else(|| worker.literal.then(|| ctx_expr.clone()))
+            .ok_or("leakfix cannot tell how the goroutine names its context")?;
+        self.loop_exits(worker, loops, &at_loop, &mut plan)?;
+        self.releases(worker, holds, &mut plan)?;
+        if let Some(c) = &callers {
+            plan.steps.push(format!(
+                "pass the callers' contexts to `{}`",
+                c.targets()
+                    .first()
+                    .map(|t| t.name.as_str())
+                    .unwrap_or(&owner_name)
+            ));
+        }
+        notes.extend(plan.notes.iter().cloned());
+        let title = plan.title();
+        let fix = Fix::unsafe_(title, plan.edits).with_claim(path, self.go.byte_range());
+        if fix.has_overlapping_edits() {
+            return Err("its edits would overlap (a layout leakfix does not handle)".into());
+        }
+        Ok((fix, notes, callers))
+    }
+
+    /// The code whose contexts become the caller's: the goroutine (a
+    /// literal), the go statement's arguments, and the statements of the
+    /// owner that declare what those use.
+    fn reach(&self, worker: &Worker<'a>, owner: &Owner<'a>) -> Vec<Node<'a>> {
+        let src = self.src();
+        let mut out: Vec<Node<'a>> = Vec::new();
+        if worker.literal {
+            out.push(worker.func);
+        }
+        if let Some(a) = self.call.child_by_field_name("arguments") {
+            out.push(a);
+        }
+        let mut i = 0;
+        while i < out.len() && out.len() < 32 {
+            let n = out[i];
+            i += 1;
+            let mut stack = vec![n];
+            while let Some(x) = stack.pop() {
+                let mut c = x.walk();
+                stack.extend(x.named_children(&mut c));
+                if x.kind() != "identifier" {
+                    continue;
+                }
+                let Some((scope_node, decl)) = declaration_of(x, src) else {
+                    continue;
+                };
+                if !scope::contains(owner.func, decl)
+                    || worker.literal && scope::contains(worker.func, decl)
+                    || is_function(scope_node)
+                    || !matches!(decl.kind(), "short_var_declaration" | "var_declaration")
+                    || out.iter().any(|o| o.id() == decl.id())
+                {
+                    continue;
+                }
+                if let Some(value) = decl.child_by_field_name("right") {
+                    out.push(value);
+                } else {
+                    out.push(decl);
+                }
+            }
+        }
+        out
+    }
+
+    /// After the edits, does the file still use the `context` package?
+    fn keeps_context_import(
+        &self,
+        inline: &[Node<'a>],
+        bg_vars: &[(String, Node<'a>, Node<'a>, Node<'a>)],
+    ) -> bool {
+        let src = self.src();
+        let Some(name) = self.file.imports.name_of("context") else {
+            return true;
+        };
+        let replaced: HashSet<usize> = inline
+            .iter()
+            .copied()
+            .chain(bg_vars.iter().map(|(_, _, v, _)| *v))
+            .filter_map(|n| {
+                n.child_by_field_name("function")?
+                    .child_by_field_name("operand")
+            })
+            .map(|n| n.id())
+            .collect();
+        let mut stack = vec![self.file.root()];
+        while let Some(n) = stack.pop() {
+            if matches!(n.kind(), "identifier" | "package_identifier")
+                && text(n, src) == name
+                && !replaced.contains(&n.id())
+                && n.parent().is_some_and(|p| p.kind() != "import_spec")
+            {
+                return true;
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        false
+    }
+
+    /// `ctx context.Context` as the owner's first parameter, and what its
+    /// callers need.
+    fn new_parameter(
+        &self,
+        owner: &Owner<'a>,
+        owner_name: &str,
+        plan: &mut Plan,
+    ) -> Result<(GoroutineCallers, Option<String>), String> {
+        let src = self.src();
+        let path = self.path();
+        let params = owner
+            .func
+            .child_by_field_name("parameters")
+            .ok_or("the function has no parameter list")?;
+        let mut c = params.walk();
+        let decls: Vec<Node> = params
+            .named_children(&mut c)
+            .filter(|d| d.kind() != "comment")
+            .collect();
+        if decls
+            .iter()
+            .any(|d| d.child_by_field_name("name").is_none())
+        {
+            return Err(format!("the parameters of `{owner_name}` have no names"));
+        }
+        let param_count: usize = decls
+            .iter()
+            .map(|d| {
+                let mut c = d.walk();
+                d.children_by_field_name("name", &mut c).count()
+            })
+            .sum();
+        let receiver = if owner.func.kind() == "method_declaration" {
+            let r = crate::analysis::go::module::receiver_type_name(owner.func, src)
+                .ok_or("the method's receiver type cannot be told")?;
+            if STD_INTERFACE_METHODS.contains(&owner_name) {
+                return Err(format!(
+                    "`{owner_name}` may implement a standard interface, whose signature cannot change"
+                ));
+            }
+            Some(r)
+        } else {
+            None
+        };
+        let ctx_pkg = match ensure_import(
+            &path,
+            &self.file.parsed.source,
+            self.file.root(),
+            "context",
+            "context",
+        ) {
+            ImportEdit::Present(n) => n,
+            ImportEdit::Add { edit, name } => {
+                plan.edits.push(edit);
+                name
+            }
+            ImportEdit::Unavailable => {
+                return Err("the `context` package cannot be imported in this file".into());
+            }
+        };
+        let edit = insert_first(
+            &path,
+            &self.file.parsed.source,
+            params,
+            &format!("{NEW_CTX} {ctx_pkg}.Context"),
+        )
+        .ok_or("the parameter list is laid out in a way leakfix does not edit")?;
+        plan.edits.push(edit);
+
+        let exported = owner_name.starts_with(|c: char| c.is_ascii_uppercase())
+            && self.file.package_name != "main"
+            && receiver
+                .as_deref()
+                .is_none_or(|r| r.starts_with(|c: char| c.is_ascii_uppercase()));
+        let shown = match &receiver {
+            Some(r) => format!("{r}.{owner_name}"),
+            None => owner_name.to_string(),
+        };
+        let api = exported.then(|| {
+            format!(
+                "API change: exported `{}.{shown}` now takes a `ctx context.Context` first parameter; callers outside this module must pass one",
+                self.file.package_name
+            )
+        });
+        if exported {
+            plan.steps.push(format!(
+                "(API change: exported `{shown}` gains a parameter)"
+            ));
+        }
+        let target = FuncRef {
+            package: self.pkg.import_path.clone(),
+            dir: self.pkg.dir.clone(),
+            receiver,
+            name: owner_name.to_string(),
+        };
+        Ok((
+            GoroutineCallers {
+                targets: vec![target],
+                param_count,
+                owner_path: path,
+                owner_range: owner.func.byte_range(),
+            },
+            api,
+        ))
+    }
+
+    /// Every forever loop returns when the context is done: a check at the
+    /// top of each iteration, and a `case <-ctx.Done()` in each select that
+    /// would otherwise wait forever.
+    fn loop_exits(
+        &self,
+        worker: &Worker<'a>,
+        loops: &[Node<'a>],
+        ctx: &str,
+        plan: &mut Plan,
+    ) -> Result<(), String> {
+        if worker.func.child_by_field_name("result").is_some() {
+            return Err(format!(
+                "`{}` returns values, so a bare `return` cannot end it",
+                worker.name()
+            ));
+        }
+        let source = &worker.file.parsed.source;
+        let wsrc = worker.src();
+        let path = worker.file.parsed.path.clone();
+        let nl = source.newline();
+        for lp in loops {
+            let body = lp
+                .child_by_field_name("body")
+                .ok_or("a loop without a body")?;
+            if let Some(wait) = unstoppable_wait(body, wsrc) {
+                return Err(format!(
+                    "the loop waits on `{wait}`, which the context cannot interrupt"
+                ));
+            }
+            let first = block_statements(body)
+                .into_iter()
+                .next()
+                .ok_or("the loop is empty")?;
+            let indent = source.indent_at(first.start_byte());
+            let at = line_after(source, body.start_byte() + 1)
+                .ok_or("the loop's body starts on the line of other code")?;
+            if source.line_index(first.start_byte()) == source.line_index(body.start_byte()) {
+                return Err("the loop is written on one line".into());
+            }
+            plan.edits.push(Edit::insertion(
+                path.clone(),
+                at,
+                format!("{indent}if {ctx}.Err() != nil {{{nl}{indent}\treturn{nl}{indent}}}{nl}"),
+            ));
+            for sel in blocking_selects(body) {
+                let mut c = sel.walk();
+                let first_case = sel
+                    .named_children(&mut c)
+                    .find(|n| n.kind() == "communication_case")
+                    .ok_or("an empty select")?;
+                let case_indent = source.indent_at(first_case.start_byte());
+                let line_start = source
+                    .line_range(source.line_index(first_case.start_byte()))
+                    .start;
+                if wsrc[line_start..first_case.start_byte()].trim() != "" {
+                    return Err("a select is laid out in a way leakfix does not edit".into());
+                }
+                plan.edits.push(Edit::insertion(
+                    path.clone(),
+                    line_start,
+                    format!("{case_indent}case <-{ctx}.Done():{nl}{case_indent}\treturn{nl}"),
+                ));
+            }
+        }
+        plan.steps
+            .push(format!("return from the loop when `{ctx}` is done"));
+        Ok(())
+    }
+
+    /// `defer x.Close()` for what the goroutine holds.
+    fn releases(
+        &self,
+        worker: &Worker<'a>,
+        holds: &[Held<'a>],
+        plan: &mut Plan,
+    ) -> Result<(), String> {
+        let source = &worker.file.parsed.source;
+        let wsrc = worker.src();
+        let path = worker.file.parsed.path.clone();
+        let nl = source.newline();
+        for h in holds {
+            let release = h.resource.release.render(&h.name, None);
+            match &h.place {
+                HeldAt::InWorker { stmt, err } => {
+                    let stmt = *stmt;
+                    let mut anchor = stmt;
+                    if let Some(err) = err {
+                        let next = following_statements(stmt).into_iter().next();
+                        match next {
+                            Some(n)
+                                if n.kind() == "if_statement"
+                                    && n.child_by_field_name("initializer").is_none()
+                                    && n.child_by_field_name("alternative").is_none()
+                                    && n.child_by_field_name("condition")
+                                        .is_some_and(|c| is_err_check(c, err, wsrc))
+                                    && n.child_by_field_name("consequence")
+                                        .is_some_and(|c| is_terminating(c, wsrc)) =>
+                            {
+                                anchor = n;
+                            }
+                            _ => {
+                                plan.notes.push(format!(
+                                    "`{}` is not released: its error is not checked right after it is made",
+                                    h.name
+                                ));
+                                continue;
+                            }
+                        }
+                    }
+                    let indent = source.indent_at(stmt.start_byte());
+                    let at = line_after(source, anchor.end_byte())
+                        .ok_or("the acquisition shares its line with other code")?;
+                    plan.edits.push(Edit::insertion(
+                        path.clone(),
+                        at,
+                        format!("{indent}defer {release}{nl}"),
+                    ));
+                }
+                HeldAt::HandedOver => {
+                    let body = worker.body().ok_or("no body")?;
+                    let first = block_statements(body)
+                        .into_iter()
+                        .next()
+                        .ok_or("empty goroutine")?;
+                    let indent = source.indent_at(first.start_byte());
+                    let at = line_after(source, body.start_byte() + 1)
+                        .ok_or("the goroutine's body starts on the line of other code")?;
+                    plan.edits.push(Edit::insertion(
+                        path.clone(),
+                        at,
+                        format!("{indent}defer {release}{nl}"),
+                    ));
+                }
+            }
+            plan.released.push(release);
+        }
+        Ok(())
+    }
+}
+
+impl Plan {
+    fn title(&self) -> String {
+        let mut steps: Vec<String> = self
+            .steps
+            .iter()
+            .filter(|s| !s.starts_with('('))
+            .cloned()
+            .collect();
+        if !self.released.is_empty() {
+            let last = steps.len().saturating_sub(1).min(steps.len());
+            steps.insert(
+                last.max(1).min(steps.len()),
+                format!(
+                    "defer {}",
+                    self.released
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let mut title = match steps.len() {
+            0 => String::new(),
+            1 => steps[0].clone(),
+            n => format!("{}, and {}", steps[..n - 1].join(", "), steps[n - 1]),
+        };
+        for s in self.steps.iter().filter(|s| s.starts_with('(')) {
+            title.push(' ');
+            title.push_str(s);
+        }
+        title
+    }
+}
+
+/// A resource the goroutine should release.
+struct Held<'a> {
+    name: String,
+    resource: &'a Resource,
+    place: HeldAt<'a>,
+}
+
+enum HeldAt<'a> {
+    /// Acquired by the goroutine's own statement (and checked by `err`).
+    InWorker { stmt: Node<'a>, err: Option<String> },
+    /// Acquired by the spawning function and used only by the goroutine.
+    HandedOver,
+}
+
+// ----- the callers ------------------------------------------------------
+
+/// The call sites of a function that gained a `ctx` parameter.
+#[derive(Debug)]
+struct GoroutineCallers {
+    targets: Vec<FuncRef>,
+    /// Parameters before the new one (`f(g())` with a multi-value `g` cannot take one more).
+    param_count: usize,
+    /// The function itself: a call inside it passes its new `ctx`.
+    owner_path: Arc<Path>,
+    owner_range: std::ops::Range<usize>,
+}
+
+impl CallerFix for GoroutineCallers {
+    fn targets(&self) -> &[FuncRef] {
+        &self.targets
+    }
+
+    fn visit(&self, pkg: &GoPackage, uses: &[FuncUse<'_>], cx: &Context<'_>) -> CallerEdits {
+        let mut out = CallerEdits::default();
+        let target = self.targets[0].display();
+        for u in uses {
+            let line = u.node.start_position().row + 1;
+            let at = format!("{}:{line}", shown_path(pkg, &u.file.parsed.path));
+            match &u.kind {
+                UseKind::Value => out.blockers.push(format!(
+                    "`{target}` is used as a value at {at} (a callback or a method value), which a new parameter would break"
+                )),
+                UseKind::InterfaceMethod => out.blockers.push(format!(
+                    "the interface at {at} declares a method `{}`: a type implementing it through `{target}` would stop doing so",
+                    self.targets[0].name
+                )),
+                UseKind::Unresolved(why) => out.blockers.push(format!(
+                    "at {at} leakfix cannot tell whether `{target}` is called ({why})"
+                )),
+                UseKind::Call => match self.call_site(pkg, u, cx) {
+                    Ok((edits, note)) => {
+                        out.edits.extend(edits);
+                        out.notes.extend(note);
+                    }
+                    Err(why) => out.blockers.push(format!("the call at {at} cannot be updated: {why}")),
+                },
+            }
+        }
+        out
+    }
+}
+
+impl GoroutineCallers {
+    fn call_site(
+        &self,
+        pkg: &GoPackage,
+        u: &FuncUse<'_>,
+        cx: &Context<'_>,
+    ) -> Result<(Vec<Edit>, Option<String>), String> {
+        let file = u.file;
+        let src = file.text();
+        let source = &file.parsed.source;
+        let path = &file.parsed.path;
+        let call = u.call.ok_or("not a call")?;
+        let args = call
+            .child_by_field_name("arguments")
+            .ok_or("no arguments")?;
+        let arg_nodes = named_children_no_comments(args);
+        if arg_nodes.len() == 1 && arg_nodes[0].kind() == "call_expression" && self.param_count >= 2
+        {
+            return Err("it passes the results of another call as all of its arguments".into());
+        }
+        let inside_owner = path == &self.owner_path
+            && self.owner_range.start <= call.start_byte()
+            && call.end_byte() <= self.owner_range.end;
+        let mut edits = Vec::new();
+        let mut note = None;
+        let arg = if inside_owner {
+            NEW_CTX.to_string()
+        } else if let Some(ctx) = caller_context(call, pkg, file, cx) {
+            ctx
+        } else {
+            let name = match ensure_import(path, source, file.root(), "context", "context") {
+                ImportEdit::Present(n) => n,
+                ImportEdit::Add { edit, name } => {
+                    edits.push(edit);
+                    name
+                }
+                ImportEdit::Unavailable => {
+                    return Err("the `context` package cannot be imported there".into());
+                }
+            };
+            let func = enclosing_function(call).unwrap_or(file.root());
+            if !matches!(scope::resolve(func, &name, call, src), Resolution::Package) {
+                return Err(format!("`{name}` names something else there"));
+            }
+            let caller = enclosing_named(call, src).unwrap_or_else(|| "package-level code".into());
+            note = Some(format!(
+                "{}:{}: `{caller}` has no context to pass, so it now passes `{name}.TODO()`; give it the context of its own caller",
+                shown_path(pkg, path),
+                call.start_position().row + 1
+            ));
+            format!("{name}.TODO()")
+        };
+        edits.push(
+            insert_first(path, source, args, &arg)
+                .ok_or("its arguments are laid out in a way leakfix does not edit")?,
+        );
+        Ok((edits, note))
+    }
+}
+
+/// A file as notes show it: relative to its module's root (or its name,
+/// outside a module), the same on every machine.
+fn shown_path(pkg: &GoPackage, path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let rel = match &pkg.module {
+        Some(m) => abs.strip_prefix(&m.root).ok().map(Path::to_path_buf),
+        None => abs.file_name().map(std::path::PathBuf::from),
+    };
+    rel.unwrap_or(abs).to_string_lossy().replace('\\', "/")
+}
+
+/// The context a call site can pass: the caller's `context.Context`
+/// parameter, or `r.Context()` in an HTTP handler, looking through func
+/// literals that run while their enclosing function runs.
+fn caller_context(call: Node, pkg: &GoPackage, file: &GoFile, cx: &Context<'_>) -> Option<String> {
+    let src = file.text();
+    let mut cur = enclosing_function(call);
+    while let Some(f) = cur {
+        for (name, is_request) in [
+            (context_param(f, file), false),
+            (request_param(f, file), true),
+        ] {
+            let Some(name) = name else { continue };
+            // Still the parameter where the call is (or a context derived from it).
+            let visible = match declaration_of_name(call, &name, src) {
+                Some((scope_node, decl)) => {
+                    scope_node.id() == f.id()
+                        || (!is_request
+                            && matches!(classify_decl(decl, &name, file), Some(Source::Live)))
+                }
+                None => false,
+            };
+            if visible {
+                return Some(if is_request {
+                    format!("{name}.Context()")
+                } else {
+                    name
+                });
+            }
+        }
+        if f.kind() == "func_literal" && is_transparent(f, pkg, file, cx) {
+            cur = enclosing_function(f);
+        } else {
+            return None;
+        }
+    }
+    None
+}
+
+/// The innermost named function around a node.
+fn enclosing_named(n: Node, src: &str) -> Option<String> {
+    let mut cur = enclosing_function(n);
+    while let Some(f) = cur {
+        if let Some(name) = f.child_by_field_name("name") {
+            return Some(text(name, src).to_string());
+        }
+        cur = enclosing_function(f);
+    }
+    None
+}
+
+// ----- syntax helpers ---------------------------------------------------
+
+/// Loops among the worker's own statements that can never end.
+fn forever_loops<'a>(
+    worker: &Worker<'a>,
+    body: Node<'a>,
+    cx: &Context<'_>,
+    pkg: &GoPackage,
+) -> Vec<Node<'a>> {
+    let src = worker.src();
+    let env = TypeEnv::for_function(pkg, worker.file, cx.go_catalog, worker.func);
+    let mut out = Vec::new();
+    for stmt in block_statements(body) {
+        let (lp, label) = match stmt.kind() {
+            "for_statement" => (stmt, None),
+            "labeled_statement" => match (stmt.child_by_field_name("label"), stmt.named_child(1)) {
+                (Some(l), Some(s)) if s.kind() == "for_statement" => (s, Some(text(l, src))),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if !never_ends(lp, src, &env) {
+            continue;
+        }
+        let Some(lbody) = lp.child_by_field_name("body") else {
+            continue;
+        };
+        if !has_exit(lbody, src, label) {
+            out.push(lp);
+        }
+    }
+    out
+}
+
+/// `for { }`, `for init; ; post { }`, `for range ticker.C { }`, `for range time.Tick(d) { }`,
+/// `for m := range sub.Channel()` (a subscription that is never closed).
+fn never_ends(lp: Node, src: &str, env: &TypeEnv) -> bool {
+    let mut c = lp.walk();
+    let clause = lp
+        .named_children(&mut c)
+        .find(|n| n.kind() != "block" && n.kind() != "comment");
+    match clause {
+        None => true,
+        Some(cl) if cl.kind() == "for_clause" => cl.child_by_field_name("condition").is_none(),
+        Some(cl) if cl.kind() == "range_clause" => {
+            let Some(right) = cl.child_by_field_name("right") else {
+                return false;
+            };
+            is_ticker_channel(right, src, env) || is_subscription_channel(right, src, env)
+        }
+        Some(_) => false,
+    }
+}
+
+/// `time.Tick(d)`, `t.C` for a `*time.Ticker`: channels never closed.
+fn is_ticker_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
+    match e.kind() {
+        "call_expression" => e.child_by_field_name("function").is_some_and(|f| {
+            f.kind() == "selector_expression"
+                && f.child_by_field_name("operand")
+                    .is_some_and(|o| env.package_of(o) == Some("time"))
+                && f.child_by_field_name("field")
+                    .is_some_and(|x| text(x, src) == "Tick")
+        }),
+        "selector_expression" => {
+            e.child_by_field_name("field")
+                .is_some_and(|x| text(x, src) == "C")
+                && e.child_by_field_name("operand")
+                    .and_then(|o| env.type_of(o))
+                    .is_some_and(|t| t.package == "time" && t.name == "Ticker")
+        }
+        _ => false,
+    }
+}
+
+/// `sub.Channel()` on a catalog subscription: closed only by `sub.Close()`.
+fn is_subscription_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
+    subscription_var(e, src, env).is_some()
+}
+
+fn subscription_var<'s>(e: Node, src: &'s str, env: &TypeEnv) -> Option<&'s str> {
+    if e.kind() != "call_expression" {
+        return None;
+    }
+    let f = e.child_by_field_name("function")?;
+    if f.kind() != "selector_expression" || text(f.child_by_field_name("field")?, src) != "Channel"
+    {
+        return None;
+    }
+    let operand = f.child_by_field_name("operand")?;
+    let t = env.type_of(operand)?;
+    let is_sub = env
+        .catalog
+        .resources()
+        .iter()
+        .any(|r| r.kind == Kind::Subscription && r.type_name.as_ref() == Some(&t));
+    (is_sub && operand.kind() == "identifier").then(|| text(operand, src))
+}
+
+/// The subscription a range loop waits on, if it is one.
+fn subscription_range(lp: Node, worker: &Worker) -> Option<String> {
+    let src = worker.src();
+    let mut c = lp.walk();
+    let clause = lp
+        .named_children(&mut c)
+        .find(|n| n.kind() == "range_clause")?;
+    let right = clause.child_by_field_name("right")?;
+    let f = right.child_by_field_name("function")?;
+    let operand = f.child_by_field_name("operand")?;
+    (right.kind() == "call_expression"
+        && f.child_by_field_name("field")
+            .is_some_and(|x| text(x, src) == "Channel"))
+    .then(|| text(operand, src).to_string())
+}
+
+/// Can control leave the loop whose body this is: a return, a goto, a break
+/// out of it, a call that never returns, or something watching a done
+/// channel (`.Done()`, read as an intended way out)?
+fn has_exit(body: Node, src: &str, label: Option<&str>) -> bool {
+    fn walk(
+        n: Node,
+        src: &str,
+        label: Option<&str>,
+        in_breakable: bool,
+        inner_labels: &mut Vec<String>,
+    ) -> bool {
+        match n.kind() {
+            "func_literal" => return false,
+            "return_statement" | "goto_statement" => return true,
+            "break_statement" | "continue_statement" => {
+                return match n.named_child(0) {
+                    Some(l) => {
+                        let l = text(l, src);
+                        if n.kind() == "continue_statement" && Some(l) == label {
+                            false
+                        } else {
+                            !inner_labels.iter().any(|x| x == l)
+                        }
+                    }
+                    None => n.kind() == "break_statement" && !in_breakable,
+                };
+            }
+            "labeled_statement" => {
+                if let Some(l) = n.child_by_field_name("label") {
+                    inner_labels.push(text(l, src).to_string());
+                }
+            }
+            "call_expression" => {
+                if is_noreturn_call(n, src) {
+                    return true;
+                }
+                if n.child_by_field_name("function").is_some_and(|f| {
+                    f.kind() == "selector_expression"
+                        && f.child_by_field_name("field")
+                            .is_some_and(|x| text(x, src) == "Done")
+                }) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        let in_breakable = in_breakable
+            || matches!(
+                n.kind(),
+                "for_statement"
+                    | "expression_switch_statement"
+                    | "type_switch_statement"
+                    | "select_statement"
+            );
+        let mut c = n.walk();
+        let children: Vec<Node> = n.named_children(&mut c).collect();
+        children
+            .into_iter()
+            .any(|ch| walk(ch, src, label, in_breakable, inner_labels))
+    }
+    let mut labels = Vec::new();
+    let mut c = body.walk();
+    let children: Vec<Node> = body.named_children(&mut c).collect();
+    children
+        .into_iter()
+        .any(|ch| walk(ch, src, label, false, &mut labels))
+}
+
+/// A receive in the loop, outside any select, from a channel that is not a
+/// timer's: nothing but a value (or closing the channel) wakes it.
+fn unstoppable_wait(body: Node, src: &str) -> Option<String> {
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "func_literal" | "select_statement" => continue,
+            "unary_expression"
+                if n.child_by_field_name("operator")
+                    .is_some_and(|o| text(o, src) == "<-") =>
+            {
+                let operand = n.child_by_field_name("operand")?;
+                if !is_timer_channel(operand, src) {
+                    return Some(text(n, src).to_string());
+                }
+            }
+            "range_clause" => {
+                if let Some(right) = n.child_by_field_name("right")
+                    && !is_timer_channel(right, src)
+                    && !matches!(
+                        right.kind(),
+                        "int_literal" | "identifier" | "selector_expression" | "composite_literal"
+                    )
+                {
+                    // Ranging over a call may range over a channel: cannot tell.
+                    if right.kind() == "call_expression" {
+                        return Some(format!("range {}", text(right, src)));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    None
+}
+
+/// `time.After(d)`, `time.Tick(d)`, `t.C`: wakes up by itself.
+fn is_timer_channel(e: Node, src: &str) -> bool {
+    match e.kind() {
+        "call_expression" => e.child_by_field_name("function").is_some_and(|f| {
+            let t = text(f, src);
+            t == "time.After" || t == "time.Tick"
+        }),
+        "selector_expression" => e
+            .child_by_field_name("field")
+            .is_some_and(|x| text(x, src) == "C"),
+        _ => false,
+    }
+}
+
+/// Selects in the loop body (not in nested func literals) with no default:
+/// they wait until one of their cases is ready.
+fn blocking_selects(body: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "func_literal" {
+            continue;
+        }
+        if n.kind() == "select_statement" {
+            let mut c = n.walk();
+            if !n.named_children(&mut c).any(|x| x.kind() == "default_case") {
+                out.push(n);
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
+}
+
+/// `context.Background()` or `context.TODO()` (the `context` package, not a local).
+fn is_background_call(n: Node, file: &GoFile) -> bool {
+    if n.kind() != "call_expression" {
+        return false;
+    }
+    let src = file.text();
+    let Some(f) = n
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "selector_expression")
+    else {
+        return false;
+    };
+    let (Some(operand), Some(field)) = (
+        f.child_by_field_name("operand"),
+        f.child_by_field_name("field"),
+    ) else {
+        return false;
+    };
+    if operand.kind() != "identifier" || !matches!(text(field, src), "Background" | "TODO") {
+        return false;
+    }
+    file.imports.resolve(text(operand, src)) == Some("context")
+        && declaration_of(operand, src).is_none()
+}
+
+/// What a declaration makes of `name`, as a context: a background one, a
+/// live one (a parameter, `context.With*`, `x.Context()`), or none.
+fn classify_decl<'a>(decl: Node<'a>, name: &str, file: &GoFile) -> Option<Source<'a>> {
+    let src = file.text();
+    match decl.kind() {
+        "parameter_declaration" => is_context_param(decl, file).then_some(Source::Live),
+        "short_var_declaration" | "var_declaration" | "var_spec" => {
+            let (names, values, stmt) = match decl.kind() {
+                "short_var_declaration" => {
+                    let left = decl.child_by_field_name("left")?;
+                    let right = decl.child_by_field_name("right")?;
+                    (
+                        named_children_no_comments(left),
+                        named_children_no_comments(right),
+                        decl,
+                    )
+                }
+                _ => {
+                    let spec = if decl.kind() == "var_spec" {
+                        decl
+                    } else {
+                        let mut stack = vec![decl];
+                        let mut found = None;
+                        while let Some(n) = stack.pop() {
+                            if n.kind() == "var_spec" {
+                                let mut c = n.walk();
+                                if n.children_by_field_name("name", &mut c)
+                                    .any(|x| text(x, src) == name)
+                                {
+                                    found = Some(n);
+                                    break;
+                                }
+                            }
+                            let mut c = n.walk();
+                            stack.extend(n.named_children(&mut c));
+                        }
+                        found?
+                    };
+                    let mut c = spec.walk();
+                    let names: Vec<Node> = spec.children_by_field_name("name", &mut c).collect();
+                    let values = spec
+                        .child_by_field_name("value")
+                        .map(named_children_no_comments)
+                        .unwrap_or_default();
+                    // The statement to delete: the declaration, when it holds this one spec.
+                    let mut stmt = spec;
+                    while let Some(p) = stmt.parent() {
+                        if p.kind() == "var_declaration" {
+                            stmt = p;
+                            break;
+                        }
+                        stmt = p;
+                    }
+                    let single = {
+                        let mut specs = 0;
+                        let mut st = vec![stmt];
+                        while let Some(n) = st.pop() {
+                            if n.kind() == "var_spec" {
+                                specs += 1;
+                            }
+                            let mut c = n.walk();
+                            st.extend(n.named_children(&mut c));
+                        }
+                        specs == 1
+                    };
+                    (names, values, if single { stmt } else { spec })
+                }
+            };
+            let i = names.iter().position(|n| text(*n, src) == name)?;
+            if names.len() == 1 && values.len() == 1 && is_background_call(values[0], file) {
+                if stmt.kind() == "var_spec" {
+                    return Some(Source::Opaque); // one of several specs: left alone
+                }
+                return Some(Source::BgVar {
+                    name: name.to_string(),
+                    stmt,
+                    value: values[0],
+                    scope: decl_scope(stmt),
+                });
+            }
+            let value = if values.len() == names.len() {
+                values.get(i).copied()
+            } else if values.len() == 1 && i == 0 {
+                values.first().copied()
+            } else {
+                None
+            }?;
+            is_context_making_call(value, file).then_some(Source::Live)
+        }
+        _ => None,
+    }
+}
+
+/// The block (statement list) a statement declares its names in.
+fn decl_scope(stmt: Node) -> Node {
+    let mut cur = stmt;
+    while let Some(p) = cur.parent() {
+        if matches!(
+            p.kind(),
+            "block"
+                | "statement_list"
+                | "source_file"
+                | "expression_case"
+                | "default_case"
+                | "communication_case"
+                | "type_case"
+        ) {
+            return if p.kind() == "statement_list" {
+                p.parent().unwrap_or(p)
+            } else {
+                p
+            };
+        }
+        cur = p;
+    }
+    stmt
+}
+
+/// `context.WithCancel(...)` and friends, or `x.Context()`.
+fn is_context_making_call(v: Node, file: &GoFile) -> bool {
+    let src = file.text();
+    if v.kind() != "call_expression" {
+        return false;
+    }
+    let Some(f) = v
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "selector_expression")
+    else {
+        return false;
+    };
+    let (Some(operand), Some(field)) = (
+        f.child_by_field_name("operand"),
+        f.child_by_field_name("field"),
+    ) else {
+        return false;
+    };
+    let field = text(field, src);
+    if operand.kind() == "identifier" && file.imports.resolve(text(operand, src)) == Some("context")
+    {
+        return field.starts_with("With");
+    }
+    field == "Context"
+}
+
+/// Is this parameter declaration typed `context.Context`?
+fn is_context_param(decl: Node, file: &GoFile) -> bool {
+    decl.kind() == "parameter_declaration"
+        && decl
+            .child_by_field_name("type")
+            .is_some_and(|t| is_qualified(t, file, "context", "Context"))
+}
+
+fn is_qualified(t: Node, file: &GoFile, path: &str, name: &str) -> bool {
+    let src = file.text();
+    t.kind() == "qualified_type"
+        && t.child_by_field_name("name")
+            .is_some_and(|n| text(n, src) == name)
+        && t.child_by_field_name("package")
+            .is_some_and(|p| file.imports.resolve(text(p, src)) == Some(path))
+}
+
+/// The name of a function's `context.Context` parameter.
+fn context_param(func: Node, file: &GoFile) -> Option<String> {
+    typed_param(func, file, |t| is_qualified(t, file, "context", "Context"))
+}
+
+/// The name of a function's `*http.Request` parameter.
+fn request_param(func: Node, file: &GoFile) -> Option<String> {
+    typed_param(func, file, |t| {
+        t.kind() == "pointer_type"
+            && t.named_child(0)
+                .is_some_and(|q| is_qualified(q, file, "net/http", "Request"))
+    })
+}
+
+fn typed_param(func: Node, file: &GoFile, want: impl Fn(Node) -> bool) -> Option<String> {
+    let src = file.text();
+    let params = func.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    for d in params.named_children(&mut c) {
+        if d.kind() != "parameter_declaration" || !d.child_by_field_name("type").is_some_and(&want)
+        {
+            continue;
+        }
+        let mut c2 = d.walk();
+        if let Some(n) = d
+            .children_by_field_name("name", &mut c2)
+            .map(|n| text(n, src))
+            .find(|n| *n != "_")
+        {
+            return Some(n.to_string());
+        }
+    }
+    None
+}
+
+/// Parameter names of a function, in order, one per parameter (`""` for
+/// an unnamed one).
+fn param_names(func: Node, src: &str) -> Vec<String> {
+    let Some(params) = func.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut c = params.walk();
+    for d in params.named_children(&mut c) {
+        if d.kind() == "comment" {
+            continue;
+        }
+        let mut c2 = d.walk();
+        let names: Vec<String> = d
+            .children_by_field_name("name", &mut c2)
+            .map(|n| text(n, src).to_string())
+            .collect();
+        if names.is_empty() {
+            out.push(String::new());
+        }
+        out.extend(names);
+    }
+    out
+}
+
+fn named_children_no_comments(n: Node) -> Vec<Node> {
+    let mut c = n.walk();
+    n.named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect()
+}
+
+/// The declaration an identifier refers to: the node that declares it and
+/// the declaring node. None at package level.
+fn declaration_of<'t>(id: Node<'t>, src: &str) -> Option<(Node<'t>, Node<'t>)> {
+    declaration_of_name(id, text(id, src), src)
+}
+
+fn declaration_of_name<'t>(at: Node<'t>, name: &str, src: &str) -> Option<(Node<'t>, Node<'t>)> {
+    let mut cur = at;
+    while let Some(p) = cur.parent() {
+        if p.kind() == "source_file" {
+            return None;
+        }
+        if let Some(d) = scope::direct_declaration(p, name, at.start_byte(), src) {
+            return Some((p, d));
+        }
+        cur = p;
+    }
+    None
+}
+
+/// Identifiers with this text under `root`.
+fn identifiers_named<'t>(root: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && text(n, src) == name {
+            out.push(n);
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out
+}
+
+/// Is this identifier assigned to (`x = ...`, `x, y := ...`, `x++`)?
+fn is_written(id: Node) -> bool {
+    let Some(p) = id.parent() else { return false };
+    match p.kind() {
+        "expression_list" => p.parent().is_some_and(|o| {
+            matches!(o.kind(), "short_var_declaration" | "assignment_statement")
+                && o.child_by_field_name("left")
+                    .is_some_and(|l| l.id() == p.id())
+        }),
+        "inc_statement" | "dec_statement" => true,
+        "unary_expression" => p
+            .child_by_field_name("operator")
+            .is_some_and(|o| o.kind() == "&"),
+        _ => false,
+    }
+}
+
+/// `x := call(...)` / `x, err := call(...)` / `var x = call(...)`: the name,
+/// the call, and the error variable.
+fn acquisition<'t>(stmt: Node<'t>, src: &str) -> Option<(String, Node<'t>, Option<String>)> {
+    if stmt.kind() != "short_var_declaration" {
+        return None;
+    }
+    let left = named_children_no_comments(stmt.child_by_field_name("left")?);
+    let right = named_children_no_comments(stmt.child_by_field_name("right")?);
+    if right.len() != 1 || right[0].kind() != "call_expression" || left.is_empty() || left.len() > 2
+    {
+        return None;
+    }
+    let name = text(left[0], src);
+    if name == "_" || left[0].kind() != "identifier" {
+        return None;
+    }
+    let err = (left.len() == 2).then(|| text(left[1], src).to_string());
+    if err.as_deref() == Some("_") {
+        return None;
+    }
+    Some((name.to_string(), right[0], err))
+}
+
+/// `sub.Subscribe(...)`-style use: the value is the receiver of a method
+/// call that does not release it.
+fn is_method_receiver(r: Node, src: &str, resource: &Resource) -> bool {
+    let Some(sel) = r.parent().filter(|p| p.kind() == "selector_expression") else {
+        return false;
+    };
+    if sel
+        .child_by_field_name("operand")
+        .is_none_or(|o| o.id() != r.id())
+    {
+        return false;
+    }
+    let method = sel
+        .child_by_field_name("field")
+        .map(|f| text(f, src))
+        .unwrap_or("");
+    let called = sel.parent().is_some_and(|c| {
+        c.kind() == "call_expression"
+            && c.child_by_field_name("function")
+                .is_some_and(|f| f.id() == sel.id())
+    });
+    called
+        && resource.release.method() != Some(method)
+        && !crate::analysis::go::flow::RELEASE_LIKE_METHODS.contains(&method)
+        && !resource.also_released_by.iter().any(|m| m == method)
+}
+
+/// Does the goroutine `func` keep the value `name` (declared in `scope`) to
+/// itself, never releasing it? Every use must be a method call on it in the
+/// goroutine's own code: what those calls return (messages, results) may go
+/// anywhere, the value itself may not. A release, or any other use (passed,
+/// stored, sent, returned, captured by a nested func literal), and the
+/// goroutine is not the one to release it.
+fn kept_by(
+    func: Node,
+    scope: Node,
+    decl: Node,
+    name: &str,
+    src: &str,
+    resource: &Resource,
+) -> bool {
+    let mut used = false;
+    for r in scope::references(scope, name, src) {
+        if scope::contains(decl, r) {
+            continue; // the declaration
+        }
+        if !scope::contains(func, r) {
+            continue; // uses before the goroutine starts: checked by the caller
+        }
+        if is_written(r) || enclosing_function(r).is_some_and(|f| f.id() != func.id()) {
+            return false;
+        }
+        if !is_method_receiver(r, src, resource) {
+            return false; // released, or handed on
+        }
+        used = true;
+    }
+    used
+}
+
+/// The start of the line after `offset`'s, when the rest of that line is
+/// empty or a comment.
+fn line_after(source: &crate::source::SourceText, offset: usize) -> Option<usize> {
+    let src = source.text();
+    let line = source.line_index(offset);
+    let end = source.line_range(line).end;
+    let rest = src[offset.min(end)..end].trim();
+    if !(rest.is_empty() || rest.starts_with("//")) {
+        return None;
+    }
+    source.next_line_start(offset)
+}
+
+/// Does this func literal run while its enclosing function runs?
+fn is_transparent(lit: Node, pkg: &GoPackage, file: &GoFile, cx: &Context<'_>) -> bool {
+    let src = file.text();
+    let mut child = lit;
+    let mut parent = lit.parent();
+    while let Some(p) = parent.filter(|p| p.kind() == "parenthesized_expression") {
+        child = p;
+        parent = p.parent();
+    }
+    let Some(p) = parent else { return false };
+    if p.kind() == "call_expression"
+        && p.child_by_field_name("function")
+            .is_some_and(|f| f.id() == child.id())
+    {
+        return true; // called at once, deferred, or started as a goroutine
+    }
+    if p.kind() != "argument_list" {
+        return false;
+    }
+    let Some(call) = p.parent() else { return false };
+    let Some(callee) = call
+        .child_by_field_name("function")
+        .filter(|c| c.kind() == "selector_expression")
+    else {
+        return false;
+    };
+    let (Some(operand), Some(field)) = (
+        callee.child_by_field_name("operand"),
+        callee.child_by_field_name("field"),
+    ) else {
+        return false;
+    };
+    let Some(func) = enclosing_function(call) else {
+        return false;
+    };
+    let env = TypeEnv::for_function(pkg, file, cx.go_catalog, func);
+    let name = text(field, src);
+    let r = match env.package_of(operand) {
+        Some(path) => CallRef::Func {
+            package: path,
+            name,
+        },
+        None => {
+            let t = env.type_of(operand);
+            return cx.go_catalog.is_sync_callback(CallRef::Method {
+                receiver: t.as_ref(),
+                name,
+            });
+        }
+    };
+    cx.go_catalog.is_sync_callback(r)
+}
