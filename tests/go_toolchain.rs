@@ -42,3 +42,53 @@ fn missing_release_fixes_stop_the_leaks() {
     );
     assert!(out.status.success());
 }
+
+/// The cron daemon from issue 7: helpers called on every job start
+/// goroutines that subscribe to Redis and loop forever on
+/// `context.Background()`. After `leakfix fix --unsafe`, hundreds of jobs
+/// (each with a context cancelled at its end) leave no goroutine or
+/// subscription behind, the work published to them is still seen, and every
+/// call site in the module compiles again, tests included.
+#[test]
+fn unstoppable_goroutines_stop_with_their_job() {
+    // What a person is told before fixing: the call sites that get
+    // `context.TODO()`, and the API changes.
+    if !require_tool("go") {
+        return;
+    }
+    let ws = crate::common::go_workspace();
+    let out = crate::common::leakfix()
+        .args(["check", "--rule", "go-unstoppable-goroutine"])
+        .arg(ws.path().join("fixtures/cron"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "cmd/cronctl/main.go:16: `main` has no context to pass, so it now passes `context.TODO()`",
+        "jobs/runner.go:86: `Replay` has no context to pass",
+        "notify/notify_test.go:16: `TestCancelChannel` has no context to pass",
+        "API change: exported `notify.WatchCancels` now takes a `ctx context.Context` first parameter",
+        "jobs/metrics.go:11:2: go-unstoppable-goroutine This goroutine loops forever and has no context",
+    ] {
+        assert!(text.contains(want), "check output lacks {want:?}:\n{text}");
+    }
+
+    let Some(ws) = go_fixture_roundtrip("cron", &["fix", "--unsafe"]) else {
+        return;
+    };
+    let dir = ws.path().join("fixtures/cron");
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    assert!(read("api/handler.go").contains("notify.WatchCancels(r.Context(), h.RDB, id,"));
+    assert!(read("jobs/runner.go").contains("notify.WatchCancels(ctx, r.rdb, job.ID,"));
+    assert!(read("jobs/runner.go").contains("r.reporter.Follow(ctx, job.ID)"));
+    assert!(read("cmd/cronctl/main.go").contains("notify.WatchCancels(context.TODO(), rdb,"));
+    assert!(read("notify/notify_test.go").contains("WatchCancels(context.TODO(), rdb,"));
+    // The goroutine with no context at all is reported, not touched.
+    assert!(read("jobs/metrics.go").contains("func StartMetrics(period time.Duration) {"));
+    let out = go_command(&dir, &["build", "./..."]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
