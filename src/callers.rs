@@ -58,6 +58,11 @@ pub trait CallerFix: Send + Sync + fmt::Debug {
     /// order, possibly in parallel); `uses` may be empty when a file only
     /// mentions a target's name.
     fn visit(&self, pkg: &GoPackage, uses: &[FuncUse<'_>], cx: &Context<'_>) -> CallerEdits;
+    /// Notes the finding gets only when its fix is completed (an API change
+    /// worth knowing about is no news when nothing changes).
+    fn notes_when_fixed(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a `CallerFix` makes of the uses in one package.
@@ -288,7 +293,8 @@ pub fn complete(engine: &Engine, findings: &mut [Finding], overlay: &Overlay) {
         m.blockers.extend(e.blockers);
     }
     for (r, req) in requests.iter().enumerate() {
-        let done = merged.remove(&r).unwrap_or_default();
+        let mut done = merged.remove(&r).unwrap_or_default();
+        done.notes.splice(0..0, req.fix.notes_when_fixed());
         finish(&mut findings[req.finding], done);
     }
 }
@@ -333,7 +339,7 @@ fn visit_package(
             if needles[r].iter().any(|n| text.contains(n.as_str())) {
                 result.blockers.push(format!(
                     "{} mentions `{}` but does not parse, so its calls cannot be updated",
-                    path.display(),
+                    shown_path(pkg.module.as_deref(), path),
                     needles[r].join("`, `")
                 ));
             }
@@ -354,7 +360,7 @@ fn visit_package(
                     result.blockers.push(format!(
                         "`{}` is used at {}:{}, in {why}",
                         t.display(),
-                        path.display(),
+                        shown_path(pkg.module.as_deref(), path),
                         u.node.start_position().row + 1
                     ));
                 }
@@ -394,4 +400,15 @@ fn finish(finding: &mut Finding, done: CallerEdits) {
             .notes
             .push(format!("no fix: {}", blockers.join("; ")));
     }
+}
+
+/// A file as messages show it: relative to its module's root (or just its
+/// name outside a module), the same on every machine.
+pub fn shown_path(module: Option<&crate::analysis::go::GoModule>, path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let rel = match module {
+        Some(m) => abs.strip_prefix(&m.root).ok().map(Path::to_path_buf),
+        None => abs.file_name().map(PathBuf::from),
+    };
+    rel.unwrap_or(abs).to_string_lossy().replace('\\', "/")
 }

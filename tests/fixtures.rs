@@ -6,7 +6,9 @@ use std::path::Path;
 
 use leakfix::fix::Applicability;
 
-use crate::common::{check_labels, render, run_rule};
+use crate::common::{
+    check_labels, check_module_labels, render, render_module, run_rule, run_rule_module,
+};
 
 fn fixture(rule: &str, path: &Path) {
     let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
@@ -43,4 +45,31 @@ fn go_unstoppable_goroutine() {
         "go-unstoppable-goroutine",
         path
     ));
+}
+
+/// Fixtures that are whole Go modules (`<rule>/<name>/go.mod`): calls in
+/// other packages, test files, generated files.
+fn fixture_module(rule: &str, go_mod: &Path) {
+    let dir = go_mod.parent().unwrap();
+    let run = run_rule_module(rule, dir, Applicability::Unsafe);
+    let errors = check_module_labels(&run, dir);
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        dir.display(),
+        errors.join("\n")
+    );
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(go_mod);
+    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), render_module(&run, dir)));
+}
+
+#[test]
+fn go_unstoppable_goroutine_modules() {
+    insta::glob!("fixtures/go-unstoppable-goroutine/*/go.mod", |path| {
+        fixture_module("go-unstoppable-goroutine", path)
+    });
 }

@@ -153,8 +153,11 @@ parameter.
 /// Literals in a package that may hold a goroutine (a `go` statement).
 const GO_LITERALS: &[&str] = &["\tgo ", " go "];
 
-/// Method names of standard-library interfaces: a method of that name may
-/// implement one, so its signature is left alone.
+/// Method names of standard-library interfaces (io, fmt, sort, heap,
+/// net/http, sync, database/sql, encoding, context, log/slog, flag, errors),
+/// plus `Run` and `Do` of common job and client interfaces: a method of
+/// such a name may implement an interface declared outside the module,
+/// which leakfix cannot see, so its signature is left alone.
 const STD_INTERFACE_METHODS: &[&str] = &[
     "Close",
     "Read",
@@ -163,6 +166,7 @@ const STD_INTERFACE_METHODS: &[&str] = &[
     "WriteTo",
     "Seek",
     "String",
+    "GoString",
     "Error",
     "Len",
     "Less",
@@ -179,10 +183,9 @@ const STD_INTERFACE_METHODS: &[&str] = &[
     "UnmarshalJSON",
     "MarshalText",
     "UnmarshalText",
+    "MarshalBinary",
+    "UnmarshalBinary",
     "Format",
-    "Run",
-    "Serve",
-    "Next",
     "Deadline",
     "Done",
     "Err",
@@ -195,10 +198,10 @@ const STD_INTERFACE_METHODS: &[&str] = &[
     "WithGroup",
     "Get",
     "Set",
+    "Accept",
+    "Serve",
+    "Run",
     "Do",
-    "Start",
-    "Stop",
-    "Wait",
 ];
 
 impl Rule for GoUnstoppableGoroutine {
@@ -372,19 +375,8 @@ impl<'a> Spawn<'a> {
         }
         let uses = self.context_uses(&worker);
         let holds = self.held_resources(&worker, loops[0]);
-        let what = if holds.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (and {})",
-                holds
-                    .iter()
-                    .map(|h| format!("{} `{}`", h.resource.kind.noun(), h.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let range_watch = loops.iter().find_map(|l| subscription_range(*l, &worker));
+        let held = what_held(&holds, " (it holds ", ")");
+        let what = what_held(&holds, ", holding ", "");
 
         if uses.iter().any(|u| u.source.is_background()) {
             let bg = uses
@@ -400,11 +392,6 @@ impl<'a> Spawn<'a> {
                 "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of `{}` leaves it running{what}",
                 self.spawner_name()
             ));
-            if let Some(v) = range_watch {
-                return Some(finding.with_note(format!(
-                    "no fix: the loop ranges over `{v}.Channel()`, which only ends when `{v}` is closed; close it when the caller's context is done"
-                )));
-            }
             return Some(match self.thread_fix(&worker, &loops, &uses, &holds) {
                 Ok((fix, notes, callers)) => {
                     let mut f = finding.with_fix(fix);
@@ -427,26 +414,21 @@ impl<'a> Spawn<'a> {
             let finding = self.finding(format!(
                 "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
             ));
-            if let Some(v) = range_watch {
-                return Some(finding.with_note(format!(
-                    "no fix: the loop ranges over `{v}.Channel()`, which only ends when `{v}` is closed; close it when `{at}` is done"
-                )));
-            }
             let mut plan = Plan::default();
             return Some(
                 match self
-                    .loop_exits(&worker, &loops, &at, &mut plan)
+                    .loop_exits(&worker, &loops, &at, &holds, &mut plan)
                     .and_then(|()| self.releases(&worker, &holds, &mut plan))
                 {
                     Ok(())
                         if {
-                            let probe = Fix::unsafe_("", plan.edits.clone());
+                            let probe = Fix::unsafe_("", plan.merged_edits());
                             !probe.has_overlapping_edits()
                         } =>
                     {
                         let title = plan.title();
                         let mut f = finding.with_fix(
-                            Fix::unsafe_(title, plan.edits)
+                            Fix::unsafe_(title, plan.merged_edits())
                                 .with_claim(self.path(), self.go.byte_range()),
                         );
                         for n in plan.notes {
@@ -464,7 +446,7 @@ impl<'a> Spawn<'a> {
         if uses.iter().any(|u| matches!(u.source, Source::InWorker)) {
             return Some(
                 self.finding(format!(
-                    "This goroutine loops forever on a background context made in `{}`: nothing can stop it{what}",
+                    "This goroutine loops forever on a background context made in `{}`: nothing can stop it{held}",
                     worker.name()
                 ))
                 .with_note(format!(
@@ -476,14 +458,14 @@ impl<'a> Spawn<'a> {
         if uses.iter().any(|u| matches!(u.source, Source::Opaque)) {
             return Some(
                 self.finding(format!(
-                    "This goroutine loops forever and never checks its context: nothing can stop it{what}"
+                    "This goroutine loops forever and never checks its context: nothing can stop it{held}"
                 ))
                 .with_note("no fix: leakfix cannot tell where its context comes from; return from the loop when it is done"),
             );
         }
         Some(
             self.finding(format!(
-                "This goroutine loops forever and has no context or other way to stop{what}"
+                "This goroutine loops forever and has no context or other way to stop{held}"
             ))
             .with_note(
                 "no fix: pass it a `ctx context.Context` from the caller and return from the loop when `ctx.Done()` is closed",
@@ -1190,10 +1172,7 @@ impl<'a> Spawn<'a> {
         let mut notes = Vec::new();
         match &owner.ctx {
             OwnerCtx::New => {
-                let (caller_fix, api) = self.new_parameter(&owner, &owner_name, &mut plan)?;
-                if let Some(api) = api {
-                    notes.push(api);
-                }
+                let caller_fix = self.new_parameter(&owner, &owner_name, &mut plan)?;
                 callers = Some(Arc::new(caller_fix));
                 plan.steps.insert(
                     0,
@@ -1222,7 +1201,7 @@ impl<'a> Spawn<'a> {
             })
             .or_else(|| worker.literal.then(|| ctx_expr.clone()))
             .ok_or("leakfix cannot tell how the goroutine names its context")?;
-        self.loop_exits(worker, loops, &at_loop, &mut plan)?;
+        self.loop_exits(worker, loops, &at_loop, holds, &mut plan)?;
         self.releases(worker, holds, &mut plan)?;
         if let Some(c) = &callers {
             plan.steps.push(format!(
@@ -1235,7 +1214,7 @@ impl<'a> Spawn<'a> {
         }
         notes.extend(plan.notes.iter().cloned());
         let title = plan.title();
-        let fix = Fix::unsafe_(title, plan.edits).with_claim(path, self.go.byte_range());
+        let fix = Fix::unsafe_(title, plan.merged_edits()).with_claim(path, self.go.byte_range());
         if fix.has_overlapping_edits() {
             return Err("its edits would overlap (a layout leakfix does not handle)".into());
         }
@@ -1328,7 +1307,7 @@ impl<'a> Spawn<'a> {
         owner: &Owner<'a>,
         owner_name: &str,
         plan: &mut Plan,
-    ) -> Result<(GoroutineCallers, Option<String>), String> {
+    ) -> Result<GoroutineCallers, String> {
         let src = self.src();
         let path = self.path();
         let params = owner
@@ -1413,18 +1392,17 @@ impl<'a> Spawn<'a> {
         let target = FuncRef {
             package: self.pkg.import_path.clone(),
             dir: self.pkg.dir.clone(),
+            package_name: self.file.package_name.clone(),
             receiver,
             name: owner_name.to_string(),
         };
-        Ok((
-            GoroutineCallers {
-                targets: vec![target],
-                param_count,
-                owner_path: path,
-                owner_range: owner.func.byte_range(),
-            },
-            api,
-        ))
+        Ok(GoroutineCallers {
+            targets: vec![target],
+            param_count,
+            owner_path: path,
+            owner_range: owner.func.byte_range(),
+            api_note: api,
+        })
     }
 
     /// Every forever loop returns when the context is done: a check at the
@@ -1435,6 +1413,7 @@ impl<'a> Spawn<'a> {
         worker: &Worker<'a>,
         loops: &[Node<'a>],
         ctx: &str,
+        holds: &[Held<'a>],
         plan: &mut Plan,
     ) -> Result<(), String> {
         if worker.func.child_by_field_name("result").is_some() {
@@ -1471,6 +1450,9 @@ impl<'a> Spawn<'a> {
                 at,
                 format!("{indent}if {ctx}.Err() != nil {{{nl}{indent}\treturn{nl}{indent}}}{nl}"),
             ));
+            if let Some(v) = subscription_range(*lp, worker) {
+                self.close_when_done(worker, *lp, &v, ctx, holds, plan)?;
+            }
             for sel in blocking_selects(body) {
                 let mut c = sel.walk();
                 let first_case = sel
@@ -1493,6 +1475,67 @@ impl<'a> Spawn<'a> {
         }
         plan.steps
             .push(format!("return from the loop when `{ctx}` is done"));
+        Ok(())
+    }
+
+    /// A range over `sub.Channel()` ends only when `sub` is closed: close it
+    /// when the context is done (`context.AfterFunc` from Go 1.21, a small
+    /// goroutine before).
+    fn close_when_done(
+        &self,
+        worker: &Worker<'a>,
+        lp: Node<'a>,
+        var: &str,
+        ctx: &str,
+        holds: &[Held<'a>],
+        plan: &mut Plan,
+    ) -> Result<(), String> {
+        let h = holds.iter().find(|h| h.name == var).ok_or_else(|| {
+            format!(
+                "the loop ranges over `{var}.Channel()`, and leakfix cannot tell who closes `{var}`"
+            )
+        })?;
+        let source = &worker.file.parsed.source;
+        let path = worker.file.parsed.path.clone();
+        let nl = source.newline();
+        let stmt = lp
+            .parent()
+            .filter(|p| p.kind() == "labeled_statement")
+            .unwrap_or(lp);
+        let line_start = source
+            .line_range(source.line_index(stmt.start_byte()))
+            .start;
+        if worker.src()[line_start..stmt.start_byte()].trim() != "" {
+            return Err("the loop shares its line with other code".into());
+        }
+        let indent = source.indent_at(stmt.start_byte());
+        let release = h.resource.release.render(&h.name, None);
+        let after_func = self.pkg.module.as_ref().is_some_and(|m| m.at_least(1, 21));
+        let text = if after_func {
+            let ctx_pkg =
+                match ensure_import(&path, source, worker.file.root(), "context", "context") {
+                    ImportEdit::Present(n) => n,
+                    ImportEdit::Add { edit, name } => {
+                        plan.edits.push(edit);
+                        name
+                    }
+                    ImportEdit::Unavailable => {
+                        return Err(
+                            "the `context` package cannot be imported in the goroutine's file"
+                                .into(),
+                        );
+                    }
+                };
+            format!("{indent}{ctx_pkg}.AfterFunc({ctx}, func() {{ {release} }}){nl}")
+        } else {
+            format!(
+                "{indent}go func() {{{nl}{indent}\t<-{ctx}.Done(){nl}{indent}\t{release}{nl}{indent}}}(){nl}"
+            )
+        };
+        plan.edits.push(Edit::insertion(path, line_start, text));
+        plan.steps.push(format!(
+            "close `{var}` when `{ctx}` is done, which ends the range over its channel"
+        ));
         Ok(())
     }
 
@@ -1567,7 +1610,51 @@ impl<'a> Spawn<'a> {
     }
 }
 
+/// "subscription `sub`, timer `t`" between `before` and `after`, or nothing.
+fn what_held(holds: &[Held], before: &str, after: &str) -> String {
+    if holds.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = holds
+        .iter()
+        .map(|h| format!("{} `{}`", h.resource.kind.noun(), h.name))
+        .collect();
+    format!("{before}{}{after}", list.join(", "))
+}
+
 impl Plan {
+    /// The edits, with insertions at one point joined into one edit (a
+    /// `defer` first), since a fix cannot insert twice at the same place.
+    fn merged_edits(&self) -> Vec<Edit> {
+        let mut out: Vec<Edit> = Vec::new();
+        let mut inserts: Vec<&Edit> = Vec::new();
+        for e in &self.edits {
+            if e.is_insertion() {
+                if !inserts.contains(&e) {
+                    inserts.push(e);
+                }
+            } else {
+                out.push(e.clone());
+            }
+        }
+        let mut groups: Vec<Vec<&Edit>> = Vec::new();
+        for e in inserts {
+            match groups
+                .iter_mut()
+                .find(|g| g[0].path() == e.path() && g[0].start() == e.start())
+            {
+                Some(g) => g.push(e),
+                None => groups.push(vec![e]),
+            }
+        }
+        for mut g in groups {
+            g.sort_by_key(|e| !e.content().trim_start().starts_with("defer "));
+            let content: String = g.iter().map(|e| e.content()).collect();
+            out.push(Edit::insertion(g[0].path().clone(), g[0].start(), content));
+        }
+        out
+    }
+
     fn title(&self) -> String {
         let mut steps: Vec<String> = self
             .steps
@@ -1627,11 +1714,17 @@ struct GoroutineCallers {
     /// The function itself: a call inside it passes its new `ctx`.
     owner_path: Arc<Path>,
     owner_range: std::ops::Range<usize>,
+    /// For an exported function: the API change, told once the fix is complete.
+    api_note: Option<String>,
 }
 
 impl CallerFix for GoroutineCallers {
     fn targets(&self) -> &[FuncRef] {
         &self.targets
+    }
+
+    fn notes_when_fixed(&self) -> Vec<String> {
+        self.api_note.iter().cloned().collect()
     }
 
     fn visit(&self, pkg: &GoPackage, uses: &[FuncUse<'_>], cx: &Context<'_>) -> CallerEdits {
@@ -1689,9 +1782,21 @@ impl GoroutineCallers {
             && call.end_byte() <= self.owner_range.end;
         let mut edits = Vec::new();
         let mut note = None;
-        let arg = if inside_owner {
-            NEW_CTX.to_string()
-        } else if let Some(ctx) = caller_context(call, pkg, file, cx) {
+        let found = if inside_owner {
+            CallerCtx::Live(NEW_CTX.to_string())
+        } else {
+            caller_context(call, pkg, file, cx)
+        };
+        let caller = || enclosing_named(call, src).unwrap_or_else(|| "package-level code".into());
+        let arg = if let CallerCtx::Live(ctx) = found {
+            ctx
+        } else if let CallerCtx::Background(ctx) = found {
+            note = Some(format!(
+                "{}:{}: `{}` passes `{ctx}`, a background context: what it starts runs until the program ends",
+                shown_path(pkg, path),
+                call.start_position().row + 1,
+                caller()
+            ));
             ctx
         } else {
             let name = match ensure_import(path, source, file.root(), "context", "context") {
@@ -1708,12 +1813,22 @@ impl GoroutineCallers {
             if !matches!(scope::resolve(func, &name, call, src), Resolution::Package) {
                 return Err(format!("`{name}` names something else there"));
             }
-            let caller = enclosing_named(call, src).unwrap_or_else(|| "package-level code".into());
-            note = Some(format!(
-                "{}:{}: `{caller}` has no context to pass, so it now passes `{name}.TODO()`; give it the context of its own caller",
+            let at = format!(
+                "{}:{}",
                 shown_path(pkg, path),
                 call.start_position().row + 1
-            ));
+            );
+            note = Some(if matches!(found, CallerCtx::Later) {
+                format!(
+                    "{at}: the call is in a func literal that may run after `{}` returns, so it now passes `{name}.TODO()`; pass it a context that lasts as long as its work",
+                    caller()
+                )
+            } else {
+                format!(
+                    "{at}: `{}` has no context to pass, so it now passes `{name}.TODO()`; give it the context of its own caller",
+                    caller()
+                )
+            });
             format!("{name}.TODO()")
         };
         edits.push(
@@ -1724,53 +1839,113 @@ impl GoroutineCallers {
     }
 }
 
-/// A file as notes show it: relative to its module's root (or its name,
-/// outside a module), the same on every machine.
 fn shown_path(pkg: &GoPackage, path: &Path) -> String {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let rel = match &pkg.module {
-        Some(m) => abs.strip_prefix(&m.root).ok().map(Path::to_path_buf),
-        None => abs.file_name().map(std::path::PathBuf::from),
-    };
-    rel.unwrap_or(abs).to_string_lossy().replace('\\', "/")
+    crate::callers::shown_path(pkg.module.as_deref(), path)
 }
 
-/// The context a call site can pass: the caller's `context.Context`
-/// parameter, or `r.Context()` in an HTTP handler, looking through func
-/// literals that run while their enclosing function runs.
-fn caller_context(call: Node, pkg: &GoPackage, file: &GoFile, cx: &Context<'_>) -> Option<String> {
+/// What a call site can pass as the caller's context.
+enum CallerCtx {
+    /// A context that ends with the caller's work: its `context.Context`
+    /// parameter, a context derived from one, `r.Context()` in a handler.
+    Live(String),
+    /// A local variable holding `context.Background()` / `context.TODO()`.
+    Background(String),
+    /// The call is in a func literal that may run after its enclosing
+    /// function returned (a callback): that function's context may be over.
+    Later,
+    None,
+}
+
+/// The caller's context at a call site: the innermost context variable in
+/// scope (a local made with `context.With*` or `x.Context()`, a
+/// `context.Context` parameter), or `r.Context()` in an HTTP handler,
+/// looking through func literals that run while their enclosing function
+/// runs. A local background context is only the last resort.
+fn caller_context(call: Node, pkg: &GoPackage, file: &GoFile, cx: &Context<'_>) -> CallerCtx {
     let src = file.text();
-    let mut cur = enclosing_function(call);
-    while let Some(f) = cur {
-        for (name, is_request) in [
-            (context_param(f, file), false),
-            (request_param(f, file), true),
-        ] {
-            let Some(name) = name else { continue };
-            // Still the parameter where the call is (or a context derived from it).
-            let visible = match declaration_of_name(call, &name, src) {
-                Some((scope_node, decl)) => {
-                    scope_node.id() == f.id()
-                        || (!is_request
-                            && matches!(classify_decl(decl, &name, file), Some(Source::Live)))
+    let mut background = None;
+    let sees = |name: &str, decl: Node| {
+        declaration_of_name(call, name, src).is_some_and(|(_, d)| d.id() == decl.id())
+    };
+    let mut cur = call;
+    while let Some(p) = cur.parent() {
+        if is_function(p) {
+            if let Some(n) = context_param(p, file)
+                && declaration_of_name(call, &n, src).is_some_and(|(s, _)| s.id() == p.id())
+            {
+                return CallerCtx::Live(n);
+            }
+            if let Some(r) = request_param(p, file)
+                && declaration_of_name(call, &r, src).is_some_and(|(s, _)| s.id() == p.id())
+            {
+                return CallerCtx::Live(format!("{r}.Context()"));
+            }
+            if p.kind() == "func_literal" && is_transparent(p, pkg, file, cx) {
+                cur = p;
+                continue;
+            }
+            if p.kind() == "func_literal" && background.is_none() {
+                return CallerCtx::Later;
+            }
+            break;
+        }
+        if p.kind() == "statement_list" {
+            let mut c = p.walk();
+            let before: Vec<Node> = p
+                .named_children(&mut c)
+                .filter(|s| s.end_byte() <= cur.start_byte())
+                .collect();
+            for stmt in before.into_iter().rev() {
+                if !matches!(stmt.kind(), "short_var_declaration" | "var_declaration") {
+                    continue;
                 }
-                None => false,
-            };
-            if visible {
-                return Some(if is_request {
-                    format!("{name}.Context()")
-                } else {
-                    name
-                });
+                for name in declared_names(stmt, src) {
+                    match classify_decl(stmt, &name, file) {
+                        Some(Source::Live) if sees(&name, stmt) => return CallerCtx::Live(name),
+                        Some(Source::BgVar { .. }) if background.is_none() && sees(&name, stmt) => {
+                            background = Some(name)
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
-        if f.kind() == "func_literal" && is_transparent(f, pkg, file, cx) {
-            cur = enclosing_function(f);
+        cur = p;
+    }
+    match background {
+        Some(n) => CallerCtx::Background(n),
+        None => CallerCtx::None,
+    }
+}
+
+/// The names a short var declaration or var declaration introduces.
+fn declared_names(stmt: Node, src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if stmt.kind() == "short_var_declaration" {
+        if let Some(left) = stmt.child_by_field_name("left") {
+            out.extend(
+                named_children_no_comments(left)
+                    .into_iter()
+                    .filter(|n| n.kind() == "identifier")
+                    .map(|n| text(n, src).to_string()),
+            );
+        }
+        return out;
+    }
+    let mut stack = vec![stmt];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "var_spec" {
+            let mut c = n.walk();
+            out.extend(
+                n.children_by_field_name("name", &mut c)
+                    .map(|x| text(x, src).to_string()),
+            );
         } else {
-            return None;
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
         }
     }
-    None
+    out
 }
 
 /// The innermost named function around a node.
@@ -2421,12 +2596,41 @@ fn kept_by(
         if is_written(r) || enclosing_function(r).is_some_and(|f| f.id() != func.id()) {
             return false;
         }
-        if !is_method_receiver(r, src, resource) {
+        if !is_selector_operand(r, src, resource) {
             return false; // released, or handed on
         }
         used = true;
     }
     used
+}
+
+/// `t.C`, `sub.Channel()`: the value is read through, not released or
+/// handed on (what the field or call gives may go anywhere).
+fn is_selector_operand(r: Node, src: &str, resource: &Resource) -> bool {
+    let Some(sel) = r.parent().filter(|p| p.kind() == "selector_expression") else {
+        return false;
+    };
+    if sel
+        .child_by_field_name("operand")
+        .is_none_or(|o| o.id() != r.id())
+    {
+        return false;
+    }
+    let called = sel.parent().is_some_and(|c| {
+        c.kind() == "call_expression"
+            && c.child_by_field_name("function")
+                .is_some_and(|f| f.id() == sel.id())
+    });
+    if called {
+        return is_method_receiver(r, src, resource);
+    }
+    // A method value (`sub.Close` passed on) may release it elsewhere.
+    let member = sel
+        .child_by_field_name("field")
+        .map(|f| text(f, src))
+        .unwrap_or("");
+    resource.release.method() != Some(member)
+        && !crate::analysis::go::flow::RELEASE_LIKE_METHODS.contains(&member)
 }
 
 /// The start of the line after `offset`'s, when the rest of that line is

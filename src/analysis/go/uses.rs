@@ -24,15 +24,17 @@ pub struct FuncRef {
     pub package: String,
     /// Absolute folder of the declaring package.
     pub dir: PathBuf,
+    /// The package's name (its `package` clause), for messages.
+    pub package_name: String,
     /// The receiver's type name (no `*`) for a method.
     pub receiver: Option<String>,
     pub name: String,
 }
 
 impl FuncRef {
-    /// `watch.Start`, `(*watch.Watcher).Start`: for notes.
+    /// `watch.Start`, `watch.Watcher.Start`: for messages.
     pub fn display(&self) -> String {
-        let pkg = self.package.rsplit('/').next().unwrap_or(&self.package);
+        let pkg = &self.package_name;
         match &self.receiver {
             Some(r) => format!("{pkg}.{r}.{}", self.name),
             None => format!("{pkg}.{}", self.name),
@@ -412,6 +414,7 @@ mod tests {
         let target = FuncRef {
             package: "_//m/a".into(),
             dir: "/m/a".into(),
+            package_name: "a".into(),
             receiver: None,
             name: "Watch".into(),
         };
@@ -433,6 +436,7 @@ mod tests {
         let target = FuncRef {
             package: "example.com/m/watch".into(),
             dir: "/m/watch".into(),
+            package_name: "watch".into(),
             receiver: None,
             name: "Watch".into(),
         };
@@ -454,6 +458,7 @@ mod tests {
         let target = FuncRef {
             package: "_//m/a".into(),
             dir: "/m/a".into(),
+            package_name: "a".into(),
             receiver: Some("W".into()),
             name: "Watch".into(),
         };
