@@ -63,14 +63,27 @@ fn unstoppable_goroutines_stop_with_their_job() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
+    let line_of = |file: &str, needle: &str| {
+        let src = std::fs::read_to_string(ws.path().join("fixtures/cron").join(file)).unwrap();
+        src.lines().position(|l| l.contains(needle)).unwrap() + 1
+    };
     for want in [
-        "cmd/cronctl/main.go:16: `main` has no context to pass, so it now passes `context.TODO()`",
-        "jobs/runner.go:86: `Replay` has no context to pass",
-        "notify/notify_test.go:16: `TestCancelChannel` has no context to pass",
-        "API change: exported `notify.WatchCancels` now takes a `ctx context.Context` first parameter",
-        "jobs/metrics.go:11:2: go-unstoppable-goroutine This goroutine loops forever and has no context",
+        format!(
+            "cmd/cronctl/main.go:{}: `main` has no context to pass, so it now passes `context.TODO()`",
+            line_of("cmd/cronctl/main.go", "notify.WatchCancels(")
+        ),
+        format!(
+            "jobs/runner.go:{}: `Replay` has no context to pass",
+            line_of("jobs/runner.go", "notify.WatchCancels(rdb, id")
+        ),
+        format!(
+            "notify/notify_test.go:{}: `TestCancelChannel` has no context to pass",
+            line_of("notify/notify_test.go", "WatchCancels(")
+        ),
+        "API change: exported `notify.WatchCancels` now takes a `ctx context.Context` first parameter".into(),
+        "jobs/metrics.go:11:2: go-unstoppable-goroutine This goroutine loops forever and has no context".into(),
     ] {
-        assert!(text.contains(want), "check output lacks {want:?}:\n{text}");
+        assert!(text.contains(&want), "check output lacks {want:?}:\n{text}");
     }
 
     let Some(ws) = go_fixture_roundtrip("cron", &["fix", "--unsafe"]) else {
