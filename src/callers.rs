@@ -82,8 +82,11 @@ pub struct Index {
     /// Absolute folder of each scanned Go file -> that folder as walked.
     dirs: HashMap<PathBuf, PathBuf>,
     /// Module root -> folder -> Go files (absolute), walked on first need.
-    modules: Mutex<HashMap<PathBuf, Arc<BTreeMap<PathBuf, Vec<PathBuf>>>>>,
+    modules: Mutex<HashMap<PathBuf, Arc<FilesByDir>>>,
 }
+
+/// Folder -> its Go files (absolute paths).
+type FilesByDir = BTreeMap<PathBuf, Vec<PathBuf>>;
 
 impl Index {
     pub fn new(files: &[crate::walk::WalkedFile]) -> Index {
@@ -116,7 +119,7 @@ impl Index {
     }
 
     /// Folder -> Go files of the module rooted at `root`.
-    fn module_files(&self, root: &Path) -> Arc<BTreeMap<PathBuf, Vec<PathBuf>>> {
+    fn module_files(&self, root: &Path) -> Arc<FilesByDir> {
         if let Some(hit) = self.modules.lock().unwrap().get(root) {
             return hit.clone();
         }
@@ -143,8 +146,8 @@ impl Index {
 
 /// Every `.go` file of a module: test files too (they must keep compiling),
 /// but not nested modules, vendor/, testdata/ or hidden folders.
-fn walk_module(root: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
-    let mut out: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+fn walk_module(root: &Path) -> FilesByDir {
+    let mut out = FilesByDir::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .parents(true)

@@ -39,11 +39,18 @@ fn callers_in_other_packages_are_updated_with_the_function() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let jobs = std::fs::read_to_string(dir.path().join("jobs/jobs.go")).unwrap();
     assert!(jobs.contains("watch.Watch(ctx, \"a\")"), "{jobs}");
     let watch = std::fs::read_to_string(dir.path().join("watch/watch.go")).unwrap();
-    assert!(watch.contains("func Watch(ctx context.Context, name string) {"), "{watch}");
+    assert!(
+        watch.contains("func Watch(ctx context.Context, name string) {"),
+        "{watch}"
+    );
 }
 
 #[test]
@@ -60,8 +67,14 @@ fn a_caller_outside_the_scanned_paths_removes_the_fix() {
         text.contains("no fix: `watch.Watch` is used at jobs/jobs.go:10, in a file leakfix was not asked to scan"),
         "{text}"
     );
-    assert_eq!(std::fs::read_to_string(dir.path().join("watch/watch.go")).unwrap(), WATCH);
-    assert_eq!(std::fs::read_to_string(dir.path().join("jobs/jobs.go")).unwrap(), JOBS);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("watch/watch.go")).unwrap(),
+        WATCH
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("jobs/jobs.go")).unwrap(),
+        JOBS
+    );
 }
 
 #[test]
@@ -74,13 +87,22 @@ fn an_excluded_caller_removes_the_fix() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(dir.path().join("watch/watch.go")).unwrap(), WATCH);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("watch/watch.go")).unwrap(),
+        WATCH
+    );
 }
 
 #[test]
 fn a_caller_that_does_not_parse_removes_the_fix() {
     let dir = module();
-    write(dir.path(), &[("jobs/broken.go", "package jobs\n\nfunc f() { watch.Watch(\"b\" }\n")]);
+    write(
+        dir.path(),
+        &[(
+            "jobs/broken.go",
+            "package jobs\n\nfunc f() { watch.Watch(\"b\" }\n",
+        )],
+    );
     let out = leakfix()
         .args(["fix", "--unsafe"])
         .arg(dir.path())
@@ -88,8 +110,14 @@ fn a_caller_that_does_not_parse_removes_the_fix() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("jobs/broken.go mentions `Watch` but does not parse"), "{text}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("jobs/jobs.go")).unwrap(), JOBS);
+    assert!(
+        text.contains("jobs/broken.go mentions `Watch` but does not parse"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("jobs/jobs.go")).unwrap(),
+        JOBS
+    );
 }
 
 #[test]
@@ -101,8 +129,14 @@ fn nested_modules_and_vendor_are_not_searched() {
         dir.path(),
         &[
             ("tools/go.mod", "module example.com/tools\n\ngo 1.22\n"),
-            ("tools/t.go", "package tools\n\nimport \"example.com/m/watch\"\n\nfunc T() { watch.Watch(\"t\") }\n"),
-            ("vendor/x/x.go", "package x\n\nfunc Watch() {}\n\nfunc y() { Watch( }\n"),
+            (
+                "tools/t.go",
+                "package tools\n\nimport \"example.com/m/watch\"\n\nfunc T() { watch.Watch(\"t\") }\n",
+            ),
+            (
+                "vendor/x/x.go",
+                "package x\n\nfunc Watch() {}\n\nfunc y() { Watch( }\n",
+            ),
         ],
     );
     let out = leakfix()
@@ -125,7 +159,10 @@ fn the_diff_of_a_multi_file_fix_applies_with_git() {
         .output()
         .unwrap();
     let diff = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(diff.contains("jobs/jobs.go") && diff.contains("watch/watch.go"), "{diff}");
+    assert!(
+        diff.contains("jobs/jobs.go") && diff.contains("watch/watch.go"),
+        "{diff}"
+    );
     std::fs::write(dir.path().join("fix.diff"), &diff).unwrap();
     let Ok(applied) = std::process::Command::new("git")
         .args(["apply", "--check", "fix.diff"])
@@ -134,5 +171,9 @@ fn the_diff_of_a_multi_file_fix_applies_with_git() {
     else {
         return; // no git: the content check above stands
     };
-    assert!(applied.status.success(), "{}", String::from_utf8_lossy(&applied.stderr));
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
 }

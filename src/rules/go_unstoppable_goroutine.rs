@@ -895,7 +895,7 @@ impl<'a> Spawn<'a> {
                 if r.start_byte() >= stmt.start_byte() && r.end_byte() <= stmt.end_byte() {
                     return true; // the declaration
                 }
-                r.start_byte() < self.go.start_byte() && is_method_receiver(*r, src, &resource)
+                r.start_byte() < self.go.start_byte() && is_method_receiver(*r, src, resource)
             });
             if !outside_ok || refs.iter().all(|r| !inside(r)) {
                 continue;
@@ -1034,15 +1034,11 @@ impl<'a> Spawn<'a> {
                         stmt,
                         value,
                         scope,
-                    } => {
-                        if !bg_vars.iter().any(|(_, s, _, _)| s.id() == stmt.id()) {
-                            bg_vars.push((name, stmt, value, scope));
-                        }
+                    } if !bg_vars.iter().any(|(_, s, _, _)| s.id() == stmt.id()) => {
+                        bg_vars.push((name, stmt, value, scope));
                     }
-                    Source::Inline(n) => {
-                        if !inline.iter().any(|x| x.id() == n.id()) {
-                            inline.push(n);
-                        }
+                    Source::Inline(n) if !inline.iter().any(|x| x.id() == n.id()) => {
+                        inline.push(n);
                     }
                     Source::BgPkgVar { name } => {
                         pkg_vars.insert(name);
