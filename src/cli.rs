@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Dry run: report findings and the fix each would get; never writes.
     Check(RunArgs),
-    /// Apply fixes in place (safe ones; with --unsafe also unsafe ones).
+    /// Apply fixes in place (safe ones; with --unsafe also unsafe ones; with --review ask about each).
     Fix(FixArgs),
     /// List every rule: id, language, what it fixes, applicability.
     Rules(RulesArgs),
@@ -60,6 +60,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub include_tests: bool,
 
+    /// Apply the walk's exclusions (config `exclude`, test code without
+    /// --include-tests, vendor/, testdata/, target/, node_modules/, hidden
+    /// folders) to files named on the command line too: for pre-commit hooks
+    /// and editors, which pass every changed file.
+    #[arg(long)]
+    pub force_exclude: bool,
+
     /// Configuration file (default: leakfix.toml or .leakfix.toml found upwards from the first path).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -86,8 +93,21 @@ pub struct FixArgs {
     #[command(flatten)]
     pub run: RunArgs,
 
-    /// Ask about each fix (safe and unsafe) before writing anything.
-    #[arg(long)]
+    /// Ask about each fix, safe and unsafe, one key each (needs a terminal).
+    #[arg(
+        long,
+        long_help = "Ask about each fix, safe and unsafe, in a terminal. Fixes come in path order, \
+then by position, each with its rule, the reason and a diff; answer with one key:
+  y  apply this fix
+  n  skip it
+  a  apply this fix and all the remaining ones
+  d  skip the remaining fixes in this file
+  q  quit: write what was accepted, nothing else
+  ?  help
+A file is written when the review moves past it, and only if it did not change on disk \
+meanwhile. Ctrl-C stops at once: the fixes accepted in the file under review are not \
+written (exit code 130). Without a terminal on stdin it refuses (exit code 2)."
+    )]
     pub review: bool,
 }
 

@@ -4,6 +4,8 @@ use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
@@ -18,13 +20,29 @@ use crate::walk::{WalkOptions, walk};
 use crate::{Outcome, rules};
 
 pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
+    let started = Instant::now();
     let config = Config::resolve(mode, args, color)?;
-    if mode == Mode::Review && !std::io::stdin().is_terminal() {
-        bail!(
-            "`fix --review` asks about each fix and needs a terminal on stdin; run `leakfix fix` to apply safe fixes without asking, or `leakfix check --format diff` to see them"
-        );
+    if mode == Mode::Review {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "`fix --review` asks about each fix and needs a terminal on stdin; nothing was written. Run `leakfix fix` to apply safe fixes without asking, or `leakfix check --format diff` to see them"
+            );
+        }
+        if !std::io::stdout().is_terminal() {
+            bail!(
+                "`fix --review` shows each fix and needs a terminal on stdout; nothing was written. Use `leakfix check --format diff` to save the fixes to a file"
+            );
+        }
+        if config.format != Format::Text {
+            bail!(
+                "`fix --review` is interactive and prints text; `--format {}` goes with `check` or `fix`",
+                clap::ValueEnum::to_possible_value(&config.format)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            );
+        }
     }
-    let (files, mut problems) = walk(
+    let (mut files, mut problems) = walk(
         &config.paths,
         &WalkOptions {
             include_tests: config.include_tests,
@@ -32,6 +50,17 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             threads: config.jobs.unwrap_or(0),
         },
     );
+    if config.force_exclude {
+        files.retain(|f| {
+            !crate::walk::excluded_by_walk(
+                &f.path,
+                &config.cwd,
+                f.language,
+                config.include_tests,
+                &config.excludes,
+            )
+        });
+    }
     let (engine, index_problems) = Engine::new(
         config.rules.clone(),
         &config.go_catalog,
@@ -40,10 +69,10 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     )?;
     problems.extend(index_problems);
 
-    let progress = progress_bar(&config, engine.units.len());
-    let tick = || progress.inc(1);
+    let progress = Progress::new(&config, engine.units.len(), started);
+    let tick = || progress.tick();
     let initial = engine.analyse(&engine.units, &Overlay::default(), Some(&tick));
-    progress.finish_and_clear();
+    progress.finish();
     problems.extend(initial.problems.iter().cloned());
 
     let min = config.required_applicability();
@@ -103,7 +132,24 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             all.extend(tag(&cwd, remaining, Status::Remaining));
             (all, written, outcome)
         }
-        Mode::Review => bail!("`fix --review` is not available in this build yet"),
+        Mode::Review => {
+            let result = crate::review::review(&engine, &initial, &cwd, &mut problems)?;
+            dedup_problems(&mut problems);
+            let mut err = std::io::stderr().lock();
+            for p in &problems {
+                writeln!(
+                    err,
+                    "leakfix: {}: {}",
+                    display_path(&cwd, &p.path),
+                    p.message
+                )?;
+            }
+            return Ok(match result.end {
+                crate::review::End::Interrupted => Outcome::Interrupted,
+                _ if result.remaining == 0 || config.exit_zero => Outcome::Clean,
+                _ => Outcome::Findings,
+            });
+        }
     };
 
     let changes: Vec<FileChange> = changes
@@ -172,22 +218,66 @@ fn dedup_problems(problems: &mut Vec<Problem>) {
     problems.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
-fn progress_bar(config: &Config, units: usize) -> indicatif::ProgressBar {
-    if !config.progress
-        || units < 2
-        || !std::io::stderr().is_terminal()
-        || config.mode == Mode::Review && false
-    {
-        return indicatif::ProgressBar::hidden();
+/// A progress bar on stderr for long runs. Silent unless stderr is a
+/// terminal (never in piped or redirected output, never with
+/// `--no-progress`), and drawn only once the scan has taken `PROGRESS_DELAY`,
+/// so a quick run prints nothing at all.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    enabled: bool,
+    shown: AtomicBool,
+    start: Instant,
+    delay: Duration,
+}
+
+const PROGRESS_DELAY: Duration = Duration::from_millis(300);
+
+impl Progress {
+    fn new(config: &Config, units: usize, start: Instant) -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(units as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} scanning {pos}/{len} units {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        // Tests set the delay to 0 to see the bar without a slow run.
+        let delay = std::env::var("LEAKFIX_PROGRESS_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(PROGRESS_DELAY);
+        Progress {
+            bar,
+            enabled: config.progress && units >= 2 && std::io::stderr().is_terminal(),
+            shown: AtomicBool::new(false),
+            start,
+            delay,
+        }
     }
-    let bar = indicatif::ProgressBar::new(units as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} scanning {pos}/{len} units {wide_bar} {elapsed}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar
+
+    /// One unit done (called from the worker threads).
+    fn tick(&self) {
+        if self.enabled
+            && !self.shown.load(Ordering::Relaxed)
+            && self.start.elapsed() >= self.delay
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            // Keep the spinner and clock moving while a big unit takes its time.
+            self.bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        self.bar.inc(1);
+    }
+
+    /// Erases the bar (if it was drawn) before any report is written.
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 pub fn rules(format: Format) -> Result<Outcome> {

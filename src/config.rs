@@ -29,6 +29,8 @@ pub struct Config {
     pub format: Format,
     pub rules: Vec<&'static dyn Rule>,
     pub include_tests: bool,
+    /// Exclusions apply to files named on the command line too.
+    pub force_exclude: bool,
     pub exit_zero: bool,
     pub unsafe_fixes: bool,
     pub excludes: Excludes,
@@ -176,6 +178,7 @@ impl Config {
             format: args.format,
             rules,
             include_tests: args.include_tests || file.include_tests.unwrap_or(false),
+            force_exclude: args.force_exclude,
             exit_zero: args.exit_zero,
             unsafe_fixes: args.unsafe_fixes,
             excludes,

@@ -211,6 +211,78 @@ impl Fix {
     }
 }
 
+impl Fix {
+    /// This fix moved onto the text that results from splicing `applied` into
+    /// the text it was made for (`applied`: the edits of fixes accepted since,
+    /// each once). Edits identical to an applied one are already in the text
+    /// and are dropped. `None` when the fix conflicts with `applied` (it must
+    /// be re-computed on the new text, never shifted blindly).
+    pub fn rebase(&self, applied: &[Edit]) -> Option<Fix> {
+        let mut edits = Vec::with_capacity(self.edits.len());
+        for e in &self.edits {
+            if applied.contains(e) {
+                continue;
+            }
+            if applied.iter().any(|a| a.conflicts_with(e)) {
+                return None;
+            }
+            // Text inserted where a replacement starts lands before it
+            // (`apply::splice` orders an insertion first at equal offsets).
+            let start = shift(&e.path, e.start(), applied, !e.is_insertion());
+            edits.push(Edit {
+                path: e.path.clone(),
+                range: start..start + e.range.len(),
+                content: e.content.clone(),
+            });
+        }
+        let mut claims = Vec::with_capacity(self.claims.len());
+        for (path, range) in &self.claims {
+            claims.push((path.clone(), shift_range(path, range.clone(), applied)?));
+        }
+        Some(Fix {
+            applicability: self.applicability,
+            title: self.title.clone(),
+            edits,
+            claims,
+        })
+    }
+}
+
+/// Where `range` of a file lands once `applied` is spliced into it; `None`
+/// when an applied edit touches the code inside it (the code was rewritten).
+pub fn shift_range(path: &Path, range: Range<usize>, applied: &[Edit]) -> Option<Range<usize>> {
+    let touched = applied.iter().any(|e| {
+        *e.path == *path
+            && if e.is_insertion() {
+                range.start < e.start() && e.start() < range.end
+            } else {
+                e.start() < range.end.max(range.start + 1) && range.start < e.end()
+            }
+    });
+    if touched {
+        return None;
+    }
+    let start = shift(path, range.start, applied, true);
+    Some(start..start + range.len())
+}
+
+/// Where `offset` lands once `applied` is spliced in. Text inserted exactly at
+/// `offset` counts as before it when `insertions_before` is set.
+fn shift(path: &Path, offset: usize, applied: &[Edit], insertions_before: bool) -> usize {
+    let mut at = offset as isize;
+    for e in applied.iter().filter(|e| *e.path == *path) {
+        let before = if e.is_insertion() && e.start() == offset {
+            insertions_before
+        } else {
+            e.end() <= offset
+        };
+        if before {
+            at += e.content.len() as isize - e.range.len() as isize;
+        }
+    }
+    at as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +330,74 @@ mod tests {
         );
         assert!(i.conflicts_with(&Edit::deletion(p("a.go"), 1..5)));
         assert!(!i.conflicts_with(&Edit::deletion(p("a.go"), 3..5)));
+    }
+
+    #[test]
+    fn rebase_moves_a_fix_past_applied_edits() {
+        let text = "0123456789";
+        let applied = vec![
+            Edit::insertion(p("a.go"), 2, "AB"),
+            Edit::replacement(p("a.go"), 4..6, "X"),
+            Edit::insertion(p("b.go"), 0, "elsewhere"),
+        ];
+        let fix = Fix::safe(
+            "f",
+            vec![
+                Edit::insertion(p("a.go"), 8, "Y"),
+                Edit::replacement(p("a.go"), 6..7, "Z"),
+            ],
+        )
+        .with_claim(p("a.go"), 7..9);
+        let moved = fix.rebase(&applied).unwrap();
+        let new_text = crate::apply::splice(
+            text,
+            applied
+                .iter()
+                .filter(|e| &**e.path() == Path::new("a.go"))
+                .collect(),
+        );
+        assert_eq!(new_text, "01AB23X6789");
+        assert_eq!(
+            crate::apply::splice(&new_text, moved.edits().iter().collect()),
+            crate::apply::splice(
+                text,
+                applied
+                    .iter()
+                    .chain(fix.edits())
+                    .filter(|e| &**e.path() == Path::new("a.go"))
+                    .collect()
+            )
+        );
+        assert_eq!(moved.claims, vec![(p("a.go"), 8..10)]);
+    }
+
+    #[test]
+    fn rebase_drops_edits_already_applied_and_refuses_conflicts() {
+        let import = Edit::insertion(p("a.go"), 3, "import");
+        let applied = vec![import.clone(), Edit::insertion(p("a.go"), 9, "defer a")];
+        let twin = Fix::safe("b", vec![import, Edit::insertion(p("a.go"), 12, "defer b")]);
+        let moved = twin.rebase(&applied).unwrap();
+        assert_eq!(moved.edits(), &[Edit::insertion(p("a.go"), 25, "defer b")]);
+        let same_point = Fix::safe("c", vec![Edit::insertion(p("a.go"), 9, "defer c")]);
+        assert!(same_point.rebase(&applied).is_none());
+        let claimed = Fix::safe("d", vec![]).with_claim(p("a.go"), 8..12);
+        assert!(claimed.rebase(&applied).is_none(), "an edit inside a claim");
+    }
+
+    #[test]
+    fn shift_range_follows_or_gives_up() {
+        let applied = vec![
+            Edit::insertion(p("a.go"), 5, "xx"),
+            Edit::replacement(p("a.go"), 20..22, ""),
+        ];
+        assert_eq!(shift_range(Path::new("a.go"), 5..9, &applied), Some(7..11));
+        assert_eq!(shift_range(Path::new("a.go"), 0..5, &applied), Some(0..5));
+        assert_eq!(
+            shift_range(Path::new("a.go"), 30..31, &applied),
+            Some(30..31)
+        );
+        assert_eq!(shift_range(Path::new("a.go"), 4..6, &applied), None);
+        assert_eq!(shift_range(Path::new("a.go"), 21..25, &applied), None);
+        assert_eq!(shift_range(Path::new("b.go"), 4..6, &applied), Some(4..6));
     }
 }

@@ -18,6 +18,7 @@ pub mod fix_loop;
 pub mod lang;
 pub mod parse;
 pub mod report;
+pub mod review;
 pub mod rewrite;
 pub mod rules;
 pub mod source;
@@ -38,6 +39,8 @@ pub enum Outcome {
     Clean,
     /// Findings remain.
     Findings,
+    /// The user stopped an interactive review with Ctrl-C.
+    Interrupted,
 }
 
 impl Outcome {
@@ -45,6 +48,8 @@ impl Outcome {
         match self {
             Outcome::Clean => ExitCode::SUCCESS,
             Outcome::Findings => ExitCode::from(1),
+            // What a shell reports for a command stopped by SIGINT.
+            Outcome::Interrupted => ExitCode::from(130),
         }
     }
 }

@@ -41,6 +41,35 @@ pub fn is_test_file(path: &Path, language: Language) -> bool {
     }
 }
 
+/// Would the folder walk leave this file out? (For files named on the
+/// command line with `--force-exclude`.) Folder names are checked below
+/// `cwd` only, so a checkout under `~/target/` is not skipped whole.
+pub fn excluded_by_walk(
+    path: &Path,
+    cwd: &Path,
+    language: Language,
+    include_tests: bool,
+    excludes: &Excludes,
+) -> bool {
+    if !include_tests && is_test_file(path, language) || excludes.is_excluded(path) {
+        return true;
+    }
+    let inside = if path.is_absolute() {
+        path.strip_prefix(cwd).ok()
+    } else {
+        Some(path)
+    };
+    let Some(dir) = inside.and_then(Path::parent) else {
+        return false;
+    };
+    dir.components().any(|c| match c {
+        std::path::Component::Normal(name) => name
+            .to_str()
+            .is_some_and(|n| SKIPPED_DIRS.contains(&n) || (n.starts_with('.') && n.len() > 1)),
+        _ => false,
+    })
+}
+
 /// Walks `roots` and returns the files to scan, sorted by path, plus the
 /// problems met on the way (unreadable folders).
 pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<WalkedFile>, Vec<Problem>) {
@@ -136,6 +165,25 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn force_exclude_checks_folders_below_the_working_directory_only() {
+        let none = Excludes::default();
+        let cwd = Path::new("/home/u/target/repo");
+        let ex =
+            |p: &str, tests: bool| excluded_by_walk(Path::new(p), cwd, Language::Go, tests, &none);
+        assert!(!ex("a/b.go", false));
+        assert!(ex("a/b_test.go", false));
+        assert!(!ex("a/b_test.go", true));
+        assert!(ex("vendor/x/y.go", true));
+        assert!(ex("./.git/hooks/h.go", true));
+        assert!(!ex("./a.go", true));
+        assert!(
+            !ex("/home/u/target/repo/a/b.go", false),
+            "target/ above cwd"
+        );
+        assert!(ex("/home/u/target/repo/testdata/b.go", false));
+    }
 
     #[test]
     fn test_files() {

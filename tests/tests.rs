@@ -6,3 +6,5 @@ mod callers;
 mod cli;
 mod fixtures;
 mod go_toolchain;
+mod reports;
+mod review;

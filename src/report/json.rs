@@ -110,13 +110,14 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                                 .map(|s: &SourceText| s.line_col(o))
                                 .unwrap_or(LineCol { line: 0, column: 0 })
                         };
+                        let shift = bom_len(src.as_ref());
                         JsonEdit {
                             path: report.display_path(e.path()),
                             range: JsonRange {
                                 start: pos(e.start()),
                                 end: pos(e.end()),
-                                byte_start: e.start(),
-                                byte_end: e.end(),
+                                byte_start: e.start() + shift,
+                                byte_end: e.end() + shift,
                             },
                             content: e.content().to_string(),
                         }
@@ -135,8 +136,8 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 range: JsonRange {
                     start: f.start,
                     end: f.end,
-                    byte_start: f.range.start,
-                    byte_end: f.range.end,
+                    byte_start: f.range.start + bom_len(source.as_ref()),
+                    byte_end: f.range.end + bom_len(source.as_ref()),
                 },
                 message: &f.message,
                 status: r.status,
@@ -204,6 +205,16 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// Byte offsets in the output count from the start of the file as stored,
+/// so a UTF-8 BOM (kept out of `SourceText`) counts for its 3 bytes.
+fn bom_len(source: Option<&SourceText>) -> usize {
+    if source.is_some_and(SourceText::has_bom) {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
 }
 
 /// The diff of one fix applied alone to the files it touches.

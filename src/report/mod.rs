@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use std::io::Write;
@@ -119,10 +120,7 @@ pub fn emit(format: Format, report: &Report, out: &mut dyn Write) -> std::io::Re
         Format::Diff => diff::emit(report, out),
         Format::Json => json::emit(report, out),
         Format::Github => github::emit(report, out),
-        Format::Sarif => {
-            writeln!(out, "{{}}")?;
-            Err(std::io::Error::other("SARIF output is not available yet"))
-        }
+        Format::Sarif => sarif::emit(report, out),
     }
 }
 

@@ -224,6 +224,22 @@ where
             _ => return None,
         };
         let _ = is_new;
+        // `x = wrap(x)`: the new value wraps the old one, which came from elsewhere.
+        if let Some(args) = self.call.child_by_field_name("arguments")
+            && crate::analysis::go::syntax::mentions(args, var_name, src)
+        {
+            return None;
+        }
+        // A constructor learned from the scanned code that is handed another
+        // releasable value builds a view over it, and we cannot see whether
+        // its Close closes what it was given (a RowReader closing the caller's
+        // Reader): leave it to people.
+        if let Some(r) = resource
+            && matches!(r.origin, crate::catalog::Origin::Learned(_))
+            && self.has_releasable_argument(env)
+        {
+            return None;
+        }
         if let (Some(r), Some(m)) = (resource, &self.pkg.module)
             && let Some((major, minor)) = r.go_before
             && m.at_least(major, minor)
@@ -485,6 +501,26 @@ where
             }
         }
         true
+    }
+
+    /// Is one of the call's arguments a value with a release method of its own?
+    fn has_releasable_argument(&self, env: &TypeEnv<'a>) -> bool {
+        let Some(args) = self.call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut c = args.walk();
+        let args: Vec<Node> = args.named_children(&mut c).collect();
+        args.into_iter().any(|a| {
+            env.type_of(a).is_some_and(|t| {
+                self.cx.index.releasable_types.contains(&t)
+                    || self
+                        .cx
+                        .go_catalog
+                        .resources()
+                        .iter()
+                        .any(|r| r.type_name.as_ref() == Some(&t))
+            })
+        })
     }
 
     /// The release statement, or why it cannot be written.

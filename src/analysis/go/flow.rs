@@ -45,6 +45,9 @@ pub enum Escape {
     /// Put in a composite literal or appended to a slice.
     Collected,
     AddressTaken,
+    /// Handed to a method of another value, or to a registration-style
+    /// function, that may keep it (`engine.SetLogger(l)`, `prometheus.MustRegister(c)`).
+    HandedOn,
     /// Used in a way the analysis does not model.
     Unknown,
 }
@@ -59,6 +62,7 @@ impl Escape {
             Escape::Closure => "a func literal that may outlive the call uses it",
             Escape::Collected => "it is put in a composite value",
             Escape::AddressTaken => "its address is taken",
+            Escape::HandedOn => "it is handed to a call that may keep it",
             Escape::Unknown => "it is used in a way leakfix does not follow",
         }
     }
@@ -80,9 +84,69 @@ pub struct Fate {
 enum Link {
     /// The value itself, reached through these fields (`body := resp.Body` -> ["Body"]).
     Alias(Vec<String>),
-    /// Something computed from it (a handle, an iterator): may keep it alive.
+    /// The result of a call the value was passed to (`head := NewHead(w)`,
+    /// `gz := gzip.NewReader(f)`): it may own the value, so releasing it
+    /// counts as releasing the value.
+    Wrapper,
+    /// Something obtained from the value (`client.Bucket(b)`, an iterator):
+    /// it may keep the value alive, but releasing it does not release the value.
     Derived,
 }
+
+impl Link {
+    /// The value itself or something that may own it.
+    fn owns(&self) -> bool {
+        !matches!(self, Link::Derived)
+    }
+}
+
+/// Method names that only read or print what they are given.
+const BORROWING_METHODS: [&str; 24] = [
+    "Write",
+    "WriteString",
+    "ReadFrom",
+    "WriteTo",
+    "Encode",
+    "Decode",
+    "Print",
+    "Printf",
+    "Println",
+    "Log",
+    "Logf",
+    "Debug",
+    "Debugf",
+    "Info",
+    "Infof",
+    "Warn",
+    "Warnf",
+    "Warning",
+    "Error",
+    "Errorf",
+    "Fatal",
+    "Fatalf",
+    "Equal",
+    "Contains",
+];
+
+/// Prefixes of package functions that keep what they are given.
+const KEEPING_FUNC_PREFIXES: [&str; 16] = [
+    "Register",
+    "MustRegister",
+    "Set",
+    "Add",
+    "Handle",
+    "Use",
+    "Store",
+    "Put",
+    "Attach",
+    "Watch",
+    "Track",
+    "Keep",
+    "Push",
+    "Install",
+    "Mount",
+    "Bind",
+];
 
 pub struct FlowCx<'a, 't> {
     pub env: &'a TypeEnv<'a>,
@@ -146,16 +210,17 @@ impl<'a, 't> FlowCx<'a, 't> {
         let src = self.src;
         let mut cur = r;
         let mut link = link.clone();
+        // The field or method name of the selector just walked through.
+        let mut last_field: Option<&str> = None;
         loop {
             let Some(parent) = cur.parent() else { return };
             match parent.kind() {
                 "parenthesized_expression" => cur = parent,
                 "selector_expression" if is_field(parent, "operand", cur) => {
-                    let field = parent
-                        .child_by_field_name("field")
-                        .map(|f| text(f, src).to_string());
+                    let field = parent.child_by_field_name("field").map(|f| text(f, src));
+                    last_field = field;
                     if let (Link::Alias(path), Some(f)) = (&mut link, field) {
-                        path.push(f);
+                        path.push(f.to_string());
                     }
                     // A method value (`x.Close` passed somewhere) registers the release elsewhere.
                     let called = parent.parent().is_some_and(|gp| {
@@ -180,9 +245,18 @@ impl<'a, 't> FlowCx<'a, 't> {
                         fate.released = true;
                         return;
                     }
+                    if link == Link::Wrapper
+                        && last_field.is_some_and(|m| RELEASE_LIKE_METHODS.contains(&m))
+                    {
+                        fate.released = true; // `defer head.Close()` closes what it owns
+                        return;
+                    }
                     if in_go_statement(parent) {
                         self.escape(fate, Escape::Goroutine, parent);
                         return;
+                    }
+                    if self.has_plain_results(parent, Some(cur)) {
+                        return; // f.Name(), f.Stat(): plain data
                     }
                     // The call's result flows on and may keep the value alive.
                     link = Link::Derived;
@@ -212,16 +286,29 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.escape(fate, Escape::Goroutine, call);
                         return;
                     }
-                    if matches!(link, Link::Alias(_))
+                    if link.owns()
                         && (in_defer_statement(call)
                             || is_cleanup_name(callee_name)
-                            || self.is_consumer(call))
+                            || self.is_consumer(call)
+                            || self.helper_releases(call, callee, parent, cur))
                     {
-                        // `defer closeQuietly(x)`, `mustClose(x)`, `srv.Serve(lis)`: someone else releases it.
+                        // `defer closeQuietly(x)`, `mustClose(x)`, `srv.Serve(lis)`,
+                        // `readResponse(resp)` that closes it: someone else releases it.
                         fate.released = true;
                         return;
                     }
-                    link = Link::Derived;
+                    if link.owns()
+                        && let Some(c) = callee
+                        && self.may_keep(c, callee_name)
+                    {
+                        self.escape(fate, Escape::HandedOn, call);
+                        return;
+                    }
+                    link = if link.owns() {
+                        Link::Wrapper
+                    } else {
+                        Link::Derived
+                    };
                     cur = call;
                 }
                 "expression_list" => {
@@ -363,7 +450,9 @@ impl<'a, 't> FlowCx<'a, 't> {
             Link::Alias(p) if values.len() == chosen.len() || chosen.len() == 1 => {
                 Link::Alias(p.clone())
             }
-            _ => Link::Derived,
+            // `head, err := NewHead(w)`: the first result is the wrapper.
+            Link::Wrapper | Link::Alias(_) => Link::Wrapper,
+            Link::Derived => Link::Derived,
         };
         for t in chosen {
             self.track_local(t, link.clone(), fate, work);
@@ -493,6 +582,52 @@ impl<'a, 't> FlowCx<'a, 't> {
 
     fn is_sync_callback(&self, call: Node<'t>) -> bool {
         self.with_call_ref(call, |c| self.env.catalog.is_sync_callback(c))
+    }
+
+    /// A method of another value (not the value itself, not a package), or a
+    /// registration-style package function, may keep what it is given.
+    fn may_keep(&self, callee: Node<'t>, name: &str) -> bool {
+        if callee.kind() != "selector_expression" {
+            return false;
+        }
+        let Some(operand) = callee.child_by_field_name("operand") else {
+            return false;
+        };
+        if self.env.package_of(operand).is_some() {
+            return KEEPING_FUNC_PREFIXES.iter().any(|p| name.starts_with(p));
+        }
+        !BORROWING_METHODS.contains(&name)
+    }
+
+    /// A function of this package that releases the parameter it is given.
+    fn helper_releases(
+        &self,
+        call: Node<'t>,
+        callee: Option<Node<'t>>,
+        args: Node<'t>,
+        arg: Node<'t>,
+    ) -> bool {
+        let _ = call;
+        let Some(c) = callee.filter(|c| c.kind() == "identifier") else {
+            return false;
+        };
+        let name = text(c, self.src);
+        if self.env.is_local(name) {
+            return false;
+        }
+        let mut cursor = args.walk();
+        let Some(index) = args
+            .named_children(&mut cursor)
+            .position(|a| a.id() == arg.id())
+        else {
+            return false;
+        };
+        self.env
+            .pkg
+            .decls
+            .releasing_params
+            .get(name)
+            .is_some_and(|params| params.contains(&index))
     }
 
     /// Builtins and conversions to basic types, and catalog `[[plain]]` calls.

@@ -218,6 +218,9 @@ pub struct PackageDecls {
     pub funcs: HashMap<String, Signature>,
     /// (receiver type name, method name) -> signature
     pub methods: HashMap<(String, String), Signature>,
+    /// Functions that release (close, stop...) some of their parameters:
+    /// name -> indices of those parameters.
+    pub releasing_params: HashMap<String, Vec<usize>>,
 }
 
 pub struct GoPackage {

@@ -112,10 +112,12 @@ pub struct FileFacts {
     release_methods: Vec<(TypeName, &'static str, bool)>,
     /// Constructors: package, function name, result type (first result), error as last result.
     constructors: Vec<(String, String, TypeName, bool)>,
+    /// Interfaces whose method set includes Close() or Stop().
+    releasable_interfaces: Vec<TypeName>,
 }
 
 /// Literals a file must contain to teach the index anything.
-pub const FACT_LITERALS: [&str; 2] = [") Close()", ") Stop()"];
+pub const FACT_LITERALS: [&str; 4] = [") Close()", ") Stop()", "\tClose() error", "\tStop()"];
 
 pub fn file_facts(file: &GoFile, import_path: &str) -> FileFacts {
     let mut facts = FileFacts::default();
@@ -268,6 +270,9 @@ pub struct ModuleIndex {
     pub no_release: Vec<(String, String)>,
     /// Function names of learned constructors (for the text prefilter).
     pub learned_names: Vec<String>,
+    /// Types declared in the scanned code that have a release method
+    /// (concrete types, and interfaces whose method set has one).
+    pub releasable_types: std::collections::HashSet<TypeName>,
 }
 
 impl ModuleIndex {
@@ -278,7 +283,9 @@ impl ModuleIndex {
     pub fn build(facts: Vec<FileFacts>, catalog: &GoCatalog) -> ModuleIndex {
         let mut releases: HashMap<TypeName, (&'static str, bool)> = HashMap::new();
         let mut ctors = Vec::new();
+        let mut interfaces = Vec::new();
         for f in facts {
+            interfaces.extend(f.releasable_interfaces);
             for (t, m, e) in f.release_methods {
                 // Close wins over Stop when a type has both.
                 let keep = releases.get(&t).is_some_and(|(old, _)| *old == "Close");
@@ -296,6 +303,7 @@ impl ModuleIndex {
             .collect();
 
         let mut index = ModuleIndex::default();
+        index.releasable_types = releases.keys().cloned().chain(interfaces).collect();
         for (package, name, ty, error) in ctors {
             let (release, returns_error, kind, shareable) = if let Some((m, e)) = releases.get(&ty)
             {

@@ -199,6 +199,12 @@ pub fn collect_decls(file: &GoFile, package: &str, decls: &mut PackageDecls) {
             }
             "function_declaration" => {
                 if let Some(name) = decl.child_by_field_name("name") {
+                    let released = released_params(decl, src);
+                    if !released.is_empty() {
+                        decls
+                            .releasing_params
+                            .insert(text(name, src).to_string(), released);
+                    }
                     decls.funcs.insert(
                         text(name, src).to_string(),
                         Signature {
@@ -223,6 +229,54 @@ pub fn collect_decls(file: &GoFile, package: &str, decls: &mut PackageDecls) {
             _ => {}
         }
     }
+}
+
+/// Indices of the parameters a function releases somewhere in its body
+/// (`p.Close()`, `p.Body.Close()`, `defer p.Stop()`).
+fn released_params(func: Node, src: &str) -> Vec<usize> {
+    let Some(params) = func.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    let Some(body) = func.child_by_field_name("body") else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let mut c = params.walk();
+    for decl in params.named_children(&mut c) {
+        let mut c2 = decl.walk();
+        let ns: Vec<_> = decl.children_by_field_name("name", &mut c2).collect();
+        if ns.is_empty() {
+            names.push(String::new());
+        }
+        names.extend(ns.iter().map(|n| text(*n, src).to_string()));
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call_expression"
+            && let Some(f) = n.child_by_field_name("function")
+            && f.kind() == "selector_expression"
+            && f.child_by_field_name("field")
+                .is_some_and(|m| super::flow::RELEASE_LIKE_METHODS.contains(&text(m, src)))
+        {
+            // The root of the selector chain: `p` in `p.Body.Close`.
+            let mut root = f;
+            while let Some(op) = root.child_by_field_name("operand") {
+                root = op;
+            }
+            if root.kind() == "identifier"
+                && let Some(i) = names
+                    .iter()
+                    .position(|p| !p.is_empty() && p == text(root, src))
+                && !out.contains(&i)
+            {
+                out.push(i);
+            }
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out
 }
 
 fn struct_fields(ty: Node, file: &GoFile, package: &str) -> HashMap<String, GoType> {
