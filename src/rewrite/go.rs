@@ -277,8 +277,10 @@ pub fn delete_statement(file_path: &Arc<Path>, source: &SourceText, stmt: Node) 
     let last = source.line_index(stmt.end_byte());
     let first_range = source.line_range(first);
     let last_range = source.line_range(last);
+    let rest = src[stmt.end_byte()..last_range.end].trim();
+    // A trailing `// comment` is about the statement: it goes with it.
     if !src[first_range.start..stmt.start_byte()].trim().is_empty()
-        || !src[stmt.end_byte()..last_range.end].trim().is_empty()
+        || !(rest.is_empty() || rest.starts_with("//"))
     {
         return None;
     }
@@ -429,6 +431,10 @@ mod tests {
             "package a\n\nfunc f() {\n\tg()\n\n\th()\n}\n"
         );
         assert_eq!(del("package a\n\nfunc f() {\n\tx := 1; g()\n}\n"), None);
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tx := 1 // one\n\tg()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n}\n"
+        );
     }
 
     #[test]

@@ -406,18 +406,22 @@ impl<'a> Spawn<'a> {
                 Err(why) => finding.with_note(format!("no fix: {why}")),
             });
         }
-        if let Some(at) = uses
+        let live: Vec<String> = uses
             .iter()
             .filter(|u| matches!(u.source, Source::Live))
-            .find_map(|u| u.at_loop.clone())
-        {
+            .filter_map(|u| u.at_loop.clone())
+            .collect();
+        let visible = live
+            .iter()
+            .find(|n| loops.iter().all(|l| names_a_context_at(*l, n, None, worker.file)));
+        if let Some(at) = visible.or(live.first()).cloned() {
             let finding = self.finding(format!(
                 "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
             ));
             let mut plan = Plan::default();
             return Some(
                 match self
-                    .loop_exits(&worker, &loops, &at, &holds, &mut plan)
+                    .loop_exits(&worker, &loops, &at, None, &holds, &mut plan)
                     .and_then(|()| self.releases(&worker, &holds, &mut plan))
                 {
                     Ok(())
@@ -1136,27 +1140,9 @@ impl<'a> Spawn<'a> {
             }
         }
 
-        // The name must not already mean something else in the owner.
+        // The name must mean the caller's context wherever it is used.
         if let Some(n) = &ctx_name {
-            for id in identifiers_named(owner.func, n, src) {
-                if renamed.contains(&id.id())
-                    || pkg_vars.contains(n) && declaration_of(id, src).is_none()
-                {
-                    continue;
-                }
-                let ok = match declaration_of(id, src) {
-                    Some((scope_node, _)) => {
-                        scope_node.id() == owner.func.id()
-                            && owner.ctx == OwnerCtx::Param(n.clone())
-                    }
-                    None => false,
-                };
-                if !ok {
-                    return Err(format!(
-                        "`{n}` already names something else in `{owner_name}`"
-                    ));
-                }
-            }
+            self.check_ctx_name(&owner, n, &owner_name, &bg_vars, &pkg_vars, &renamed)?;
         }
         let drop_import_risk = ctx_name.is_none() && !self.keeps_context_import(&inline, &bg_vars);
         if drop_import_risk {
@@ -1197,7 +1183,8 @@ impl<'a> Spawn<'a> {
             })
             .or_else(|| worker.literal.then(|| ctx_expr.clone()))
             .ok_or("leakfix cannot tell how the goroutine names its context")?;
-        self.loop_exits(worker, loops, &at_loop, holds, &mut plan)?;
+        let new_param = (owner.ctx == OwnerCtx::New).then_some(NEW_CTX);
+        self.loop_exits(worker, loops, &at_loop, new_param, holds, &mut plan)?;
         self.releases(worker, holds, &mut plan)?;
         if let Some(c) = &callers {
             plan.steps.push(format!(
@@ -1215,6 +1202,66 @@ impl<'a> Spawn<'a> {
             return Err("its edits would overlap (a layout leakfix does not handle)".into());
         }
         Ok((fix, notes, callers))
+    }
+
+    /// After the edits, `n` must name the owner's context at every place
+    /// that now uses it, and mean what it meant everywhere else.
+    fn check_ctx_name(
+        &self,
+        owner: &Owner<'a>,
+        n: &str,
+        owner_name: &str,
+        bg_vars: &[(String, Node<'a>, Node<'a>, Node<'a>)],
+        pkg_vars: &HashSet<String>,
+        renamed: &HashSet<usize>,
+    ) -> Result<(), String> {
+        let src = self.src();
+        let conflict = || Err(format!("`{n}` already names something else in `{owner_name}`"));
+        // Where `n` is seen from `at`: the owner's context?
+        let is_owner_ctx = |found: Option<(Node, Node)>| match (&owner.ctx, found) {
+            (OwnerCtx::New, None) => true,
+            (OwnerCtx::Param(_), Some((scope_node, _))) => scope_node.id() == owner.func.id(),
+            _ => false,
+        };
+        for (name, stmt, _, scope_node) in bg_vars {
+            if name == n {
+                // Its uses fall through to the next declaration outwards.
+                if !is_owner_ctx(declaration_of_name(*scope_node, n, src)) {
+                    return conflict();
+                }
+                continue;
+            }
+            for r in scope::references(*scope_node, name, src) {
+                if !scope::contains(*stmt, r) && !is_owner_ctx(declaration_of_name(r, n, src)) {
+                    return conflict();
+                }
+            }
+        }
+        if owner.ctx != OwnerCtx::New {
+            return Ok(()); // nothing new is declared
+        }
+        let body = owner.func.child_by_field_name("body");
+        for id in identifiers_named(owner.func, n, src) {
+            if renamed.contains(&id.id()) {
+                continue;
+            }
+            match declaration_of(id, src) {
+                // A package-level name the new parameter would hide.
+                None if pkg_vars.contains(n) => {}
+                None => return conflict(),
+                Some((scope_node, decl)) => {
+                    let top_level = scope_node.id() == owner.func.id()
+                        || body.is_some_and(|b| {
+                            scope_node.id() == b.id() || scope_node.parent().is_some_and(|p| p.id() == b.id())
+                        });
+                    let deleted = bg_vars.iter().any(|(_, stmt, _, _)| stmt.id() == decl.id());
+                    if top_level && !deleted {
+                        return conflict(); // it would redeclare the parameter
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The code whose contexts become the caller's: the goroutine (a
@@ -1409,6 +1456,7 @@ impl<'a> Spawn<'a> {
         worker: &Worker<'a>,
         loops: &[Node<'a>],
         ctx: &str,
+        new_param: Option<&str>,
         holds: &[Held<'a>],
         plan: &mut Plan,
     ) -> Result<(), String> {
@@ -1423,6 +1471,11 @@ impl<'a> Spawn<'a> {
         let path = worker.file.parsed.path.clone();
         let nl = source.newline();
         for lp in loops {
+            if !names_a_context_at(*lp, ctx, new_param, worker.file) {
+                return Err(format!(
+                    "`{ctx}` does not name the context where the loop starts"
+                ));
+            }
             let body = lp
                 .child_by_field_name("body")
                 .ok_or("a loop without a body")?;
@@ -2213,6 +2266,28 @@ fn blocking_selects(body: Node) -> Vec<Node> {
     out
 }
 
+/// Does `expr` (`ctx`, `r.Context()`, `s.ctx`) name a context at `at`? Its
+/// first name must be declared as one there (a context parameter, a local
+/// made from one, a request), or be the parameter the fix adds.
+fn names_a_context_at(at: Node, expr: &str, new_param: Option<&str>, file: &GoFile) -> bool {
+    let head = expr
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or(expr);
+    match declaration_of_name(at, head, file.text()) {
+        None => new_param == Some(head),
+        Some((_, decl)) if decl.kind() == "parameter_declaration" => {
+            is_context_param(decl, file)
+                || expr.contains('.')
+                    && decl.child_by_field_name("type").is_some()
+        }
+        Some((_, decl)) => matches!(
+            classify_decl(decl, head, file),
+            Some(Source::Live | Source::BgVar { .. })
+        ) || expr.contains('.'),
+    }
+}
+
 /// `context.Background()` or `context.TODO()` (the `context` package, not a local).
 fn is_background_call(n: Node, file: &GoFile) -> bool {
     if n.kind() != "call_expression" {
@@ -2479,7 +2554,22 @@ fn declaration_of_name<'t>(at: Node<'t>, name: &str, src: &str) -> Option<(Node<
             return None;
         }
         if let Some(d) = scope::direct_declaration(p, name, at.start_byte(), src) {
-            return Some((p, d));
+            // `ctx, cancel := context.WithTimeout(ctx, d)`: the right-hand
+            // side still sees the outer `ctx`.
+            let in_own_value = matches!(d.kind(), "short_var_declaration" | "range_clause")
+                && d.child_by_field_name("right")
+                    .is_some_and(|r| scope::contains(r, at));
+            if !in_own_value {
+                return Some((p, d));
+            }
+            if let Some(earlier) = d
+                .start_byte()
+                .checked_sub(1)
+                .and_then(|before| scope::direct_declaration(p, name, before, src))
+                .filter(|e| e.id() != d.id())
+            {
+                return Some((p, earlier));
+            }
         }
         cur = p;
     }
