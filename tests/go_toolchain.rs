@@ -105,3 +105,83 @@ fn unstoppable_goroutines_stop_with_their_job() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every go-unstoppable-goroutine fixture, each file a package of one
+/// module wired to the stand-ins: it vets before, and after
+/// `leakfix fix --unsafe` it is gofmt-clean and still vets (so every
+/// signature change reached every caller), and a second run changes nothing.
+#[test]
+fn goroutine_fixtures_still_vet_after_fix() {
+    if !require_tool("go") || !require_tool("gofmt") {
+        return;
+    }
+    let fixtures = repo_root().join("tests/fixtures/go-unstoppable-goroutine");
+    let redis = repo_root().join("tests/go/standins/github.com/redis/go-redis/v9");
+    let go_mod = |module: &str| {
+        format!(
+            "module {module}\n\ngo 1.22\n\nrequire github.com/redis/go-redis/v9 v9.0.0\n\nreplace github.com/redis/go-redis/v9 => {}\n",
+            redis.display()
+        )
+    };
+    let ws = tempfile::tempdir().unwrap();
+    let single = ws.path().join("single");
+    std::fs::create_dir_all(&single).unwrap();
+    std::fs::write(single.join("go.mod"), go_mod("example.com/fixtures")).unwrap();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "go") {
+            let pkg = single.join(p.file_stem().unwrap());
+            std::fs::create_dir_all(&pkg).unwrap();
+            std::fs::copy(&p, pkg.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let multi = ws.path().join("multi");
+    crate::common::copy_dir(&fixtures.join("multi"), &multi);
+    std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
+
+    for dir in [&single, &multi] {
+        let out = go_command(dir, &["vet", "./..."]);
+        assert!(
+            out.status.success(),
+            "vet before: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = crate::common::leakfix()
+            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fixed = crate::common::go_sources(dir);
+        let out = std::process::Command::new("gofmt")
+            .arg("-l")
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.stdout.is_empty(),
+            "not gofmt-clean: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let out = go_command(dir, &["vet", "./..."]);
+        assert!(
+            out.status.success(),
+            "vet after: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        crate::common::leakfix()
+            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            crate::common::go_sources(dir),
+            fixed,
+            "a second run changed files"
+        );
+    }
+}

@@ -411,9 +411,11 @@ impl<'a> Spawn<'a> {
             .filter(|u| matches!(u.source, Source::Live))
             .filter_map(|u| u.at_loop.clone())
             .collect();
-        let visible = live
-            .iter()
-            .find(|n| loops.iter().all(|l| names_a_context_at(*l, n, None, worker.file)));
+        let visible = live.iter().find(|n| {
+            loops
+                .iter()
+                .all(|l| names_a_context_at(*l, n, None, worker.file))
+        });
         if let Some(at) = visible.or(live.first()).cloned() {
             let finding = self.finding(format!(
                 "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
@@ -1216,7 +1218,11 @@ impl<'a> Spawn<'a> {
         renamed: &HashSet<usize>,
     ) -> Result<(), String> {
         let src = self.src();
-        let conflict = || Err(format!("`{n}` already names something else in `{owner_name}`"));
+        let conflict = || {
+            Err(format!(
+                "`{n}` already names something else in `{owner_name}`"
+            ))
+        };
         // Where `n` is seen from `at`: the owner's context?
         let is_owner_ctx = |found: Option<(Node, Node)>| match (&owner.ctx, found) {
             (OwnerCtx::New, None) => true,
@@ -1252,7 +1258,8 @@ impl<'a> Spawn<'a> {
                 Some((scope_node, decl)) => {
                     let top_level = scope_node.id() == owner.func.id()
                         || body.is_some_and(|b| {
-                            scope_node.id() == b.id() || scope_node.parent().is_some_and(|p| p.id() == b.id())
+                            scope_node.id() == b.id()
+                                || scope_node.parent().is_some_and(|p| p.id() == b.id())
                         });
                     let deleted = bg_vars.iter().any(|(_, stmt, _, _)| stmt.id() == decl.id());
                     if top_level && !deleted {
@@ -2278,13 +2285,14 @@ fn names_a_context_at(at: Node, expr: &str, new_param: Option<&str>, file: &GoFi
         None => new_param == Some(head),
         Some((_, decl)) if decl.kind() == "parameter_declaration" => {
             is_context_param(decl, file)
-                || expr.contains('.')
-                    && decl.child_by_field_name("type").is_some()
+                || expr.contains('.') && decl.child_by_field_name("type").is_some()
         }
-        Some((_, decl)) => matches!(
-            classify_decl(decl, head, file),
-            Some(Source::Live | Source::BgVar { .. })
-        ) || expr.contains('.'),
+        Some((_, decl)) => {
+            matches!(
+                classify_decl(decl, head, file),
+                Some(Source::Live | Source::BgVar { .. })
+            ) || expr.contains('.')
+        }
     }
 }
 
