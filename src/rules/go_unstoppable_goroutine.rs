@@ -856,14 +856,13 @@ impl<'a> Spawn<'a> {
                 place: HeldAt::InWorker { stmt, err },
             });
         }
-        if worker.literal {
-            out.extend(self.handed_over(worker));
-        }
+        out.extend(self.handed_over(worker));
         out
     }
 
-    /// Resources the spawning function acquires and then uses only in the
-    /// goroutine (a literal): the goroutine should release them.
+    /// Resources the spawning function acquires and then hands to the
+    /// goroutine alone (captured by the literal, or passed to a worker that
+    /// nothing else calls): the goroutine should release them.
     fn handed_over(&self, worker: &Worker<'a>) -> Vec<Held<'a>> {
         let mut out = Vec::new();
         let src = self.src();
@@ -896,7 +895,7 @@ impl<'a> Spawn<'a> {
                 continue;
             };
             let refs = scope::references(decl_scope, &name, src);
-            let inside = |r: &Node| scope::contains(worker.func, *r);
+            let inside = |r: &Node| scope::contains(self.go, *r);
             let outside_ok = refs.iter().filter(|r| !inside(r)).all(|r| {
                 if r.start_byte() >= stmt.start_byte() && r.end_byte() <= stmt.end_byte() {
                     return true; // the declaration
@@ -906,19 +905,81 @@ impl<'a> Spawn<'a> {
             if !outside_ok || refs.iter().all(|r| !inside(r)) {
                 continue;
             }
-            if scope::direct_declaration(worker.func, &name, usize::MAX, src).is_some() {
-                continue;
+            if worker.literal {
+                if scope::direct_declaration(worker.func, &name, usize::MAX, src).is_some()
+                    || !kept_by(worker.func, decl_scope, stmt, &name, src, resource)
+                {
+                    continue;
+                }
+                out.push(Held {
+                    name,
+                    resource,
+                    place: HeldAt::HandedOver,
+                });
+            } else if let Some(param) = self.worker_param_for(worker, &refs, resource) {
+                out.push(Held {
+                    name: param,
+                    resource,
+                    place: HeldAt::HandedOver,
+                });
             }
-            if !kept_by(worker.func, decl_scope, stmt, &name, src, resource) {
-                continue;
-            }
-            out.push(Held {
-                name,
-                resource,
-                place: HeldAt::HandedOver,
-            });
         }
         out
+    }
+
+    /// `go listen(ctx, sub)`: the name `sub` has in `listen`, when the value
+    /// is passed there and nowhere else, `listen` only calls its methods,
+    /// and nothing else in the module starts or calls `listen`.
+    fn worker_param_for(
+        &self,
+        worker: &Worker<'a>,
+        refs: &[Node<'a>],
+        resource: &Resource,
+    ) -> Option<String> {
+        let args = named_children_no_comments(self.call.child_by_field_name("arguments")?);
+        let passed: Vec<&Node> = refs
+            .iter()
+            .filter(|r| scope::contains(self.go, **r))
+            .collect();
+        let [arg] = passed.as_slice() else {
+            return None;
+        };
+        let i = args.iter().position(|a| a.id() == arg.id())?;
+        let wsrc = worker.src();
+        let params = param_names(worker.func, wsrc);
+        if params.len() != args.len() {
+            return None;
+        }
+        let p = params
+            .get(i)
+            .filter(|p| !p.is_empty() && p.as_str() != "_")?
+            .clone();
+        let (_, decl) = declaration_of_name(worker.body()?, &p, wsrc)?;
+        if decl.kind() != "parameter_declaration" {
+            return None;
+        }
+        let wname = worker.name();
+        if !wname.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+            return None; // exported: other packages may call it
+        }
+        let receiver = (worker.func.kind() == "method_declaration")
+            .then(|| crate::analysis::go::module::receiver_type_name(worker.func, wsrc))
+            .flatten();
+        if worker.func.kind() == "method_declaration" && receiver.is_none() {
+            return None;
+        }
+        let target = FuncRef {
+            package: self.pkg.import_path.clone(),
+            dir: self.pkg.dir.clone(),
+            package_name: worker.file.package_name.clone(),
+            receiver,
+            name: wname,
+        };
+        let uses = crate::analysis::go::uses::uses_in(self.pkg, &target, self.cx.go_catalog);
+        let only_here = uses.len() == 1
+            && uses[0].kind == UseKind::Call
+            && uses[0].call.is_some_and(|c| c.id() == self.call.id());
+        (only_here && kept_by(worker.func, worker.func, decl, &p, wsrc, resource)).then_some(p)
     }
 
     /// The catalog resource a call returns, when its release needs nothing
@@ -1755,7 +1816,8 @@ struct Held<'a> {
 enum HeldAt<'a> {
     /// Acquired by the goroutine's own statement (and checked by `err`).
     InWorker { stmt: Node<'a>, err: Option<String> },
-    /// Acquired by the spawning function and used only by the goroutine.
+    /// Acquired by the spawning function and used only by the goroutine
+    /// (`name` is what the goroutine calls it).
     HandedOver,
 }
 
