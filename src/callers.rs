@@ -298,7 +298,7 @@ pub fn complete(engine: &Engine, findings: &mut [Finding], overlay: &Overlay) {
     for (r, req) in requests.iter().enumerate() {
         let mut done = merged.remove(&r).unwrap_or_default();
         done.notes.splice(0..0, req.fix.notes_when_fixed());
-        finish(&mut findings[req.finding], done);
+        finish(&mut findings[req.finding], done, overlay);
     }
 }
 
@@ -348,8 +348,11 @@ fn visit_package(
             }
         }
         let mut uses: Vec<FuncUse> = Vec::new();
-        for t in req.fix.targets() {
-            let found = uses_in(&pkg, t, cx.go_catalog);
+        for (ti, t) in req.fix.targets().iter().enumerate() {
+            let mut found = uses_in(&pkg, t, cx.go_catalog);
+            for u in &mut found {
+                u.target = ti;
+            }
             for u in &found {
                 let path = &u.file.parsed.path;
                 if matches!(u.kind, UseKind::Call | UseKind::Value)
@@ -379,15 +382,21 @@ fn visit_package(
     out
 }
 
-/// Joins the callers' edits to the finding's fix, or removes the fix.
-fn finish(finding: &mut Finding, done: CallerEdits) {
+/// Joins the callers' edits to the finding's fix (with the comment
+/// alignment gofmt would give the lines they touch), or removes the fix.
+fn finish(finding: &mut Finding, done: CallerEdits, overlay: &Overlay) {
     let mut seen = HashSet::new();
     let mut blockers: Vec<String> = done
         .blockers
         .into_iter()
         .filter(|b| seen.insert(b.clone()))
         .collect();
-    let fix = finding.fix.take().map(|f| f.with_edits(done.edits));
+    // gofmt lines up trailing comments: keep them lined up around the edits.
+    let fix = finding.fix.take().map(|f| {
+        crate::rewrite::go::with_aligned_comments(f.with_edits(done.edits), |p| {
+            overlay.load(p).ok()
+        })
+    });
     if fix.as_ref().is_some_and(|f| f.has_overlapping_edits()) {
         blockers.push("the edits at its callers would overlap".into());
     }

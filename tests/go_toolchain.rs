@@ -140,6 +140,16 @@ fn goroutine_fixtures_still_vet_after_fix() {
     std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
 
     for dir in [&single, &multi] {
+        let out = std::process::Command::new("gofmt")
+            .arg("-l")
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.stdout.is_empty(),
+            "fixtures not gofmt-clean: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let out = go_command(dir, &["vet", "./..."]);
         assert!(
             out.status.success(),

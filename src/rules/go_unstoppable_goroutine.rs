@@ -433,10 +433,9 @@ impl<'a> Spawn<'a> {
                         } =>
                     {
                         let title = plan.title();
-                        let mut f = finding.with_fix(
-                            Fix::unsafe_(title, plan.merged_edits())
-                                .with_claim(self.path(), self.go.byte_range()),
-                        );
+                        let fix = Fix::unsafe_(title, plan.merged_edits())
+                            .with_claim(self.path(), self.go.byte_range());
+                        let mut f = finding.with_fix(self.aligned(fix));
                         for n in plan.notes {
                             f = f.with_note(n);
                         }
@@ -450,16 +449,21 @@ impl<'a> Spawn<'a> {
             );
         }
         if uses.iter().any(|u| matches!(u.source, Source::InWorker)) {
-            return Some(
-                self.finding(format!(
-                    "This goroutine loops forever on a background context made in `{}`: nothing can stop it{held}",
-                    worker.name()
-                ))
-                .with_note(format!(
-                    "no fix: give `{}` a `ctx context.Context` parameter, pass the caller's context, and return when it is done",
-                    worker.name()
-                )),
-            );
+            let finding = self.finding(format!(
+                "This goroutine loops forever on a background context made in `{}`: nothing can stop it, so every call of `{}` leaves it running{what}",
+                worker.name(),
+                self.spawner_name()
+            ));
+            return Some(match self.thread_into_worker(&worker, &loops, &holds) {
+                Ok((fix, notes, callers)) => {
+                    let mut f = finding.with_fix(fix).with_callers(callers);
+                    for n in notes {
+                        f = f.with_note(n);
+                    }
+                    f
+                }
+                Err(why) => finding.with_note(format!("no fix: {why}")),
+            });
         }
         if uses.iter().any(|u| matches!(u.source, Source::Opaque)) {
             return Some(
@@ -495,6 +499,17 @@ impl<'a> Spawn<'a> {
             self.go.start_byte()..end,
             message,
         )
+    }
+
+    /// The fix with trailing comments kept aligned in the package's files.
+    fn aligned(&self, fix: Fix) -> Fix {
+        crate::rewrite::go::with_aligned_comments(fix, |p| {
+            self.pkg
+                .files
+                .iter()
+                .find(|f| &f.parsed.path == p)
+                .map(|f| f.parsed.source.clone())
+        })
     }
 
     /// The function that contains the `go` statement, by name.
@@ -1205,7 +1220,15 @@ impl<'a> Spawn<'a> {
 
         // The name must mean the caller's context wherever it is used.
         if let Some(n) = &ctx_name {
-            self.check_ctx_name(&owner, n, &owner_name, &bg_vars, &pkg_vars, &renamed)?;
+            self.check_ctx_name(
+                self.src(),
+                &owner,
+                n,
+                &owner_name,
+                &bg_vars,
+                &pkg_vars,
+                &renamed,
+            )?;
         }
         let drop_import_risk = ctx_name.is_none() && !self.keeps_context_import(&inline, &bg_vars);
         if drop_import_risk {
@@ -1217,8 +1240,8 @@ impl<'a> Spawn<'a> {
         let mut notes = Vec::new();
         match &owner.ctx {
             OwnerCtx::New => {
-                let caller_fix = self.new_parameter(&owner, &owner_name, &mut plan)?;
-                callers = Some(Arc::new(caller_fix));
+                let changed = self.new_parameter(owner.func, self.file, &mut plan)?;
+                callers = Some(Arc::new(GoroutineCallers::new(vec![changed])));
                 plan.steps.insert(
                     0,
                     format!("give `{owner_name}` a `ctx context.Context` first parameter and use it instead of the background context"),
@@ -1260,17 +1283,166 @@ impl<'a> Spawn<'a> {
         }
         notes.extend(plan.notes.iter().cloned());
         let title = plan.title();
-        let fix = Fix::unsafe_(title, plan.merged_edits()).with_claim(path, self.go.byte_range());
+        let mut fix =
+            Fix::unsafe_(title, plan.merged_edits()).with_claim(path, self.go.byte_range());
+        if callers.is_none() {
+            fix = self.aligned(fix); // otherwise done once the callers' edits are in
+        }
         if fix.has_overlapping_edits() {
             return Err("its edits would overlap (a layout leakfix does not handle)".into());
         }
         Ok((fix, notes, callers))
     }
 
+    /// The worker (`go w(...)`) makes its own background context: it takes
+    /// a `ctx` parameter instead, and the spawning function passes its own
+    /// (gaining one too if it has none).
+    #[allow(clippy::type_complexity)]
+    fn thread_into_worker(
+        &self,
+        worker: &Worker<'a>,
+        loops: &[Node<'a>],
+        holds: &[Held<'a>],
+    ) -> Result<(Fix, Vec<String>, Arc<dyn CallerFix>), String> {
+        let wfile = worker.file;
+        let wsrc = worker.src();
+        let wpath = wfile.parsed.path.clone();
+        let wname = worker.name();
+        if worker.literal {
+            return Err("the goroutine's own context cannot be threaded".into());
+        }
+        if context_param(worker.func, wfile).is_some() {
+            return Err(format!(
+                "`{wname}` takes a context and makes a background one too"
+            ));
+        }
+        let owner = self.owner()?;
+        if owner.func.id() == worker.func.id() {
+            return Err(format!("`{wname}` starts itself"));
+        }
+        let body = worker.body().ok_or("the worker has no body")?;
+        let mut plan = Plan::default();
+
+        // The background contexts the worker makes become its parameter.
+        let mut bg_vars: Vec<(String, Node<'a>, Node<'a>, Node<'a>)> = Vec::new();
+        let mut inline: Vec<Node<'a>> = Vec::new();
+        let mut pkg_refs: Vec<Node<'a>> = Vec::new();
+        let mut pkg_vars: HashSet<String> = HashSet::new();
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            if is_background_call(n, wfile) {
+                inline.push(n);
+                continue;
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            if n.kind() != "identifier" {
+                continue;
+            }
+            let name = text(n, wsrc);
+            match declaration_of(n, wsrc) {
+                Some((_, decl)) => {
+                    if let Some(Source::BgVar {
+                        name,
+                        stmt,
+                        value,
+                        scope,
+                    }) = classify_decl(decl, name, wfile)
+                        && !bg_vars.iter().any(|(_, s, _, _)| s.id() == stmt.id())
+                    {
+                        bg_vars.push((name, stmt, value, scope));
+                    }
+                }
+                None if self.package_background_var(name).is_some() => {
+                    pkg_vars.insert(name.to_string());
+                    pkg_refs.push(n);
+                }
+                None => {}
+            }
+        }
+        let mut renamed: HashSet<usize> = HashSet::new();
+        for (name, stmt, _, scope_node) in &bg_vars {
+            let refs = scope::references(*scope_node, name, wsrc);
+            if refs
+                .iter()
+                .any(|r| is_written(*r) && !scope::contains(*stmt, *r))
+            {
+                return Err(format!("`{name}` is assigned again after it is made"));
+            }
+            plan.edits.push(
+                delete_statement(&wpath, &wfile.parsed.source, *stmt).ok_or_else(|| {
+                    format!("the statement that makes `{name}` shares its line with other code")
+                })?,
+            );
+            for r in refs {
+                renamed.insert(r.id());
+                if !scope::contains(*stmt, r) && name != NEW_CTX {
+                    plan.edits
+                        .push(Edit::replacement(wpath.clone(), r.byte_range(), NEW_CTX));
+                }
+            }
+        }
+        for n in &inline {
+            if !bg_vars
+                .iter()
+                .any(|(_, stmt, _, _)| scope::contains(*stmt, *n))
+            {
+                plan.edits
+                    .push(Edit::replacement(wpath.clone(), n.byte_range(), NEW_CTX));
+            }
+        }
+        for r in &pkg_refs {
+            if text(*r, wsrc) != NEW_CTX {
+                plan.edits
+                    .push(Edit::replacement(wpath.clone(), r.byte_range(), NEW_CTX));
+            }
+        }
+        let as_owner = Owner {
+            func: worker.func,
+            ctx: OwnerCtx::New,
+        };
+        self.check_ctx_name(
+            wsrc, &as_owner, NEW_CTX, &wname, &bg_vars, &pkg_vars, &renamed,
+        )?;
+        let mut changed = vec![self.new_parameter(worker.func, wfile, &mut plan)?];
+        plan.steps.push(format!(
+            "give `{wname}` a `ctx context.Context` first parameter and use it instead of the background context"
+        ));
+
+        // The spawning function passes its context (a new one if it has none).
+        let owner_name = owner
+            .func
+            .child_by_field_name("name")
+            .map(|n| text(n, self.src()).to_string())
+            .unwrap_or_else(|| "the enclosing function".into());
+        match &owner.ctx {
+            OwnerCtx::New => {
+                changed.push(self.new_parameter(owner.func, self.file, &mut plan)?);
+                plan.steps
+                    .push(format!("give `{owner_name}` one too, to pass on"));
+            }
+            OwnerCtx::Param(n) => plan.steps.push(format!("pass it `{n}`")),
+            OwnerCtx::Request(r) => plan.steps.push(format!("pass it `{r}.Context()`")),
+        }
+        self.loop_exits(worker, loops, NEW_CTX, Some(NEW_CTX), holds, &mut plan)?;
+        self.releases(worker, holds, &mut plan)?;
+        plan.steps.push("pass the callers' contexts".into());
+        let notes = plan.notes.clone();
+        let title = plan.title();
+        let fix =
+            Fix::unsafe_(title, plan.merged_edits()).with_claim(self.path(), self.go.byte_range());
+        if fix.has_overlapping_edits() {
+            return Err("its edits would overlap (a layout leakfix does not handle)".into());
+        }
+        Ok((fix, notes, Arc::new(GoroutineCallers::new(changed))))
+    }
+
     /// After the edits, `n` must name the owner's context at every place
     /// that now uses it, and mean what it meant everywhere else.
+    #[allow(clippy::too_many_arguments)]
     fn check_ctx_name(
         &self,
+        src: &str,
         owner: &Owner<'a>,
         n: &str,
         owner_name: &str,
@@ -1278,7 +1450,6 @@ impl<'a> Spawn<'a> {
         pkg_vars: &HashSet<String>,
         renamed: &HashSet<usize>,
     ) -> Result<(), String> {
-        let src = self.src();
         let conflict = || {
             Err(format!(
                 "`{n}` already names something else in `{owner_name}`"
@@ -1411,30 +1582,29 @@ impl<'a> Spawn<'a> {
         false
     }
 
-    /// `ctx context.Context` as the owner's first parameter, and what its
-    /// callers need.
+    /// `ctx context.Context` as the first parameter of `func` (declared in
+    /// `file`), and what its callers need to know.
     fn new_parameter(
         &self,
-        owner: &Owner<'a>,
-        owner_name: &str,
+        func: Node<'a>,
+        file: &'a GoFile,
         plan: &mut Plan,
-    ) -> Result<GoroutineCallers, String> {
-        let src = self.src();
-        let path = self.path();
-        let params = owner
-            .func
+    ) -> Result<NewParam, String> {
+        let src = file.text();
+        let path = file.parsed.path.clone();
+        let name = func
+            .child_by_field_name("name")
+            .map(|n| text(n, src).to_string())
+            .ok_or("a func literal cannot take a new parameter")?;
+        let params = func
             .child_by_field_name("parameters")
             .ok_or("the function has no parameter list")?;
-        let mut c = params.walk();
-        let decls: Vec<Node> = params
-            .named_children(&mut c)
-            .filter(|d| d.kind() != "comment")
-            .collect();
+        let decls = named_children_no_comments(params);
         if decls
             .iter()
             .any(|d| d.child_by_field_name("name").is_none())
         {
-            return Err(format!("the parameters of `{owner_name}` have no names"));
+            return Err(format!("the parameters of `{name}` have no names"));
         }
         let param_count: usize = decls
             .iter()
@@ -1443,12 +1613,12 @@ impl<'a> Spawn<'a> {
                 d.children_by_field_name("name", &mut c).count()
             })
             .sum();
-        let receiver = if owner.func.kind() == "method_declaration" {
-            let r = crate::analysis::go::module::receiver_type_name(owner.func, src)
+        let receiver = if func.kind() == "method_declaration" {
+            let r = crate::analysis::go::module::receiver_type_name(func, src)
                 .ok_or("the method's receiver type cannot be told")?;
-            if STD_INTERFACE_METHODS.contains(&owner_name) {
+            if STD_INTERFACE_METHODS.contains(&name.as_str()) {
                 return Err(format!(
-                    "`{owner_name}` may implement a standard interface, whose signature cannot change"
+                    "`{name}` may implement a standard interface, whose signature cannot change"
                 ));
             }
             Some(r)
@@ -1457,8 +1627,8 @@ impl<'a> Spawn<'a> {
         };
         let ctx_pkg = match ensure_import(
             &path,
-            &self.file.parsed.source,
-            self.file.root(),
+            &file.parsed.source,
+            file.root(),
             "context",
             "context",
         ) {
@@ -1473,26 +1643,26 @@ impl<'a> Spawn<'a> {
         };
         let edit = insert_first(
             &path,
-            &self.file.parsed.source,
+            &file.parsed.source,
             params,
             &format!("{NEW_CTX} {ctx_pkg}.Context"),
         )
         .ok_or("the parameter list is laid out in a way leakfix does not edit")?;
         plan.edits.push(edit);
 
-        let exported = owner_name.starts_with(|c: char| c.is_ascii_uppercase())
-            && self.file.package_name != "main"
+        let exported = name.starts_with(|c: char| c.is_ascii_uppercase())
+            && file.package_name != "main"
             && receiver
                 .as_deref()
                 .is_none_or(|r| r.starts_with(|c: char| c.is_ascii_uppercase()));
         let shown = match &receiver {
-            Some(r) => format!("{r}.{owner_name}"),
-            None => owner_name.to_string(),
+            Some(r) => format!("{r}.{name}"),
+            None => name.clone(),
         };
-        let api = exported.then(|| {
+        let api_note = exported.then(|| {
             format!(
                 "API change: exported `{}.{shown}` now takes a `ctx context.Context` first parameter; callers outside this module must pass one",
-                self.file.package_name
+                file.package_name
             )
         });
         if exported {
@@ -1500,19 +1670,18 @@ impl<'a> Spawn<'a> {
                 "(API change: exported `{shown}` gains a parameter)"
             ));
         }
-        let target = FuncRef {
-            package: self.pkg.import_path.clone(),
-            dir: self.pkg.dir.clone(),
-            package_name: self.file.package_name.clone(),
-            receiver,
-            name: owner_name.to_string(),
-        };
-        Ok(GoroutineCallers {
-            targets: vec![target],
+        Ok(NewParam {
+            target: FuncRef {
+                package: self.pkg.import_path.clone(),
+                dir: self.pkg.dir.clone(),
+                package_name: file.package_name.clone(),
+                receiver,
+                name,
+            },
             param_count,
-            owner_path: path,
-            owner_range: owner.func.byte_range(),
-            api_note: api,
+            path,
+            range: func.byte_range(),
+            api_note,
         })
     }
 
@@ -1823,17 +1992,33 @@ enum HeldAt<'a> {
 
 // ----- the callers ------------------------------------------------------
 
-/// The call sites of a function that gained a `ctx` parameter.
+/// A function that gains a `ctx context.Context` first parameter.
 #[derive(Debug)]
-struct GoroutineCallers {
-    targets: Vec<FuncRef>,
+struct NewParam {
+    target: FuncRef,
     /// Parameters before the new one (`f(g())` with a multi-value `g` cannot take one more).
     param_count: usize,
     /// The function itself: a call inside it passes its new `ctx`.
-    owner_path: Arc<Path>,
-    owner_range: std::ops::Range<usize>,
+    path: Arc<Path>,
+    range: std::ops::Range<usize>,
     /// For an exported function: the API change, told once the fix is complete.
     api_note: Option<String>,
+}
+
+/// The call sites of the functions a fix gives a `ctx` parameter.
+#[derive(Debug)]
+struct GoroutineCallers {
+    targets: Vec<FuncRef>,
+    changed: Vec<NewParam>,
+}
+
+impl GoroutineCallers {
+    fn new(changed: Vec<NewParam>) -> Self {
+        GoroutineCallers {
+            targets: changed.iter().map(|c| c.target.clone()).collect(),
+            changed,
+        }
+    }
 }
 
 impl CallerFix for GoroutineCallers {
@@ -1842,13 +2027,17 @@ impl CallerFix for GoroutineCallers {
     }
 
     fn notes_when_fixed(&self) -> Vec<String> {
-        self.api_note.iter().cloned().collect()
+        self.changed
+            .iter()
+            .filter_map(|c| c.api_note.clone())
+            .collect()
     }
 
     fn visit(&self, pkg: &GoPackage, uses: &[FuncUse<'_>], cx: &Context<'_>) -> CallerEdits {
         let mut out = CallerEdits::default();
-        let target = self.targets[0].display();
         for u in uses {
+            let changed = &self.changed[u.target];
+            let target = changed.target.display();
             let line = u.node.start_position().row + 1;
             let at = format!("{}:{line}", shown_path(pkg, &u.file.parsed.path));
             match &u.kind {
@@ -1857,12 +2046,12 @@ impl CallerFix for GoroutineCallers {
                 )),
                 UseKind::InterfaceMethod => out.blockers.push(format!(
                     "the interface at {at} declares a method `{}`: a type implementing it through `{target}` would stop doing so",
-                    self.targets[0].name
+                    changed.target.name
                 )),
                 UseKind::Unresolved(why) => out.blockers.push(format!(
                     "at {at} leakfix cannot tell whether `{target}` is called ({why})"
                 )),
-                UseKind::Call => match self.call_site(pkg, u, cx) {
+                UseKind::Call => match self.call_site(pkg, u, changed, cx) {
                     Ok((edits, note)) => {
                         out.edits.extend(edits);
                         out.notes.extend(note);
@@ -1880,6 +2069,7 @@ impl GoroutineCallers {
         &self,
         pkg: &GoPackage,
         u: &FuncUse<'_>,
+        changed: &NewParam,
         cx: &Context<'_>,
     ) -> Result<(Vec<Edit>, Option<String>), String> {
         let file = u.file;
@@ -1891,19 +2081,24 @@ impl GoroutineCallers {
             .child_by_field_name("arguments")
             .ok_or("no arguments")?;
         let arg_nodes = named_children_no_comments(args);
-        if arg_nodes.len() == 1 && arg_nodes[0].kind() == "call_expression" && self.param_count >= 2
+        if arg_nodes.len() == 1
+            && arg_nodes[0].kind() == "call_expression"
+            && changed.param_count >= 2
         {
             return Err("it passes the results of another call as all of its arguments".into());
         }
-        let inside_owner = path == &self.owner_path
-            && self.owner_range.start <= call.start_byte()
-            && call.end_byte() <= self.owner_range.end;
+        // Inside a function that gains `ctx` itself, that is what it passes.
+        let inside_owner = self.changed.iter().any(|c| {
+            path == &c.path && c.range.start <= call.start_byte() && call.end_byte() <= c.range.end
+        });
         let mut edits = Vec::new();
         let mut note = None;
-        let found = if inside_owner {
-            CallerCtx::Live(NEW_CTX.to_string())
-        } else {
-            caller_context(call, pkg, file, cx)
+        let found = match caller_context(call, pkg, file, cx) {
+            // Its background context, or none yet: it is getting `ctx`.
+            CallerCtx::None | CallerCtx::Background(_) if inside_owner => {
+                CallerCtx::Live(NEW_CTX.to_string())
+            }
+            other => other,
         };
         let caller = || enclosing_named(call, src).unwrap_or_else(|| "package-level code".into());
         let arg = if let CallerCtx::Live(ctx) = found {

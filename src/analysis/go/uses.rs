@@ -58,6 +58,8 @@ pub enum UseKind {
 }
 
 pub struct FuncUse<'t> {
+    /// Which of the targets asked about this is a use of (its index).
+    pub target: usize,
     pub file: &'t GoFile,
     pub kind: UseKind,
     /// The identifier or selector that names the function.
@@ -87,6 +89,7 @@ pub fn uses_in<'t>(
             && crate::analysis::go::syntax::mentions(file.root(), &target.name, file.text())
         {
             out.push(FuncUse {
+                target: 0,
                 file,
                 kind: UseKind::Unresolved(format!("the file dot-imports `{}`", target.package)),
                 node: file.root(),
@@ -150,6 +153,7 @@ impl<'a, 't> FileCx<'a, 't> {
             _ => None,
         };
         FuncUse {
+            target: 0,
             file: self.file,
             kind,
             node,
