@@ -34,21 +34,30 @@ use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
 use super::{FixAvailability, Rule, RuleMeta, Unit};
-use crate::analysis::go::scope::{self, Resolution};
-use crate::analysis::go::syntax::{
-    following_statements, is_err_check, is_noreturn_call, is_terminating,
+use crate::analysis::go::contexts::{
+    CallerCtx, ContextDecl, caller_context, classify_decl, context_param, declaration_of,
+    declaration_of_name, enclosing_named, is_background_call, is_context_param, is_transparent,
+    names_a_context_at, request_param,
 };
+use crate::analysis::go::loops::{
+    blocking_selects, forever_loops, subscription_range, unstoppable_wait,
+};
+use crate::analysis::go::scope::{self, Resolution};
+use crate::analysis::go::syntax::{following_statements, is_err_check, is_terminating};
 use crate::analysis::go::types::TypeEnv;
 use crate::analysis::go::uses::{FuncRef, FuncUse, UseKind};
 use crate::analysis::go::{GoFile, GoPackage};
 use crate::callers::{CallerEdits, CallerFix};
 use crate::catalog::Kind;
-use crate::catalog::go::{CallRef, Lookup, Resource};
+use crate::catalog::go::{Lookup, Resource};
 use crate::embedded_query;
 use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Edit, Fix};
-use crate::lang::go::{block_statements, enclosing_function, is_function};
+use crate::lang::go::{
+    block_statements, enclosing_function, identifiers_named, is_function, is_written,
+    named_children_no_comments, param_names,
+};
 use crate::lang::{Language, text};
 use crate::rewrite::go::{ImportEdit, delete_statement, ensure_import, insert_first};
 
@@ -369,7 +378,10 @@ impl<'a> Spawn<'a> {
         }
         let worker = self.worker()?;
         let body = worker.body()?;
-        let loops = forever_loops(&worker, body, self.cx, self.pkg);
+        let loops = {
+            let env = TypeEnv::for_function(self.pkg, worker.file, self.cx.go_catalog, worker.func);
+            forever_loops(body, &env)
+        };
         if loops.is_empty() {
             return None;
         }
@@ -685,7 +697,7 @@ impl<'a> Spawn<'a> {
                     at_loop: Some(name.to_string()),
                 });
             } else {
-                match classify_decl(decl, name, worker.file) {
+                match classify(decl, name, worker.file) {
                     Some(Source::BgVar { .. }) => out.push(CtxUse {
                         source: Source::InWorker,
                         at_loop: None,
@@ -756,7 +768,7 @@ impl<'a> Spawn<'a> {
                             });
                         }
                         Some((_, decl)) => {
-                            if let Some(s) = classify_decl(decl, name, self.file) {
+                            if let Some(s) = classify(decl, name, self.file) {
                                 out.push(CtxUse {
                                     source: s,
                                     at_loop: Some(name.to_string()),
@@ -806,7 +818,7 @@ impl<'a> Spawn<'a> {
         if e.kind() == "identifier" {
             let name = text(e, src);
             return match declaration_of(e, src) {
-                Some((_, decl)) => classify_decl(decl, name, self.file).unwrap_or(Source::Opaque),
+                Some((_, decl)) => classify(decl, name, self.file).unwrap_or(Source::Opaque),
                 None if self.package_background_var(name).is_some() => Source::BgPkgVar {
                     name: name.to_string(),
                 },
@@ -828,7 +840,7 @@ impl<'a> Spawn<'a> {
                 let mut stack = vec![d];
                 while let Some(n) = stack.pop() {
                     if n.kind() == "var_spec" {
-                        if let Some(Source::BgVar { .. }) = classify_decl(n, name, file) {
+                        if let Some(Source::BgVar { .. }) = classify(n, name, file) {
                             return Some(());
                         }
                     } else {
@@ -1072,7 +1084,7 @@ impl<'a> Spawn<'a> {
     /// at once, deferred, started as a goroutine, or a catalog callback that
     /// runs before the call returns)?
     fn is_transparent(&self, lit: Node<'a>) -> bool {
-        is_transparent(lit, self.pkg, self.file, self.cx)
+        is_transparent(lit, self.pkg, self.file, self.cx.go_catalog)
     }
 
     /// The whole fix for a goroutine on a background context.
@@ -1347,7 +1359,7 @@ impl<'a> Spawn<'a> {
                         stmt,
                         value,
                         scope,
-                    }) = classify_decl(decl, name, wfile)
+                    }) = classify(decl, name, wfile)
                         && !bg_vars.iter().any(|(_, s, _, _)| s.id() == stmt.id())
                     {
                         bg_vars.push((name, stmt, value, scope));
@@ -1736,7 +1748,7 @@ impl<'a> Spawn<'a> {
                 at,
                 format!("{indent}if {ctx}.Err() != nil {{{nl}{indent}\treturn{nl}{indent}}}{nl}"),
             ));
-            if let Some(v) = subscription_range(*lp, worker) {
+            if let Some(v) = subscription_range(*lp, worker.src()) {
                 self.close_when_done(worker, *lp, &v, ctx, holds, plan)?;
             }
             for sel in blocking_selects(body) {
@@ -2093,7 +2105,7 @@ impl GoroutineCallers {
         });
         let mut edits = Vec::new();
         let mut note = None;
-        let found = match caller_context(call, pkg, file, cx) {
+        let found = match caller_context(call, pkg, file, cx.go_catalog) {
             // Its background context, or none yet: it is getting `ctx`.
             CallerCtx::None | CallerCtx::Background(_) if inside_owner => {
                 CallerCtx::Live(NEW_CTX.to_string())
@@ -2156,721 +2168,7 @@ fn shown_path(pkg: &GoPackage, path: &Path) -> String {
     crate::callers::shown_path(pkg.module.as_deref(), path)
 }
 
-/// What a call site can pass as the caller's context.
-enum CallerCtx {
-    /// A context that ends with the caller's work: its `context.Context`
-    /// parameter, a context derived from one, `r.Context()` in a handler.
-    Live(String),
-    /// A local variable holding `context.Background()` / `context.TODO()`.
-    Background(String),
-    /// The call is in a func literal that may run after its enclosing
-    /// function returned (a callback): that function's context may be over.
-    Later,
-    None,
-}
-
-/// The caller's context at a call site: the innermost context variable in
-/// scope (a local made with `context.With*` or `x.Context()`, a
-/// `context.Context` parameter), or `r.Context()` in an HTTP handler,
-/// looking through func literals that run while their enclosing function
-/// runs. A local background context is only the last resort.
-fn caller_context(call: Node, pkg: &GoPackage, file: &GoFile, cx: &Context<'_>) -> CallerCtx {
-    let src = file.text();
-    let mut background = None;
-    let sees = |name: &str, decl: Node| {
-        declaration_of_name(call, name, src).is_some_and(|(_, d)| d.id() == decl.id())
-    };
-    let mut cur = call;
-    while let Some(p) = cur.parent() {
-        if is_function(p) {
-            if let Some(n) = context_param(p, file)
-                && declaration_of_name(call, &n, src).is_some_and(|(s, _)| s.id() == p.id())
-            {
-                return CallerCtx::Live(n);
-            }
-            if let Some(r) = request_param(p, file)
-                && declaration_of_name(call, &r, src).is_some_and(|(s, _)| s.id() == p.id())
-            {
-                return CallerCtx::Live(format!("{r}.Context()"));
-            }
-            if p.kind() == "func_literal" && is_transparent(p, pkg, file, cx) {
-                cur = p;
-                continue;
-            }
-            if p.kind() == "func_literal" && background.is_none() {
-                return CallerCtx::Later;
-            }
-            break;
-        }
-        if p.kind() == "statement_list" {
-            let mut c = p.walk();
-            let before: Vec<Node> = p
-                .named_children(&mut c)
-                .filter(|s| s.end_byte() <= cur.start_byte())
-                .collect();
-            for stmt in before.into_iter().rev() {
-                if !matches!(stmt.kind(), "short_var_declaration" | "var_declaration") {
-                    continue;
-                }
-                for name in declared_names(stmt, src) {
-                    match classify_decl(stmt, &name, file) {
-                        Some(Source::Live) if sees(&name, stmt) => return CallerCtx::Live(name),
-                        Some(Source::BgVar { .. }) if background.is_none() && sees(&name, stmt) => {
-                            background = Some(name)
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        cur = p;
-    }
-    match background {
-        Some(n) => CallerCtx::Background(n),
-        None => CallerCtx::None,
-    }
-}
-
-/// The names a short var declaration or var declaration introduces.
-fn declared_names(stmt: Node, src: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if stmt.kind() == "short_var_declaration" {
-        if let Some(left) = stmt.child_by_field_name("left") {
-            out.extend(
-                named_children_no_comments(left)
-                    .into_iter()
-                    .filter(|n| n.kind() == "identifier")
-                    .map(|n| text(n, src).to_string()),
-            );
-        }
-        return out;
-    }
-    let mut stack = vec![stmt];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "var_spec" {
-            let mut c = n.walk();
-            out.extend(
-                n.children_by_field_name("name", &mut c)
-                    .map(|x| text(x, src).to_string()),
-            );
-        } else {
-            let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
-        }
-    }
-    out
-}
-
-/// The innermost named function around a node.
-fn enclosing_named(n: Node, src: &str) -> Option<String> {
-    let mut cur = enclosing_function(n);
-    while let Some(f) = cur {
-        if let Some(name) = f.child_by_field_name("name") {
-            return Some(text(name, src).to_string());
-        }
-        cur = enclosing_function(f);
-    }
-    None
-}
-
 // ----- syntax helpers ---------------------------------------------------
-
-/// Loops among the worker's own statements that can never end.
-fn forever_loops<'a>(
-    worker: &Worker<'a>,
-    body: Node<'a>,
-    cx: &Context<'_>,
-    pkg: &GoPackage,
-) -> Vec<Node<'a>> {
-    let src = worker.src();
-    let env = TypeEnv::for_function(pkg, worker.file, cx.go_catalog, worker.func);
-    let mut out = Vec::new();
-    for stmt in block_statements(body) {
-        let (lp, label) = match stmt.kind() {
-            "for_statement" => (stmt, None),
-            "labeled_statement" => match (stmt.child_by_field_name("label"), stmt.named_child(1)) {
-                (Some(l), Some(s)) if s.kind() == "for_statement" => (s, Some(text(l, src))),
-                _ => continue,
-            },
-            _ => continue,
-        };
-        if !never_ends(lp, src, &env) {
-            continue;
-        }
-        let Some(lbody) = lp.child_by_field_name("body") else {
-            continue;
-        };
-        if !has_exit(lbody, src, label) {
-            out.push(lp);
-        }
-    }
-    out
-}
-
-/// `for { }`, `for init; ; post { }`, `for range ticker.C { }`, `for range time.Tick(d) { }`,
-/// `for m := range sub.Channel()` (a subscription that is never closed).
-fn never_ends(lp: Node, src: &str, env: &TypeEnv) -> bool {
-    let mut c = lp.walk();
-    let clause = lp
-        .named_children(&mut c)
-        .find(|n| n.kind() != "block" && n.kind() != "comment");
-    match clause {
-        None => true,
-        Some(cl) if cl.kind() == "for_clause" => cl.child_by_field_name("condition").is_none(),
-        Some(cl) if cl.kind() == "range_clause" => {
-            let Some(right) = cl.child_by_field_name("right") else {
-                return false;
-            };
-            is_ticker_channel(right, src, env) || is_subscription_channel(right, src, env)
-        }
-        Some(_) => false,
-    }
-}
-
-/// `time.Tick(d)`, `t.C` for a `*time.Ticker`: channels never closed.
-fn is_ticker_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
-    match e.kind() {
-        "call_expression" => e.child_by_field_name("function").is_some_and(|f| {
-            f.kind() == "selector_expression"
-                && f.child_by_field_name("operand")
-                    .is_some_and(|o| env.package_of(o) == Some("time"))
-                && f.child_by_field_name("field")
-                    .is_some_and(|x| text(x, src) == "Tick")
-        }),
-        "selector_expression" => {
-            e.child_by_field_name("field")
-                .is_some_and(|x| text(x, src) == "C")
-                && e.child_by_field_name("operand")
-                    .and_then(|o| env.type_of(o))
-                    .is_some_and(|t| t.package == "time" && t.name == "Ticker")
-        }
-        _ => false,
-    }
-}
-
-/// `sub.Channel()` on a catalog subscription: closed only by `sub.Close()`.
-fn is_subscription_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
-    subscription_var(e, src, env).is_some()
-}
-
-fn subscription_var<'s>(e: Node, src: &'s str, env: &TypeEnv) -> Option<&'s str> {
-    if e.kind() != "call_expression" {
-        return None;
-    }
-    let f = e.child_by_field_name("function")?;
-    if f.kind() != "selector_expression" || text(f.child_by_field_name("field")?, src) != "Channel"
-    {
-        return None;
-    }
-    let operand = f.child_by_field_name("operand")?;
-    let t = env.type_of(operand)?;
-    let is_sub = env
-        .catalog
-        .resources()
-        .iter()
-        .any(|r| r.kind == Kind::Subscription && r.type_name.as_ref() == Some(&t));
-    (is_sub && operand.kind() == "identifier").then(|| text(operand, src))
-}
-
-/// The subscription a range loop waits on, if it is one.
-fn subscription_range(lp: Node, worker: &Worker) -> Option<String> {
-    let src = worker.src();
-    let mut c = lp.walk();
-    let clause = lp
-        .named_children(&mut c)
-        .find(|n| n.kind() == "range_clause")?;
-    let right = clause.child_by_field_name("right")?;
-    let f = right.child_by_field_name("function")?;
-    let operand = f.child_by_field_name("operand")?;
-    (right.kind() == "call_expression"
-        && f.child_by_field_name("field")
-            .is_some_and(|x| text(x, src) == "Channel"))
-    .then(|| text(operand, src).to_string())
-}
-
-/// Can control leave the loop whose body this is: a return, a goto, a break
-/// out of it, a call that never returns, or something watching a done
-/// channel (`.Done()`, read as an intended way out)?
-fn has_exit(body: Node, src: &str, label: Option<&str>) -> bool {
-    fn walk(
-        n: Node,
-        src: &str,
-        label: Option<&str>,
-        in_breakable: bool,
-        inner_labels: &mut Vec<String>,
-    ) -> bool {
-        match n.kind() {
-            "func_literal" => return false,
-            "return_statement" | "goto_statement" => return true,
-            "break_statement" | "continue_statement" => {
-                return match n.named_child(0) {
-                    Some(l) => {
-                        let l = text(l, src);
-                        if n.kind() == "continue_statement" && Some(l) == label {
-                            false
-                        } else {
-                            !inner_labels.iter().any(|x| x == l)
-                        }
-                    }
-                    None => n.kind() == "break_statement" && !in_breakable,
-                };
-            }
-            "labeled_statement" => {
-                if let Some(l) = n.child_by_field_name("label") {
-                    inner_labels.push(text(l, src).to_string());
-                }
-            }
-            "call_expression" => {
-                if is_noreturn_call(n, src) {
-                    return true;
-                }
-                if n.child_by_field_name("function").is_some_and(|f| {
-                    f.kind() == "selector_expression"
-                        && f.child_by_field_name("field")
-                            .is_some_and(|x| text(x, src) == "Done")
-                }) {
-                    return true;
-                }
-            }
-            _ => {}
-        }
-        let in_breakable = in_breakable
-            || matches!(
-                n.kind(),
-                "for_statement"
-                    | "expression_switch_statement"
-                    | "type_switch_statement"
-                    | "select_statement"
-            );
-        let mut c = n.walk();
-        let children: Vec<Node> = n.named_children(&mut c).collect();
-        children
-            .into_iter()
-            .any(|ch| walk(ch, src, label, in_breakable, inner_labels))
-    }
-    let mut labels = Vec::new();
-    let mut c = body.walk();
-    let children: Vec<Node> = body.named_children(&mut c).collect();
-    children
-        .into_iter()
-        .any(|ch| walk(ch, src, label, false, &mut labels))
-}
-
-/// A receive in the loop, outside any select, from a channel that is not a
-/// timer's: nothing but a value (or closing the channel) wakes it.
-fn unstoppable_wait(body: Node, src: &str) -> Option<String> {
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        match n.kind() {
-            "func_literal" | "select_statement" => continue,
-            "unary_expression"
-                if n.child_by_field_name("operator")
-                    .is_some_and(|o| text(o, src) == "<-") =>
-            {
-                let operand = n.child_by_field_name("operand")?;
-                if !is_timer_channel(operand, src) {
-                    return Some(text(n, src).to_string());
-                }
-            }
-            "range_clause" => {
-                if let Some(right) = n.child_by_field_name("right")
-                    && !is_timer_channel(right, src)
-                    && !matches!(
-                        right.kind(),
-                        "int_literal" | "identifier" | "selector_expression" | "composite_literal"
-                    )
-                {
-                    // Ranging over a call may range over a channel: cannot tell.
-                    if right.kind() == "call_expression" {
-                        return Some(format!("range {}", text(right, src)));
-                    }
-                }
-            }
-            _ => {}
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    None
-}
-
-/// `time.After(d)`, `time.Tick(d)`, `t.C`: wakes up by itself.
-fn is_timer_channel(e: Node, src: &str) -> bool {
-    match e.kind() {
-        "call_expression" => e.child_by_field_name("function").is_some_and(|f| {
-            let t = text(f, src);
-            t == "time.After" || t == "time.Tick"
-        }),
-        "selector_expression" => e
-            .child_by_field_name("field")
-            .is_some_and(|x| text(x, src) == "C"),
-        _ => false,
-    }
-}
-
-/// Selects in the loop body (not in nested func literals) with no default:
-/// they wait until one of their cases is ready.
-fn blocking_selects(body: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "func_literal" {
-            continue;
-        }
-        if n.kind() == "select_statement" {
-            let mut c = n.walk();
-            if !n.named_children(&mut c).any(|x| x.kind() == "default_case") {
-                out.push(n);
-            }
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    out.sort_by_key(|n| n.start_byte());
-    out
-}
-
-/// Does `expr` (`ctx`, `r.Context()`, `s.ctx`) name a context at `at`? Its
-/// first name must be declared as one there (a context parameter, a local
-/// made from one, a request), or be the parameter the fix adds.
-fn names_a_context_at(at: Node, expr: &str, new_param: Option<&str>, file: &GoFile) -> bool {
-    let head = expr
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or(expr);
-    match declaration_of_name(at, head, file.text()) {
-        None => new_param == Some(head),
-        Some((_, decl)) if decl.kind() == "parameter_declaration" => {
-            is_context_param(decl, file)
-                || expr.contains('.') && decl.child_by_field_name("type").is_some()
-        }
-        Some((_, decl)) => {
-            matches!(
-                classify_decl(decl, head, file),
-                Some(Source::Live | Source::BgVar { .. })
-            ) || expr.contains('.')
-        }
-    }
-}
-
-/// `context.Background()` or `context.TODO()` (the `context` package, not a local).
-fn is_background_call(n: Node, file: &GoFile) -> bool {
-    if n.kind() != "call_expression" {
-        return false;
-    }
-    let src = file.text();
-    let Some(f) = n
-        .child_by_field_name("function")
-        .filter(|f| f.kind() == "selector_expression")
-    else {
-        return false;
-    };
-    let (Some(operand), Some(field)) = (
-        f.child_by_field_name("operand"),
-        f.child_by_field_name("field"),
-    ) else {
-        return false;
-    };
-    if operand.kind() != "identifier" || !matches!(text(field, src), "Background" | "TODO") {
-        return false;
-    }
-    file.imports.resolve(text(operand, src)) == Some("context")
-        && declaration_of(operand, src).is_none()
-}
-
-/// What a declaration makes of `name`, as a context: a background one, a
-/// live one (a parameter, `context.With*`, `x.Context()`), or none.
-fn classify_decl<'a>(decl: Node<'a>, name: &str, file: &GoFile) -> Option<Source<'a>> {
-    let src = file.text();
-    match decl.kind() {
-        "parameter_declaration" => is_context_param(decl, file).then_some(Source::Live),
-        "short_var_declaration" | "var_declaration" | "var_spec" => {
-            let (names, values, stmt) = match decl.kind() {
-                "short_var_declaration" => {
-                    let left = decl.child_by_field_name("left")?;
-                    let right = decl.child_by_field_name("right")?;
-                    (
-                        named_children_no_comments(left),
-                        named_children_no_comments(right),
-                        decl,
-                    )
-                }
-                _ => {
-                    let spec = if decl.kind() == "var_spec" {
-                        decl
-                    } else {
-                        let mut stack = vec![decl];
-                        let mut found = None;
-                        while let Some(n) = stack.pop() {
-                            if n.kind() == "var_spec" {
-                                let mut c = n.walk();
-                                if n.children_by_field_name("name", &mut c)
-                                    .any(|x| text(x, src) == name)
-                                {
-                                    found = Some(n);
-                                    break;
-                                }
-                            }
-                            let mut c = n.walk();
-                            stack.extend(n.named_children(&mut c));
-                        }
-                        found?
-                    };
-                    let mut c = spec.walk();
-                    let names: Vec<Node> = spec.children_by_field_name("name", &mut c).collect();
-                    let values = spec
-                        .child_by_field_name("value")
-                        .map(named_children_no_comments)
-                        .unwrap_or_default();
-                    // The statement to delete: the declaration, when it holds this one spec.
-                    let mut stmt = spec;
-                    while let Some(p) = stmt.parent() {
-                        if p.kind() == "var_declaration" {
-                            stmt = p;
-                            break;
-                        }
-                        stmt = p;
-                    }
-                    let single = {
-                        let mut specs = 0;
-                        let mut st = vec![stmt];
-                        while let Some(n) = st.pop() {
-                            if n.kind() == "var_spec" {
-                                specs += 1;
-                            }
-                            let mut c = n.walk();
-                            st.extend(n.named_children(&mut c));
-                        }
-                        specs == 1
-                    };
-                    (names, values, if single { stmt } else { spec })
-                }
-            };
-            let i = names.iter().position(|n| text(*n, src) == name)?;
-            if names.len() == 1 && values.len() == 1 && is_background_call(values[0], file) {
-                if stmt.kind() == "var_spec" {
-                    return Some(Source::Opaque); // one of several specs: left alone
-                }
-                return Some(Source::BgVar {
-                    name: name.to_string(),
-                    stmt,
-                    value: values[0],
-                    scope: decl_scope(stmt),
-                });
-            }
-            let value = if values.len() == names.len() {
-                values.get(i).copied()
-            } else if values.len() == 1 && i == 0 {
-                values.first().copied()
-            } else {
-                None
-            }?;
-            is_context_making_call(value, file).then_some(Source::Live)
-        }
-        _ => None,
-    }
-}
-
-/// The block (statement list) a statement declares its names in.
-fn decl_scope(stmt: Node) -> Node {
-    let mut cur = stmt;
-    while let Some(p) = cur.parent() {
-        if matches!(
-            p.kind(),
-            "block"
-                | "statement_list"
-                | "source_file"
-                | "expression_case"
-                | "default_case"
-                | "communication_case"
-                | "type_case"
-        ) {
-            return if p.kind() == "statement_list" {
-                p.parent().unwrap_or(p)
-            } else {
-                p
-            };
-        }
-        cur = p;
-    }
-    stmt
-}
-
-/// `context.WithCancel(...)` and friends, or `x.Context()`.
-fn is_context_making_call(v: Node, file: &GoFile) -> bool {
-    let src = file.text();
-    if v.kind() != "call_expression" {
-        return false;
-    }
-    let Some(f) = v
-        .child_by_field_name("function")
-        .filter(|f| f.kind() == "selector_expression")
-    else {
-        return false;
-    };
-    let (Some(operand), Some(field)) = (
-        f.child_by_field_name("operand"),
-        f.child_by_field_name("field"),
-    ) else {
-        return false;
-    };
-    let field = text(field, src);
-    if operand.kind() == "identifier" && file.imports.resolve(text(operand, src)) == Some("context")
-    {
-        return field.starts_with("With");
-    }
-    field == "Context"
-}
-
-/// Is this parameter declaration typed `context.Context`?
-fn is_context_param(decl: Node, file: &GoFile) -> bool {
-    decl.kind() == "parameter_declaration"
-        && decl
-            .child_by_field_name("type")
-            .is_some_and(|t| is_qualified(t, file, "context", "Context"))
-}
-
-fn is_qualified(t: Node, file: &GoFile, path: &str, name: &str) -> bool {
-    let src = file.text();
-    t.kind() == "qualified_type"
-        && t.child_by_field_name("name")
-            .is_some_and(|n| text(n, src) == name)
-        && t.child_by_field_name("package")
-            .is_some_and(|p| file.imports.resolve(text(p, src)) == Some(path))
-}
-
-/// The name of a function's `context.Context` parameter.
-fn context_param(func: Node, file: &GoFile) -> Option<String> {
-    typed_param(func, file, |t| is_qualified(t, file, "context", "Context"))
-}
-
-/// The name of a function's `*http.Request` parameter.
-fn request_param(func: Node, file: &GoFile) -> Option<String> {
-    typed_param(func, file, |t| {
-        t.kind() == "pointer_type"
-            && t.named_child(0)
-                .is_some_and(|q| is_qualified(q, file, "net/http", "Request"))
-    })
-}
-
-fn typed_param(func: Node, file: &GoFile, want: impl Fn(Node) -> bool) -> Option<String> {
-    let src = file.text();
-    let params = func.child_by_field_name("parameters")?;
-    let mut c = params.walk();
-    for d in params.named_children(&mut c) {
-        if d.kind() != "parameter_declaration" || !d.child_by_field_name("type").is_some_and(&want)
-        {
-            continue;
-        }
-        let mut c2 = d.walk();
-        if let Some(n) = d
-            .children_by_field_name("name", &mut c2)
-            .map(|n| text(n, src))
-            .find(|n| *n != "_")
-        {
-            return Some(n.to_string());
-        }
-    }
-    None
-}
-
-/// Parameter names of a function, in order, one per parameter (`""` for
-/// an unnamed one).
-fn param_names(func: Node, src: &str) -> Vec<String> {
-    let Some(params) = func.child_by_field_name("parameters") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut c = params.walk();
-    for d in params.named_children(&mut c) {
-        if d.kind() == "comment" {
-            continue;
-        }
-        let mut c2 = d.walk();
-        let names: Vec<String> = d
-            .children_by_field_name("name", &mut c2)
-            .map(|n| text(n, src).to_string())
-            .collect();
-        if names.is_empty() {
-            out.push(String::new());
-        }
-        out.extend(names);
-    }
-    out
-}
-
-fn named_children_no_comments(n: Node) -> Vec<Node> {
-    let mut c = n.walk();
-    n.named_children(&mut c)
-        .filter(|x| x.kind() != "comment")
-        .collect()
-}
-
-/// The declaration an identifier refers to: the node that declares it and
-/// the declaring node. None at package level.
-fn declaration_of<'t>(id: Node<'t>, src: &str) -> Option<(Node<'t>, Node<'t>)> {
-    declaration_of_name(id, text(id, src), src)
-}
-
-fn declaration_of_name<'t>(at: Node<'t>, name: &str, src: &str) -> Option<(Node<'t>, Node<'t>)> {
-    let mut cur = at;
-    while let Some(p) = cur.parent() {
-        if p.kind() == "source_file" {
-            return None;
-        }
-        if let Some(d) = scope::direct_declaration(p, name, at.start_byte(), src) {
-            // `ctx, cancel := context.WithTimeout(ctx, d)`: the right-hand
-            // side still sees the outer `ctx`.
-            let in_own_value = matches!(d.kind(), "short_var_declaration" | "range_clause")
-                && d.child_by_field_name("right")
-                    .is_some_and(|r| scope::contains(r, at));
-            if !in_own_value {
-                return Some((p, d));
-            }
-            if let Some(earlier) = d
-                .start_byte()
-                .checked_sub(1)
-                .and_then(|before| scope::direct_declaration(p, name, before, src))
-                .filter(|e| e.id() != d.id())
-            {
-                return Some((p, earlier));
-            }
-        }
-        cur = p;
-    }
-    None
-}
-
-/// Identifiers with this text under `root`.
-fn identifiers_named<'t>(root: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && text(n, src) == name {
-            out.push(n);
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    out
-}
-
-/// Is this identifier assigned to (`x = ...`, `x, y := ...`, `x++`)?
-fn is_written(id: Node) -> bool {
-    let Some(p) = id.parent() else { return false };
-    match p.kind() {
-        "expression_list" => p.parent().is_some_and(|o| {
-            matches!(o.kind(), "short_var_declaration" | "assignment_statement")
-                && o.child_by_field_name("left")
-                    .is_some_and(|l| l.id() == p.id())
-        }),
-        "inc_statement" | "dec_statement" => true,
-        "unary_expression" => p
-            .child_by_field_name("operator")
-            .is_some_and(|o| o.kind() == "&"),
-        _ => false,
-    }
-}
 
 /// `x := call(...)` / `x, err := call(...)` / `var x = call(...)`: the name,
 /// the call, and the error variable.
@@ -2997,55 +2295,16 @@ fn line_after(source: &crate::source::SourceText, offset: usize) -> Option<usize
     source.next_line_start(offset)
 }
 
-/// Does this func literal run while its enclosing function runs?
-fn is_transparent(lit: Node, pkg: &GoPackage, file: &GoFile, cx: &Context<'_>) -> bool {
-    let src = file.text();
-    let mut child = lit;
-    let mut parent = lit.parent();
-    while let Some(p) = parent.filter(|p| p.kind() == "parenthesized_expression") {
-        child = p;
-        parent = p.parent();
-    }
-    let Some(p) = parent else { return false };
-    if p.kind() == "call_expression"
-        && p.child_by_field_name("function")
-            .is_some_and(|f| f.id() == child.id())
-    {
-        return true; // called at once, deferred, or started as a goroutine
-    }
-    if p.kind() != "argument_list" {
-        return false;
-    }
-    let Some(call) = p.parent() else { return false };
-    let Some(callee) = call
-        .child_by_field_name("function")
-        .filter(|c| c.kind() == "selector_expression")
-    else {
-        return false;
-    };
-    let (Some(operand), Some(field)) = (
-        callee.child_by_field_name("operand"),
-        callee.child_by_field_name("field"),
-    ) else {
-        return false;
-    };
-    let Some(func) = enclosing_function(call) else {
-        return false;
-    };
-    let env = TypeEnv::for_function(pkg, file, cx.go_catalog, func);
-    let name = text(field, src);
-    let r = match env.package_of(operand) {
-        Some(path) => CallRef::Func {
-            package: path,
-            name,
+/// A declaration's context, as this rule tracks it.
+fn classify<'a>(decl: Node<'a>, name: &str, file: &GoFile) -> Option<Source<'a>> {
+    Some(match classify_decl(decl, name, file)? {
+        ContextDecl::Background { stmt, value, scope } => Source::BgVar {
+            name: name.to_string(),
+            stmt,
+            value,
+            scope,
         },
-        None => {
-            let t = env.type_of(operand);
-            return cx.go_catalog.is_sync_callback(CallRef::Method {
-                receiver: t.as_ref(),
-                name,
-            });
-        }
-    };
-    cx.go_catalog.is_sync_callback(r)
+        ContextDecl::Live => Source::Live,
+        ContextDecl::Shared => Source::Opaque,
+    })
 }

@@ -2,7 +2,9 @@
 //! parsed files, the package-level declarations they share, and the module
 //! index (what the scanned module itself teaches about resources).
 
+pub mod contexts;
 pub mod flow;
+pub mod loops;
 pub mod module;
 pub mod scope;
 pub mod syntax;
