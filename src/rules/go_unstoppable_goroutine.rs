@@ -35,9 +35,8 @@ use tree_sitter::{Node, QueryCursor};
 
 use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::contexts::{
-    CallerCtx, ContextDecl, caller_context, classify_decl, context_param, declaration_of,
-    declaration_of_name, enclosing_named, is_background_call, is_context_param, is_transparent,
-    names_a_context_at, request_param,
+    ContextDecl, classify_decl, context_param, declaration_of, declaration_of_name,
+    is_background_call, is_context_param, is_transparent, names_a_context_at, request_param,
 };
 use crate::analysis::go::loops::{
     blocking_selects, forever_loops, subscription_range, unstoppable_wait,
@@ -45,9 +44,9 @@ use crate::analysis::go::loops::{
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::syntax::{following_statements, is_err_check, is_terminating};
 use crate::analysis::go::types::TypeEnv;
-use crate::analysis::go::uses::{FuncRef, FuncUse, UseKind};
+use crate::analysis::go::uses::{FuncRef, UseKind};
 use crate::analysis::go::{GoFile, GoPackage};
-use crate::callers::{CallerEdits, CallerFix};
+use crate::callers::CallerFix;
 use crate::catalog::Kind;
 use crate::catalog::go::{Lookup, Resource};
 use crate::embedded_query;
@@ -60,6 +59,12 @@ use crate::lang::go::{
 };
 use crate::lang::{Language, text};
 use crate::rewrite::go::{ImportEdit, delete_statement, ensure_import, insert_first};
+
+mod call_sites;
+mod held;
+
+use call_sites::{GoroutineCallers, NewParam};
+use held::{acquisition, is_method_receiver, kept_by};
 
 pub struct GoUnstoppableGoroutine;
 
@@ -343,7 +348,7 @@ enum OwnerCtx {
 }
 
 /// A new parameter's name.
-const NEW_CTX: &str = "ctx";
+pub(super) const NEW_CTX: &str = "ctx";
 
 struct Spawn<'a> {
     pkg: &'a GoPackage,
@@ -2000,286 +2005,6 @@ enum HeldAt<'a> {
     /// Acquired by the spawning function and used only by the goroutine
     /// (`name` is what the goroutine calls it).
     HandedOver,
-}
-
-// ----- the callers ------------------------------------------------------
-
-/// A function that gains a `ctx context.Context` first parameter.
-#[derive(Debug)]
-struct NewParam {
-    target: FuncRef,
-    /// Parameters before the new one (`f(g())` with a multi-value `g` cannot take one more).
-    param_count: usize,
-    /// The function itself: a call inside it passes its new `ctx`.
-    path: Arc<Path>,
-    range: std::ops::Range<usize>,
-    /// For an exported function: the API change, told once the fix is complete.
-    api_note: Option<String>,
-}
-
-/// The call sites of the functions a fix gives a `ctx` parameter.
-#[derive(Debug)]
-struct GoroutineCallers {
-    targets: Vec<FuncRef>,
-    changed: Vec<NewParam>,
-}
-
-impl GoroutineCallers {
-    fn new(changed: Vec<NewParam>) -> Self {
-        GoroutineCallers {
-            targets: changed.iter().map(|c| c.target.clone()).collect(),
-            changed,
-        }
-    }
-}
-
-impl CallerFix for GoroutineCallers {
-    fn targets(&self) -> &[FuncRef] {
-        &self.targets
-    }
-
-    fn notes_when_fixed(&self) -> Vec<String> {
-        self.changed
-            .iter()
-            .filter_map(|c| c.api_note.clone())
-            .collect()
-    }
-
-    fn visit(&self, pkg: &GoPackage, uses: &[FuncUse<'_>], cx: &Context<'_>) -> CallerEdits {
-        let mut out = CallerEdits::default();
-        for u in uses {
-            let changed = &self.changed[u.target];
-            let target = changed.target.display();
-            let line = u.node.start_position().row + 1;
-            let at = format!("{}:{line}", shown_path(pkg, &u.file.parsed.path));
-            match &u.kind {
-                UseKind::Value => out.blockers.push(format!(
-                    "`{target}` is used as a value at {at} (a callback or a method value), which a new parameter would break"
-                )),
-                UseKind::InterfaceMethod => out.blockers.push(format!(
-                    "the interface at {at} declares a method `{}`: a type implementing it through `{target}` would stop doing so",
-                    changed.target.name
-                )),
-                UseKind::Unresolved(why) => out.blockers.push(format!(
-                    "at {at} leakfix cannot tell whether `{target}` is called ({why})"
-                )),
-                UseKind::Call => match self.call_site(pkg, u, changed, cx) {
-                    Ok((edits, note)) => {
-                        out.edits.extend(edits);
-                        out.notes.extend(note);
-                    }
-                    Err(why) => out.blockers.push(format!("the call at {at} cannot be updated: {why}")),
-                },
-            }
-        }
-        out
-    }
-}
-
-impl GoroutineCallers {
-    fn call_site(
-        &self,
-        pkg: &GoPackage,
-        u: &FuncUse<'_>,
-        changed: &NewParam,
-        cx: &Context<'_>,
-    ) -> Result<(Vec<Edit>, Option<String>), String> {
-        let file = u.file;
-        let src = file.text();
-        let source = &file.parsed.source;
-        let path = &file.parsed.path;
-        let call = u.call.ok_or("not a call")?;
-        let args = call
-            .child_by_field_name("arguments")
-            .ok_or("no arguments")?;
-        let arg_nodes = named_children_no_comments(args);
-        if arg_nodes.len() == 1
-            && arg_nodes[0].kind() == "call_expression"
-            && changed.param_count >= 2
-        {
-            return Err("it passes the results of another call as all of its arguments".into());
-        }
-        // Inside a function that gains `ctx` itself, that is what it passes.
-        let inside_owner = self.changed.iter().any(|c| {
-            path == &c.path && c.range.start <= call.start_byte() && call.end_byte() <= c.range.end
-        });
-        let mut edits = Vec::new();
-        let mut note = None;
-        let found = match caller_context(call, pkg, file, cx.go_catalog) {
-            // Its background context, or none yet: it is getting `ctx`.
-            CallerCtx::None | CallerCtx::Background(_) if inside_owner => {
-                CallerCtx::Live(NEW_CTX.to_string())
-            }
-            other => other,
-        };
-        let caller = || enclosing_named(call, src).unwrap_or_else(|| "package-level code".into());
-        let arg = if let CallerCtx::Live(ctx) = found {
-            ctx
-        } else if let CallerCtx::Background(ctx) = found {
-            note = Some(format!(
-                "{}:{}: `{}` passes `{ctx}`, a background context: what it starts runs until the program ends",
-                shown_path(pkg, path),
-                call.start_position().row + 1,
-                caller()
-            ));
-            ctx
-        } else {
-            let name = match ensure_import(path, source, file.root(), "context", "context") {
-                ImportEdit::Present(n) => n,
-                ImportEdit::Add { edit, name } => {
-                    edits.push(edit);
-                    name
-                }
-                ImportEdit::Unavailable => {
-                    return Err("the `context` package cannot be imported there".into());
-                }
-            };
-            let func = enclosing_function(call).unwrap_or(file.root());
-            if !matches!(scope::resolve(func, &name, call, src), Resolution::Package) {
-                return Err(format!("`{name}` names something else there"));
-            }
-            let at = format!(
-                "{}:{}",
-                shown_path(pkg, path),
-                call.start_position().row + 1
-            );
-            note = Some(if matches!(found, CallerCtx::Later) {
-                format!(
-                    "{at}: the call is in a func literal that may run after `{}` returns, so it now passes `{name}.TODO()`; pass it a context that lasts as long as its work",
-                    caller()
-                )
-            } else {
-                format!(
-                    "{at}: `{}` has no context to pass, so it now passes `{name}.TODO()`; give it the context of its own caller",
-                    caller()
-                )
-            });
-            format!("{name}.TODO()")
-        };
-        edits.push(
-            insert_first(path, source, args, &arg)
-                .ok_or("its arguments are laid out in a way leakfix does not edit")?,
-        );
-        Ok((edits, note))
-    }
-}
-
-fn shown_path(pkg: &GoPackage, path: &Path) -> String {
-    crate::callers::shown_path(pkg.module.as_deref(), path)
-}
-
-// ----- syntax helpers ---------------------------------------------------
-
-/// `x := call(...)` / `x, err := call(...)` / `var x = call(...)`: the name,
-/// the call, and the error variable.
-fn acquisition<'t>(stmt: Node<'t>, src: &str) -> Option<(String, Node<'t>, Option<String>)> {
-    if stmt.kind() != "short_var_declaration" {
-        return None;
-    }
-    let left = named_children_no_comments(stmt.child_by_field_name("left")?);
-    let right = named_children_no_comments(stmt.child_by_field_name("right")?);
-    if right.len() != 1 || right[0].kind() != "call_expression" || left.is_empty() || left.len() > 2
-    {
-        return None;
-    }
-    let name = text(left[0], src);
-    if name == "_" || left[0].kind() != "identifier" {
-        return None;
-    }
-    let err = (left.len() == 2).then(|| text(left[1], src).to_string());
-    if err.as_deref() == Some("_") {
-        return None;
-    }
-    Some((name.to_string(), right[0], err))
-}
-
-/// `sub.Subscribe(...)`-style use: the value is the receiver of a method
-/// call that does not release it.
-fn is_method_receiver(r: Node, src: &str, resource: &Resource) -> bool {
-    let Some(sel) = r.parent().filter(|p| p.kind() == "selector_expression") else {
-        return false;
-    };
-    if sel
-        .child_by_field_name("operand")
-        .is_none_or(|o| o.id() != r.id())
-    {
-        return false;
-    }
-    let method = sel
-        .child_by_field_name("field")
-        .map(|f| text(f, src))
-        .unwrap_or("");
-    let called = sel.parent().is_some_and(|c| {
-        c.kind() == "call_expression"
-            && c.child_by_field_name("function")
-                .is_some_and(|f| f.id() == sel.id())
-    });
-    called
-        && resource.release.method() != Some(method)
-        && !crate::analysis::go::flow::RELEASE_LIKE_METHODS.contains(&method)
-        && !resource.also_released_by.iter().any(|m| m == method)
-}
-
-/// Does the goroutine `func` keep the value `name` (declared in `scope`) to
-/// itself, never releasing it? Every use must be a method call on it in the
-/// goroutine's own code: what those calls return (messages, results) may go
-/// anywhere, the value itself may not. A release, or any other use (passed,
-/// stored, sent, returned, captured by a nested func literal), and the
-/// goroutine is not the one to release it.
-fn kept_by(
-    func: Node,
-    scope: Node,
-    decl: Node,
-    name: &str,
-    src: &str,
-    resource: &Resource,
-) -> bool {
-    let mut used = false;
-    for r in scope::references(scope, name, src) {
-        if scope::contains(decl, r) {
-            continue; // the declaration
-        }
-        if !scope::contains(func, r) {
-            continue; // uses before the goroutine starts: checked by the caller
-        }
-        if is_written(r) || enclosing_function(r).is_some_and(|f| f.id() != func.id()) {
-            return false;
-        }
-        if !is_selector_operand(r, src, resource) {
-            return false; // released, or handed on
-        }
-        used = true;
-    }
-    used
-}
-
-/// `t.C`, `sub.Channel()`: the value is read through, not released or
-/// handed on (what the field or call gives may go anywhere).
-fn is_selector_operand(r: Node, src: &str, resource: &Resource) -> bool {
-    let Some(sel) = r.parent().filter(|p| p.kind() == "selector_expression") else {
-        return false;
-    };
-    if sel
-        .child_by_field_name("operand")
-        .is_none_or(|o| o.id() != r.id())
-    {
-        return false;
-    }
-    let called = sel.parent().is_some_and(|c| {
-        c.kind() == "call_expression"
-            && c.child_by_field_name("function")
-                .is_some_and(|f| f.id() == sel.id())
-    });
-    if called {
-        return is_method_receiver(r, src, resource);
-    }
-    // A method value (`sub.Close` passed on) may release it elsewhere.
-    let member = sel
-        .child_by_field_name("field")
-        .map(|f| text(f, src))
-        .unwrap_or("");
-    resource.release.method() != Some(member)
-        && !crate::analysis::go::flow::RELEASE_LIKE_METHODS.contains(&member)
 }
 
 /// The start of the line after `offset`'s, when the rest of that line is
