@@ -39,7 +39,7 @@ use crate::analysis::go::contexts::{
     is_background_call, is_context_param, is_transparent, names_a_context_at, request_param,
 };
 use crate::analysis::go::loops::{
-    blocking_selects, forever_loops, subscription_range, unstoppable_wait,
+    blocking_selects, blocking_sends, forever_loops, subscription_range, unstoppable_wait,
 };
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::syntax::{following_statements, is_err_check, is_terminating};
@@ -1753,6 +1753,27 @@ impl<'a> Spawn<'a> {
                 at,
                 format!("{indent}if {ctx}.Err() != nil {{{nl}{indent}\treturn{nl}{indent}}}{nl}"),
             ));
+            for send in blocking_sends(body) {
+                // `out <- v` becomes a select that also returns when the context is done.
+                if source.line_index(send.start_byte()) != source.line_index(send.end_byte()) {
+                    return Err("a send in the loop spans several lines".into());
+                }
+                let ind = source.indent_at(send.start_byte());
+                let line_start = source
+                    .line_range(source.line_index(send.start_byte()))
+                    .start;
+                if wsrc[line_start..send.start_byte()].trim() != "" {
+                    return Err("a send in the loop shares its line with other code".into());
+                }
+                plan.edits.push(Edit::replacement(
+                    path.clone(),
+                    send.byte_range(),
+                    format!(
+                        "select {{{nl}{ind}case {}:{nl}{ind}case <-{ctx}.Done():{nl}{ind}\treturn{nl}{ind}}}",
+                        text(send, wsrc)
+                    ),
+                ));
+            }
             if let Some(v) = subscription_range(*lp, worker.src()) {
                 self.close_when_done(worker, *lp, &v, ctx, holds, plan)?;
             }

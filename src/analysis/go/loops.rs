@@ -192,7 +192,11 @@ pub fn unstoppable_wait(body: Node, src: &str) -> Option<String> {
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         match n.kind() {
-            "func_literal" | "select_statement" => continue,
+            "func_literal" => continue,
+            "select_statement" => {
+                stack.extend(case_bodies(n));
+                continue;
+            }
             "unary_expression"
                 if n.child_by_field_name("operator")
                     .is_some_and(|o| text(o, src) == "<-") =>
@@ -222,6 +226,46 @@ pub fn unstoppable_wait(body: Node, src: &str) -> Option<String> {
         stack.extend(n.named_children(&mut c));
     }
     None
+}
+
+/// The statements of a select's cases (not the channel operations in their
+/// headers, which the select itself waits on).
+fn case_bodies(select: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut c = select.walk();
+    for case in select.named_children(&mut c) {
+        let mut c2 = case.walk();
+        out.extend(
+            case.named_children(&mut c2)
+                .filter(|x| x.kind() == "statement_list"),
+        );
+    }
+    out
+}
+
+/// Sends in the loop that are statements of their own (`out <- v`, not a
+/// select's case): one blocks until someone receives, which may be never.
+pub fn blocking_sends(body: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "func_literal" => continue,
+            "select_statement" => {
+                stack.extend(case_bodies(n));
+                continue;
+            }
+            "send_statement" if n.parent().is_some_and(|p| p.kind() == "statement_list") => {
+                out.push(n);
+                continue;
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out
 }
 
 /// `time.After(d)`, `time.Tick(d)`, `t.C`: wakes up by itself.
