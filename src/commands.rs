@@ -316,31 +316,37 @@ pub fn rules(format: Format) -> Result<Outcome> {
                 .map(|r| r.meta().id.len())
                 .max()
                 .unwrap_or(0);
+            let fix_of = |m: &rules::RuleMeta| match m.fix_availability {
+                rules::FixAvailability::Never => "none".to_string(),
+                rules::FixAvailability::Always => m.applicability.as_str().to_string(),
+                rules::FixAvailability::Sometimes => {
+                    format!("{} (often)", m.applicability.as_str())
+                }
+            };
+            let fix_width = rules::all()
+                .iter()
+                .map(|r| fix_of(r.meta()).len())
+                .max()
+                .unwrap_or(0)
+                .max(3);
             writeln!(
                 out,
-                "{:width$}  {:4}  {:13}  WHAT IT FIXES",
+                "{:width$}  {:4}  {:fix_width$}  WHAT IT FIXES",
                 "RULE", "LANG", "FIX"
             )?;
             for r in rules::all() {
                 let m = r.meta();
-                let fix = match m.fix_availability {
-                    rules::FixAvailability::Never => "none".to_string(),
-                    rules::FixAvailability::Always => m.applicability.as_str().to_string(),
-                    rules::FixAvailability::Sometimes => {
-                        format!("{} (often)", m.applicability.as_str())
-                    }
-                };
                 writeln!(
                     out,
-                    "{:width$}  {:4}  {:13}  {}",
+                    "{:width$}  {:4}  {:fix_width$}  {}",
                     m.id,
                     m.language.name(),
-                    fix,
+                    fix_of(m),
                     m.summary
                 )?;
                 writeln!(
                     out,
-                    "{:width$}  {:4}  {:13}  fix: {}",
+                    "{:width$}  {:4}  {:fix_width$}  fix: {}",
                     "", "", "", m.fix_summary
                 )?;
             }

@@ -73,3 +73,36 @@ fn go_unstoppable_goroutine_modules() {
         fixture_module("go-unstoppable-goroutine", path)
     });
 }
+
+/// The rule's documented example, fixed, is its documented "Use instead".
+#[test]
+fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
+    let docs = leakfix::rules::by_id("go-unstoppable-goroutine")
+        .unwrap()
+        .meta()
+        .docs;
+    let block = |section: &str| {
+        let at = docs.find(section).unwrap();
+        let start = at + docs[at..].find("```go\n").unwrap() + "```go\n".len();
+        let end = start + docs[start..].find("```").unwrap();
+        docs[start..end].to_string()
+    };
+    let prelude = "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.go");
+    std::fs::write(&file, format!("{prelude}{}", block("## Example"))).unwrap();
+    let out = crate::common::leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{prelude}{}", block("## Use instead"))
+    );
+}

@@ -81,8 +81,9 @@ static META: RuleMeta = RuleMeta {
 };
 
 const DOCS: &str = r#"## What it does
-Finds goroutines whose loop can never end — `for { ... }` or a range over a
-ticker, with no `return`, `break` or done channel in it — while they use a
+Finds goroutines whose loop can never end — `for { ... }`, or a range over
+a ticker's or a subscription's channel, with no `return`, `break` or done
+channel in it — while they use a
 context made on the spot with `context.Background()` or `context.TODO()`, or
 a context the loop never looks at. Goroutines that loop forever with no
 context at all are reported too, without a fix.
@@ -144,19 +145,41 @@ func (r *Runner) Run(ctx context.Context, job Job) error {
 ## Fix safety
 Unsafe: the goroutine now stops when the caller's context is done, which is
 the point, but is a change of lifetime, and a function that gains a
-parameter changes its signature. Every call of it in the module is updated
-to pass the caller's context: its `context.Context` parameter, or
-`r.Context()` in an HTTP handler; where the caller has none, the call gets
-`context.TODO()` and the finding lists it for a person to finish. An
-exported function that gains a parameter is an API change for code outside
-the module, and the fix says so. No fix is offered when a signature change
-could break code leakfix cannot rewrite: the function is used as a value
-(passed as a callback, assigned, a method value), an interface declares a
-method of that name, a call's receiver type cannot be told, or a caller
-lies outside the scanned paths or in a generated file. Nor when the loop
+parameter changes its signature.
+
+What the fix does to the goroutine: a check of `ctx.Err()` at the top of
+each iteration (a receive that fails at once after cancellation cannot
+spin); a `case <-ctx.Done(): return` in each select that would otherwise
+wait forever; a send on a channel (`out <- v`) becomes a select that also
+returns when the context is done; a range over a subscription's channel
+gets the subscription closed when the context is done (`context.AfterFunc`
+from Go 1.21, a small goroutine before); and what the goroutine acquired,
+or was handed by the function that starts it and by nothing else, is
+released when it returns (`defer sub.Close()`, `defer t.Stop()`).
+
+Where the context comes from: the function that starts the goroutine keeps
+the context parameter it has, uses `r.Context()` in an HTTP handler, or
+gains a `ctx context.Context` first parameter. A worker started with
+`go worker(...)` that makes its own background context gains one too. Every
+call of a function that gains a parameter is updated, in every package of
+the module and in its test files, to pass the caller's context: its
+`context.Context` parameter (or a context derived from it in scope), or
+`r.Context()` in a handler; where the caller has none, or the call sits in
+a callback that may run later, the call gets `context.TODO()` and the
+finding lists it for a person to finish. An exported function that gains a
+parameter is an API change for code outside the module, and the fix says so.
+
+No fix is offered when a signature change could break code leakfix cannot
+rewrite: the function is used as a value (passed as a callback, assigned, a
+method value), an interface in the module declares a method of that name,
+the method's name is one a standard interface uses, a call's receiver type
+cannot be told, or a caller lies outside the scanned paths, in an excluded
+or generated file, or in a file that does not parse. Nor when the loop
 waits on a channel that the context cannot interrupt (`<-ch` outside a
-select), or the goroutine is started from a func literal that cannot take a
-parameter.
+select), the goroutine's function returns values, the name `ctx` already
+means something else there, or the goroutine is started from a func literal
+that cannot take a parameter. Goroutines started in `main`, `init` or a
+`sync.Once` are meant to live as long as the process and are not reported.
 
 ## References
 - https://go.dev/blog/context (cancellation is passed down as the first parameter)
