@@ -67,6 +67,9 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         &files,
         config.jobs,
     )?;
+    let engine = engine
+        .with_rust_catalog(config.rust_catalog.clone())?
+        .with_include_tests(config.include_tests);
     problems.extend(index_problems);
 
     let progress = Progress::new(&config, engine.units.len(), started);

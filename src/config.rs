@@ -35,6 +35,8 @@ pub struct Config {
     pub unsafe_fixes: bool,
     pub excludes: Excludes,
     pub go_catalog: GoCatalog,
+    /// The user's `[rust]` entries only; the engine layers them over the built-in catalog.
+    pub rust_catalog: crate::catalog::RustCatalog,
     pub config_file: Option<PathBuf>,
     pub color: bool,
     pub progress: bool,
@@ -77,6 +79,9 @@ pub struct FileConfig {
     /// User-declared Go resources, in the format of catalog/go.toml.
     #[serde(default)]
     pub go: CatalogFile,
+    /// User-declared Rust clients, writers and process builders, in the format of catalog/rust.toml.
+    #[serde(default)]
+    pub rust: crate::catalog::rust::CatalogFile,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -150,6 +155,13 @@ impl Config {
         };
 
         let builtin = GoCatalog::built_in()?;
+        let rust_catalog = match &config_file {
+            Some(f) => {
+                crate::catalog::RustCatalog::from_file(&file.rust, &Origin::Config(f.clone()))
+                    .with_context(|| format!("bad [rust] tables in {}", f.display()))?
+            }
+            None => Default::default(),
+        };
         let go_catalog = match &config_file {
             Some(f) if !is_empty_catalog(&file.go) => {
                 let mut user = GoCatalog::default();
@@ -183,6 +195,7 @@ impl Config {
             unsafe_fixes: args.unsafe_fixes,
             excludes,
             go_catalog,
+            rust_catalog,
             config_file,
             color,
             progress: !args.no_progress,

@@ -12,9 +12,14 @@ use std::sync::Arc;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use crate::analysis::go::module::{FACT_LITERALS, FileFacts, GoModule, ModuleFinder, file_facts};
+use crate::analysis::go::module::{
+    GoModule, ModuleFinder, TextFacts, constructor_literals, constructor_view, constructors,
+    scan_text,
+};
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
+use crate::catalog::rust::RustCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
 use crate::lang::Language;
 use crate::parse::{ParsedFile, read_source};
@@ -27,6 +32,11 @@ pub struct Context<'a> {
     /// Learned entries, then user configuration, then the built-in catalog.
     pub go_catalog: &'a GoCatalog,
     pub index: &'a ModuleIndex,
+    /// User configuration, then the built-in Rust catalog.
+    pub rust_catalog: &'a RustCatalog,
+    /// Report test code too (`--include-tests`): Rust test modules and
+    /// `#[test]` functions live in ordinary files, so rules check it.
+    pub include_tests: bool,
 }
 
 /// A group of files analysed together.
@@ -86,7 +96,12 @@ pub struct Engine {
     rules: Vec<&'static dyn Rule>,
     catalog: GoCatalog,
     index: ModuleIndex,
-    go_prefilter: AhoCorasick,
+    /// Literals one of which a Go package must contain to be analysed at all
+    /// (None: every package is).
+    go_prefilter: Option<AhoCorasick>,
+    /// In an analysed package, files importing these are parsed too: they
+    /// declare the fields and variables whose types the rules look up.
+    go_decls: AhoCorasick,
     pub units: Vec<UnitSpec>,
     /// Literals that make every file of a Go package worth parsing, for
     /// the rules that need whole packages (`Rule::package_literals`).
@@ -95,6 +110,10 @@ pub struct Engine {
     modules: ModuleFinder,
     /// Where scanned files are, for fixes completed at callers (`crate::callers`).
     caller_index: crate::callers::Index,
+    rust_catalog: RustCatalog,
+    rust_prefilter: AhoCorasick,
+    crates: CrateFinder,
+    include_tests: bool,
 }
 
 impl Engine {
@@ -129,63 +148,76 @@ impl Engine {
         );
         units.sort();
 
-        // Learn from the scanned Go code.
-        let fact_filter = AhoCorasick::new(FACT_LITERALS.iter().chain(&[
-            "func New",
-            "func Open",
-            "func Dial",
-            "func Connect",
-            "func new",
-            "func open",
-            "func dial",
-            "func connect",
-        ]))?;
-        let (facts, problems): (Vec<FileFacts>, Vec<Problem>) = pool.install(|| {
-            let results: Vec<Result<Option<FileFacts>, Problem>> = units
+        // Learn from the scanned Go code: read every Go file's text for types
+        // with release methods, then parse only the files that may declare a
+        // constructor of one of them (or of a catalog type).
+        let go_files: Vec<(Arc<Path>, String)> = units
+            .iter()
+            .filter_map(|u| match u {
+                UnitSpec::GoPackage { dir, files } => Some((dir, files)),
+                _ => None,
+            })
+            .flat_map(|(dir, files)| {
+                let import_path = finder
+                    .find(dir)
+                    .and_then(|m| {
+                        m.import_path_of(&std::path::absolute(dir).unwrap_or(dir.clone()))
+                    })
+                    .unwrap_or_else(|| format!("_/{}", dir.display()));
+                files.iter().map(move |p| (p.clone(), import_path.clone()))
+            })
+            .collect();
+        let (texts, problems): (Vec<TextFacts>, Vec<Problem>) = pool.install(|| {
+            let results: Vec<Result<TextFacts, Problem>> = go_files
                 .par_iter()
-                .filter_map(|u| match u {
-                    UnitSpec::GoPackage { dir, files } => Some((dir, files)),
-                    _ => None,
-                })
-                .flat_map_iter(|(dir, files)| {
-                    let module = finder.find(dir);
-                    let import_path = module
-                        .as_ref()
-                        .and_then(|m| {
-                            m.import_path_of(&std::path::absolute(dir).unwrap_or(dir.clone()))
-                        })
-                        .unwrap_or_else(|| format!("_/{}", dir.display()));
-                    files
-                        .iter()
-                        .map(move |p| (p.clone(), import_path.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .map(|(path, import_path)| {
-                    let source = read_source(&path)?;
-                    if !fact_filter.is_match(source.text()) {
-                        return Ok(None);
-                    }
-                    let parsed = ParsedFile::parse(path, Language::Go, source)?;
-                    Ok(Some(file_facts(&GoFile::new(parsed), &import_path)))
-                })
+                .map(|(path, import_path)| Ok(scan_text(read_source(path)?.text(), import_path)))
                 .collect();
-            let mut facts = Vec::new();
+            // One entry per file, in order, so texts[i] stays go_files[i]'s.
+            let mut texts = Vec::new();
             let mut problems = Vec::new();
             for r in results {
                 match r {
-                    Ok(Some(f)) => facts.push(f),
-                    Ok(None) => {}
-                    Err(p) => problems.push(p),
+                    Ok(t) => texts.push(t),
+                    Err(p) => {
+                        texts.push(TextFacts::default());
+                        problems.push(p);
+                    }
                 }
             }
-            (facts, problems)
+            (texts, problems)
         });
-        let index = ModuleIndex::build(facts, catalog);
+        let ctor_filter = AhoCorasick::new(constructor_literals(&texts, catalog))?;
+        let candidates: Vec<&(Arc<Path>, String)> = go_files
+            .iter()
+            .zip(&texts)
+            .filter(|(_, t)| t.has_constructor)
+            .map(|(f, _)| f)
+            .collect();
+        let ctors = pool.install(|| {
+            candidates
+                .par_iter()
+                .flat_map_iter(|(path, import_path)| {
+                    let Ok(source) = read_source(path) else {
+                        return Vec::new();
+                    };
+                    if !ctor_filter.is_match(source.text()) {
+                        return Vec::new();
+                    }
+                    // Parse only the constructors; the whole file if that view
+                    // does not parse.
+                    let view = SourceText::new(constructor_view(source.text()));
+                    let parsed = ParsedFile::parse(path.clone(), Language::Go, view)
+                        .or_else(|_| ParsedFile::parse(path.clone(), Language::Go, source));
+                    match parsed {
+                        Ok(parsed) => constructors(&GoFile::new(parsed), import_path),
+                        Err(_) => Vec::new(), // reported when the package is analysed
+                    }
+                })
+                .collect()
+        });
+        let index = ModuleIndex::build(texts, ctors, catalog);
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
-        let mut literals = catalog.prefilter_literals();
-        literals.extend(index.learned_names.iter().cloned());
-        let go_prefilter = AhoCorasick::new(&literals)?;
         let package_literals: Vec<&str> = rules
             .iter()
             .filter_map(|r| r.package_literals())
@@ -197,26 +229,69 @@ impl Engine {
         } else {
             Some(AhoCorasick::new(&package_literals)?)
         };
-        Ok((
-            Engine {
-                rules,
-                catalog,
-                index,
-                go_prefilter,
-                package_prefilter,
-                units,
-                pool,
-                modules: finder,
-                caller_index: crate::callers::Index::new(files),
-            },
-            problems,
-        ))
+        let go_decls = AhoCorasick::new(catalog.receiver_package_literals())?;
+        let rust_catalog = RustCatalog::built_in()?;
+        let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
+        let mut engine = Engine {
+            rules,
+            catalog,
+            index,
+            go_prefilter: None,
+            go_decls,
+            units,
+            package_prefilter,
+            pool,
+            modules: finder,
+            caller_index: crate::callers::Index::new(files),
+            rust_catalog,
+            rust_prefilter,
+            crates: CrateFinder::default(),
+            include_tests: false,
+        };
+        engine.go_prefilter = engine.go_prefilter()?;
+        Ok((engine, problems))
+    }
+
+    /// The union of the selected Go rules' literals; None if one of them
+    /// needs every file.
+    fn go_prefilter(&self) -> anyhow::Result<Option<AhoCorasick>> {
+        let cx = self.context();
+        let mut literals = Vec::new();
+        for rule in self
+            .rules
+            .iter()
+            .filter(|r| r.meta().language == Language::Go)
+        {
+            match rule.go_literals(&cx) {
+                Some(l) => literals.extend(l),
+                None => return Ok(None),
+            }
+        }
+        literals.sort();
+        literals.dedup();
+        Ok(Some(AhoCorasick::new(literals)?))
+    }
+
+    /// Puts a user's `[rust]` catalog entries before the built-in ones.
+    pub fn with_rust_catalog(mut self, user: RustCatalog) -> anyhow::Result<Engine> {
+        self.rust_catalog = RustCatalog::layered(user, &self.rust_catalog);
+        self.rust_prefilter = AhoCorasick::new(self.rust_catalog.prefilter_literals())?;
+        Ok(self)
+    }
+
+    /// Also report test code inside Rust files (`#[cfg(test)]` modules,
+    /// `#[test]` functions); test files are left out by the walk.
+    pub fn with_include_tests(mut self, include: bool) -> Engine {
+        self.include_tests = include;
+        self
     }
 
     pub fn context(&self) -> Context<'_> {
         Context {
             go_catalog: &self.catalog,
             index: &self.index,
+            rust_catalog: &self.rust_catalog,
+            include_tests: self.include_tests,
         }
     }
 
@@ -302,23 +377,41 @@ impl Engine {
                 if rules.is_empty() {
                     return (findings, problems);
                 }
+                // Read the package; parse it only if some file could hold a
+                // finding, and then only the files that could matter (all of
+                // them for a rule that needs whole packages).
                 let mut sources = Vec::new();
+                let mut relevant = false;
                 for path in files {
-                    match overlay.load(path) {
-                        Ok(s) => sources.push((path, s)),
-                        Err(p) => problems.push(p),
-                    }
+                    let source = match overlay.load(path) {
+                        Ok(s) => s,
+                        Err(p) => {
+                            problems.push(p);
+                            continue;
+                        }
+                    };
+                    let hit = self
+                        .go_prefilter
+                        .as_ref()
+                        .is_none_or(|f| f.is_match(source.text()));
+                    relevant |= hit;
+                    let keep = hit || self.go_decls.is_match(source.text());
+                    sources.push((path, source, keep));
                 }
-                // A rule that needs whole packages gets every file once one matches.
                 let whole = self
                     .package_prefilter
                     .as_ref()
-                    .is_some_and(|p| sources.iter().any(|(_, s)| p.is_match(s.text())));
+                    .is_some_and(|p| sources.iter().any(|(_, s, _)| p.is_match(s.text())));
+                let sources: Vec<_> = sources
+                    .into_iter()
+                    .filter(|(_, _, keep)| whole || *keep)
+                    .map(|(path, source, _)| (path, source))
+                    .collect();
+                if !relevant {
+                    return (findings, problems);
+                }
                 let mut parsed = Vec::new();
                 for (path, source) in sources {
-                    if !whole && !self.go_prefilter.is_match(source.text()) {
-                        continue;
-                    }
                     match ParsedFile::parse(path.clone(), Language::Go, source) {
                         Ok(f) => parsed.push(GoFile::new(f)),
                         Err(p) => problems.push(p),
@@ -336,7 +429,46 @@ impl Engine {
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
             }
-            UnitSpec::RustFile(_) => {}
+            UnitSpec::RustFile(path) => {
+                let rules: Vec<_> = self
+                    .rules
+                    .iter()
+                    .filter(|r| r.meta().language == Language::Rust)
+                    .collect();
+                if rules.is_empty() {
+                    return (findings, problems);
+                }
+                let source = match overlay.load(path) {
+                    Ok(s) => s,
+                    Err(p) => {
+                        problems.push(p);
+                        return (findings, problems);
+                    }
+                };
+                if !self.rust_prefilter.is_match(source.text()) {
+                    return (findings, problems);
+                }
+                let parsed = match ParsedFile::parse(path.clone(), Language::Rust, source) {
+                    Ok(f) => f,
+                    Err(p) => {
+                        problems.push(p);
+                        return (findings, problems);
+                    }
+                };
+                let krate = self.crates.find(path);
+                let file = RustFile::new(parsed, krate);
+                for rule in rules {
+                    let mut out = Vec::new();
+                    rule.check(&Unit::Rust(&file), &cx, &mut out);
+                    findings.extend(out.into_iter().filter(|f| {
+                        !file
+                            .parsed
+                            .suppressions
+                            .is_suppressed(f.rule, f.start.line - 1)
+                            && (self.include_tests || !file.is_test_code(f.range.start))
+                    }));
+                }
+            }
         }
         (findings, problems)
     }

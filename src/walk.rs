@@ -32,11 +32,21 @@ pub fn is_test_file(path: &Path, language: Language) -> bool {
     match language {
         Language::Go => name.ends_with("_test.go"),
         Language::Rust => {
-            name == "tests.rs"
-                || path.parent().is_some_and(|p| {
-                    p.components()
-                        .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches")))
-                })
+            if name == "tests.rs" {
+                return true;
+            }
+            let Some(dir) = path.parent() else {
+                return false;
+            };
+            // Inside a crate, only its own `tests/` and `benches/` hold test
+            // code: a crate that itself sits under some `tests/` folder (a
+            // fixture) is ordinary code.
+            let within = crate_root(dir)
+                .and_then(|root| dir.strip_prefix(root).ok())
+                .unwrap_or(dir);
+            within
+                .components()
+                .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches")))
         }
     }
 }
@@ -68,6 +78,11 @@ pub fn excluded_by_walk(
             .is_some_and(|n| SKIPPED_DIRS.contains(&n) || (n.starts_with('.') && n.len() > 1)),
         _ => false,
     })
+}
+
+/// The nearest folder at or above `dir` with a `Cargo.toml`.
+fn crate_root(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|d| d.join("Cargo.toml").is_file())
 }
 
 /// Walks `roots` and returns the files to scan, sorted by path, plus the
@@ -195,5 +210,16 @@ mod tests {
             Language::Rust
         ));
         assert!(!is_test_file(Path::new("crate/src/lib.rs"), Language::Rust));
+    }
+
+    #[test]
+    fn a_crate_under_a_tests_folder_is_not_test_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = dir.path().join("tests/fixtures/svc");
+        std::fs::create_dir_all(svc.join("src")).unwrap();
+        std::fs::create_dir_all(svc.join("tests")).unwrap();
+        std::fs::write(svc.join("Cargo.toml"), "[package]\nname = \"svc\"\n").unwrap();
+        assert!(!is_test_file(&svc.join("src/lib.rs"), Language::Rust));
+        assert!(is_test_file(&svc.join("tests/it.rs"), Language::Rust));
     }
 }

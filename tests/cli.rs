@@ -72,3 +72,49 @@ fn rules_and_explain() {
     let out = leakfix().args(["explain", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_bundled_examples_show_rust_findings_too() {
+    let out = leakfix()
+        .args(["check", "--unsafe"])
+        .arg(repo_root().join("examples"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for rule in [
+        "rust-per-call-client",
+        "rust-unwaited-child",
+        "rust-unflushed-writer",
+        "go-missing-release",
+    ] {
+        assert!(
+            text.contains(rule),
+            "examples/ lacks a {rule} finding:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn rust_test_modules_are_skipped_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lib.rs"),
+        "#[cfg(test)]\nmod tests {\n    use std::process::Command;\n\n    #[test]\n    fn t() {\n        let child = Command::new(\"true\").spawn().unwrap();\n        println!(\"{}\", child.id());\n    }\n}\n",
+    )
+    .unwrap();
+    let out = leakfix().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = leakfix()
+        .args(["check", "--include-tests"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rust-unwaited-child"));
+}

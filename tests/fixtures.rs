@@ -47,6 +47,53 @@ fn go_unstoppable_goroutine() {
     ));
 }
 
+/// Rust fixtures: as above, and the fixed code must be as rustfmt-clean as
+/// the fixture was.
+fn rust_fixture(rule: &str, path: &Path) {
+    fixture(rule, path);
+    if !crate::common::require_tool("rustfmt") {
+        return;
+    }
+    let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
+    let run = run_rule(rule, path, applicability.min(Applicability::Unsafe), true);
+    assert!(
+        rustfmt_clean(&run.original),
+        "{}: the fixture itself is not rustfmt-clean",
+        path.display()
+    );
+    assert!(
+        rustfmt_clean(&run.fixed),
+        "{}: the fixed code is not rustfmt-clean:\n{}",
+        path.display(),
+        run.fixed
+    );
+}
+
+pub fn rustfmt_clean(text: &str) -> bool {
+    use std::io::Write;
+    let mut child = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024", "--check"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("rustfmt runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap().status.success()
+}
+
+#[test]
+fn rust_per_call_client() {
+    insta::glob!("fixtures/rust-per-call-client/*.rs", |path| rust_fixture(
+        "rust-per-call-client",
+        path
+    ));
+}
+
 /// Fixtures that are whole Go modules (`<rule>/<name>/go.mod`): calls in
 /// other packages, test files, generated files.
 fn fixture_module(rule: &str, go_mod: &Path) {
@@ -105,4 +152,20 @@ fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
         std::fs::read_to_string(&file).unwrap(),
         format!("{prelude}{}", block("## Use instead"))
     );
+}
+
+#[test]
+fn rust_unwaited_child() {
+    insta::glob!("fixtures/rust-unwaited-child/*.rs", |path| rust_fixture(
+        "rust-unwaited-child",
+        path
+    ));
+}
+
+#[test]
+fn rust_unflushed_writer() {
+    insta::glob!("fixtures/rust-unflushed-writer/*.rs", |path| rust_fixture(
+        "rust-unflushed-writer",
+        path
+    ));
 }

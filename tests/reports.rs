@@ -591,7 +591,12 @@ fn sarif_describes_the_tool_and_every_rule() {
                     meta.id
                 );
             }
-            assert!(help.contains("```go"), "before/after examples");
+            let fence = format!("```{}", meta.language.name());
+            assert!(
+                help.contains(&fence),
+                "{}: before/after examples in {fence}",
+                meta.id
+            );
         }
     }
 

@@ -8,3 +8,4 @@ mod fixtures;
 mod go_toolchain;
 mod reports;
 mod review;
+mod rust_crate;

@@ -2,3 +2,4 @@
 //! these questions; they do not walk syntax trees for facts themselves.
 
 pub mod go;
+pub mod rust;

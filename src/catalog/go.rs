@@ -100,15 +100,23 @@ impl Target {
         }
     }
 
-    /// Literal strings a file must contain for this entry to match in it.
-    fn literals(&self) -> Vec<String> {
+    /// Literals one of which a file must contain to call this target.
+    fn call_literals(&self) -> Vec<String> {
         match self {
-            Target::Func { package, .. } | Target::Var { package, .. } => {
-                vec![format!("\"{}", package.literal_prefix())]
+            Target::Func { package, names } => {
+                if names.iter().all(NamePattern::is_exact) {
+                    names.iter().map(|n| format!(".{}(", n.as_str())).collect()
+                } else {
+                    vec![format!("\"{}", package.literal_prefix())]
+                }
             }
+            Target::Var { .. } => Vec::new(),
             Target::Method { names, .. } => names
                 .iter()
-                .map(|n| format!(".{}", n.as_str().split('*').next().unwrap_or("")))
+                .map(|n| match n.is_exact() {
+                    true => format!(".{}(", n.as_str()),
+                    false => format!(".{}", n.as_str().split('*').next().unwrap_or("")),
+                })
                 .collect(),
         }
     }
@@ -226,6 +234,66 @@ pub struct Consume {
     pub target: Target,
 }
 
+/// What could possibly match, computed once per catalog.
+#[derive(Clone, Debug, Default)]
+struct Quick {
+    packages: std::collections::HashSet<String>,
+    package_prefixes: Vec<String>,
+    methods: std::collections::HashSet<String>,
+    method_prefixes: Vec<String>,
+}
+
+impl Quick {
+    fn build(c: &GoCatalog) -> Quick {
+        let mut q = Quick::default();
+        let targets = c
+            .resources
+            .iter()
+            .map(|r| &r.target)
+            .chain(c.ignores.iter().map(|i| &i.target))
+            .chain(c.returns.iter().map(|r| &r.target));
+        for t in targets {
+            match t {
+                Target::Func { package, .. } | Target::Var { package, .. } => {
+                    if package.is_exact() {
+                        q.packages.insert(package.as_str().to_string());
+                    } else {
+                        q.package_prefixes
+                            .push(package.literal_prefix().to_string());
+                    }
+                }
+                Target::Method { names, .. } => {
+                    for n in names {
+                        if n.is_exact() {
+                            q.methods.insert(n.as_str().to_string());
+                        } else {
+                            q.method_prefixes
+                                .push(n.as_str().split('*').next().unwrap_or("").to_string());
+                        }
+                    }
+                }
+            }
+        }
+        q
+    }
+
+    fn package(&self, p: &str) -> bool {
+        self.packages.contains(p)
+            || self
+                .package_prefixes
+                .iter()
+                .any(|pre| p.starts_with(pre.as_str()))
+    }
+
+    fn method(&self, m: &str) -> bool {
+        self.methods.contains(m)
+            || self
+                .method_prefixes
+                .iter()
+                .any(|pre| m.starts_with(pre.as_str()))
+    }
+}
+
 /// A call as the catalog sees it: a package function or a method.
 #[derive(Clone, Copy, Debug)]
 pub enum CallRef<'a> {
@@ -266,6 +334,9 @@ pub enum Lookup<'a> {
 
 #[derive(Clone, Debug, Default)]
 pub struct GoCatalog {
+    /// A cheap first look that rules out most calls (`fmt.Sprintf`,
+    /// `strings.Split`) before any entry is matched. Reset on every change.
+    quick: std::sync::OnceLock<Quick>,
     resources: Vec<Resource>,
     ignores: Vec<Ignore>,
     returns: Vec<Returns>,
@@ -431,6 +502,7 @@ impl GoCatalog {
     /// Adds entries. Entries added earlier win ties, so user configuration is
     /// added before the built-in catalog: see `with_user_entries`.
     pub fn extend(&mut self, file: CatalogFile, origin: &Origin) -> Result<()> {
+        self.quick = std::sync::OnceLock::new();
         for (i, r) in file.resource.into_iter().enumerate() {
             let ctx = || format!("[[resource]] #{}", i + 1);
             let t =
@@ -504,6 +576,7 @@ impl GoCatalog {
     /// A catalog where `first` (user or learned entries) wins ties over `self`.
     pub fn layered(first: GoCatalog, then: &GoCatalog) -> GoCatalog {
         let mut c = first;
+        c.quick = std::sync::OnceLock::new();
         c.resources.extend(then.resources.iter().cloned());
         c.ignores.extend(then.ignores.iter().cloned());
         c.returns.extend(then.returns.iter().cloned());
@@ -514,6 +587,7 @@ impl GoCatalog {
     }
 
     pub fn push_resource(&mut self, r: Resource) {
+        self.quick = std::sync::OnceLock::new();
         self.resources.push(r);
     }
 
@@ -521,14 +595,34 @@ impl GoCatalog {
         &self.resources
     }
 
+    fn quick(&self) -> &Quick {
+        self.quick.get_or_init(|| Quick::build(self))
+    }
+
+    /// Could any entry be about a function of this package?
+    pub fn might_have_func(&self, package: &str) -> bool {
+        self.quick().package(package)
+    }
+
+    /// Could any entry be about a method of this name?
+    pub fn might_have_method(&self, name: &str) -> bool {
+        self.quick().method(name)
+    }
+
     /// A package-level function call `package.name(...)`.
     pub fn lookup_func(&self, package: &str, name: &str) -> Lookup<'_> {
+        if !self.might_have_func(package) {
+            return Lookup::Unknown;
+        }
         self.best(|t| t.score_func(package, name))
     }
 
     /// A method call on a value of type `receiver` (None: type unknown, only
     /// receiver-less entries can match).
     pub fn lookup_method(&self, receiver: Option<&TypeName>, name: &str) -> Lookup<'_> {
+        if !self.might_have_method(name) {
+            return Lookup::Unknown;
+        }
         self.best(|t| t.score_method(receiver, name))
     }
 
@@ -553,6 +647,9 @@ impl GoCatalog {
 
     /// The type a function returns, when known (for resources, their type).
     pub fn func_type(&self, package: &str, name: &str) -> Option<TypeName> {
+        if !self.might_have_func(package) {
+            return None;
+        }
         if let Lookup::Resource(r) = self.lookup_func(package, name)
             && let Some(t) = &r.type_name
         {
@@ -562,6 +659,9 @@ impl GoCatalog {
     }
 
     pub fn method_type(&self, receiver: &TypeName, name: &str) -> Option<TypeName> {
+        if !self.might_have_method(name) {
+            return None;
+        }
         if let Lookup::Resource(r) = self.lookup_method(Some(receiver), name)
             && let Some(t) = &r.type_name
         {
@@ -571,6 +671,9 @@ impl GoCatalog {
     }
 
     pub fn var_type(&self, package: &str, name: &str) -> Option<TypeName> {
+        if !self.might_have_func(package) {
+            return None;
+        }
         self.best_returns(|t| t.score_var(package, name))
     }
 
@@ -602,13 +705,34 @@ impl GoCatalog {
         self.consumes.iter().any(|c| call.matches(&c.target))
     }
 
-    /// Literals whose presence in a file's text is necessary for any entry to
-    /// match there: import paths of package-level targets, `.Method` for methods.
-    pub fn prefilter_literals(&self) -> Vec<String> {
+    /// Literals one of which a file's text must contain for a resource of
+    /// this catalog to be created there: `.Open(` for `os.Open` (whatever the
+    /// package is imported as), `.Query(` for methods, the import path for
+    /// patterns like `cloud.google.com/go/...` `New*Client`.
+    pub fn call_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .resources
             .iter()
-            .flat_map(|r| r.target.literals())
+            .flat_map(|r| r.target.call_literals())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Import paths (as `"path`) of the types whose methods create resources:
+    /// a file declaring `db *sql.DB` imports `"database/sql"`.
+    pub fn receiver_package_literals(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resources
+            .iter()
+            .filter_map(|r| match &r.target {
+                Target::Method {
+                    receiver: Some((p, _)),
+                    ..
+                } => Some(format!("\"{}", p.literal_prefix())),
+                _ => None,
+            })
             .collect();
         out.sort();
         out.dedup();

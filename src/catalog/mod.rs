@@ -3,8 +3,10 @@
 
 pub mod go;
 pub mod pattern;
+pub mod rust;
 
 pub use go::GoCatalog;
+pub use rust::RustCatalog;
 
 /// Where a catalog entry came from; shown by `leakfix explain` and in notes.
 #[derive(Clone, Debug, PartialEq, Eq)]

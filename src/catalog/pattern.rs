@@ -47,16 +47,14 @@ impl PackagePattern {
     }
 
     pub fn matches(&self, path: &str) -> bool {
-        let parts: Vec<&str> = path.split('/').collect();
-        if parts.len() < self.segments.len()
-            || (!self.recursive && parts.len() != self.segments.len())
-        {
-            return false;
+        let mut parts = path.split('/');
+        for seg in &self.segments {
+            match parts.next() {
+                Some(part) if wildcard(seg, part) => {}
+                _ => return false,
+            }
         }
-        self.segments
-            .iter()
-            .zip(&parts)
-            .all(|(pat, part)| wildcard(pat, part))
+        self.recursive || parts.next().is_none()
     }
 
     pub fn as_str(&self) -> &str {

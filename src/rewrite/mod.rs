@@ -3,3 +3,4 @@
 //! change; these helpers know how to say it in each language's style.
 
 pub mod go;
+pub mod rust;

@@ -107,8 +107,17 @@ impl Rule for GoMissingRelease {
         &META
     }
 
+    fn go_literals(&self, cx: &Context<'_>) -> Option<Vec<String>> {
+        let mut lits = cx.go_catalog.call_literals();
+        // Constructors of the scanned code, called from their own package too.
+        lits.extend(cx.index.learned_names.iter().map(|n| format!("{n}(")));
+        // `pkg.NewFooClient(...)` the catalog does not know is still reported.
+        lits.push("Client(".into());
+        Some(lits)
+    }
+
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Unit::Go(pkg) = unit;
+        let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {
             if file.generated {
                 continue;
@@ -172,7 +181,7 @@ where
 
     fn check(&self, envs: &mut HashMap<usize, TypeEnv<'a>>) -> Option<Finding> {
         let func = enclosing_function(self.assign)?;
-        if self.runs_once(func) {
+        if !self.may_be_resource() || self.runs_once(func) {
             return None;
         }
         let env = envs.entry(func.id()).or_insert_with(|| {
@@ -412,6 +421,37 @@ where
             };
             let mut c = left.walk();
             (left.named_children(&mut c).collect(), Some(left))
+        }
+    }
+
+    /// A cheap look at the callee before any type inference: most calls
+    /// (`fmt.Sprintf`, `s.helper()`) cannot be resources.
+    fn may_be_resource(&self) -> bool {
+        let src = self.src();
+        let catalog = self.cx.go_catalog;
+        let Some(f) = self.call.child_by_field_name("function") else {
+            return false;
+        };
+        match f.kind() {
+            "selector_expression" => {
+                let (Some(operand), Some(field)) = (
+                    f.child_by_field_name("operand"),
+                    f.child_by_field_name("field"),
+                ) else {
+                    return false;
+                };
+                let name = text(field, src);
+                if operand.kind() == "identifier"
+                    && let Some(path) = self.file.imports.resolve(text(operand, src))
+                    && (catalog.might_have_func(path) || self.looks_like_unknown_client(path, name))
+                {
+                    return true;
+                }
+                // A method (or a package shadowed by a local): only catalog method names.
+                catalog.might_have_method(name)
+            }
+            "identifier" => catalog.might_have_func(&self.pkg.import_path),
+            _ => false,
         }
     }
 

@@ -246,12 +246,16 @@ impl Rule for GoUnstoppableGoroutine {
         &META
     }
 
+    fn go_literals(&self, _cx: &Context<'_>) -> Option<Vec<String>> {
+        Some(GO_LITERALS.iter().map(|s| s.to_string()).collect())
+    }
+
     fn package_literals(&self) -> Option<&'static [&'static str]> {
         Some(GO_LITERALS)
     }
 
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let Unit::Go(pkg) = unit;
+        let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {
             if file.generated || file.parsed.path.to_string_lossy().ends_with("_test.go") {
                 continue;

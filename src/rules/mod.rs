@@ -4,8 +4,12 @@
 
 mod go_missing_release;
 mod go_unstoppable_goroutine;
+mod rust_per_call_client;
+mod rust_unflushed_writer;
+mod rust_unwaited_child;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Applicability;
@@ -13,6 +17,9 @@ use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
 pub use go_unstoppable_goroutine::GoUnstoppableGoroutine;
+pub use rust_per_call_client::RustPerCallClient;
+pub use rust_unflushed_writer::RustUnflushedWriter;
+pub use rust_unwaited_child::RustUnwaitedChild;
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -42,21 +49,35 @@ pub struct RuleMeta {
 /// What a rule is run on.
 pub enum Unit<'a> {
     Go(&'a GoPackage),
+    Rust(&'a RustFile),
 }
 
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>);
-    /// Literals a Go package must contain for the rule to have anything to
-    /// say; when one file matches, every file of the package is parsed (the
-    /// rule needs declarations from the others). `None`: the engine parses
-    /// only the files that mention something the catalog knows.
+
+    /// Literals one of which a Go file must contain for this rule to find
+    /// anything in its package (the engine parses nothing else), or None
+    /// when the rule must see every Go file.
+    fn go_literals(&self, _cx: &Context<'_>) -> Option<Vec<String>> {
+        None
+    }
+
+    /// Literals that make a rule need a whole Go package: when one of its
+    /// files matches, every file of the package is parsed (the rule needs
+    /// declarations from the others, such as a function a goroutine runs).
     fn package_literals(&self) -> Option<&'static [&'static str]> {
         None
     }
 }
 
-static RULES: &[&dyn Rule] = &[&GoMissingRelease, &GoUnstoppableGoroutine];
+static RULES: &[&dyn Rule] = &[
+    &GoMissingRelease,
+    &GoUnstoppableGoroutine,
+    &RustPerCallClient,
+    &RustUnwaitedChild,
+    &RustUnflushedWriter,
+];
 
 pub fn all() -> &'static [&'static dyn Rule] {
     RULES

@@ -68,6 +68,7 @@ pub fn run_rule(
     );
     assert!(problems.is_empty(), "{problems:?}");
     let (engine, problems) = Engine::new(vec![rule], &catalog, &files, Some(1)).unwrap();
+    let engine = engine.with_include_tests(include_tests);
     assert!(problems.is_empty(), "{problems:?}");
     let analysis = engine.analyse(&engine.units, &Overlay::default(), None);
     assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
@@ -141,9 +142,27 @@ pub fn run_rule(
 pub fn check_labels(run: &FixtureRun) -> Vec<String> {
     let mut errors = Vec::new();
     let lines: Vec<&str> = run.original.lines().collect();
+    // A finding may span lines (a method chain): its label goes on any of
+    // them, usually the last.
+    let labelled = |f: &Finding| {
+        (f.start.line..=f.end.line).any(|l| {
+            matches!(
+                lines.get(l - 1).and_then(|t| label_of(t)),
+                Some(Label::Leak | Label::LeakNoFix)
+            )
+        })
+    };
     for (i, line) in lines.iter().enumerate() {
         let n = i + 1;
-        let here: Vec<&Finding> = run.findings.iter().filter(|f| f.start.line == n).collect();
+        let covers = |f: &&Finding| f.start.line <= n && n <= f.end.line;
+        let here: Vec<&Finding> = match label_of(line) {
+            Some(Label::Leak | Label::LeakNoFix) => run.findings.iter().filter(covers).collect(),
+            _ => run
+                .findings
+                .iter()
+                .filter(|f| f.start.line == n && !labelled(f))
+                .collect(),
+        };
         match label_of(line) {
             Some(Label::Leak) => {
                 if here.is_empty() {

@@ -105,79 +105,208 @@ const CONSTRUCTOR_PREFIXES: [&str; 8] = [
     "New", "new", "Open", "open", "Dial", "dial", "Connect", "connect",
 ];
 
-/// What one file teaches the index.
+/// Interfaces embedded in an interface that make it releasable.
+const CLOSER_INTERFACES: [&str; 4] = [
+    "io.Closer",
+    "io.ReadCloser",
+    "io.WriteCloser",
+    "io.ReadWriteCloser",
+];
+
+/// What a file's text says about releasable types, read line by line
+/// without parsing (gofmt'd declarations are regular enough): every file of
+/// the module is read, and only the few that may declare a relevant
+/// constructor are parsed afterwards.
 #[derive(Debug, Default)]
-pub struct FileFacts {
-    /// (package import path, type name) -> (release method, returns error)
-    release_methods: Vec<(TypeName, &'static str, bool)>,
-    /// Constructors: package, function name, result type (first result), error as last result.
-    constructors: Vec<(String, String, TypeName, bool)>,
+pub struct TextFacts {
+    /// Types with a `Close()`/`Stop()` method: (type, method, returns error).
+    pub release_methods: Vec<(TypeName, &'static str, bool)>,
     /// Interfaces whose method set includes Close() or Stop().
-    releasable_interfaces: Vec<TypeName>,
+    pub releasable_interfaces: Vec<TypeName>,
+    /// Declares a function whose name starts like a constructor's.
+    pub has_constructor: bool,
 }
 
-/// Literals a file must contain to teach the index anything.
-pub const FACT_LITERALS: [&str; 4] = [") Close()", ") Stop()", "\tClose() error", "\tStop()"];
+pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
+    let mut facts = TextFacts::default();
+    let mut interface: Option<&str> = None;
+    for raw in src.lines() {
+        let line = raw.trim_end();
+        if let Some(name) = interface {
+            let t = line.trim();
+            if t == "}" {
+                interface = None;
+            } else if LEARNED_RELEASE_METHODS
+                .iter()
+                .any(|m| t.starts_with(m) && t[m.len()..].starts_with("()"))
+                || CLOSER_INTERFACES.contains(&t)
+            {
+                facts
+                    .releasable_interfaces
+                    .push(TypeName::new(import_path, name));
+                interface = None;
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("func ") {
+            if let Some(recv) = rest.strip_prefix('(') {
+                if let Some(fact) = release_method(recv, import_path) {
+                    facts.release_methods.push(fact);
+                }
+            } else if CONSTRUCTOR_PREFIXES.iter().any(|p| rest.starts_with(p)) {
+                facts.has_constructor = true;
+            }
+            continue;
+        }
+        // `type X interface {` or, in a type group, `\tX interface {`.
+        let t = line
+            .trim_start()
+            .strip_prefix("type ")
+            .unwrap_or(line.trim_start());
+        if let Some(name) = t
+            .strip_suffix(" interface {")
+            .or_else(|| t.strip_suffix(" interface{"))
+        {
+            if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                interface = Some(name);
+            }
+        } else if let Some((name, body)) = t.split_once(" interface {") {
+            // One-line interface: `type C interface { Close() error }`.
+            if name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && LEARNED_RELEASE_METHODS
+                    .iter()
+                    .any(|m| body.contains(&format!("{m}()")))
+            {
+                facts
+                    .releasable_interfaces
+                    .push(TypeName::new(import_path, name));
+            }
+        }
+    }
+    facts
+}
 
-pub fn file_facts(file: &GoFile, import_path: &str) -> FileFacts {
-    let mut facts = FileFacts::default();
+/// `s *Store) Close() error {` -> (Store, "Close", true).
+fn release_method(recv: &str, import_path: &str) -> Option<(TypeName, &'static str, bool)> {
+    let close = recv.find(')')?;
+    let receiver = recv[..close].split_whitespace().last()?;
+    let ty = receiver.trim_start_matches('*');
+    let ty = ty.split('[').next()?;
+    if ty.is_empty() || !ty.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let rest = recv[close + 1..].trim_start();
+    let method = LEARNED_RELEASE_METHODS
+        .iter()
+        .find(|m| rest.starts_with(*m))?;
+    let after = rest[method.len()..].strip_prefix("()")?.trim();
+    let returns_error = match after.split('{').next().unwrap_or("").trim() {
+        "" => false,
+        "error" => true,
+        _ => return None, // other results: not a plain release method
+    };
+    Some((TypeName::new(import_path, ty), method, returns_error))
+}
+
+/// The file with everything but its package clause, imports and
+/// constructor-like functions blanked out (spaces; line breaks kept), so
+/// parsing it for constructors costs little more than those functions.
+/// Relies on gofmt's layout (a top-level function ends with a `}` line);
+/// the caller falls back to the full text if the view does not parse.
+pub fn constructor_view(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut keep = true; // package clause and imports come first
+    let mut in_func = false;
+    for line in src.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t.starts_with("func ") {
+            let name = &t[5..];
+            keep =
+                !name.starts_with('(') && CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p));
+            // A one-line function (`func f() {}`) ends where it starts.
+            in_func = !(t.ends_with('}') && t.contains('{'));
+        } else if !in_func
+            && (t.starts_with("type ") || t.starts_with("var ") || t.starts_with("const "))
+        {
+            keep = false;
+        }
+        if keep {
+            out.push_str(line);
+        } else {
+            out.extend(
+                line.chars()
+                    .map(|c| if c == '\n' || c == '\r' { c } else { ' ' }),
+            );
+        }
+        if in_func && t == "}" {
+            in_func = false;
+            keep = false;
+        }
+    }
+    out
+}
+
+/// A constructor found in a parsed file: (package, function, result type, returns error).
+pub type Constructor = (String, String, TypeName, bool);
+
+/// Functions that build (not fetch) a named type, with their result type.
+pub fn constructors(file: &GoFile, import_path: &str) -> Vec<Constructor> {
+    let mut out = Vec::new();
     let src = file.text();
     let root = file.root();
     let mut cursor = root.walk();
     for decl in root.named_children(&mut cursor) {
-        match decl.kind() {
-            "method_declaration" => {
-                let Some(name) = decl.child_by_field_name("name") else {
-                    continue;
-                };
-                let name = text(name, src);
-                let Some(method) = LEARNED_RELEASE_METHODS.iter().find(|m| **m == name) else {
-                    continue;
-                };
-                let params = decl.child_by_field_name("parameters");
-                if params.is_some_and(|p| p.named_child_count() > 0) {
-                    continue;
-                }
-                let Some(recv) = receiver_type_name(decl, src) else {
-                    continue;
-                };
-                let returns_error = decl
-                    .child_by_field_name("result")
-                    .is_some_and(|r| text(r, src).trim() == "error");
-                facts.release_methods.push((
-                    TypeName::new(import_path, recv),
-                    method,
-                    returns_error,
-                ));
-            }
-            "function_declaration" => {
-                let Some(name) = decl.child_by_field_name("name") else {
-                    continue;
-                };
-                let name = text(name, src);
-                if !CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p)) || is_getter(decl, src)
-                {
-                    continue;
-                }
-                let results = result_types(decl, file, import_path);
-                let Some(GoType::Named(first)) = results.first() else {
-                    continue;
-                };
-                let error = results.len() == 2 && is_error_result(decl, src);
-                if results.len() > 2 || (results.len() == 2 && !error) {
-                    continue;
-                }
-                facts.constructors.push((
-                    import_path.to_string(),
-                    name.to_string(),
-                    first.clone(),
-                    error,
-                ));
-            }
-            _ => {}
+        if decl.kind() != "function_declaration" {
+            continue;
         }
+        let Some(name) = decl.child_by_field_name("name") else {
+            continue;
+        };
+        let name = text(name, src);
+        if !CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p)) || is_getter(decl, src) {
+            continue;
+        }
+        let results = result_types(decl, file, import_path);
+        let Some(GoType::Named(first)) = results.first() else {
+            continue;
+        };
+        let error = results.len() == 2 && is_error_result(decl, src);
+        if results.len() > 2 || (results.len() == 2 && !error) {
+            continue;
+        }
+        out.push((
+            import_path.to_string(),
+            name.to_string(),
+            first.clone(),
+            error,
+        ));
     }
-    facts
+    out
+}
+
+/// How the types a constructor may return are spelled in a file: the names
+/// of releasable types of the scanned code, and `pkg.Type` for catalog types.
+pub fn constructor_literals(texts: &[TextFacts], catalog: &GoCatalog) -> Vec<String> {
+    let mut lits: Vec<String> = texts
+        .iter()
+        .flat_map(|t| {
+            t.release_methods
+                .iter()
+                .map(|(ty, _, _)| ty)
+                .chain(&t.releasable_interfaces)
+        })
+        .map(|t| t.name.clone())
+        .collect();
+    lits.extend(
+        catalog
+            .resources()
+            .iter()
+            .filter_map(|r| r.type_name.as_ref())
+            .map(|t| format!("{}.{}", super::guess_package_name(&t.package), t.name)),
+    );
+    lits.sort();
+    lits.dedup();
+    lits
 }
 
 /// The receiver's type name (`func (s *Store) Close()` -> `Store`).
@@ -280,11 +409,14 @@ impl ModuleIndex {
     /// type with a learned release method, or a catalog resource type, become
     /// resources; those returning a declared type without one are recorded
     /// as needing none.
-    pub fn build(facts: Vec<FileFacts>, catalog: &GoCatalog) -> ModuleIndex {
+    pub fn build(
+        texts: Vec<TextFacts>,
+        ctors: Vec<Constructor>,
+        catalog: &GoCatalog,
+    ) -> ModuleIndex {
         let mut releases: HashMap<TypeName, (&'static str, bool)> = HashMap::new();
-        let mut ctors = Vec::new();
         let mut interfaces = Vec::new();
-        for f in facts {
+        for f in texts {
             interfaces.extend(f.releasable_interfaces);
             for (t, m, e) in f.release_methods {
                 // Close wins over Stop when a type has both.
@@ -293,7 +425,6 @@ impl ModuleIndex {
                     releases.insert(t, (m, e));
                 }
             }
-            ctors.extend(f.constructors);
         }
         let catalog_types: HashMap<&TypeName, &Resource> = catalog
             .resources()
@@ -368,6 +499,39 @@ pub fn named_type(node: Node, file: &GoFile, package: &str) -> Option<TypeName> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_scan_finds_release_methods_and_interfaces() {
+        let src = "package store\n\nfunc (s *Store) Close() error {\n\treturn nil\n}\n\nfunc (t *Ticker[T]) Stop() {}\n\nfunc (s *Store) Close2() {}\n\nfunc (c conn) Close(ctx context.Context) error { return nil }\n\ntype Index interface {\n\tio.Closer\n\tGet(k string) string\n}\n\ntype (\n\tSink interface {\n\t\tWrite(b []byte)\n\t\tStop()\n\t}\n)\n\ntype One interface { Close() error }\n\nfunc NewStore() (*Store, error) { return nil, nil }\n";
+        let f = scan_text(src, "example.com/store");
+        let names: Vec<_> = f
+            .release_methods
+            .iter()
+            .map(|(t, m, e)| (t.name.as_str(), *m, *e))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("Store", "Close", true), ("Ticker", "Stop", false)]
+        );
+        let ifaces: Vec<_> = f
+            .releasable_interfaces
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(ifaces, vec!["Index", "Sink", "One"]);
+        assert!(f.has_constructor);
+    }
+
+    #[test]
+    fn constructor_view_keeps_header_and_constructors() {
+        let src = "package a\n\nimport \"os\"\n\ntype T struct{}\n\nfunc (t *T) Close() error {\n\treturn nil\n}\n\nfunc NewT() (*T, error) {\n\treturn &T{}, nil\n}\n\nfunc helper() {\n\tos.Exit(1)\n}\n";
+        let view = constructor_view(src);
+        assert_eq!(view.len(), src.len());
+        assert!(view.contains("import \"os\""));
+        assert!(view.contains("func NewT() (*T, error) {\n\treturn &T{}, nil\n}"));
+        assert!(!view.contains("Close") && !view.contains("helper") && !view.contains("type T"));
+        assert!(crate::lang::Language::Go.parse(&view).1.is_none());
+    }
 
     #[test]
     fn go_mod_is_parsed() {

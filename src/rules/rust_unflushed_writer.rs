@@ -1,0 +1,305 @@
+//! rust-unflushed-writer: a `BufWriter`/`LineWriter` (std or tokio) or a
+//! written-to `tokio::fs::File` leaves its scope on the normal path without
+//! a flush, so the last write's error is lost (std) or the data is (tokio).
+//! Fix: `w.flush()?` (`.await?` when async) before the end of the scope,
+//! where the function can return the error; otherwise report.
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor};
+
+use super::rust_per_call_client::simple_binding;
+use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::analysis::rust::RustFile;
+use crate::analysis::rust::flow::{UseKind, VarUse, uses_after};
+use crate::analysis::rust::syntax::{body_owner, in_async_context, returns_io_error};
+use crate::catalog::rust::WriterEntry;
+use crate::embedded_query;
+use crate::engine::Context;
+use crate::finding::Finding;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::lang::{Language, text};
+use crate::rewrite::rust::end_of_block;
+
+pub struct RustUnflushedWriter;
+
+pub const ID: &str = "rust-unflushed-writer";
+
+static META: RuleMeta = RuleMeta {
+    id: ID,
+    language: Language::Rust,
+    summary: "A buffered writer or tokio file is dropped without a flush, losing the write error (or the data)",
+    fix_summary: "Insert `w.flush()?` (`w.flush().await?`) before the end of the scope",
+    fix_availability: FixAvailability::Sometimes,
+    applicability: Applicability::Safe,
+    docs: DOCS,
+};
+
+const DOCS: &str = r#"## What it does
+Finds `std::io::BufWriter`, `std::io::LineWriter`, `tokio::io::BufWriter`
+and written-to `tokio::fs::File` values that reach the end of their scope
+on the normal path without `flush()` (or `into_inner()`, `shutdown()`,
+`sync_all()`), and that are not returned or handed on.
+
+## Why is this bad?
+`BufWriter`'s `Drop` writes what is left in the buffer but ignores any
+error: a full disk or a closed pipe makes the last write vanish while the
+program reports success. A tokio `BufWriter` dropped unflushed discards its
+buffer, and a tokio `File` may not have finished its last write.
+
+## Example
+```rust
+fn save(path: &Path, rows: &[Row]) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(path)?);
+    for r in rows {
+        writeln!(w, "{},{}", r.id, r.name)?;
+    }
+    Ok(())
+}
+```
+
+## Use instead
+```rust
+fn save(path: &Path, rows: &[Row]) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(path)?);
+    for r in rows {
+        writeln!(w, "{},{}", r.id, r.name)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+```
+
+## Fix safety
+Safe: the flush writes what `Drop` would have written, and only surfaces
+its error. It is offered where the function (or closure) can return a
+`std::io::Error` with `?`: it returns `io::Result`, `anyhow::Result`,
+`Result<_, Box<dyn Error>>`, or it already applies `?` to this writer's
+writes. Elsewhere the finding is reported without a fix. The flush goes at
+the end of the writer's scope on the normal path; an early `return` before
+it is not covered.
+
+## References
+- https://doc.rust-lang.org/std/io/struct.BufWriter.html ("it is critical to call flush before BufWriter<W> is dropped")
+- https://docs.rs/tokio/latest/tokio/fs/struct.File.html ("call flush ... before dropping")
+"#;
+
+const FLUSHES: [&str; 8] = [
+    "flush",
+    "into_inner",
+    "into_parts",
+    "shutdown",
+    "sync_all",
+    "sync_data",
+    "into_std",
+    "poll_flush",
+];
+const WRITES: [&str; 9] = [
+    "write",
+    "write_all",
+    "write_fmt",
+    "write_vectored",
+    "write_buf",
+    "write_all_buf",
+    "write_u8",
+    "write_u32",
+    "write_str",
+];
+
+impl Rule for RustUnflushedWriter {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Unit::Rust(file) = unit else { return };
+        let query = embedded_query!(Language::Rust, "rust/unflushed_writer.scm");
+        let mut cursor = QueryCursor::new();
+        let src = file.text();
+        let mut matches = cursor.matches(query, file.root(), src.as_bytes());
+        let names = query.capture_names();
+        while let Some(m) = matches.next() {
+            let (mut decl, mut value) = (None, None);
+            for c in m.captures() {
+                match names[c.index as usize] {
+                    "let" => decl = Some(c.node),
+                    "value" => value = Some(c.node),
+                    _ => {}
+                }
+            }
+            let (Some(decl), Some(value)) = (decl, value) else {
+                continue;
+            };
+            if !cx.include_tests && file.is_test_code(decl.start_byte()) {
+                continue;
+            }
+            let Some((entry, call)) = writer_of(file, cx, value) else {
+                continue;
+            };
+            if let Some(f) = check_writer(file, entry, decl, call) {
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// The catalog writer a `let` value constructs: `BufWriter::new(f)`,
+/// `File::create(p).await?`, `LineWriter::new(out).unwrap()`.
+fn writer_of<'a, 't>(
+    file: &RustFile,
+    cx: &'a Context<'_>,
+    value: Node<'t>,
+) -> Option<(&'a WriterEntry, Node<'t>)> {
+    let src = file.text();
+    let mut v = value;
+    loop {
+        match v.kind() {
+            "try_expression" | "await_expression" => v = v.named_child(0)?,
+            "call_expression" => {
+                let f = v.child_by_field_name("function")?;
+                if f.kind() == "field_expression"
+                    && matches!(
+                        f.child_by_field_name("field").map(|x| text(x, src)),
+                        Some("unwrap" | "expect")
+                    )
+                {
+                    v = f.child_by_field_name("value")?;
+                    continue;
+                }
+                if f.kind() != "scoped_identifier" {
+                    return None;
+                }
+                let path = file.resolve(text(f, src), v.start_byte());
+                return cx.rust_catalog.writer(&path).map(|e| (e, v));
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) -> Option<Finding> {
+    let src = file.text();
+    let source = &file.parsed.source;
+    let name = simple_binding(decl, src)?;
+    let uses = uses_after(decl, &name, src)?;
+    if uses.is_empty() {
+        return None;
+    }
+    let mut written = false;
+    for u in &uses {
+        match &u.kind {
+            UseKind::Method(m) if FLUSHES.contains(&m.as_str()) => return None,
+            UseKind::Method(m) if WRITES.contains(&m.as_str()) => written = true,
+            UseKind::Macro(m) if matches!(m.as_str(), "write" | "writeln") => written = true,
+            UseKind::Macro(_) | UseKind::Moved | UseKind::Reassigned => return None,
+            UseKind::BorrowMut => written = true,
+            _ => {}
+        }
+    }
+    if entry.written && !written {
+        return None;
+    }
+    let owner = body_owner(decl)?;
+    let doc = entry
+        .doc
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    let finding = Finding::new(
+        ID,
+        file.parsed.path.clone(),
+        source,
+        call.byte_range(),
+        format!("`{name}` is never flushed before it goes out of scope{doc}"),
+    );
+    // Can the flush's error be returned from here?
+    let tried_write = uses.iter().any(|u| is_tried_write(u, owner, src));
+    let returns = tried_write || (owner.kind() == "function_item" && returns_io_error(file, owner));
+    if !returns {
+        return Some(finding.with_note(format!(
+            "the enclosing function cannot return the flush's `std::io::Error`; call `{name}.flush()` and handle its error before `{name}` is dropped"
+        )));
+    }
+    if entry.is_async && !in_async_context(decl, src) {
+        return Some(
+            finding.with_note(
+                "the writer is async but its scope is not; flush it in an async context",
+            ),
+        );
+    }
+    // `flush` needs the `Write` (or `AsyncWriteExt`) trait in scope: a
+    // write method or `write!` on it shows that it is.
+    let trait_in_scope = uses.iter().any(|u| match &u.kind {
+        UseKind::Method(m) => WRITES.contains(&m.as_str()),
+        UseKind::Macro(_) => !entry.is_async,
+        _ => false,
+    }) || file.uses.iter().any(|b| {
+        let want = if entry.is_async {
+            "AsyncWriteExt"
+        } else {
+            "Write"
+        };
+        b.alias == want && b.scope.contains(&decl.start_byte())
+    });
+    if !trait_in_scope {
+        return Some(finding.with_note(format!(
+            "`{name}` is only written through other functions, and leakfix cannot tell that the `Write` trait is in scope for `{name}.flush()`"
+        )));
+    }
+    let mut c = decl.walk();
+    if !decl
+        .children(&mut c)
+        .any(|n| n.kind() == "mutable_specifier")
+    {
+        return Some(finding.with_note(format!(
+            "`{name}` is not `mut`, so it cannot be flushed where it is"
+        )));
+    }
+    let block = decl.parent().filter(|b| b.kind() == "block")?;
+    let Some((at, indent)) = end_of_block(block, source) else {
+        return Some(finding.with_note("the block is laid out on one line"));
+    };
+    let stmt = if entry.is_async {
+        format!("{name}.flush().await?;")
+    } else {
+        format!("{name}.flush()?;")
+    };
+    let path = file.parsed.path.clone();
+    let fix = Fix::safe(
+        format!("flush `{name}` before the end of its scope (`{stmt}`)"),
+        vec![Edit::insertion(
+            path.clone(),
+            at,
+            format!("{indent}{stmt}{}", source.newline()),
+        )],
+    )
+    .with_claim(path, call.byte_range());
+    Some(finding.with_fix(fix))
+}
+
+/// `w.write_all(..)?`, `w.write_all(..).await?`, `writeln!(w, ..)?` in the
+/// same function or closure as the writer: its `io::Error` converts with `?`.
+fn is_tried_write(u: &VarUse, owner: Node, src: &str) -> bool {
+    let call = match &u.kind {
+        UseKind::Method(m) if WRITES.contains(&m.as_str()) => {
+            u.node.parent().and_then(|f| f.parent())
+        }
+        UseKind::Macro(m) if matches!(m.as_str(), "write" | "writeln") => {
+            let mut cur = u.node.parent();
+            while let Some(n) = cur {
+                if n.kind() == "macro_invocation" {
+                    break;
+                }
+                cur = n.parent();
+            }
+            cur
+        }
+        _ => None,
+    };
+    let Some(mut n) = call else { return false };
+    if n.parent().is_some_and(|p| p.kind() == "await_expression") {
+        n = n.parent().unwrap();
+    }
+    let _ = src;
+    n.parent().is_some_and(|p| p.kind() == "try_expression")
+        && body_owner(n).is_some_and(|o| o.id() == owner.id())
+}
