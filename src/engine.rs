@@ -99,13 +99,7 @@ pub struct Engine {
     /// Literals one of which a Go package must contain to be analysed at all
     /// (None: every package is).
     go_prefilter: Option<AhoCorasick>,
-    /// In an analysed package, files importing these are parsed too: they
-    /// declare the fields and variables whose types the rules look up.
-    go_decls: AhoCorasick,
     pub units: Vec<UnitSpec>,
-    /// Literals that make every file of a Go package worth parsing, for
-    /// the rules that need whole packages (`Rule::package_literals`).
-    package_prefilter: Option<AhoCorasick>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
     /// Where scanned files are, for fixes completed at callers (`crate::callers`).
@@ -218,18 +212,6 @@ impl Engine {
         let index = ModuleIndex::build(texts, ctors, catalog);
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
-        let package_literals: Vec<&str> = rules
-            .iter()
-            .filter_map(|r| r.package_literals())
-            .flatten()
-            .copied()
-            .collect();
-        let package_prefilter = if package_literals.is_empty() {
-            None
-        } else {
-            Some(AhoCorasick::new(&package_literals)?)
-        };
-        let go_decls = AhoCorasick::new(catalog.receiver_package_literals())?;
         let rust_catalog = RustCatalog::built_in()?;
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
         let mut engine = Engine {
@@ -237,9 +219,7 @@ impl Engine {
             catalog,
             index,
             go_prefilter: None,
-            go_decls,
             units,
-            package_prefilter,
             pool,
             modules: finder,
             caller_index: crate::callers::Index::new(files),
@@ -377,37 +357,20 @@ impl Engine {
                 if rules.is_empty() {
                     return (findings, problems);
                 }
-                // Read the package; parse it only if some file could hold a
-                // finding, and then only the files that could matter (all of
-                // them for a rule that needs whole packages).
+                // A package none of whose files mentions a known constructor
+                // is skipped unparsed; otherwise every file is parsed, since
+                // rules see the package whole (a handler registered in one
+                // file, a name declared in another).
                 let mut sources = Vec::new();
-                let mut relevant = false;
                 for path in files {
-                    let source = match overlay.load(path) {
-                        Ok(s) => s,
-                        Err(p) => {
-                            problems.push(p);
-                            continue;
-                        }
-                    };
-                    let hit = self
-                        .go_prefilter
-                        .as_ref()
-                        .is_none_or(|f| f.is_match(source.text()));
-                    relevant |= hit;
-                    let keep = hit || self.go_decls.is_match(source.text());
-                    sources.push((path, source, keep));
+                    match overlay.load(path) {
+                        Ok(s) => sources.push((path, s)),
+                        Err(p) => problems.push(p),
+                    }
                 }
-                let whole = self
-                    .package_prefilter
-                    .as_ref()
-                    .is_some_and(|p| sources.iter().any(|(_, s, _)| p.is_match(s.text())));
-                let sources: Vec<_> = sources
-                    .into_iter()
-                    .filter(|(_, _, keep)| whole || *keep)
-                    .map(|(path, source, _)| (path, source))
-                    .collect();
-                if !relevant {
+                if let Some(filter) = &self.go_prefilter
+                    && !sources.iter().any(|(_, s)| filter.is_match(s.text()))
+                {
                     return (findings, problems);
                 }
                 let mut parsed = Vec::new();

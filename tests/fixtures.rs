@@ -47,6 +47,14 @@ fn go_unstoppable_goroutine() {
     ));
 }
 
+#[test]
+fn go_per_request_client() {
+    insta::glob!("fixtures/go-per-request-client/*.go", |path| fixture(
+        "go-per-request-client",
+        path
+    ));
+}
+
 /// Rust fixtures: as above, and the fixed code must be as rustfmt-clean as
 /// the fixture was.
 fn rust_fixture(rule: &str, path: &Path) {

@@ -5,6 +5,7 @@ mod common;
 mod callers;
 mod cli;
 mod fixtures;
+mod go_hoist;
 mod go_toolchain;
 mod reports;
 mod review;

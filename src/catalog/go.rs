@@ -719,25 +719,6 @@ impl GoCatalog {
         out.dedup();
         out
     }
-
-    /// Import paths (as `"path`) of the types whose methods create resources:
-    /// a file declaring `db *sql.DB` imports `"database/sql"`.
-    pub fn receiver_package_literals(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .resources
-            .iter()
-            .filter_map(|r| match &r.target {
-                Target::Method {
-                    receiver: Some((p, _)),
-                    ..
-                } => Some(format!("\"{}", p.literal_prefix())),
-                _ => None,
-            })
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
 }
 
 #[cfg(test)]

@@ -220,6 +220,304 @@ pub fn ensure_import(
     ))
 }
 
+/// Adds and removes imports of one file at once, the way gofmt/goimports
+/// would lay them out: `add` are (path, package name) pairs (see
+/// `ensure_import`), `remove` are paths whose import spec goes (a group left
+/// empty loses its blank line; a declaration left empty goes entirely).
+/// Returns the edits, as few and as small as possible (so that two fixes
+/// making the same change produce identical edits), and the name under
+/// which each added path is available. None when an import cannot be added.
+pub fn import_edits(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    add: &[(&str, &str)],
+    remove: &[&str],
+) -> Option<(Vec<Edit>, Vec<String>)> {
+    let mut scratch = source.clone();
+    let mut names = Vec::new();
+    for (path, name) in add {
+        let (tree, err) = crate::lang::Language::Go.parse(scratch.text());
+        if err.is_some() {
+            return None;
+        }
+        match ensure_import(file_path, &scratch, tree.root_node(), path, name) {
+            ImportEdit::Present(n) => names.push(n),
+            ImportEdit::Add { edit, name } => {
+                let text = crate::apply::splice(scratch.text(), vec![&edit]);
+                scratch = scratch.with_text(text);
+                names.push(name);
+            }
+            ImportEdit::Unavailable => return None,
+        }
+    }
+    for path in remove {
+        let text = remove_import(&scratch, path)?;
+        scratch = scratch.with_text(text);
+    }
+    Some((line_edits(file_path, source.text(), scratch.text()), names))
+}
+
+/// The text without the import of `path` (None: not removable as laid out).
+fn remove_import(source: &SourceText, path: &str) -> Option<String> {
+    let src = source.text();
+    let (tree, err) = crate::lang::Language::Go.parse(src);
+    if err.is_some() {
+        return None;
+    }
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let decls: Vec<Node> = root
+        .named_children(&mut c)
+        .filter(|d| d.kind() == "import_declaration")
+        .collect();
+    for decl in decls {
+        let all = specs(decl);
+        let Some(spec) = all.iter().find(|s| {
+            s.child_by_field_name("path")
+                .is_some_and(|p| unquote(text(p, src)) == path)
+        }) else {
+            continue;
+        };
+        if spec
+            .child_by_field_name("name")
+            .is_some_and(|n| n.kind() != "package_identifier")
+        {
+            return None; // `_` and `.` imports are kept for their effects
+        }
+        let (start, end) = if all.len() == 1 {
+            (decl.start_byte(), decl.end_byte())
+        } else {
+            (spec.start_byte(), spec.end_byte())
+        };
+        let lines = full_lines(source, start..end)?;
+        let mut out = String::with_capacity(src.len());
+        out.push_str(&src[..lines.start]);
+        out.push_str(&src[lines.end..]);
+        return Some(tidy_blank_lines(&out, lines.start));
+    }
+    None
+}
+
+/// After removing lines at `at`: no two blank lines in a row there, and no
+/// blank line left just inside an import block's parentheses.
+fn tidy_blank_lines(text: &str, at: usize) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut offset = 0;
+    let mut idx = lines.len();
+    for (i, l) in lines.iter().enumerate() {
+        if offset >= at {
+            idx = i;
+            break;
+        }
+        offset += l.len();
+    }
+    let blank = |i: usize| lines.get(i).is_some_and(|l| l.trim().is_empty());
+    let mut drop: Option<usize> = None;
+    if idx > 0 && blank(idx - 1) && (idx == lines.len() || blank(idx)) {
+        drop = Some(if idx < lines.len() { idx } else { idx - 1 });
+    } else if blank(idx) && idx > 0 && lines[idx - 1].trim_end().ends_with('(') {
+        drop = Some(idx);
+    } else if idx > 0 && blank(idx - 1) && lines.get(idx).is_some_and(|l| l.trim() == ")") {
+        drop = Some(idx - 1);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in lines.iter().enumerate() {
+        if Some(i) != drop {
+            out.push_str(l);
+        }
+    }
+    out
+}
+
+/// Line-level edits turning `old` into `new`.
+pub fn line_edits(file_path: &Arc<Path>, old: &str, new: &str) -> Vec<Edit> {
+    use similar::{DiffOp, TextDiff};
+    let diff = TextDiff::from_lines(old, new);
+    let old_starts = line_offsets(old);
+    let new_starts = line_offsets(new);
+    let mut edits = Vec::new();
+    for op in diff.ops() {
+        let (o, ol, n, nl) = match *op {
+            DiffOp::Equal { .. } => continue,
+            DiffOp::Delete {
+                old_index,
+                old_len,
+                new_index,
+            } => (old_index, old_len, new_index, 0),
+            DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => (old_index, 0, new_index, new_len),
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => (old_index, old_len, new_index, new_len),
+        };
+        let range = old_starts[o]..old_starts[o + ol];
+        let content = &new[new_starts[n]..new_starts[n + nl]];
+        edits.push(Edit::replacement(file_path.clone(), range, content));
+    }
+    edits
+}
+
+/// Byte offsets of line starts, plus the end of the text.
+fn line_offsets(s: &str) -> Vec<usize> {
+    let mut v = vec![0];
+    let mut acc = 0;
+    for l in s.split_inclusive('\n') {
+        acc += l.len();
+        v.push(acc);
+    }
+    if v.len() == 1 {
+        v.push(0);
+    }
+    v
+}
+
+/// The whole lines holding `range`, when nothing else shares them (a
+/// trailing `//` comment may): from the start of the first line to the
+/// start of the line after the last.
+pub fn full_lines(
+    source: &SourceText,
+    range: std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let src = source.text();
+    let first = source.line_index(range.start);
+    let start = source.line_range(first).start;
+    if !src[start..range.start].trim().is_empty() {
+        return None;
+    }
+    let last = source.line_index(range.end.max(range.start + 1) - 1);
+    let line = source.line_range(last);
+    let rest = src[range.end.min(line.end)..line.end].trim();
+    if !(rest.is_empty() || rest.starts_with("//")) {
+        return None;
+    }
+    let end = source.next_line_start(line.start).unwrap_or(src.len());
+    Some(start..end)
+}
+
+/// Extends whole lines upwards over the `//` comment lines right above
+/// them (a comment about a statement goes with it).
+pub fn with_comments_above(
+    source: &SourceText,
+    lines: std::ops::Range<usize>,
+) -> std::ops::Range<usize> {
+    let mut start = lines.start;
+    let mut line = source.line_index(start);
+    while line > 0 {
+        let prev = source.line_text(line - 1).trim();
+        if !prev.starts_with("//") || prev.starts_with("//go:") || prev.contains("leakfix:ignore") {
+            break;
+        }
+        line -= 1;
+        start = source.line_range(line).start;
+    }
+    start..lines.end
+}
+
+/// A deletion of whole lines that leaves the file gofmt-clean: when the
+/// lines sit between two blank lines (or between a blank line and the end
+/// of a block), one of those blank lines goes too.
+pub fn delete_lines(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    lines: std::ops::Range<usize>,
+) -> Edit {
+    let src = source.text();
+    let first = source.line_index(lines.start);
+    let prev_blank = first > 0 && source.line_text(first - 1).trim().is_empty();
+    let prev_opens = first > 0 && source.line_text(first - 1).trim_end().ends_with('{');
+    let mut range = lines.clone();
+    if lines.end < src.len() {
+        let next = source.line_index(lines.end);
+        let next_text = source.line_text(next).trim();
+        if next_text.is_empty() && (prev_blank || prev_opens) {
+            range.end = source.next_line_start(lines.end).unwrap_or(src.len());
+        } else if prev_blank && next_text.starts_with('}') {
+            range.start = source.line_range(first - 1).start;
+        }
+    }
+    Edit::deletion(file_path.clone(), range)
+}
+
+/// Re-indents the lines after the first of `text` from `from` to `to`
+/// (None when a line does not start with `from`, as inside a raw string).
+pub fn reindent(text: &str, from: &str, to: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i == 0 || line.trim().is_empty() {
+            out.push_str(if i > 0 && line.ends_with("\r\n") {
+                "\r\n"
+            } else if i > 0 && line.ends_with('\n') {
+                "\n"
+            } else {
+                line
+            });
+            continue;
+        }
+        out.push_str(to);
+        out.push_str(line.strip_prefix(from)?);
+    }
+    Some(out)
+}
+
+/// The text of `node` with some nodes replaced: `subst` returns the
+/// replacement for a node, or None to keep it (its children are then
+/// visited). Whitespace and comments between children are kept.
+pub fn render(node: Node, src: &str, subst: &mut dyn FnMut(Node) -> Option<String>) -> String {
+    if let Some(s) = subst(node) {
+        return s;
+    }
+    if node.child_count() == 0 {
+        return text(node, src).to_string();
+    }
+    let mut out = String::new();
+    let mut last = node.start_byte();
+    let mut c = node.walk();
+    for child in node.children(&mut c) {
+        out.push_str(&src[last..child.start_byte()]);
+        out.push_str(&render(child, src, subst));
+        last = child.end_byte();
+    }
+    out.push_str(&src[last..node.end_byte()]);
+    out
+}
+
+/// Like `render`, but as a canonical token string (layout and comments
+/// dropped): equal for two expressions that differ only in formatting.
+pub fn tokens(node: Node, src: &str, subst: &mut dyn FnMut(Node) -> Option<String>) -> String {
+    let mut out = Vec::new();
+    collect_tokens(node, src, subst, &mut out);
+    out.join(" ")
+}
+
+fn collect_tokens(
+    node: Node,
+    src: &str,
+    subst: &mut dyn FnMut(Node) -> Option<String>,
+    out: &mut Vec<String>,
+) {
+    if node.kind() == "comment" {
+        return;
+    }
+    if let Some(s) = subst(node) {
+        out.push(s);
+        return;
+    }
+    if node.child_count() == 0 {
+        out.push(text(node, src).to_string());
+        return;
+    }
+    let mut c = node.walk();
+    for child in node.children(&mut c) {
+        collect_tokens(child, src, subst, out);
+    }
+}
+
 /// Puts `item` first in a parameter or argument list (`(a, b)` ->
 /// `(item, a, b)`), the way gofmt lays it out: on the same line when the
 /// list starts there, on a line of its own when the list is one per line.
@@ -779,6 +1077,181 @@ mod tests {
             ),
         ] {
             let new = add(src, path, path).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("a.go");
+            std::fs::write(&f, &new).unwrap();
+            let out = std::process::Command::new("gofmt")
+                .arg("-l")
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert!(out.stdout.is_empty(), "not gofmt-clean:\n{new}");
+        }
+    }
+
+    fn edit_imports(src: &str, add: &[(&str, &str)], remove: &[&str]) -> Option<String> {
+        let source = SourceText::new(src.to_string());
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let (edits, _) = import_edits(&p, &source, add, remove)?;
+        Some(crate::apply::splice(src, edits.iter().collect()))
+    }
+
+    #[test]
+    fn imports_added_and_removed_together() {
+        let src = "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\n\t\"cloud.google.com/go/firestore\"\n\t\"cloud.google.com/go/storage\"\n)\n";
+        assert_eq!(
+            edit_imports(
+                src,
+                &[("sync", "sync"), ("sync/atomic", "atomic")],
+                &["cloud.google.com/go/storage"]
+            )
+            .unwrap(),
+            "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"sync\"\n\t\"sync/atomic\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n"
+        );
+    }
+
+    #[test]
+    fn a_group_left_empty_loses_its_blank_line() {
+        let src = "package a\n\nimport (\n\t\"fmt\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n\nvar x = 1\n";
+        assert_eq!(
+            edit_imports(src, &[], &["cloud.google.com/go/firestore"]).unwrap(),
+            "package a\n\nimport (\n\t\"fmt\"\n)\n\nvar x = 1\n"
+        );
+        let first =
+            "package a\n\nimport (\n\t\"context\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n";
+        assert_eq!(
+            edit_imports(first, &[], &["context"]).unwrap(),
+            "package a\n\nimport (\n\t\"cloud.google.com/go/firestore\"\n)\n"
+        );
+        let middle =
+            "package a\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/x\"\n\n\t\"example.com/y\"\n)\n";
+        assert_eq!(
+            edit_imports(middle, &[], &["example.com/x"]).unwrap(),
+            "package a\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/y\"\n)\n"
+        );
+    }
+
+    #[test]
+    fn the_last_import_takes_its_declaration_along() {
+        assert_eq!(
+            edit_imports("package a\n\nimport \"fmt\"\n\nvar x = 1\n", &[], &["fmt"]).unwrap(),
+            "package a\n\nvar x = 1\n"
+        );
+        assert_eq!(
+            edit_imports(
+                "package a\n\nimport (\n\t\"fmt\"\n)\n\nvar x = 1\n",
+                &[],
+                &["fmt"]
+            )
+            .unwrap(),
+            "package a\n\nvar x = 1\n"
+        );
+        // `_` imports stay: they are there for their effects.
+        assert!(edit_imports("package a\n\nimport _ \"embed\"\n", &[], &["embed"]).is_none());
+    }
+
+    #[test]
+    fn deleting_lines_keeps_one_blank_line() {
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let src = "func f() {\n\ta()\n\n\tdefer c.Close()\n\n\tb()\n}\n";
+        let source = SourceText::new(src.to_string());
+        let at = src.find("defer").unwrap();
+        let lines = full_lines(&source, at..at + 15).unwrap();
+        let e = delete_lines(&p, &source, lines);
+        assert_eq!(
+            crate::apply::splice(src, vec![&e]),
+            "func f() {\n\ta()\n\n\tb()\n}\n"
+        );
+        let tail = "func f() {\n\ta()\n\n\tdefer c.Close()\n}\n";
+        let source = SourceText::new(tail.to_string());
+        let at = tail.find("defer").unwrap();
+        let e = delete_lines(&p, &source, full_lines(&source, at..at + 15).unwrap());
+        assert_eq!(
+            crate::apply::splice(tail, vec![&e]),
+            "func f() {\n\ta()\n}\n"
+        );
+        // Code sharing the line: not whole lines.
+        let shared = "func f() { defer c.Close() }\n";
+        let source = SourceText::new(shared.to_string());
+        assert!(full_lines(&source, 11..26).is_none());
+    }
+
+    #[test]
+    fn comments_above_go_with_their_statement() {
+        let src = "func f() {\n\ta()\n\t// Close when done.\n\tdefer c.Close()\n}\n";
+        let source = SourceText::new(src.to_string());
+        let at = src.find("defer").unwrap();
+        let lines = with_comments_above(&source, full_lines(&source, at..at + 15).unwrap());
+        assert_eq!(&src[lines], "\t// Close when done.\n\tdefer c.Close()\n");
+    }
+
+    #[test]
+    fn reindenting() {
+        assert_eq!(
+            reindent("f(&O{\n\t\t\tA: 1,\n\n\t\t})", "\t\t", "\t").unwrap(),
+            "f(&O{\n\t\tA: 1,\n\n\t})"
+        );
+        assert!(reindent("f(`\nraw`)", "\t", "").is_none());
+    }
+
+    #[test]
+    fn rendering_with_substitutions_and_tokens() {
+        let src = "package a\n\nvar x = f(ctx,  a+b) // c\n";
+        let (tree, _) = Language::Go.parse(src);
+        let at = src.find("f(").unwrap();
+        let call = tree
+            .root_node()
+            .descendant_for_byte_range(at, at + 1)
+            .unwrap()
+            .parent()
+            .unwrap();
+        assert_eq!(call.kind(), "call_expression");
+        let out = render(call, src, &mut |n| {
+            (text(n, src) == "ctx").then(|| "context.Background()".to_string())
+        });
+        assert_eq!(out, "f(context.Background(),  a+b)");
+        assert_eq!(tokens(call, src, &mut |_| None), "f ( ctx , a + b )");
+    }
+
+    /// What the import helpers write, gofmt leaves alone.
+    #[test]
+    fn import_edits_are_gofmt_clean() {
+        if std::process::Command::new("gofmt")
+            .arg("-h")
+            .output()
+            .is_err()
+        {
+            if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+                panic!("gofmt is required in CI");
+            }
+            eprintln!("SKIPPED: gofmt not on PATH");
+            return;
+        }
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let cases: [Case; 4] = [
+            (
+                "package a\n\nimport (\n\t\"fmt\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n\nvar _ = fmt.Sprint\n",
+                &[("sync", "sync")],
+                &["cloud.google.com/go/firestore"],
+            ),
+            (
+                "package a\n\nimport \"cloud.google.com/go/firestore\"\n\nvar _ = firestore.X\n",
+                &[("sync", "sync"), ("context", "context")],
+                &[],
+            ),
+            (
+                "package a\n\nimport (\n\t\"context\"\n\n\t\"example.com/x\"\n\n\t\"example.com/y\"\n)\n",
+                &[],
+                &["example.com/x", "context"],
+            ),
+            (
+                "package a\n\nfunc f() {}\n",
+                &[("sync", "sync"), ("sync/atomic", "atomic")],
+                &[],
+            ),
+        ];
+        for (src, add, remove) in cases {
+            let new = edit_imports(src, add, remove).unwrap();
             let dir = tempfile::tempdir().unwrap();
             let f = dir.path().join("a.go");
             std::fs::write(&f, &new).unwrap();

@@ -250,10 +250,6 @@ impl Rule for GoUnstoppableGoroutine {
         Some(GO_LITERALS.iter().map(|s| s.to_string()).collect())
     }
 
-    fn package_literals(&self) -> Option<&'static [&'static str]> {
-        Some(GO_LITERALS)
-    }
-
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Go(pkg) = unit else { return };
         for file in &pkg.files {

@@ -3,6 +3,7 @@
 //! never touches files.
 
 mod go_missing_release;
+mod go_per_request_client;
 mod go_unstoppable_goroutine;
 mod rust_per_call_client;
 mod rust_unflushed_writer;
@@ -16,6 +17,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
+pub use go_per_request_client::GoPerRequestClient;
 pub use go_unstoppable_goroutine::GoUnstoppableGoroutine;
 pub use rust_per_call_client::RustPerCallClient;
 pub use rust_unflushed_writer::RustUnflushedWriter;
@@ -62,18 +64,12 @@ pub trait Rule: Sync {
     fn go_literals(&self, _cx: &Context<'_>) -> Option<Vec<String>> {
         None
     }
-
-    /// Literals that make a rule need a whole Go package: when one of its
-    /// files matches, every file of the package is parsed (the rule needs
-    /// declarations from the others, such as a function a goroutine runs).
-    fn package_literals(&self) -> Option<&'static [&'static str]> {
-        None
-    }
 }
 
 static RULES: &[&dyn Rule] = &[
     &GoMissingRelease,
     &GoUnstoppableGoroutine,
+    &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,

@@ -728,7 +728,7 @@ fn last_name<'s>(callee: Node, src: &'s str) -> &'s str {
 }
 
 /// Helpers that by their name release what they are given.
-fn is_cleanup_name(name: &str) -> bool {
+pub fn is_cleanup_name(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     [
         "close", "release", "cleanup", "shutdown", "dispose", "stop", "cancel",

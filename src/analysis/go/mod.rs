@@ -3,7 +3,9 @@
 //! index (what the scanned module itself teaches about resources).
 
 pub mod contexts;
+pub mod deps;
 pub mod flow;
+pub mod handlers;
 pub mod loops;
 pub mod module;
 pub mod scope;

@@ -1,0 +1,15 @@
+; Candidate constructions: a single call on the right of `:=`, `=` or `var`.
+; The rule keeps those whose callee the catalog marks `shareable` and that
+; run per request (in a handler) or per iteration (in a loop body).
+
+(short_var_declaration
+  left: (expression_list) @lhs
+  right: (expression_list . (call_expression) @call .)) @assign
+
+(assignment_statement
+  left: (expression_list) @lhs
+  operator: "="
+  right: (expression_list . (call_expression) @call .)) @assign
+
+(var_spec
+  value: (expression_list . (call_expression) @call .)) @assign

@@ -1,0 +1,3 @@
+module github.com/GoogleCloudPlatform/functions-framework-go
+
+go 1.22

@@ -1,0 +1,195 @@
+//! go-per-request-client against the Go toolchain: fixture apps under
+//! tests/go/fixtures/hoist-* build clients per request in every handler
+//! style; their runtime tests serve hundreds of requests, each with a
+//! context cancelled when it ends, and count the clients built and left
+//! open. After `leakfix fix --unsafe` they must pass, gofmt and go vet must
+//! be clean, and a second run must change nothing.
+
+use crate::common::{
+    go_command, go_fixture_roundtrip, go_sources, go_workspace, leakfix, require_tool,
+};
+
+/// Handlers, a method, closures (one capturing a local of the function that
+/// registers it), a background function, a helper with a loop, a loop
+/// outside per-request code, a request-dependent client, two files sharing
+/// one accessor, and a database that is down on the first request.
+#[test]
+fn app_shares_its_clients() {
+    let Some(ws) = go_fixture_roundtrip("hoist-app", &["fix", "--unsafe"]) else {
+        return;
+    };
+    let dir = ws.path().join("fixtures/hoist-app");
+    let greet = std::fs::read_to_string(dir.join("greet.go")).unwrap();
+    assert!(
+        !greet.contains("cloud.google.com/go/firestore") && !greet.contains("\"context\""),
+        "greet.go no longer uses firestore or context, so their imports go:\n{greet}"
+    );
+    let app = std::fs::read_to_string(dir.join("app.go")).unwrap();
+    assert!(
+        app.contains("rdb := redis.NewClient(&redis.Options{Addr: r.URL.Query().Get(\"addr\")})\n\tdefer rdb.Close()"),
+        "the request-dependent client keeps go-missing-release's fix:\n{app}"
+    );
+    assert_eq!(
+        app.matches("func storageClient()").count(),
+        1,
+        "one accessor per distinct client:\n{app}"
+    );
+}
+
+/// gin, echo, chi, fiber, Lambda and Functions Framework handlers.
+#[test]
+fn every_handler_style_shares_its_client() {
+    go_fixture_roundtrip("hoist-frameworks", &["fix", "--unsafe"]);
+}
+
+/// `go 1.18`: no atomic.Pointer (Go 1.19); the mutex-only accessor retries
+/// after a failed open.
+#[test]
+fn old_go_gets_a_mutex_only_accessor() {
+    let Some(ws) = go_fixture_roundtrip("hoist-go118", &["fix", "--unsafe"]) else {
+        return;
+    };
+    let legacy = std::fs::read_to_string(ws.path().join("fixtures/hoist-go118/legacy.go")).unwrap();
+    assert!(
+        legacy.contains("sync.Mutex") && !legacy.contains("atomic"),
+        "{legacy}"
+    );
+}
+
+/// `fix` (go-missing-release closes the clients per request) then
+/// `fix --unsafe` ends where `fix --unsafe` alone does.
+#[test]
+fn safe_then_unsafe_converges() {
+    if !require_tool("go") {
+        return;
+    }
+    for module in ["hoist-app", "hoist-frameworks"] {
+        let direct = go_workspace();
+        let stepwise = go_workspace();
+        let d = direct.path().join("fixtures").join(module);
+        let s = stepwise.path().join("fixtures").join(module);
+        for (dir, runs) in [
+            (&d, &[&["fix", "--unsafe"][..]][..]),
+            (&s, &[&["fix"][..], &["fix", "--unsafe"][..]][..]),
+        ] {
+            for args in runs {
+                let out = leakfix().args(*args).arg(dir).output().unwrap();
+                assert!(
+                    matches!(out.status.code(), Some(0 | 1)),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        let strip = |ws: &std::path::Path, files: Vec<(std::path::PathBuf, Vec<u8>)>| {
+            files
+                .into_iter()
+                .map(|(p, b)| (p.strip_prefix(ws).unwrap().to_path_buf(), b))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            strip(direct.path(), go_sources(&d)),
+            strip(stepwise.path(), go_sources(&s)),
+            "{module}: `fix` then `fix --unsafe` differs from `fix --unsafe`"
+        );
+        let out = go_command(&s, &["test", "-count=1", "./..."]);
+        assert!(
+            out.status.success(),
+            "{module}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+/// A CRLF file gets CRLF lines (accessor, imports) and stays parseable; a
+/// second run changes nothing.
+#[test]
+fn crlf_files_stay_crlf() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/crlf\n\ngo 1.22\n",
+    )
+    .unwrap();
+    let src = "package crlf\n\nimport (\n\t\"net/http\"\n\n\t\"cloud.google.com/go/storage\"\n)\n\nfunc h(w http.ResponseWriter, r *http.Request) {\n\tc, err := storage.NewClient(r.Context())\n\tif err != nil {\n\t\treturn\n\t}\n\tdefer c.Close()\n\tw.Write([]byte(c.Bucket(\"b\").Object(\"o\").ObjectName()))\n}\n"
+        .replace('\n', "\r\n");
+    let file = dir.path().join("h.go");
+    std::fs::write(&file, &src).unwrap();
+    let out = leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        fixed.contains("storageClient()") && fixed.contains("func storageClient()"),
+        "{fixed}"
+    );
+    assert_eq!(
+        fixed.matches('\n').count(),
+        fixed.matches("\r\n").count(),
+        "mixed line endings:\n{fixed}"
+    );
+    assert!(leakfix::lang::Language::Go.parse(&fixed).1.is_none());
+    let out = leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), fixed);
+    // gofmt writes LF; apart from line endings the output is what it would write.
+    if require_tool("gofmt") {
+        let lf = dir.path().join("lf.go");
+        std::fs::write(&lf, fixed.replace("\r\n", "\n")).unwrap();
+        let out = std::process::Command::new("gofmt")
+            .arg("-l")
+            .arg(&lf)
+            .output()
+            .unwrap();
+        assert!(out.stdout.is_empty(), "not gofmt-clean:\n{fixed}");
+    }
+}
+
+/// The framework stand-ins are gofmt-clean and pass go vet.
+#[test]
+fn framework_standins_are_clean() {
+    if !require_tool("go") || !require_tool("gofmt") {
+        return;
+    }
+    let root = crate::common::repo_root().join("tests/go/hoist-standins");
+    let out = std::process::Command::new("gofmt")
+        .arg("-l")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "not gofmt-clean: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        if d.join("go.mod").exists() {
+            let out = go_command(&d, &["vet", "./..."]);
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                d.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+}
