@@ -429,7 +429,7 @@ impl<'a> Spawn<'a> {
                 })
                 .unwrap_or_else(|| "context.Background()".into());
             let finding = self.finding(format!(
-                "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of `{}` leaves it running{what}",
+                "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of {} leaves it running{what}",
                 self.spawner_name()
             ));
             return Some(match self.thread_fix(&worker, &loops, &uses, &holds) {
@@ -490,7 +490,7 @@ impl<'a> Spawn<'a> {
         }
         if uses.iter().any(|u| matches!(u.source, Source::InWorker)) {
             let finding = self.finding(format!(
-                "This goroutine loops forever on a background context made in `{}`: nothing can stop it, so every call of `{}` leaves it running{what}",
+                "This goroutine loops forever on a background context made in `{}`: nothing can stop it, so every call of {} leaves it running{what}",
                 worker.name(),
                 self.spawner_name()
             ));
@@ -553,11 +553,18 @@ impl<'a> Spawn<'a> {
     }
 
     /// The function that contains the `go` statement, by name.
+    /// "`watch`", or "the func literal in `routes`" (a handler, a callback).
     fn spawner_name(&self) -> String {
-        let mut cur = enclosing_function(self.go);
+        let direct = enclosing_function(self.go);
+        let mut cur = direct;
         while let Some(f) = cur {
             if let Some(n) = f.child_by_field_name("name") {
-                return text(n, self.src()).to_string();
+                let name = text(n, self.src());
+                return if direct.is_some_and(|d| d.id() != f.id()) {
+                    format!("the func literal in `{name}`")
+                } else {
+                    format!("`{name}`")
+                };
             }
             cur = enclosing_function(f);
         }
@@ -1270,9 +1277,16 @@ impl<'a> Spawn<'a> {
                 &renamed,
             )?;
         }
-        let drop_import_risk = ctx_name.is_none() && !self.keeps_context_import(&inline, &bg_vars);
-        if drop_import_risk {
-            return Err("the file would no longer use the `context` package".into());
+        if ctx_name.is_none() && !self.keeps_context_import(&inline, &bg_vars) {
+            // `r.Context()` took the place of the file's only `context.` uses.
+            let (edits, _) = crate::rewrite::go::import_edits(
+                &path,
+                &self.file.parsed.source,
+                &[],
+                &["context"],
+            )
+            .ok_or("the file would no longer use the `context` package, whose import leakfix cannot remove")?;
+            plan.edits.extend(edits);
         }
 
         // A new first parameter, and the callers to update.
