@@ -24,9 +24,12 @@
 //!    to give up. The package is dropped before the next one is parsed, so
 //!    memory stays bounded by the number of workers, not the module's size.
 //! 4. **All or nothing.** The edits join the finding's fix (a multi-file fix,
-//!    which `apply` applies all-or-nothing). Any reason to give up, a use in
-//!    a file that was not scanned (outside the given paths, or excluded) or
-//!    is generated, a file with a hit that does not parse, or edits that
+//!    which `apply` applies all-or-nothing), with gofmt's alignment of
+//!    trailing comments kept on the lines they touch. leakfix edits the
+//!    scanned files, and the `_test.go` files beside them (not scanned by
+//!    default, but they must keep compiling). Any reason to give up, a use
+//!    in a file it may not edit (outside the given paths, excluded, or
+//!    generated), a file with a hit that does not parse, or edits that
 //!    overlap, removes the fix and says why in the finding's notes.
 //!
 //! Nothing here is specific to one rule: any rule whose fix changes a
@@ -107,13 +110,17 @@ impl Index {
     }
 
     /// The path a file is read and edited under, and whether leakfix may
-    /// edit it (it sits in a scanned folder).
+    /// edit it: a scanned file, or a test file beside one (tests are not
+    /// scanned by default, yet must keep compiling).
     fn edit_path(&self, abs: &Path) -> (Arc<Path>, bool) {
         if let Some(p) = self.walked.get(abs) {
             return (p.clone(), true);
         }
         match (abs.parent().and_then(|d| self.dirs.get(d)), abs.file_name()) {
-            (Some(dir), Some(name)) => (Arc::from(dir.join(name).as_path()), true),
+            (Some(dir), Some(name)) => {
+                let is_test = crate::walk::is_test_file(abs, Language::Go);
+                (Arc::from(dir.join(name).as_path()), is_test)
+            }
             _ => (Arc::from(abs), false),
         }
     }

@@ -177,3 +177,32 @@ fn the_diff_of_a_multi_file_fix_applies_with_git() {
         String::from_utf8_lossy(&applied.stderr)
     );
 }
+
+#[test]
+fn a_sibling_file_that_was_not_named_is_not_edited() {
+    let dir = module();
+    write(
+        dir.path(),
+        &[(
+            "watch/again.go",
+            "package watch\n\nfunc again() { Watch(\"b\") }\n",
+        )],
+    );
+    let out = leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path().join("watch/watch.go"))
+        .arg(dir.path().join("jobs"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "`watch.Watch` is used at watch/again.go:3, in a file leakfix was not asked to scan"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("watch/watch.go")).unwrap(),
+        WATCH
+    );
+}
