@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use super::syntax::is_noreturn_call;
 use super::types::TypeEnv;
 use crate::catalog::Kind;
-use crate::lang::go::block_statements;
+use crate::lang::go::{block_statements, named_children_no_comments};
 use crate::lang::text;
 
 /// Loops among the worker's own statements that can never end.
@@ -84,7 +84,35 @@ pub fn is_subscription_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
     subscription_var(e, src, env).is_some()
 }
 
+/// What a ranged-over channel is: `ch` declared as `ch := sub.Channel()`
+/// is that call; anything else is itself.
+fn channel_source<'t>(e: Node<'t>, src: &str) -> Node<'t> {
+    if e.kind() != "identifier" {
+        return e;
+    }
+    let Some((_, decl)) = super::contexts::declaration_of(e, src) else {
+        return e;
+    };
+    let (names, values) = match decl.kind() {
+        "short_var_declaration" => (
+            decl.child_by_field_name("left"),
+            decl.child_by_field_name("right"),
+        ),
+        _ => return e,
+    };
+    let (Some(names), Some(values)) = (names, values) else {
+        return e;
+    };
+    let names = named_children_no_comments(names);
+    let values = named_children_no_comments(values);
+    match (names.as_slice(), values.as_slice()) {
+        ([_], [v]) if v.kind() == "call_expression" => *v,
+        _ => e,
+    }
+}
+
 pub fn subscription_var<'s>(e: Node, src: &'s str, env: &TypeEnv) -> Option<&'s str> {
+    let e = channel_source(e, src);
     if e.kind() != "call_expression" {
         return None;
     }
@@ -109,7 +137,7 @@ pub fn subscription_range(lp: Node, src: &str) -> Option<String> {
     let clause = lp
         .named_children(&mut c)
         .find(|n| n.kind() == "range_clause")?;
-    let right = clause.child_by_field_name("right")?;
+    let right = channel_source(clause.child_by_field_name("right")?, src);
     let f = right.child_by_field_name("function")?;
     let operand = f.child_by_field_name("operand")?;
     (right.kind() == "call_expression"
