@@ -860,6 +860,22 @@ impl<'a> Spawn<'a> {
                 None => Source::Opaque,
             };
         }
+        // `r.Context()`, `context.WithTimeout(ctx, d)` (its cancel is lost,
+        // but that is another finding), `s.ctx` of type context.Context.
+        if crate::analysis::go::contexts::is_context_making_call(e, self.file) {
+            return Source::Live;
+        }
+        if e.kind() == "selector_expression"
+            && let Some(func) = enclosing_function(self.go)
+        {
+            let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func);
+            if env
+                .type_of(e)
+                .is_some_and(|t| t.package == "context" && t.name == "Context")
+            {
+                return Source::Live;
+            }
+        }
         Source::Opaque
     }
 
