@@ -13,7 +13,8 @@ use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use crate::analysis::go::module::{
-    ModuleFinder, TextFacts, constructor_literals, constructor_view, constructors, scan_text,
+    GoModule, ModuleFinder, TextFacts, constructor_literals, constructor_view, constructors,
+    scan_text,
 };
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
 use crate::analysis::rust::{CrateFinder, RustFile};
@@ -101,6 +102,8 @@ pub struct Engine {
     pub units: Vec<UnitSpec>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
+    /// Where scanned files are, for fixes completed at callers (`crate::callers`).
+    caller_index: crate::callers::Index,
     rust_catalog: RustCatalog,
     rust_prefilter: AhoCorasick,
     crates: CrateFinder,
@@ -219,6 +222,7 @@ impl Engine {
             units,
             pool,
             modules: finder,
+            caller_index: crate::callers::Index::new(files),
             rust_catalog,
             rust_prefilter,
             crates: CrateFinder::default(),
@@ -271,7 +275,23 @@ impl Engine {
         }
     }
 
+    pub(crate) fn caller_index(&self) -> &crate::callers::Index {
+        &self.caller_index
+    }
+
+    /// The Go module (nearest go.mod upwards) a folder belongs to.
+    pub(crate) fn module_of(&self, dir: &Path) -> Option<Arc<GoModule>> {
+        self.modules.find(dir)
+    }
+
+    /// Runs `f` on the engine's worker threads.
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
     /// Analyses `units` in parallel; results sorted by path and position.
+    /// Findings whose fix reaches into other packages are completed after
+    /// the parallel pass (`crate::callers`).
     pub fn analyse(
         &self,
         units: &[UnitSpec],
@@ -315,6 +335,7 @@ impl Engine {
             analysis.findings.extend(f);
             analysis.problems.extend(p);
         }
+        crate::callers::complete(self, &mut analysis.findings, overlay);
         analysis
             .findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

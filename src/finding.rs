@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::callers::CallerFix;
 use crate::fix::Fix;
 use crate::source::{LineCol, SourceText};
 
@@ -22,6 +23,10 @@ pub struct Finding {
     /// Extra lines for people: why there is no fix, API changes a fix makes,
     /// call sites that need a look.
     pub notes: Vec<String>,
+    /// The part of the fix still to be found at the callers of a function
+    /// (a signature change). The engine completes it before the finding is
+    /// reported or applied, and then clears it (`crate::callers`).
+    pub callers: Option<Arc<dyn CallerFix>>,
 }
 
 impl Finding {
@@ -41,6 +46,7 @@ impl Finding {
             message: message.into(),
             fix: None,
             notes: Vec::new(),
+            callers: None,
         }
     }
 
@@ -51,6 +57,12 @@ impl Finding {
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Asks the engine to complete the fix at the callers (see `callers`).
+    pub fn with_callers(mut self, callers: Arc<dyn CallerFix>) -> Self {
+        self.callers = Some(callers);
         self
     }
 

@@ -144,6 +144,24 @@ impl Fix {
         }
     }
 
+    /// The same fix with more edits (those a rule finds at a function's
+    /// callers in other packages, see `crate::callers`), kept in order.
+    pub fn with_edits(mut self, edits: impl IntoIterator<Item = Edit>) -> Self {
+        self.edits.extend(edits);
+        self.edits
+            .sort_by(|a, b| (a.path(), a.start(), a.end()).cmp(&(b.path(), b.start(), b.end())));
+        self.edits.dedup();
+        self
+    }
+
+    /// Do two of this fix's own edits overlap (so that it cannot be spliced)?
+    pub fn has_overlapping_edits(&self) -> bool {
+        self.edits
+            .iter()
+            .enumerate()
+            .any(|(i, a)| self.edits[i + 1..].iter().any(|b| a.conflicts_with(b)))
+    }
+
     /// Marks `range` of `path` as something this fix depends on (see `claims`).
     pub fn with_claim(mut self, path: Arc<Path>, range: Range<usize>) -> Self {
         self.claims.push((path, range));

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod apply;
+pub mod callers;
 pub mod catalog;
 pub mod cli;
 pub mod config;

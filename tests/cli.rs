@@ -87,6 +87,7 @@ fn the_bundled_examples_show_rust_findings_too() {
         "rust-unwaited-child",
         "rust-unflushed-writer",
         "go-missing-release",
+        "go-unstoppable-goroutine",
     ] {
         assert!(
             text.contains(rule),

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use leakfix::fix::Applicability;
 
-use crate::common::{check_labels, render, run_rule};
+use crate::common::{
+    check_labels, check_module_labels, render, render_module, run_rule, run_rule_module,
+};
 
 fn fixture(rule: &str, path: &Path) {
     let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
@@ -33,6 +35,14 @@ fn fixture(rule: &str, path: &Path) {
 fn go_missing_release() {
     insta::glob!("fixtures/go-missing-release/*.go", |path| fixture(
         "go-missing-release",
+        path
+    ));
+}
+
+#[test]
+fn go_unstoppable_goroutine() {
+    insta::glob!("fixtures/go-unstoppable-goroutine/*.go", |path| fixture(
+        "go-unstoppable-goroutine",
         path
     ));
 }
@@ -90,6 +100,66 @@ fn rust_per_call_client() {
         "rust-per-call-client",
         path
     ));
+}
+
+/// Fixtures that are whole Go modules (`<rule>/<name>/go.mod`): calls in
+/// other packages, test files, generated files.
+fn fixture_module(rule: &str, go_mod: &Path) {
+    let dir = go_mod.parent().unwrap();
+    let run = run_rule_module(rule, dir, Applicability::Unsafe);
+    let errors = check_module_labels(&run, dir);
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        dir.display(),
+        errors.join("\n")
+    );
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(go_mod);
+    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), render_module(&run, dir)));
+}
+
+#[test]
+fn go_unstoppable_goroutine_modules() {
+    insta::glob!("fixtures/go-unstoppable-goroutine/*/go.mod", |path| {
+        fixture_module("go-unstoppable-goroutine", path)
+    });
+}
+
+/// The rule's documented example, fixed, is its documented "Use instead".
+#[test]
+fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
+    let docs = leakfix::rules::by_id("go-unstoppable-goroutine")
+        .unwrap()
+        .meta()
+        .docs;
+    let block = |section: &str| {
+        let at = docs.find(section).unwrap();
+        let start = at + docs[at..].find("```go\n").unwrap() + "```go\n".len();
+        let end = start + docs[start..].find("```").unwrap();
+        docs[start..end].to_string()
+    };
+    let prelude = "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.go");
+    std::fs::write(&file, format!("{prelude}{}", block("## Example"))).unwrap();
+    let out = crate::common::leakfix()
+        .args(["fix", "--unsafe"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{prelude}{}", block("## Use instead"))
+    );
 }
 
 #[test]

@@ -42,3 +42,156 @@ fn missing_release_fixes_stop_the_leaks() {
     );
     assert!(out.status.success());
 }
+
+/// The cron daemon from issue 7: helpers called on every job start
+/// goroutines that subscribe to Redis and loop forever on
+/// `context.Background()`. After `leakfix fix --unsafe`, hundreds of jobs
+/// (each with a context cancelled at its end) leave no goroutine or
+/// subscription behind, the work published to them is still seen, and every
+/// call site in the module compiles again, tests included.
+#[test]
+fn unstoppable_goroutines_stop_with_their_job() {
+    // What a person is told before fixing: the call sites that get
+    // `context.TODO()`, and the API changes.
+    if !require_tool("go") {
+        return;
+    }
+    let ws = crate::common::go_workspace();
+    let out = crate::common::leakfix()
+        .args(["check", "--rule", "go-unstoppable-goroutine"])
+        .arg(ws.path().join("fixtures/cron"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line_of = |file: &str, needle: &str| {
+        let src = std::fs::read_to_string(ws.path().join("fixtures/cron").join(file)).unwrap();
+        src.lines().position(|l| l.contains(needle)).unwrap() + 1
+    };
+    for want in [
+        format!(
+            "cmd/cronctl/main.go:{}: `main` has no context to pass, so it now passes `context.TODO()`",
+            line_of("cmd/cronctl/main.go", "notify.WatchCancels(")
+        ),
+        format!(
+            "jobs/runner.go:{}: `Replay` has no context to pass",
+            line_of("jobs/runner.go", "notify.WatchCancels(rdb, id")
+        ),
+        format!(
+            "notify/notify_test.go:{}: `TestCancelChannel` has no context to pass",
+            line_of("notify/notify_test.go", "WatchCancels(")
+        ),
+        "API change: exported `notify.WatchCancels` now takes a `ctx context.Context` first parameter".into(),
+        "jobs/metrics.go:11:2: go-unstoppable-goroutine This goroutine loops forever and has no context".into(),
+    ] {
+        assert!(text.contains(&want), "check output lacks {want:?}:\n{text}");
+    }
+
+    let Some(ws) = go_fixture_roundtrip("cron", &["fix", "--unsafe"]) else {
+        return;
+    };
+    let dir = ws.path().join("fixtures/cron");
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    assert!(read("api/handler.go").contains("notify.WatchCancels(r.Context(), h.RDB, id,"));
+    assert!(read("jobs/runner.go").contains("notify.WatchCancels(ctx, r.rdb, job.ID,"));
+    assert!(read("jobs/runner.go").contains("r.reporter.Follow(ctx, job.ID)"));
+    assert!(read("cmd/cronctl/main.go").contains("notify.WatchCancels(context.TODO(), rdb,"));
+    assert!(read("notify/notify_test.go").contains("WatchCancels(context.TODO(), rdb,"));
+    // The goroutine with no context at all is reported, not touched.
+    assert!(read("jobs/metrics.go").contains("func StartMetrics(period time.Duration) {"));
+    let out = go_command(&dir, &["build", "./..."]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every go-unstoppable-goroutine fixture, each file a package of one
+/// module wired to the stand-ins: it vets before, and after
+/// `leakfix fix --unsafe` it is gofmt-clean and still vets (so every
+/// signature change reached every caller), and a second run changes nothing.
+#[test]
+fn goroutine_fixtures_still_vet_after_fix() {
+    if !require_tool("go") || !require_tool("gofmt") {
+        return;
+    }
+    let fixtures = repo_root().join("tests/fixtures/go-unstoppable-goroutine");
+    let redis = repo_root().join("tests/go/standins/github.com/redis/go-redis/v9");
+    let go_mod = |module: &str| {
+        format!(
+            "module {module}\n\ngo 1.22\n\nrequire github.com/redis/go-redis/v9 v9.0.0\n\nreplace github.com/redis/go-redis/v9 => {}\n",
+            redis.display()
+        )
+    };
+    let ws = tempfile::tempdir().unwrap();
+    let single = ws.path().join("single");
+    std::fs::create_dir_all(&single).unwrap();
+    std::fs::write(single.join("go.mod"), go_mod("example.com/fixtures")).unwrap();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "go") {
+            let pkg = single.join(p.file_stem().unwrap());
+            std::fs::create_dir_all(&pkg).unwrap();
+            std::fs::copy(&p, pkg.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let multi = ws.path().join("multi");
+    crate::common::copy_dir(&fixtures.join("multi"), &multi);
+    std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
+
+    for dir in [&single, &multi] {
+        let out = std::process::Command::new("gofmt")
+            .arg("-l")
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.stdout.is_empty(),
+            "fixtures not gofmt-clean: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let out = go_command(dir, &["vet", "./..."]);
+        assert!(
+            out.status.success(),
+            "vet before: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = crate::common::leakfix()
+            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fixed = crate::common::go_sources(dir);
+        let out = std::process::Command::new("gofmt")
+            .arg("-l")
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.stdout.is_empty(),
+            "not gofmt-clean: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let out = go_command(dir, &["vet", "./..."]);
+        assert!(
+            out.status.success(),
+            "vet after: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        crate::common::leakfix()
+            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert_eq!(
+            crate::common::go_sources(dir),
+            fixed,
+            "a second run changed files"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod callers;
 mod cli;
 mod fixtures;
 mod go_hoist;

@@ -2,6 +2,8 @@
 
 use tree_sitter::Node;
 
+use crate::lang::text;
+
 /// Kinds that start a new function body (and so a new `defer` scope).
 pub const FUNCTION_KINDS: [&str; 3] =
     ["function_declaration", "method_declaration", "func_literal"];
@@ -42,4 +44,67 @@ pub fn block_statements(block: Node) -> Vec<Node> {
 /// Unquotes a Go string literal (interpreted or raw); good enough for import paths.
 pub fn unquote(lit: &str) -> &str {
     lit.trim_matches(|c| c == '"' || c == '`')
+}
+
+/// Parameter names of a function, in order, one per parameter (`""` for
+/// an unnamed one).
+pub fn param_names(func: Node, src: &str) -> Vec<String> {
+    let Some(params) = func.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut c = params.walk();
+    for d in params.named_children(&mut c) {
+        if d.kind() == "comment" {
+            continue;
+        }
+        let mut c2 = d.walk();
+        let names: Vec<String> = d
+            .children_by_field_name("name", &mut c2)
+            .map(|n| text(n, src).to_string())
+            .collect();
+        if names.is_empty() {
+            out.push(String::new());
+        }
+        out.extend(names);
+    }
+    out
+}
+
+pub fn named_children_no_comments(n: Node) -> Vec<Node> {
+    let mut c = n.walk();
+    n.named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect()
+}
+
+/// Identifiers with this text under `root`.
+pub fn identifiers_named<'t>(root: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && text(n, src) == name {
+            out.push(n);
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out
+}
+
+/// Is this identifier assigned to (`x = ...`, `x, y := ...`, `x++`)?
+pub fn is_written(id: Node) -> bool {
+    let Some(p) = id.parent() else { return false };
+    match p.kind() {
+        "expression_list" => p.parent().is_some_and(|o| {
+            matches!(o.kind(), "short_var_declaration" | "assignment_statement")
+                && o.child_by_field_name("left")
+                    .is_some_and(|l| l.id() == p.id())
+        }),
+        "inc_statement" | "dec_statement" => true,
+        "unary_expression" => p
+            .child_by_field_name("operator")
+            .is_some_and(|o| o.kind() == "&"),
+        _ => false,
+    }
 }

@@ -19,7 +19,40 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     for r in &shown {
         finding(report, r, out)?;
     }
+    fixed_notes(report, out)?;
     summary(report, out)
+}
+
+/// After `fix`: what the applied fixes left for a person (a call site that
+/// got `context.TODO()`, an API change), one line each.
+fn fixed_notes(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if report.mode == Mode::Check {
+        return Ok(());
+    }
+    let mut any = false;
+    for r in report
+        .findings
+        .iter()
+        .filter(|r| r.status == Status::Fixed && !r.finding.notes.is_empty())
+    {
+        let f = &r.finding;
+        for n in &f.notes {
+            writeln!(
+                out,
+                "{}:{}:{}: {} {}: {n}",
+                style(&r.path).bold(),
+                f.start.line,
+                f.start.column,
+                style(f.rule).yellow().bold(),
+                style("fixed, note").bold()
+            )?;
+            any = true;
+        }
+    }
+    if any {
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 fn finding(report: &Report, r: &Reported, out: &mut dyn Write) -> std::io::Result<()> {

@@ -1,5 +1,6 @@
 //! Go edits that keep a file gofmt-clean.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -517,6 +518,268 @@ fn collect_tokens(
     }
 }
 
+/// Puts `item` first in a parameter or argument list (`(a, b)` ->
+/// `(item, a, b)`), the way gofmt lays it out: on the same line when the
+/// list starts there, on a line of its own when the list is one per line.
+/// `list` is a `parameter_list` or `argument_list`.
+pub fn insert_first(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    list: Node,
+    item: &str,
+) -> Option<Edit> {
+    let src = source.text();
+    if !text(list, src).starts_with('(') {
+        return None;
+    }
+    let open = list.start_byte();
+    let mut c = list.walk();
+    let first = list.named_children(&mut c).find(|n| n.kind() != "comment");
+    let Some(first) = first else {
+        // `()`, or only comments inside: nothing to separate from.
+        let inner = &src[open + 1..list.end_byte() - 1];
+        if !inner.trim().is_empty() {
+            return None;
+        }
+        return Some(Edit::insertion(file_path.clone(), open + 1, item));
+    };
+    let same_line = source.line_index(open) == source.line_index(first.start_byte());
+    if same_line {
+        return Some(Edit::insertion(
+            file_path.clone(),
+            first.start_byte(),
+            format!("{item}, "),
+        ));
+    }
+    let indent = source.indent_at(first.start_byte());
+    if src[source
+        .line_range(source.line_index(first.start_byte()))
+        .start..first.start_byte()]
+        .trim()
+        != ""
+    {
+        return None;
+    }
+    Some(Edit::insertion(
+        file_path.clone(),
+        first.start_byte(),
+        format!("{item},{}{indent}", source.newline()),
+    ))
+}
+
+/// Deletes a statement that has its lines to itself, with its line break.
+/// When that would leave two blank lines together, or a blank line right
+/// after an opening brace, the blank line after it goes too (gofmt's layout).
+pub fn delete_statement(file_path: &Arc<Path>, source: &SourceText, stmt: Node) -> Option<Edit> {
+    let src = source.text();
+    let first = source.line_index(stmt.start_byte());
+    let last = source.line_index(stmt.end_byte());
+    let first_range = source.line_range(first);
+    let last_range = source.line_range(last);
+    let rest = src[stmt.end_byte()..last_range.end].trim();
+    // A trailing `// comment` is about the statement: it goes with it.
+    if !src[first_range.start..stmt.start_byte()].trim().is_empty()
+        || !(rest.is_empty() || rest.starts_with("//"))
+    {
+        return None;
+    }
+    let start = first_range.start;
+    let mut end = source.next_line_start(stmt.end_byte()).unwrap_or(src.len());
+    let before_blank_or_open = first == 0 || {
+        let prev = source.line_text(first - 1).trim_end();
+        prev.trim().is_empty() || prev.ends_with('{')
+    };
+    if before_blank_or_open
+        && last + 1 < source.line_count()
+        && source.line_text(last + 1).trim().is_empty()
+    {
+        end = source.next_line_start(end).unwrap_or(src.len());
+    }
+    Some(Edit::deletion(file_path.clone(), start..end))
+}
+
+/// Extra edits that keep trailing `// comments` lined up the way gofmt lines
+/// them up, on the lines `edits` touch. gofmt aligns the comments of
+/// consecutive lines that have the same indentation (one space after the
+/// longest code); an edit that makes one of them longer or shorter, or
+/// removes one, moves that column. Lines the edits do not touch are left
+/// as they are, aligned or not.
+pub fn realign_trailing_comments(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    edits: &[Edit],
+) -> Vec<Edit> {
+    let src = source.text();
+    let mut mine: Vec<&Edit> = edits.iter().filter(|e| e.path() == file_path).collect();
+    mine.sort_by_key(|e| (e.start(), e.end()));
+    mine.dedup();
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let new = crate::apply::splice(src, mine.clone());
+    // Where each edit lands in the new text: (new start, new end, old start, old end).
+    let mut spans = Vec::new();
+    let mut delta: isize = 0;
+    for e in &mine {
+        let start = (e.start() as isize + delta) as usize;
+        spans.push((start, start + e.content().len(), e.start(), e.end()));
+        delta += e.content().len() as isize - (e.end() - e.start()) as isize;
+    }
+    // A new-text offset outside inserted text, back in the old text.
+    let to_old = |o: usize| -> Option<usize> {
+        let mut shift: isize = 0;
+        for &(ns, ne, os, oe) in &spans {
+            if o < ns {
+                break;
+            }
+            if o < ne {
+                return None;
+            }
+            shift = oe as isize - ne as isize;
+            let _ = os;
+        }
+        Some((o as isize + shift) as usize)
+    };
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(new.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&i| i <= new.len())
+        .collect();
+    let line_of = |o: usize| starts.partition_point(|&s| s <= o).saturating_sub(1);
+    let mut touched = std::collections::HashSet::new();
+    for &(ns, ne, _, _) in &spans {
+        let (a, b) = (line_of(ns), line_of(ne));
+        touched.extend(a.saturating_sub(1)..=b);
+    }
+
+    struct Line {
+        indent: String,
+        width: usize,
+        /// New-text range of the spaces between the code and the comment.
+        pad: Range<usize>,
+        closes: bool,
+    }
+    let lines: Vec<Option<Line>> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            let end = starts.get(i + 1).map(|e| e - 1).unwrap_or(new.len());
+            let text = new[start..end].trim_end_matches('\r');
+            let body = text.trim_start_matches([' ', '\t']);
+            let indent = &text[..text.len() - body.len()];
+            let at = trailing_comment(body)?;
+            let code = body[..at].trim_end();
+            if code.is_empty() || code.contains('\t') {
+                return None;
+            }
+            let code_end = start + indent.len() + code.len();
+            Some(Line {
+                indent: indent.to_string(),
+                width: code.chars().count(),
+                pad: code_end..start + indent.len() + at,
+                closes: code.starts_with(['}', ')', ']']),
+            })
+        })
+        .collect();
+
+    // Runs of consecutive commented lines with one indentation; a line that
+    // closes a multi-line construct stands alone, as in gofmt.
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(l) = l else { continue };
+        let joins = !l.closes
+            && runs.last().is_some_and(|r| {
+                let last = *r.last().unwrap();
+                last + 1 == i
+                    && lines[last]
+                        .as_ref()
+                        .is_some_and(|p| p.indent == l.indent && !p.closes)
+            });
+        if joins {
+            runs.last_mut().unwrap().push(i);
+        } else {
+            runs.push(vec![i]);
+        }
+    }
+    let mut out = Vec::new();
+    for run in runs
+        .iter()
+        .filter(|r| r.iter().any(|i| touched.contains(i)))
+    {
+        let col = run
+            .iter()
+            .map(|&i| lines[i].as_ref().unwrap().width)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        for &i in run {
+            let l = lines[i].as_ref().unwrap();
+            let want = " ".repeat(col - l.width);
+            if new[l.pad.clone()] == want {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (to_old(l.pad.start), to_old(l.pad.end))
+                && a <= b
+                && src[a..b].chars().all(|c| c == ' ' || c == '\t')
+            {
+                out.push(Edit::replacement(file_path.clone(), a..b, want));
+            }
+        }
+    }
+    out
+}
+
+/// `fix` plus the edits that keep trailing comments aligned in every Go file
+/// it touches (`realign_trailing_comments`); `load` gives a file's text as
+/// the fix's edits expect it.
+pub fn with_aligned_comments(
+    fix: crate::fix::Fix,
+    load: impl Fn(&Arc<Path>) -> Option<SourceText>,
+) -> crate::fix::Fix {
+    let mut extra = Vec::new();
+    for path in fix.paths() {
+        if path.extension().is_none_or(|x| x != "go") {
+            continue;
+        }
+        if let Some(source) = load(path) {
+            extra.extend(realign_trailing_comments(path, &source, fix.edits()));
+        }
+    }
+    if extra.is_empty() {
+        fix
+    } else {
+        fix.with_edits(extra)
+    }
+}
+
+/// Where a line's trailing `//` comment starts (outside string and rune
+/// literals), if it has one; a raw string makes the line unreadable here.
+fn trailing_comment(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'`' => return None,
+                b'/' if bytes.get(i + 1) == Some(&b'/') => return Some(i),
+                b'/' if bytes.get(i + 1) == Some(&b'*') => return None,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
 fn specs(decl: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut stack = vec![decl];
@@ -552,6 +815,181 @@ mod tests {
             ImportEdit::Add { edit, .. } => Some(crate::apply::splice(src, vec![&edit])),
             ImportEdit::Present(n) => Some(format!("present as {n}")),
             ImportEdit::Unavailable => None,
+        }
+    }
+
+    fn first(src: &str, kind: &str, nth: usize, item: &str) -> Option<String> {
+        let source = SourceText::new(src.to_string());
+        let (tree, _) = Language::Go.parse(src);
+        let mut found = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if n.kind() == kind {
+                found.push(n);
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        found.sort_by_key(|n| n.start_byte());
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let edit = insert_first(&p, &source, found[nth], item)?;
+        Some(crate::apply::splice(src, vec![&edit]))
+    }
+
+    #[test]
+    fn first_parameters_and_arguments() {
+        assert_eq!(
+            first(
+                "package a\n\nfunc f() {}\n",
+                "parameter_list",
+                0,
+                "ctx context.Context"
+            )
+            .unwrap(),
+            "package a\n\nfunc f(ctx context.Context) {}\n"
+        );
+        assert_eq!(
+            first(
+                "package a\n\nfunc f(a, b int) {}\n",
+                "parameter_list",
+                0,
+                "ctx context.Context"
+            )
+            .unwrap(),
+            "package a\n\nfunc f(ctx context.Context, a, b int) {}\n"
+        );
+        assert_eq!(
+            first(
+                "package a\n\nfunc f() {\n\tg(\n\t\t1,\n\t\t2,\n\t)\n}\n",
+                "argument_list",
+                0,
+                "ctx"
+            )
+            .unwrap(),
+            "package a\n\nfunc f() {\n\tg(\n\t\tctx,\n\t\t1,\n\t\t2,\n\t)\n}\n"
+        );
+        assert_eq!(
+            first(
+                "package a\n\nfunc f() {\n\tg()\n}\n",
+                "argument_list",
+                0,
+                "ctx"
+            )
+            .unwrap(),
+            "package a\n\nfunc f() {\n\tg(ctx)\n}\n"
+        );
+    }
+
+    #[test]
+    fn statements_are_deleted_with_their_line() {
+        let del = |src: &str| {
+            let source = SourceText::new(src.to_string());
+            let (tree, _) = Language::Go.parse(src);
+            let mut stack = vec![tree.root_node()];
+            let mut stmt = None;
+            while let Some(n) = stack.pop() {
+                if n.kind() == "short_var_declaration" {
+                    stmt = Some(n);
+                    break;
+                }
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+            }
+            let p: Arc<Path> = Arc::from(Path::new("a.go"));
+            let edit = delete_statement(&p, &source, stmt.unwrap())?;
+            Some(crate::apply::splice(src, vec![&edit]))
+        };
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tx := 1\n\tg()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n}\n"
+        );
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tx := 1\n\n\tg()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n}\n"
+        );
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tg()\n\n\tx := 1\n\n\th()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n\n\th()\n}\n"
+        );
+        assert_eq!(del("package a\n\nfunc f() {\n\tx := 1; g()\n}\n"), None);
+        assert_eq!(
+            del("package a\n\nfunc f() {\n\tx := 1 // one\n\tg()\n}\n").unwrap(),
+            "package a\n\nfunc f() {\n\tg()\n}\n"
+        );
+    }
+
+    fn realigned(src: &str, edits: Vec<Edit>) -> String {
+        let source = SourceText::new(src.to_string());
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let mut all = edits.clone();
+        all.extend(realign_trailing_comments(&p, &source, &edits));
+        crate::apply::splice(src, all.iter().collect())
+    }
+
+    #[test]
+    fn trailing_comments_stay_aligned() {
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        // Deleting the widest line of a run.
+        let src = "package a\n\nfunc f() {\n\tctx := context.Background() // shared\n\tgo g()                      // leak\n\tx := 1                      // x\n}\n";
+        let at = src.find("\tctx").unwrap();
+        let end = src.find("\tgo").unwrap();
+        assert_eq!(
+            realigned(src, vec![Edit::deletion(p.clone(), at..end)]),
+            "package a\n\nfunc f() {\n\tgo g() // leak\n\tx := 1 // x\n}\n"
+        );
+        // Making one line longer.
+        let src = "package a\n\nfunc f() {\n\twatch(a) // one\n\tx := 12 // two\n\ty := \"//\" // three\n}\n";
+        let at = src.find("watch(").unwrap() + 6;
+        assert_eq!(
+            realigned(src, vec![Edit::insertion(p.clone(), at, "ctx, ")]),
+            "package a\n\nfunc f() {\n\twatch(ctx, a) // one\n\tx := 12       // two\n\ty := \"//\"     // three\n}\n"
+        );
+        // A different indentation and a closing line are runs of their own.
+        let src =
+            "package a\n\nfunc f() {\n\tx := 1 // a\n\tif x > 0 { // b\n\t\tg(x) // c\n\t}\n}\n";
+        let at = src.find("g(x)").unwrap() + 2;
+        assert_eq!(
+            realigned(src, vec![Edit::insertion(p.clone(), at, "ctx, ")]),
+            "package a\n\nfunc f() {\n\tx := 1     // a\n\tif x > 0 { // b\n\t\tg(ctx, x) // c\n\t}\n}\n"
+        );
+    }
+
+    /// What the realignment writes, gofmt leaves alone.
+    #[test]
+    fn realigned_comments_are_gofmt_clean() {
+        let Ok(_) = std::process::Command::new("gofmt").arg("-h").output() else {
+            if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+                panic!("gofmt is required in CI");
+            }
+            eprintln!("SKIPPED: gofmt not on PATH");
+            return;
+        };
+        let p: Arc<Path> = Arc::from(Path::new("a.go"));
+        let src = "package a\n\nfunc g(xs ...int) {}\n\nfunc f() {\n\tx := 1     // a\n\tif x > 0 { // b\n\t\tg(x)    // c\n\t\tg(1, 2) // d\n\t}\n\tw := 123456789 // wide\n\ty := \"//\"      // e\n\tz := 'x'       // f\n\t_, _ = y, z\n}\n";
+        let line = |needle: &str| {
+            let start = src.find(needle).unwrap();
+            start..start + src[start..].find('\n').unwrap() + 1
+        };
+        for edit in [
+            Edit::insertion(p.clone(), src.find("g(x)").unwrap() + 2, "3, "),
+            Edit::insertion(p.clone(), src.find("g(1, 2)").unwrap() + 2, "4, 5, 6, "),
+            Edit::deletion(p.clone(), line("\tw := ")),
+            Edit::insertion(p.clone(), src.find("\ty := ").unwrap(), "\tg()\n"),
+        ] {
+            let new = realigned(src, vec![edit]);
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("a.go");
+            std::fs::write(&f, &new).unwrap();
+            let out = std::process::Command::new("gofmt")
+                .arg("-d")
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert!(
+                out.stdout.is_empty(),
+                "not gofmt-clean:\n{new}\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod go_missing_release;
 mod go_per_request_client;
+mod go_unstoppable_goroutine;
 mod rust_per_call_client;
 mod rust_unflushed_writer;
 mod rust_unwaited_child;
@@ -17,6 +18,7 @@ use crate::lang::Language;
 
 pub use go_missing_release::GoMissingRelease;
 pub use go_per_request_client::GoPerRequestClient;
+pub use go_unstoppable_goroutine::GoUnstoppableGoroutine;
 pub use rust_per_call_client::RustPerCallClient;
 pub use rust_unflushed_writer::RustUnflushedWriter;
 pub use rust_unwaited_child::RustUnwaitedChild;
@@ -66,6 +68,7 @@ pub trait Rule: Sync {
 
 static RULES: &[&dyn Rule] = &[
     &GoMissingRelease,
+    &GoUnstoppableGoroutine,
     &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,

@@ -365,3 +365,148 @@ pub fn go_fixture_roundtrip(module: &str, leakfix_args: &[&str]) -> Option<tempf
     );
     Some(ws)
 }
+
+/// A fixture that is a whole Go module (a folder with a go.mod): every file
+/// before and after the rule's fixes.
+pub struct ModuleRun {
+    pub findings: Vec<Finding>,
+    /// (path relative to the module, original, fixed) for every `.go` file.
+    pub files: Vec<(String, String, String)>,
+}
+
+/// Runs one rule over a fixture module (test files included, as a signature
+/// change must update them), with the same checks as `run_rule`.
+pub fn run_rule_module(rule_id: &str, dir: &Path, applicability: Applicability) -> ModuleRun {
+    let rule = rules::by_id(rule_id).unwrap_or_else(|| panic!("no rule {rule_id}"));
+    let catalog = GoCatalog::built_in().unwrap();
+    let excludes = Default::default();
+    let (files, problems) = walk(
+        &[dir.to_path_buf()],
+        &WalkOptions {
+            include_tests: false,
+            excludes: &excludes,
+            threads: 1,
+        },
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let (engine, problems) = Engine::new(vec![rule], &catalog, &files, Some(1)).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let analysis = engine.analyse(&engine.units, &Overlay::default(), None);
+    assert!(analysis.problems.is_empty(), "{:?}", analysis.problems);
+    let run = fix_until_stable(&engine, &analysis, applicability);
+    assert!(
+        run.problems.is_empty(),
+        "fixing reported problems: {:?}",
+        run.problems
+    );
+    let again = engine.analyse(&engine.units, &run.overlay, None);
+    let refixable: Vec<_> = again
+        .findings
+        .iter()
+        .filter(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|x| x.applicability() >= applicability)
+        })
+        .collect();
+    assert!(refixable.is_empty(), "not idempotent: {refixable:#?}");
+    for f in &analysis.findings {
+        if let Some(fix) = &f.fix {
+            assert_eq!(fix.applicability(), rule.meta().applicability);
+        }
+    }
+    let mut out = Vec::new();
+    for (path, _) in go_sources(dir) {
+        let original = std::fs::read_to_string(&path).unwrap();
+        let fixed = run
+            .changes
+            .iter()
+            .find(|(p, _, _)| {
+                std::path::absolute(p).unwrap() == std::path::absolute(&path).unwrap()
+            })
+            .map(|(_, _, new)| new.text().to_string())
+            .unwrap_or_else(|| original.clone());
+        assert!(
+            leakfix::lang::Language::Go.parse(&fixed).1.is_none(),
+            "fixed output does not parse:\n{fixed}"
+        );
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        out.push((rel, original, fixed));
+    }
+    for (p, _, _) in &run.changes {
+        assert!(
+            std::path::absolute(p)
+                .unwrap()
+                .starts_with(std::path::absolute(dir).unwrap()),
+            "a fix edited {} outside the module",
+            p.display()
+        );
+    }
+    ModuleRun {
+        findings: analysis.findings,
+        files: out,
+    }
+}
+
+/// `check_labels` over every file of a module run.
+pub fn check_module_labels(run: &ModuleRun, dir: &Path) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (rel, original, fixed) in &run.files {
+        let path = std::path::absolute(dir.join(rel)).unwrap();
+        let findings: Vec<Finding> = run
+            .findings
+            .iter()
+            .filter(|f| std::path::absolute(&f.path).unwrap() == path)
+            .cloned()
+            .collect();
+        let one = FixtureRun {
+            findings,
+            fixed: fixed.clone(),
+            original: original.clone(),
+        };
+        errors.extend(
+            check_labels(&one)
+                .into_iter()
+                .map(|e| format!("{rel}: {e}")),
+        );
+    }
+    errors
+}
+
+/// Findings (with paths relative to the module) and the diff of every file.
+pub fn render_module(run: &ModuleRun, dir: &Path) -> String {
+    let mut out = String::new();
+    let root = std::path::absolute(dir).unwrap();
+    for f in &run.findings {
+        let rel = std::path::absolute(&f.path).unwrap();
+        let rel = rel
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        out.push_str(&format!(
+            "{rel}:{}:{}: {} {}\n",
+            f.start.line, f.start.column, f.rule, f.message
+        ));
+        match &f.fix {
+            Some(fix) => out.push_str(&format!(
+                "    fix ({}): {}\n",
+                fix.applicability().as_str(),
+                fix.title()
+            )),
+            None => out.push_str("    no fix\n"),
+        }
+        for n in &f.notes {
+            out.push_str(&format!("    note: {n}\n"));
+        }
+    }
+    out.push_str("\n--- fixed ---\n");
+    for (rel, original, fixed) in &run.files {
+        out.push_str(&leakfix::diff::unified(rel, original, fixed, 2));
+    }
+    out
+}

@@ -2,14 +2,17 @@
 //! parsed files, the package-level declarations they share, and the module
 //! index (what the scanned module itself teaches about resources).
 
+pub mod contexts;
 pub mod deps;
 pub mod calls;
 pub mod flow;
 pub mod handlers;
+pub mod loops;
 pub mod module;
 pub mod scope;
 pub mod syntax;
 pub mod types;
+pub mod uses;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
