@@ -428,13 +428,23 @@ where
     /// (`fmt.Sprintf`, `s.helper()`) cannot be resources.
     fn may_be_resource(&self) -> bool {
         let src = self.src();
-        if crate::analysis::go::calls::may_be_resource(self.call, self.file, self.pkg, self.cx.go_catalog) {
+        if crate::analysis::go::calls::may_be_resource(
+            self.call,
+            self.file,
+            self.pkg,
+            self.cx.go_catalog,
+        ) {
             return true;
         }
         // `pkg.NewFooClient(...)` the catalog does not know is still reported.
         let f = self.call.child_by_field_name("function");
         f.filter(|f| f.kind() == "selector_expression")
-            .and_then(|f| Some((f.child_by_field_name("operand")?, f.child_by_field_name("field")?)))
+            .and_then(|f| {
+                Some((
+                    f.child_by_field_name("operand")?,
+                    f.child_by_field_name("field")?,
+                ))
+            })
             .filter(|(o, _)| o.kind() == "identifier")
             .and_then(|(o, n)| Some((self.file.imports.resolve(text(o, src))?, text(n, src))))
             .is_some_and(|(path, name)| self.looks_like_unknown_client(path, name))

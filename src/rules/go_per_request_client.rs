@@ -395,7 +395,12 @@ impl<'a> Planner<'a> {
                 };
                 let line = file.parsed.source.line_index(call.start_byte());
                 if file.parsed.suppressions.is_suppressed(ID, line)
-                    || !crate::analysis::go::calls::may_be_resource(call, file, self.pkg, self.cx.go_catalog)
+                    || !crate::analysis::go::calls::may_be_resource(
+                        call,
+                        file,
+                        self.pkg,
+                        self.cx.go_catalog,
+                    )
                 {
                     continue;
                 }

@@ -2,9 +2,9 @@
 //! parsed files, the package-level declarations they share, and the module
 //! index (what the scanned module itself teaches about resources).
 
+pub mod calls;
 pub mod contexts;
 pub mod deps;
-pub mod calls;
 pub mod flow;
 pub mod handlers;
 pub mod loops;
