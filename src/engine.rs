@@ -376,7 +376,16 @@ impl Engine {
                 let mut parsed = Vec::new();
                 for (path, source) in sources {
                     match ParsedFile::parse(path.clone(), Language::Go, source) {
-                        Ok(f) => parsed.push(GoFile::new(f)),
+                        Ok(f) => {
+                            let mut file = GoFile::new(f);
+                            file.anchors = self.go_prefilter.as_ref().map(|filter| {
+                                filter
+                                    .find_overlapping_iter(file.text())
+                                    .map(|m| m.start())
+                                    .collect()
+                            });
+                            parsed.push(file);
+                        }
                         Err(p) => problems.push(p),
                     }
                 }

@@ -100,26 +100,39 @@ impl Target {
         }
     }
 
-    /// Literals one of which a file must contain to call this target.
+    /// Literals one of which the text of a call to this target contains:
+    /// `.Open(` for an exact name, the longest literal part of a pattern
+    /// (`Client(` for `New*Client`), `.Query(` for a method.
     fn call_literals(&self) -> Vec<String> {
         match self {
-            Target::Func { package, names } => {
-                if names.iter().all(NamePattern::is_exact) {
-                    names.iter().map(|n| format!(".{}(", n.as_str())).collect()
-                } else {
-                    vec![format!("\"{}", package.literal_prefix())]
-                }
-            }
+            Target::Func { names, .. } => names.iter().map(|n| name_literal(n, ".")).collect(),
             Target::Var { .. } => Vec::new(),
-            Target::Method { names, .. } => names
-                .iter()
-                .map(|n| match n.is_exact() {
-                    true => format!(".{}(", n.as_str()),
-                    false => format!(".{}", n.as_str().split('*').next().unwrap_or("")),
-                })
-                .collect(),
+            Target::Method { names, .. } => names.iter().map(|n| name_literal(n, ".")).collect(),
         }
     }
+}
+
+/// `.Name(` for an exact name; for a pattern its longest literal part, with
+/// `(` when that part ends the name and `dot` when it starts it.
+fn name_literal(n: &NamePattern, dot: &str) -> String {
+    if n.is_exact() {
+        return format!("{dot}{}(", n.as_str());
+    }
+    let parts: Vec<&str> = n.as_str().split('*').collect();
+    let (i, longest) = parts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, p)| p.len())
+        .map(|(i, p)| (i, *p))
+        .unwrap_or((0, ""));
+    let mut lit = longest.to_string();
+    if i == 0 {
+        lit = format!("{dot}{lit}");
+    }
+    if i == parts.len() - 1 {
+        lit.push('(');
+    }
+    lit
 }
 
 /// How a resource is released: a statement template over the variable.

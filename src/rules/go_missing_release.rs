@@ -125,30 +125,38 @@ impl Rule for GoMissingRelease {
             let mut envs = HashMap::new();
             let query = embedded_query!(Language::Go, "go/missing_release.scm");
             let mut cursor = QueryCursor::new();
-            let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
             let names = query.capture_names();
-            while let Some(m) = matches.next() {
-                let mut assign = None;
-                let mut call = None;
-                for c in m.captures() {
-                    match names[c.index as usize] {
-                        "assign" => assign = Some(c.node),
-                        "call" => call = Some(c.node),
-                        _ => {}
+            // Only the statements around the prefilter's hits can create a resource.
+            let mut seen = std::collections::HashSet::new();
+            for range in file.candidate_ranges() {
+                cursor.set_byte_range(range);
+                let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
+                while let Some(m) = matches.next() {
+                    let mut assign = None;
+                    let mut call = None;
+                    for c in m.captures() {
+                        match names[c.index as usize] {
+                            "assign" => assign = Some(c.node),
+                            "call" => call = Some(c.node),
+                            _ => {}
+                        }
                     }
-                }
-                let (Some(assign), Some(call)) = (assign, call) else {
-                    continue;
-                };
-                let site = Site {
-                    pkg,
-                    file,
-                    cx,
-                    assign,
-                    call,
-                };
-                if let Some(f) = site.check(&mut envs) {
-                    out.push(f);
+                    let (Some(assign), Some(call)) = (assign, call) else {
+                        continue;
+                    };
+                    if !seen.insert(assign.id()) {
+                        continue;
+                    }
+                    let site = Site {
+                        pkg,
+                        file,
+                        cx,
+                        assign,
+                        call,
+                    };
+                    if let Some(f) = site.check(&mut envs) {
+                        out.push(f);
+                    }
                 }
             }
         }

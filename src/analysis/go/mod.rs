@@ -33,6 +33,10 @@ pub struct GoFile {
     pub imports: Imports,
     /// `// Code generated ... DO NOT EDIT.`: never reported, never edited.
     pub generated: bool,
+    /// Where the engine's prefilter literals occur (`.Open(`, `Client(`):
+    /// every construction a catalog rule can report contains one. None when
+    /// the run has no prefilter (then everything is a candidate).
+    pub anchors: Option<Vec<usize>>,
 }
 
 impl GoFile {
@@ -44,7 +48,51 @@ impl GoFile {
             package_name,
             imports,
             generated,
+            anchors: None,
         }
+    }
+
+    /// Byte ranges worth querying for constructions: the assignments around
+    /// the prefilter's hits (or the whole file without a prefilter), so a
+    /// rule's query does not visit every statement of a large file.
+    pub fn candidate_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let Some(anchors) = &self.anchors else {
+            return vec![0..self.text().len()];
+        };
+        let root = self.root();
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        for &at in anchors {
+            let Some(mut node) = root.descendant_for_byte_range(at, at) else {
+                continue;
+            };
+            loop {
+                if matches!(
+                    node.kind(),
+                    "short_var_declaration" | "assignment_statement" | "var_spec"
+                ) {
+                    ranges.push(node.byte_range());
+                    break;
+                }
+                if crate::lang::go::is_function(node)
+                    || matches!(node.kind(), "block" | "source_file")
+                {
+                    break;
+                }
+                match node.parent() {
+                    Some(p) => node = p,
+                    None => break,
+                }
+            }
+        }
+        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        // Drop ranges inside an earlier one: a query over the outer range sees them.
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for r in ranges {
+            if out.last().is_none_or(|l| r.start >= l.end) {
+                out.push(r);
+            }
+        }
+        out
     }
 
     pub fn text(&self) -> &str {
