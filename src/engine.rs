@@ -381,7 +381,7 @@ impl Engine {
                             file.anchors = self.go_prefilter.as_ref().map(|filter| {
                                 filter
                                     .find_overlapping_iter(file.text())
-                                    .map(|m| m.start())
+                                    .map(|m| (m.start() + 1).min(m.end() - 1))
                                     .collect()
                             });
                             parsed.push(file);

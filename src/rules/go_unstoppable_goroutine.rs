@@ -26,7 +26,7 @@
 //! returns (`defer sub.Close()`). A goroutine that loops forever with no
 //! context at all is reported without a fix.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -252,38 +252,75 @@ impl Rule for GoUnstoppableGoroutine {
 
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Go(pkg) = unit else { return };
+        let decls = Decls::new(pkg);
         for file in &pkg.files {
             if file.generated || file.parsed.path.to_string_lossy().ends_with("_test.go") {
                 continue;
             }
             let query = embedded_query!(Language::Go, "go/unstoppable_goroutine.scm");
             let mut cursor = QueryCursor::new();
-            let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
             let names = query.capture_names();
-            while let Some(m) = matches.next() {
-                let (mut go, mut call) = (None, None);
-                for c in m.captures() {
-                    match names[c.index as usize] {
-                        "go" => go = Some(c.node),
-                        "call" => call = Some(c.node),
-                        _ => {}
+            // Only the go statements the prefilter found.
+            for range in file.ranges_around_hits(&["go_statement"]) {
+                cursor.set_byte_range(range);
+                let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
+                while let Some(m) = matches.next() {
+                    let (mut go, mut call) = (None, None);
+                    for c in m.captures() {
+                        match names[c.index as usize] {
+                            "go" => go = Some(c.node),
+                            "call" => call = Some(c.node),
+                            _ => {}
+                        }
                     }
-                }
-                let (Some(go), Some(call)) = (go, call) else {
-                    continue;
-                };
-                let spawn = Spawn {
-                    pkg,
-                    file,
-                    cx,
-                    go,
-                    call,
-                };
-                if let Some(f) = spawn.check() {
-                    out.push(f);
+                    let (Some(go), Some(call)) = (go, call) else {
+                        continue;
+                    };
+                    let spawn = Spawn {
+                        decls: &decls,
+                        pkg,
+                        file,
+                        cx,
+                        go,
+                        call,
+                    };
+                    if let Some(f) = spawn.check() {
+                        out.push(f);
+                    }
                 }
             }
         }
+    }
+}
+
+/// The package's top-level functions and methods by name, built once per
+/// package (a `go f()` statement looks its worker up here).
+struct Decls<'a> {
+    by_name: HashMap<&'a str, Vec<(&'a GoFile, Node<'a>)>>,
+}
+
+impl<'a> Decls<'a> {
+    fn new(pkg: &'a GoPackage) -> Decls<'a> {
+        let mut by_name: HashMap<&'a str, Vec<(&'a GoFile, Node<'a>)>> = HashMap::new();
+        for file in &pkg.files {
+            let root = file.root();
+            let mut c = root.walk();
+            for d in root.named_children(&mut c) {
+                if matches!(d.kind(), "function_declaration" | "method_declaration")
+                    && let Some(n) = d.child_by_field_name("name")
+                {
+                    by_name
+                        .entry(text(n, file.text()))
+                        .or_default()
+                        .push((file, d));
+                }
+            }
+        }
+        Decls { by_name }
+    }
+
+    fn named(&self, name: &str) -> &[(&'a GoFile, Node<'a>)] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
@@ -374,6 +411,7 @@ enum OwnerCtx {
 pub(super) const NEW_CTX: &str = "ctx";
 
 struct Spawn<'a> {
+    decls: &'a Decls<'a>,
     pkg: &'a GoPackage,
     file: &'a GoFile,
     cx: &'a Context<'a>,
@@ -619,7 +657,7 @@ impl<'a> Spawn<'a> {
                 if !matches!(scope::resolve(func, name, callee, src), Resolution::Package) {
                     return None;
                 }
-                self.find_decl(|d, s| {
+                self.find_decl(name, |d, s| {
                     d.kind() == "function_declaration"
                         && d.child_by_field_name("name")
                             .is_some_and(|n| text(n, s) == name)
@@ -637,7 +675,7 @@ impl<'a> Spawn<'a> {
                 if t.package != self.pkg.import_path {
                     return None;
                 }
-                self.find_decl(|d, s| {
+                self.find_decl(name, |d, s| {
                     d.kind() == "method_declaration"
                         && d.child_by_field_name("name")
                             .is_some_and(|n| text(n, s) == name)
@@ -649,22 +687,19 @@ impl<'a> Spawn<'a> {
         }
     }
 
-    fn find_decl(&self, want: impl Fn(Node, &str) -> bool) -> Option<Worker<'a>> {
+    /// The package's one declaration named `name` that `want` accepts.
+    fn find_decl(&self, name: &str, want: impl Fn(Node, &str) -> bool) -> Option<Worker<'a>> {
         let mut found = None;
-        for file in &self.pkg.files {
-            let root = file.root();
-            let mut c = root.walk();
-            for d in root.named_children(&mut c) {
-                if want(d, file.text()) {
-                    if found.is_some() {
-                        return None; // build-tagged twins: cannot tell which
-                    }
-                    found = Some(Worker {
-                        func: d,
-                        file,
-                        literal: false,
-                    });
+        for &(file, d) in self.decls.named(name) {
+            if want(d, file.text()) {
+                if found.is_some() {
+                    return None; // build-tagged twins: cannot tell which
                 }
+                found = Some(Worker {
+                    func: d,
+                    file,
+                    literal: false,
+                });
             }
         }
         found

@@ -33,9 +33,10 @@ pub struct GoFile {
     pub imports: Imports,
     /// `// Code generated ... DO NOT EDIT.`: never reported, never edited.
     pub generated: bool,
-    /// Where the engine's prefilter literals occur (`.Open(`, `Client(`):
-    /// every construction a catalog rule can report contains one. None when
-    /// the run has no prefilter (then everything is a candidate).
+    /// Where the engine's prefilter literals occur (`.Open(`, `Client(`,
+    /// `\tgo `), one byte into each hit so that it lands inside the code the
+    /// literal belongs to. Every construction a catalog rule can report
+    /// contains one. None when the run has no prefilter.
     pub anchors: Option<Vec<usize>>,
 }
 
@@ -56,20 +57,23 @@ impl GoFile {
     /// the prefilter's hits (or the whole file without a prefilter), so a
     /// rule's query does not visit every statement of a large file.
     pub fn candidate_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        self.ranges_around_hits(&["short_var_declaration", "assignment_statement", "var_spec"])
+    }
+
+    /// The nearest enclosing nodes of one of `kinds` around the prefilter's
+    /// hits (within the same function), or the whole file without a prefilter.
+    pub fn ranges_around_hits(&self, kinds: &[&str]) -> Vec<std::ops::Range<usize>> {
         let Some(anchors) = &self.anchors else {
             return vec![0..self.text().len()];
         };
         let root = self.root();
         let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
         for &at in anchors {
-            let Some(mut node) = root.descendant_for_byte_range(at, at) else {
+            let Some(mut node) = root.descendant_for_byte_range(at, at + 1) else {
                 continue;
             };
             loop {
-                if matches!(
-                    node.kind(),
-                    "short_var_declaration" | "assignment_statement" | "var_spec"
-                ) {
+                if kinds.contains(&node.kind()) {
                     ranges.push(node.byte_range());
                     break;
                 }
