@@ -271,7 +271,9 @@ impl Progress {
         {
             self.bar
                 .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            // Keep the spinner and clock moving while a big unit takes its time.
+            // Draw now, then keep the spinner and clock moving while a big
+            // unit takes its time.
+            self.bar.tick();
             self.bar.enable_steady_tick(Duration::from_millis(120));
         }
         self.bar.inc(1);

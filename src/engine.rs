@@ -199,7 +199,12 @@ impl Engine {
                     }
                     // Parse only the constructors; the whole file if that view
                     // does not parse.
-                    let view = SourceText::new(constructor_view(source.text()));
+                    let Some(view) =
+                        constructor_view(source.text(), |sig| ctor_filter.is_match(sig))
+                    else {
+                        return Vec::new();
+                    };
+                    let view = SourceText::new(view);
                     let parsed = ParsedFile::parse(path.clone(), Language::Go, view)
                         .or_else(|_| ParsedFile::parse(path.clone(), Language::Go, source));
                     match parsed {

@@ -209,20 +209,26 @@ fn release_method(recv: &str, import_path: &str) -> Option<(TypeName, &'static s
 }
 
 /// The file with everything but its package clause, imports and
-/// constructor-like functions blanked out (spaces; line breaks kept), so
+/// constructor-like functions (whose signature `returns_wanted` accepts)
+/// blanked out (spaces; line breaks kept), so
 /// parsing it for constructors costs little more than those functions.
 /// Relies on gofmt's layout (a top-level function ends with a `}` line);
 /// the caller falls back to the full text if the view does not parse.
-pub fn constructor_view(src: &str) -> String {
+pub fn constructor_view(src: &str, returns_wanted: impl Fn(&str) -> bool) -> Option<String> {
     let mut out = String::with_capacity(src.len());
     let mut keep = true; // package clause and imports come first
     let mut in_func = false;
+    let mut any = false;
     for line in src.split_inclusive('\n') {
         let t = line.trim_end();
-        if t.starts_with("func ") {
-            let name = &t[5..];
-            keep =
-                !name.starts_with('(') && CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p));
+        if let Some(name) = t.strip_prefix("func ") {
+            // A constructor whose one-line signature names no wanted type
+            // cannot teach the index anything; a multi-line one might.
+            let signature_ok = !t.ends_with('{') || returns_wanted(t);
+            keep = !name.starts_with('(')
+                && CONSTRUCTOR_PREFIXES.iter().any(|p| name.starts_with(p))
+                && signature_ok;
+            any |= keep;
             // A one-line function (`func f() {}`) ends where it starts.
             in_func = !(t.ends_with('}') && t.contains('{'));
         } else if !in_func
@@ -243,7 +249,7 @@ pub fn constructor_view(src: &str) -> String {
             keep = false;
         }
     }
-    out
+    any.then_some(out)
 }
 
 /// A constructor found in a parsed file: (package, function, result type, returns error).
@@ -525,8 +531,9 @@ mod tests {
     #[test]
     fn constructor_view_keeps_header_and_constructors() {
         let src = "package a\n\nimport \"os\"\n\ntype T struct{}\n\nfunc (t *T) Close() error {\n\treturn nil\n}\n\nfunc NewT() (*T, error) {\n\treturn &T{}, nil\n}\n\nfunc helper() {\n\tos.Exit(1)\n}\n";
-        let view = constructor_view(src);
+        let view = constructor_view(src, |_| true).unwrap();
         assert_eq!(view.len(), src.len());
+        assert!(constructor_view(src, |sig| sig.contains("*U")).is_none());
         assert!(view.contains("import \"os\""));
         assert!(view.contains("func NewT() (*T, error) {\n\treturn &T{}, nil\n}"));
         assert!(!view.contains("Close") && !view.contains("helper") && !view.contains("type T"));
