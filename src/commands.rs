@@ -42,6 +42,7 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             );
         }
     }
+    let timings = Timings::from_env();
     let (mut files, mut problems) = walk(
         &config.paths,
         &WalkOptions {
@@ -61,6 +62,7 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             )
         });
     }
+    timings.mark("walk");
     let (engine, index_problems) = Engine::new(
         config.rules.clone(),
         &config.go_catalog,
@@ -74,7 +76,9 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
 
     let progress = Progress::new(&config, engine.units.len(), started);
     let tick = || progress.tick();
+    timings.mark("index");
     let initial = engine.analyse(&engine.units, &Overlay::default(), Some(&tick));
+    timings.mark("analyse");
     progress.finish();
     problems.extend(initial.problems.iter().cloned());
 
@@ -194,7 +198,9 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    timings.mark("fix and prepare the report");
     report::emit(config.format, &report, &mut out)?;
+    timings.mark("report");
     out.flush()?;
     report::emit_problems(&report, &mut std::io::stderr().lock())?;
     Ok(if config.exit_zero {
@@ -395,4 +401,26 @@ pub fn dump_ast(file: &Path) -> Result<Outcome> {
     let text = std::fs::read_to_string(file)?;
     print!("{}", crate::lang::dump(lang, &text));
     Ok(Outcome::Clean)
+}
+
+/// `LEAKFIX_TIMINGS=1`: wall time of each phase on stderr, for people
+/// working on leakfix's speed (scripts/bench.py measures whole runs).
+struct Timings {
+    last: std::cell::Cell<Option<Instant>>,
+}
+
+impl Timings {
+    fn from_env() -> Timings {
+        let on = std::env::var_os("LEAKFIX_TIMINGS").is_some_and(|v| !v.is_empty());
+        Timings {
+            last: std::cell::Cell::new(on.then(Instant::now)),
+        }
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(t) = self.last.get() {
+            eprintln!("leakfix: timing: {phase}: {:.3}s", t.elapsed().as_secs_f64());
+            self.last.set(Some(Instant::now()));
+        }
+    }
 }

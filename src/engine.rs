@@ -378,19 +378,24 @@ impl Engine {
                 {
                     return (findings, problems);
                 }
+                // A large package's files are parsed in parallel too.
+                let results: Vec<Result<GoFile, Problem>> = sources
+                    .into_par_iter()
+                    .map(|(path, source)| {
+                        let mut file = GoFile::new(ParsedFile::parse(path.clone(), Language::Go, source)?);
+                        file.anchors = self.go_prefilter.as_ref().map(|filter| {
+                            filter
+                                .find_overlapping_iter(file.text())
+                                .map(|m| (m.start() + 1).min(m.end() - 1))
+                                .collect()
+                        });
+                        Ok(file)
+                    })
+                    .collect();
                 let mut parsed = Vec::new();
-                for (path, source) in sources {
-                    match ParsedFile::parse(path.clone(), Language::Go, source) {
-                        Ok(f) => {
-                            let mut file = GoFile::new(f);
-                            file.anchors = self.go_prefilter.as_ref().map(|filter| {
-                                filter
-                                    .find_overlapping_iter(file.text())
-                                    .map(|m| (m.start() + 1).min(m.end() - 1))
-                                    .collect()
-                            });
-                            parsed.push(file);
-                        }
+                for r in results {
+                    match r {
+                        Ok(f) => parsed.push(f),
                         Err(p) => problems.push(p),
                     }
                 }
