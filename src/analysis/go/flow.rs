@@ -128,25 +128,22 @@ const BORROWING_METHODS: [&str; 24] = [
     "Contains",
 ];
 
-/// Prefixes of package functions that keep what they are given.
-const KEEPING_FUNC_PREFIXES: [&str; 16] = [
-    "Register",
-    "MustRegister",
-    "Set",
-    "Add",
-    "Handle",
-    "Use",
-    "Store",
-    "Put",
-    "Attach",
-    "Watch",
+/// Package functions that keep what they are given: registrations by exact
+/// name (`http.Handle`), setters and adders by prefix followed by a word
+/// (`log.SetOutput`, `prometheus.MustRegister`; not `Setup` or `HandleHTTPError`).
+const KEEPING_FUNC_NAMES: [&str; 13] = [
+    "Handle", "HandleFunc", "Use", "Keep", "Store", "Put", "Push", "Bind", "Mount", "Install", "Attach", "Watch",
     "Track",
-    "Keep",
-    "Push",
-    "Install",
-    "Mount",
-    "Bind",
 ];
+const KEEPING_FUNC_PREFIXES: [&str; 4] = ["Register", "MustRegister", "Set", "Add"];
+
+fn is_keeping_func(name: &str) -> bool {
+    KEEPING_FUNC_NAMES.contains(&name)
+        || KEEPING_FUNC_PREFIXES.iter().any(|p| {
+            name.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+}
 
 pub struct FlowCx<'a, 't> {
     pub env: &'a TypeEnv<'a>,
@@ -594,7 +591,7 @@ impl<'a, 't> FlowCx<'a, 't> {
             return false;
         };
         if self.env.package_of(operand).is_some() {
-            return KEEPING_FUNC_PREFIXES.iter().any(|p| name.starts_with(p));
+            return is_keeping_func(name);
         }
         !BORROWING_METHODS.contains(&name)
     }
