@@ -419,7 +419,10 @@ impl Timings {
 
     fn mark(&self, phase: &str) {
         if let Some(t) = self.last.get() {
-            eprintln!("leakfix: timing: {phase}: {:.3}s", t.elapsed().as_secs_f64());
+            eprintln!(
+                "leakfix: timing: {phase}: {:.3}s",
+                t.elapsed().as_secs_f64()
+            );
             self.last.set(Some(Instant::now()));
         }
     }

@@ -382,7 +382,8 @@ impl Engine {
                 let results: Vec<Result<GoFile, Problem>> = sources
                     .into_par_iter()
                     .map(|(path, source)| {
-                        let mut file = GoFile::new(ParsedFile::parse(path.clone(), Language::Go, source)?);
+                        let mut file =
+                            GoFile::new(ParsedFile::parse(path.clone(), Language::Go, source)?);
                         file.anchors = self.go_prefilter.as_ref().map(|filter| {
                             filter
                                 .find_overlapping_iter(file.text())

@@ -2,6 +2,8 @@
 //! to need no release, type facts for inference, and synchronous callbacks.
 //! Schema: docs/catalog.md.
 
+use std::collections::HashMap;
+
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
@@ -254,11 +256,52 @@ struct Quick {
     package_prefixes: Vec<String>,
     methods: std::collections::HashSet<String>,
     method_prefixes: Vec<String>,
+    /// Resource and ignore entries that may match a function of a package:
+    /// by exact package, and those with a package pattern (in catalog order,
+    /// ignores first, as `best` expects).
+    funcs_by_package: HashMap<String, Vec<Entry>>,
+    func_patterns: Vec<Entry>,
+    /// Likewise for methods: by exact method name, and name patterns.
+    methods_by_name: HashMap<String, Vec<Entry>>,
+    method_patterns: Vec<Entry>,
+}
+
+/// An index into the catalog's ignores or resources.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    Ignore(usize),
+    Resource(usize),
 }
 
 impl Quick {
     fn build(c: &GoCatalog) -> Quick {
         let mut q = Quick::default();
+        let entries = (0..c.ignores.len())
+            .map(|i| (&c.ignores[i].target, Entry::Ignore(i)))
+            .chain((0..c.resources.len()).map(|i| (&c.resources[i].target, Entry::Resource(i))));
+        for (t, e) in entries {
+            match t {
+                Target::Func { package, .. } if package.is_exact() => q
+                    .funcs_by_package
+                    .entry(package.as_str().to_string())
+                    .or_default()
+                    .push(e),
+                Target::Func { .. } => q.func_patterns.push(e),
+                Target::Method { names, .. } => {
+                    if names.iter().all(NamePattern::is_exact) {
+                        for n in names {
+                            q.methods_by_name
+                                .entry(n.as_str().to_string())
+                                .or_default()
+                                .push(e);
+                        }
+                    } else {
+                        q.method_patterns.push(e);
+                    }
+                }
+                Target::Var { .. } => {}
+            }
+        }
         let targets = c
             .resources
             .iter()
@@ -627,7 +670,13 @@ impl GoCatalog {
         if !self.might_have_func(package) {
             return Lookup::Unknown;
         }
-        self.best(|t| t.score_func(package, name))
+        let q = self.quick();
+        let exact = q
+            .funcs_by_package
+            .get(package)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        self.best_of(exact, &q.func_patterns, |t| t.score_func(package, name))
     }
 
     /// A method call on a value of type `receiver` (None: type unknown, only
@@ -636,19 +685,40 @@ impl GoCatalog {
         if !self.might_have_method(name) {
             return Lookup::Unknown;
         }
-        self.best(|t| t.score_method(receiver, name))
+        let q = self.quick();
+        let exact = q
+            .methods_by_name
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        self.best_of(exact, &q.method_patterns, |t| {
+            t.score_method(receiver, name)
+        })
     }
 
-    fn best(&self, score: impl Fn(&Target) -> Option<u8>) -> Lookup<'_> {
+    /// `best` over the candidate entries only; `a` and `b` are each in
+    /// catalog order with ignores first, and a merge keeps that order.
+    fn best_of(
+        &self,
+        a: &[Entry],
+        b: &[Entry],
+        score: impl Fn(&Target) -> Option<u8>,
+    ) -> Lookup<'_> {
+        let key = |e: &Entry| match *e {
+            Entry::Ignore(i) => (0, i),
+            Entry::Resource(i) => (1, i),
+        };
+        let mut all: Vec<Entry> = a.iter().chain(b).copied().collect();
+        all.sort_by_key(key);
         let mut best: Option<(u8, Lookup)> = None;
-        let resources = self
-            .resources
-            .iter()
-            .map(|r| (&r.target, Lookup::Resource(r)));
-        let ignores = self.ignores.iter().map(|i| (&i.target, Lookup::Ignored(i)));
-        // Ignores are listed before resources so that an equally specific
-        // ignore wins: when in doubt, do not touch the code.
-        for (t, l) in ignores.chain(resources) {
+        for e in all {
+            let (t, l) = match e {
+                Entry::Ignore(i) => (&self.ignores[i].target, Lookup::Ignored(&self.ignores[i])),
+                Entry::Resource(i) => (
+                    &self.resources[i].target,
+                    Lookup::Resource(&self.resources[i]),
+                ),
+            };
             if let Some(s) = score(t)
                 && best.as_ref().is_none_or(|(b, _)| s > *b)
             {

@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use super::{GoFile, GoPackage};
-use crate::catalog::go::GoCatalog;
+use crate::catalog::go::{GoCatalog, Lookup};
 use crate::lang::text;
 
 /// Could this call be a catalog (or learned) constructor? False means
@@ -25,14 +25,23 @@ pub fn may_be_resource(call: Node, file: &GoFile, pkg: &GoPackage, catalog: &GoC
             };
             if operand.kind() == "identifier"
                 && let Some(path) = file.imports.resolve(text(operand, src))
-                && catalog.might_have_func(path)
             {
-                return true;
+                // `context.WithValue`, `time.Now`: the package is in the
+                // catalog, the function is not.
+                if matches!(
+                    catalog.lookup_func(path, text(field, src)),
+                    Lookup::Resource(_)
+                ) {
+                    return true;
+                }
             }
             // A method (or a package shadowed by a local): only catalog method names.
             catalog.might_have_method(text(field, src))
         }
-        "identifier" => catalog.might_have_func(&pkg.import_path),
+        "identifier" => matches!(
+            catalog.lookup_func(&pkg.import_path, text(f, src)),
+            Lookup::Resource(_)
+        ),
         _ => false,
     }
 }

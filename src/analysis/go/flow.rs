@@ -132,7 +132,18 @@ const BORROWING_METHODS: [&str; 24] = [
 /// name (`http.Handle`), setters and adders by prefix followed by a word
 /// (`log.SetOutput`, `prometheus.MustRegister`; not `Setup` or `HandleHTTPError`).
 const KEEPING_FUNC_NAMES: [&str; 13] = [
-    "Handle", "HandleFunc", "Use", "Keep", "Store", "Put", "Push", "Bind", "Mount", "Install", "Attach", "Watch",
+    "Handle",
+    "HandleFunc",
+    "Use",
+    "Keep",
+    "Store",
+    "Put",
+    "Push",
+    "Bind",
+    "Mount",
+    "Install",
+    "Attach",
+    "Watch",
     "Track",
 ];
 const KEEPING_FUNC_PREFIXES: [&str; 4] = ["Register", "MustRegister", "Set", "Add"];
@@ -140,8 +151,9 @@ const KEEPING_FUNC_PREFIXES: [&str; 4] = ["Register", "MustRegister", "Set", "Ad
 fn is_keeping_func(name: &str) -> bool {
     KEEPING_FUNC_NAMES.contains(&name)
         || KEEPING_FUNC_PREFIXES.iter().any(|p| {
-            name.strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+            name.strip_prefix(p).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase())
+            })
         })
 }
 
