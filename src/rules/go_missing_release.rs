@@ -302,9 +302,9 @@ where
                 self.finding(format!(
                     "`{var_name}` from `{callee_text}` is never closed, and leakfix does not know how this type is released"
                 ))
-                .with_note(format!(
-                    "if it has a Close (or Stop) method, declare it in leakfix.toml ([[go.resource]]) to get a fix; if it needs no release, add a [[go.ignore]] entry"
-                )),
+                .with_note(
+                    "if it has a Close (or Stop) method, declare it in leakfix.toml ([[go.resource]]) to get a fix; if it needs no release, add a [[go.ignore]] entry",
+                ),
             );
         };
 
@@ -690,7 +690,7 @@ where
                 .copied()
                 .take_while(|s| s.start_byte() < last_use)
                 .collect();
-            if upto.iter().any(|s| can_exit_early(*s, src)) {
+            if upto.iter().any(|s| can_exit_early(*s)) {
                 return Err(
                     "in a loop, and a return, break, continue or goto before its last use could skip the release".into(),
                 );

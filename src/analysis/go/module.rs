@@ -439,8 +439,10 @@ impl ModuleIndex {
             .filter_map(|r| r.type_name.as_ref().map(|t| (t, r)))
             .collect();
 
-        let mut index = ModuleIndex::default();
-        index.releasable_types = releases.keys().cloned().chain(interfaces).collect();
+        let mut index = ModuleIndex {
+            releasable_types: releases.keys().cloned().chain(interfaces).collect(),
+            ..ModuleIndex::default()
+        };
         for (package, name, ty, error) in ctors {
             let (release, returns_error, kind, shareable) = if let Some((m, e)) = releases.get(&ty)
             {

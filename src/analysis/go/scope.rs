@@ -134,11 +134,7 @@ pub fn direct_declaration<'t>(
                             return Some(init);
                         }
                     }
-                    "range_clause" => {
-                        if declares(clause) {
-                            return Some(clause);
-                        }
-                    }
+                    "range_clause" if declares(clause) => return Some(clause),
                     _ => {}
                 }
             }

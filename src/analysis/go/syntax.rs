@@ -121,8 +121,8 @@ pub fn following_statements<'t>(stmt: Node<'t>) -> Vec<Node<'t>> {
 
 /// Can control leave the enclosing block early from `stmt` (return, goto,
 /// or a break/continue that is not caught by a loop/switch/select inside it)?
-pub fn can_exit_early(stmt: Node, src: &str) -> bool {
-    fn walk(n: Node, src: &str, in_loop: bool, in_breakable: bool) -> bool {
+pub fn can_exit_early(stmt: Node) -> bool {
+    fn walk(n: Node, in_loop: bool, in_breakable: bool) -> bool {
         match n.kind() {
             "func_literal" => return false,
             "return_statement" | "goto_statement" => return true,
@@ -139,9 +139,9 @@ pub fn can_exit_early(stmt: Node, src: &str) -> bool {
         };
         let mut c = n.walk();
         n.named_children(&mut c)
-            .any(|ch| walk(ch, src, in_loop, in_breakable))
+            .any(|ch| walk(ch, in_loop, in_breakable))
     }
-    walk(stmt, src, false, false)
+    walk(stmt, false, false)
 }
 
 #[cfg(test)]
@@ -214,9 +214,9 @@ mod tests {
             ("func() { return }()", false),
             ("for { break outer }", true),
         ] {
-            let (tree, src) = if_of(body);
+            let (tree, _) = if_of(body);
             let stmts = block_statements(first(tree.root_node(), "block").unwrap());
-            assert_eq!(can_exit_early(stmts[0], &src), want, "{body}");
+            assert_eq!(can_exit_early(stmts[0]), want, "{body}");
         }
     }
 }
