@@ -6,8 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::flow::FlowCx;
@@ -124,39 +123,17 @@ impl Rule for GoMissingRelease {
             }
             let mut envs = HashMap::new();
             let query = embedded_query!(Language::Go, "go/missing_release.scm");
-            let mut cursor = QueryCursor::new();
-            let names = query.capture_names();
             // Only the statements around the prefilter's hits can create a resource.
-            let mut seen = std::collections::HashSet::new();
-            for range in file.candidate_ranges() {
-                cursor.set_byte_range(range);
-                let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
-                while let Some(m) = matches.next() {
-                    let mut assign = None;
-                    let mut call = None;
-                    for c in m.captures() {
-                        match names[c.index as usize] {
-                            "assign" => assign = Some(c.node),
-                            "call" => call = Some(c.node),
-                            _ => {}
-                        }
-                    }
-                    let (Some(assign), Some(call)) = (assign, call) else {
-                        continue;
-                    };
-                    if !seen.insert(assign.id()) {
-                        continue;
-                    }
-                    let site = Site {
-                        pkg,
-                        file,
-                        cx,
-                        assign,
-                        call,
-                    };
-                    if let Some(f) = site.check(&mut envs) {
-                        out.push(f);
-                    }
+            for (assign, call) in file.acquisitions(query) {
+                let site = Site {
+                    pkg,
+                    file,
+                    cx,
+                    assign,
+                    call,
+                };
+                if let Some(f) = site.check(&mut envs) {
+                    out.push(f);
                 }
             }
         }
@@ -374,33 +351,10 @@ where
         self.finding(capitalise(&msg))
     }
 
-    /// Code that runs once per process: `init()`, `sync.Once.Do(func(){...})`,
-    /// `sync.OnceValue(func...)`. Values built there are meant to be kept.
+    /// Code that runs once per process (`init()`, a `sync.Once` callback):
+    /// values built there are meant to be kept.
     fn runs_once(&self, func: Node) -> bool {
-        let src = self.src();
-        let mut cur = Some(func);
-        while let Some(f) = cur {
-            if f.kind() == "function_declaration"
-                && f.child_by_field_name("name")
-                    .is_some_and(|n| text(n, src) == "init")
-            {
-                return true;
-            }
-            if f.kind() == "func_literal"
-                && let Some(call) = f
-                    .parent()
-                    .filter(|p| p.kind() == "argument_list")
-                    .and_then(|a| a.parent())
-                && let Some(callee) = call.child_by_field_name("function")
-            {
-                let c = text(callee, src);
-                if c.ends_with(".Do") || c.starts_with("sync.Once") {
-                    return true;
-                }
-            }
-            cur = enclosing_function(f);
-        }
-        false
+        crate::analysis::go::syntax::runs_once(func, self.src(), false)
     }
 
     /// The assignment statement (for `var`, the declaration).

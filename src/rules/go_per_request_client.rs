@@ -13,8 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use super::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::deps::{
@@ -368,7 +367,6 @@ impl<'a> Planner<'a> {
     fn collect(&self) -> Vec<Site<'a>> {
         let mut sites = Vec::new();
         let query = embedded_query!(Language::Go, "go/per_request_client.scm");
-        let names = query.capture_names();
         for &fi in &self.order {
             let file = self.file(fi);
             if file.generated {
@@ -376,97 +374,77 @@ impl<'a> Planner<'a> {
             }
             let src = file.text();
             let mut envs: HashMap<usize, TypeEnv<'a>> = HashMap::new();
-            let mut cursor = QueryCursor::new();
             // Only the statements around the prefilter's hits can create a resource.
-            let mut seen = HashSet::new();
-            for range in file.candidate_ranges() {
-                cursor.set_byte_range(range);
-                let mut matches = cursor.matches(query, file.root(), src.as_bytes());
-                while let Some(m) = matches.next() {
-                    let (mut assign, mut call) = (None, None);
-                    for c in m.captures() {
-                        match names[c.index as usize] {
-                            "assign" => assign = Some(c.node),
-                            "call" => call = Some(c.node),
-                            _ => {}
-                        }
-                    }
-                    let (Some(assign), Some(call)) = (assign, call) else {
-                        continue;
-                    };
-                    if !seen.insert(assign.id()) {
-                        continue;
-                    }
-                    let Some(func) = enclosing_function(assign) else {
-                        continue;
-                    };
-                    let line = file.parsed.source.line_index(call.start_byte());
-                    if file.parsed.suppressions.is_suppressed(ID, line)
-                        || !crate::analysis::go::calls::may_be_resource(
-                            call,
-                            file,
-                            self.pkg,
-                            self.cx.go_catalog,
-                        )
-                    {
-                        continue;
-                    }
-                    let env = envs.entry(func.id()).or_insert_with(|| {
-                        TypeEnv::for_function(self.pkg, file, self.cx.go_catalog, func)
-                    });
-                    let Some((resource, ty)) = self.shareable_callee(call, env) else {
-                        continue;
-                    };
-                    let stmt = if assign.kind() == "var_spec" {
-                        let mut cur = assign;
-                        while cur.kind() != "var_declaration" {
-                            match cur.parent() {
-                                Some(p) => cur = p,
-                                None => break,
-                            }
-                        }
-                        cur
-                    } else {
-                        assign
-                    };
-                    let lhs: Vec<Node> = if assign.kind() == "var_spec" {
-                        let mut c = assign.walk();
-                        assign.children_by_field_name("name", &mut c).collect()
-                    } else {
-                        let Some(left) = assign.child_by_field_name("left") else {
-                            continue;
-                        };
-                        let mut c = left.walk();
-                        left.named_children(&mut c).collect()
-                    };
-                    if resource.result != 0 || lhs.len() != 1 + usize::from(resource.error) {
-                        continue; // the call's shape does not match the catalog: do not guess
-                    }
-                    let var = lhs[0];
-                    if var.kind() != "identifier" || text(var, src) == "_" {
-                        continue;
-                    }
-                    let err = if resource.error {
-                        lhs.last().copied()
-                    } else {
-                        None
-                    };
-                    let callee = call
-                        .child_by_field_name("function")
-                        .map(|f| text(f, src).to_string())
-                        .unwrap_or_default();
-                    sites.push(Site {
-                        fi,
+            for (assign, call) in file.acquisitions(query) {
+                let Some(func) = enclosing_function(assign) else {
+                    continue;
+                };
+                let line = file.parsed.source.line_index(call.start_byte());
+                if file.parsed.suppressions.is_suppressed(ID, line)
+                    || !crate::analysis::go::calls::may_be_resource(
                         call,
-                        stmt,
-                        func,
-                        var,
-                        err,
-                        resource,
-                        callee,
-                        ty,
-                    });
+                        file,
+                        self.pkg,
+                        self.cx.go_catalog,
+                    )
+                {
+                    continue;
                 }
+                let env = envs.entry(func.id()).or_insert_with(|| {
+                    TypeEnv::for_function(self.pkg, file, self.cx.go_catalog, func)
+                });
+                let Some((resource, ty)) = self.shareable_callee(call, env) else {
+                    continue;
+                };
+                let stmt = if assign.kind() == "var_spec" {
+                    let mut cur = assign;
+                    while cur.kind() != "var_declaration" {
+                        match cur.parent() {
+                            Some(p) => cur = p,
+                            None => break,
+                        }
+                    }
+                    cur
+                } else {
+                    assign
+                };
+                let lhs: Vec<Node> = if assign.kind() == "var_spec" {
+                    let mut c = assign.walk();
+                    assign.children_by_field_name("name", &mut c).collect()
+                } else {
+                    let Some(left) = assign.child_by_field_name("left") else {
+                        continue;
+                    };
+                    let mut c = left.walk();
+                    left.named_children(&mut c).collect()
+                };
+                if resource.result != 0 || lhs.len() != 1 + usize::from(resource.error) {
+                    continue; // the call's shape does not match the catalog: do not guess
+                }
+                let var = lhs[0];
+                if var.kind() != "identifier" || text(var, src) == "_" {
+                    continue;
+                }
+                let err = if resource.error {
+                    lhs.last().copied()
+                } else {
+                    None
+                };
+                let callee = call
+                    .child_by_field_name("function")
+                    .map(|f| text(f, src).to_string())
+                    .unwrap_or_default();
+                sites.push(Site {
+                    fi,
+                    call,
+                    stmt,
+                    func,
+                    var,
+                    err,
+                    resource,
+                    callee,
+                    ty,
+                });
             }
         }
         sites

@@ -609,35 +609,13 @@ impl<'a> Spawn<'a> {
         "the function".into()
     }
 
-    /// Goroutines started once per process: in `main`, `init`, or a
-    /// `sync.Once`. They are meant to live as long as the process.
+    /// Goroutines started once per process: in `main` (of package main),
+    /// `init`, or a `sync.Once`. They are meant to live as long as the process.
     fn runs_once(&self) -> bool {
-        let src = self.src();
-        let mut cur = enclosing_function(self.go);
-        while let Some(f) = cur {
-            if f.kind() == "function_declaration"
-                && let Some(n) = f.child_by_field_name("name")
-            {
-                let name = text(n, src);
-                if name == "init" || (name == "main" && self.file.package_name == "main") {
-                    return true;
-                }
-            }
-            if f.kind() == "func_literal"
-                && let Some(call) = f
-                    .parent()
-                    .filter(|p| p.kind() == "argument_list")
-                    .and_then(|a| a.parent())
-                && let Some(callee) = call.child_by_field_name("function")
-            {
-                let c = text(callee, src);
-                if c.ends_with(".Do") || c.starts_with("sync.Once") {
-                    return true;
-                }
-            }
-            cur = enclosing_function(f);
-        }
-        false
+        let Some(func) = enclosing_function(self.go) else {
+            return false;
+        };
+        crate::analysis::go::syntax::runs_once(func, self.src(), self.file.package_name == "main")
     }
 
     /// The code the goroutine runs: the literal, or the package's function

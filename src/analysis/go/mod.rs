@@ -60,6 +60,37 @@ impl GoFile {
         self.ranges_around_hits(&["short_var_declaration", "assignment_statement", "var_spec"])
     }
 
+    /// The `@assign` / `@call` captures of an acquisition query (a call
+    /// assigned with `:=`, `=` or `var`), around the prefilter's hits, each
+    /// statement once, in file order.
+    pub fn acquisitions(&self, query: &tree_sitter::Query) -> Vec<(Node<'_>, Node<'_>)> {
+        use streaming_iterator::StreamingIterator;
+        let names = query.capture_names();
+        let mut cursor = tree_sitter::QueryCursor::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for range in self.candidate_ranges() {
+            cursor.set_byte_range(range);
+            let mut matches = cursor.matches(query, self.root(), self.text().as_bytes());
+            while let Some(m) = matches.next() {
+                let (mut assign, mut call) = (None, None);
+                for c in m.captures() {
+                    match names[c.index as usize] {
+                        "assign" => assign = Some(c.node),
+                        "call" => call = Some(c.node),
+                        _ => {}
+                    }
+                }
+                if let (Some(assign), Some(call)) = (assign, call)
+                    && seen.insert(assign.id())
+                {
+                    out.push((assign, call));
+                }
+            }
+        }
+        out
+    }
+
     /// The nearest enclosing nodes of one of `kinds` around the prefilter's
     /// hits (within the same function), or the whole file without a prefilter.
     pub fn ranges_around_hits(&self, kinds: &[&str]) -> Vec<std::ops::Range<usize>> {

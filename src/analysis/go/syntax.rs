@@ -119,6 +119,38 @@ pub fn following_statements<'t>(stmt: Node<'t>) -> Vec<Node<'t>> {
     out
 }
 
+/// Does code in `func` (a function node) run once per process: inside
+/// `init()` (or `main()` of package main, when `main_counts`), a
+/// `sync.Once.Do(func(){...})` callback or a `sync.OnceFunc/OnceValue(s)`
+/// literal, at any depth of nested functions?
+pub fn runs_once(func: Node, src: &str, main_counts: bool) -> bool {
+    let mut cur = Some(func);
+    while let Some(f) = cur {
+        if f.kind() == "function_declaration"
+            && let Some(n) = f.child_by_field_name("name")
+        {
+            let name = text(n, src);
+            if name == "init" || (main_counts && name == "main") {
+                return true;
+            }
+        }
+        if f.kind() == "func_literal"
+            && let Some(call) = f
+                .parent()
+                .filter(|p| p.kind() == "argument_list")
+                .and_then(|a| a.parent())
+            && let Some(callee) = call.child_by_field_name("function")
+        {
+            let c = text(callee, src);
+            if c.ends_with(".Do") || c.starts_with("sync.Once") {
+                return true;
+            }
+        }
+        cur = crate::lang::go::enclosing_function(f);
+    }
+    false
+}
+
 /// Can control leave the enclosing block early from `stmt` (return, goto,
 /// or a break/continue that is not caught by a loop/switch/select inside it)?
 pub fn can_exit_early(stmt: Node) -> bool {
