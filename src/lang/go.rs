@@ -41,6 +41,19 @@ pub fn block_statements(block: Node) -> Vec<Node> {
         .collect()
 }
 
+/// The operand and field of a call whose callee is a selector: `x` and `F`
+/// in `x.F(...)` (a package function or a method), or None for other calls.
+pub fn selector_call(call: Node) -> Option<(Node, Node)> {
+    let f = call.child_by_field_name("function")?;
+    if f.kind() != "selector_expression" {
+        return None;
+    }
+    Some((
+        f.child_by_field_name("operand")?,
+        f.child_by_field_name("field")?,
+    ))
+}
+
 /// Unquotes a Go string literal (interpreted or raw); good enough for import paths.
 pub fn unquote(lit: &str) -> &str {
     lit.trim_matches(|c| c == '"' || c == '`')

@@ -399,14 +399,7 @@ where
             return true;
         }
         // `pkg.NewFooClient(...)` the catalog does not know is still reported.
-        let f = self.call.child_by_field_name("function");
-        f.filter(|f| f.kind() == "selector_expression")
-            .and_then(|f| {
-                Some((
-                    f.child_by_field_name("operand")?,
-                    f.child_by_field_name("field")?,
-                ))
-            })
+        crate::lang::go::selector_call(self.call)
             .filter(|(o, _)| o.kind() == "identifier")
             .and_then(|(o, n)| Some((self.file.imports.resolve(text(o, src))?, text(n, src))))
             .is_some_and(|(path, name)| self.looks_like_unknown_client(path, name))

@@ -17,10 +17,7 @@ pub fn may_be_resource(call: Node, file: &GoFile, pkg: &GoPackage, catalog: &GoC
     };
     match f.kind() {
         "selector_expression" => {
-            let (Some(operand), Some(field)) = (
-                f.child_by_field_name("operand"),
-                f.child_by_field_name("field"),
-            ) else {
+            let Some((operand, field)) = crate::lang::go::selector_call(call) else {
                 return false;
             };
             if operand.kind() == "identifier"

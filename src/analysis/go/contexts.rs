@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::scope;
 use super::types::TypeEnv;
 use super::{GoFile, GoPackage};
-use crate::catalog::go::{CallRef, GoCatalog};
+use crate::catalog::go::GoCatalog;
 use crate::lang::go::{enclosing_function, is_function};
 use crate::lang::text;
 
@@ -62,16 +62,7 @@ pub fn is_background_call(n: Node, file: &GoFile) -> bool {
         return false;
     }
     let src = file.text();
-    let Some(f) = n
-        .child_by_field_name("function")
-        .filter(|f| f.kind() == "selector_expression")
-    else {
-        return false;
-    };
-    let (Some(operand), Some(field)) = (
-        f.child_by_field_name("operand"),
-        f.child_by_field_name("field"),
-    ) else {
+    let Some((operand, field)) = crate::lang::go::selector_call(n) else {
         return false;
     };
     if operand.kind() != "identifier" || !matches!(text(field, src), "Background" | "TODO") {
@@ -204,16 +195,7 @@ pub fn is_context_making_call(v: Node, file: &GoFile) -> bool {
     if v.kind() != "call_expression" {
         return false;
     }
-    let Some(f) = v
-        .child_by_field_name("function")
-        .filter(|f| f.kind() == "selector_expression")
-    else {
-        return false;
-    };
-    let (Some(operand), Some(field)) = (
-        f.child_by_field_name("operand"),
-        f.child_by_field_name("field"),
-    ) else {
+    let Some((operand, field)) = crate::lang::go::selector_call(v) else {
         return false;
     };
     let field = text(field, src);
@@ -317,7 +299,6 @@ pub fn declaration_of_name<'t>(
 
 /// Does this func literal run while its enclosing function runs?
 pub fn is_transparent(lit: Node, pkg: &GoPackage, file: &GoFile, catalog: &GoCatalog) -> bool {
-    let src = file.text();
     let mut child = lit;
     let mut parent = lit.parent();
     while let Some(p) = parent.filter(|p| p.kind() == "parenthesized_expression") {
@@ -335,37 +316,15 @@ pub fn is_transparent(lit: Node, pkg: &GoPackage, file: &GoFile, catalog: &GoCat
         return false;
     }
     let Some(call) = p.parent() else { return false };
-    let Some(callee) = call
-        .child_by_field_name("function")
-        .filter(|c| c.kind() == "selector_expression")
-    else {
+    if crate::lang::go::selector_call(call).is_none() {
         return false;
-    };
-    let (Some(operand), Some(field)) = (
-        callee.child_by_field_name("operand"),
-        callee.child_by_field_name("field"),
-    ) else {
-        return false;
-    };
+    }
     let Some(func) = enclosing_function(call) else {
         return false;
     };
     let env = TypeEnv::for_function(pkg, file, catalog, func);
-    let name = text(field, src);
-    let r = match env.package_of(operand) {
-        Some(path) => CallRef::Func {
-            package: path,
-            name,
-        },
-        None => {
-            let t = env.type_of(operand);
-            return catalog.is_sync_callback(CallRef::Method {
-                receiver: t.as_ref(),
-                name,
-            });
-        }
-    };
-    catalog.is_sync_callback(r)
+    env.with_call_ref(call, |r| catalog.is_sync_callback(r))
+        .unwrap_or(false)
 }
 
 /// What a call site can pass as the caller's context.

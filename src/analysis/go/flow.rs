@@ -660,31 +660,7 @@ impl<'a, 't> FlowCx<'a, 't> {
 
     /// Describes a call for the catalog (`pkg.F(...)` or `recv.M(...)`).
     fn with_call_ref(&self, call: Node<'t>, f: impl Fn(CallRef<'_>) -> bool) -> bool {
-        let Some(callee) = call.child_by_field_name("function") else {
-            return false;
-        };
-        let env = self.env;
-        if callee.kind() != "selector_expression" {
-            return false;
-        }
-        let (Some(operand), Some(field)) = (
-            callee.child_by_field_name("operand"),
-            callee.child_by_field_name("field"),
-        ) else {
-            return false;
-        };
-        let name = text(field, self.src);
-        if let Some(path) = env.package_of(operand) {
-            return f(CallRef::Func {
-                package: path,
-                name,
-            });
-        }
-        let recv = env.type_of(operand);
-        f(CallRef::Method {
-            receiver: recv.as_ref(),
-            name,
-        })
+        self.env.with_call_ref(call, f).unwrap_or(false)
     }
 }
 

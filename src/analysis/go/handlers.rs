@@ -559,29 +559,9 @@ fn registered<'t>(call: Node<'t>, file: &super::GoFile) -> Vec<(Node<'t>, Style)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::go::GoFile;
-    use crate::lang::Language;
-    use crate::parse::ParsedFile;
-    use crate::source::SourceText;
-    use std::path::{Path, PathBuf};
-    use std::sync::Arc;
 
     fn package(files: &[(&str, &str)]) -> GoPackage {
-        let parsed = files
-            .iter()
-            .map(|(name, src)| {
-                GoFile::new(
-                    ParsedFile::parse(
-                        Arc::from(Path::new(name)),
-                        Language::Go,
-                        SourceText::new(src.to_string()),
-                    )
-                    .ok()
-                    .unwrap(),
-                )
-            })
-            .collect();
-        GoPackage::new(PathBuf::from("/p"), None, parsed)
+        GoPackage::from_sources("/p", files)
     }
 
     /// Names of the per-request functions (literals as `lit@line`).

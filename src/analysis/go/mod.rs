@@ -322,6 +322,23 @@ pub struct GoPackage {
 }
 
 impl GoPackage {
+    /// A package of in-memory files in folder `dir` (for tests); every file must parse.
+    #[cfg(test)]
+    pub fn from_sources(dir: &str, files: &[(&str, &str)]) -> GoPackage {
+        let files = files
+            .iter()
+            .map(|(name, src)| {
+                let path = std::sync::Arc::from(std::path::Path::new(name));
+                let source = crate::source::SourceText::new(src.to_string());
+                GoFile::new(
+                    ParsedFile::parse(path, crate::lang::Language::Go, source)
+                        .expect("fixture parses"),
+                )
+            })
+            .collect();
+        GoPackage::new(PathBuf::from(dir), None, files)
+    }
+
     pub fn new(dir: PathBuf, module: Option<Arc<GoModule>>, files: Vec<GoFile>) -> GoPackage {
         let import_path = module
             .as_ref()

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::{GoFile, GoPackage, GoType, PackageDecls, Signature};
-use crate::catalog::go::{GoCatalog, TypeName};
+use crate::catalog::go::{CallRef, GoCatalog, TypeName};
 use crate::lang::text;
 
 const PLAIN_BUILTINS: [&str; 21] = [
@@ -657,6 +657,26 @@ impl<'a> TypeEnv<'a> {
             }
             _ => None,
         }
+    }
+
+    /// Hands `f` the catalog's description of `pkg.F(...)` or `recv.M(...)`
+    /// (None for other calls).
+    pub fn with_call_ref<R>(&self, call: Node<'a>, f: impl FnOnce(CallRef<'_>) -> R) -> Option<R> {
+        let (operand, field) = crate::lang::go::selector_call(call)?;
+        let name = text(field, self.file.text());
+        Some(match self.package_of(operand) {
+            Some(path) => f(CallRef::Func {
+                package: path,
+                name,
+            }),
+            None => {
+                let receiver = self.type_of(operand);
+                f(CallRef::Method {
+                    receiver: receiver.as_ref(),
+                    name,
+                })
+            }
+        })
     }
 
     /// Can a value of this type hold a reference to a resource?

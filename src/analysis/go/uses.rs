@@ -374,28 +374,9 @@ impl<'a, 't> FileCx<'a, 't> {
 mod tests {
     use super::*;
     use crate::catalog::go::GoCatalog;
-    use crate::lang::Language;
-    use crate::parse::ParsedFile;
-    use crate::source::SourceText;
-    use std::path::Path;
-    use std::sync::Arc;
 
     fn package(files: &[(&str, &str)], import_path_dir: &str) -> GoPackage {
-        let files = files
-            .iter()
-            .map(|(name, src)| {
-                GoFile::new(
-                    ParsedFile::parse(
-                        Arc::from(Path::new(name)),
-                        Language::Go,
-                        SourceText::new(src.to_string()),
-                    )
-                    .ok()
-                    .unwrap(),
-                )
-            })
-            .collect();
-        GoPackage::new(PathBuf::from(import_path_dir), None, files)
+        GoPackage::from_sources(import_path_dir, files)
     }
 
     fn kinds(pkg: &GoPackage, target: &FuncRef) -> Vec<(usize, UseKind)> {
