@@ -120,13 +120,10 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
                             message: format!("not written: {e:#}"),
                         });
                         // Its fixes did not happen: they remain, as first found.
-                        let (lost, kept): (Vec<Finding>, Vec<Finding>) =
-                            fixed.into_iter().partition(|f| f.path == path);
-                        fixed = kept;
+                        fixed.retain(|f| f.path != path);
                         remaining.retain(|f| f.path != path);
                         remaining
                             .extend(initial.findings.iter().filter(|f| f.path == path).cloned());
-                        let _ = lost;
                     }
                 }
             }

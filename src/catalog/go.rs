@@ -420,19 +420,6 @@ pub struct CatalogFile {
     pub plain: Vec<CallbackEntry>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetEntry {
-    pub package: Option<String>,
-    #[serde(default)]
-    pub functions: Vec<String>,
-    pub receiver: Option<String>,
-    #[serde(default)]
-    pub methods: Vec<String>,
-    #[serde(default)]
-    pub vars: Vec<String>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceEntry {

@@ -228,8 +228,6 @@ fn summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             if none > 0 {
                 parts.push(format!("{none} without an automatic fix"));
             }
-            let rest = left - parts.len().min(left);
-            let _ = rest;
             writeln!(
                 out,
                 "{} remain{}{}.",

@@ -628,7 +628,7 @@ pub fn realign_trailing_comments(
     // A new-text offset outside inserted text, back in the old text.
     let to_old = |o: usize| -> Option<usize> {
         let mut shift: isize = 0;
-        for &(ns, ne, os, oe) in &spans {
+        for &(ns, ne, _, oe) in &spans {
             if o < ns {
                 break;
             }
@@ -636,7 +636,6 @@ pub fn realign_trailing_comments(
                 return None;
             }
             shift = oe as isize - ne as isize;
-            let _ = os;
         }
         Some((o as isize + shift) as usize)
     };
@@ -1052,14 +1051,13 @@ mod tests {
     /// Whatever the helper writes, gofmt leaves alone.
     #[test]
     fn output_is_gofmt_clean() {
-        let Ok(out) = std::process::Command::new("gofmt").arg("-h").output() else {
+        let Ok(_) = std::process::Command::new("gofmt").arg("-h").output() else {
             if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
                 panic!("gofmt is required in CI");
             }
             eprintln!("SKIPPED: gofmt not on PATH");
             return;
         };
-        let _ = out;
         for (src, path) in [
             (
                 "package a\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\n\t\"cloud.google.com/go/storage\"\n)\n",

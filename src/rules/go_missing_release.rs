@@ -173,7 +173,7 @@ where
             TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func)
         });
         let callee = self.callee(env)?;
-        let (names, lhs_node) = self.lhs();
+        let names = self.lhs();
         let src = self.src();
         let line = self.file.parsed.source.line_index(self.call.start_byte());
         if self.file.parsed.suppressions.is_suppressed(ID, line) {
@@ -198,7 +198,6 @@ where
         } else {
             None
         };
-        let _ = lhs_node;
 
         if var_name == "_" {
             // `ctx, _ := context.WithTimeout(...)`, `_, err := os.Open(p)`: nothing can release it.
@@ -213,11 +212,10 @@ where
         }
 
         // Where is the variable declared? Assigning to anything but a local is keeping it.
-        let (decl_scope, is_new) = match scope::resolve(func, var_name, var, src) {
-            Resolution::Local { decl, scope } => (scope, decl.id() == self.statement()?.id()),
+        let decl_scope = match scope::resolve(func, var_name, var, src) {
+            Resolution::Local { scope, .. } => scope,
             _ => return None,
         };
-        let _ = is_new;
         // `x = wrap(x)`: the new value wraps the old one, which came from elsewhere.
         if let Some(args) = self.call.child_by_field_name("arguments")
             && crate::analysis::go::syntax::mentions(args, var_name, src)
@@ -370,19 +368,17 @@ where
         }
     }
 
-    fn lhs(&self) -> (Vec<Node<'t>>, Option<Node<'t>>) {
+    /// The names the statement assigns, in order.
+    fn lhs(&self) -> Vec<Node<'t>> {
         if self.assign.kind() == "var_spec" {
             let mut c = self.assign.walk();
-            (
-                self.assign.children_by_field_name("name", &mut c).collect(),
-                None,
-            )
+            self.assign.children_by_field_name("name", &mut c).collect()
         } else {
             let Some(left) = self.assign.child_by_field_name("left") else {
-                return (Vec::new(), None);
+                return Vec::new();
             };
             let mut c = left.walk();
-            (left.named_children(&mut c).collect(), Some(left))
+            left.named_children(&mut c).collect()
         }
     }
 

@@ -212,7 +212,7 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
         format!("`{name}` is never flushed before it goes out of scope{doc}"),
     );
     // Can the flush's error be returned from here?
-    let tried_write = uses.iter().any(|u| is_tried_write(u, owner, src));
+    let tried_write = uses.iter().any(|u| is_tried_write(u, owner));
     let returns = tried_write || (owner.kind() == "function_item" && returns_io_error(file, owner));
     if !returns {
         return Some(finding.with_note(format!(
@@ -278,7 +278,7 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
 
 /// `w.write_all(..)?`, `w.write_all(..).await?`, `writeln!(w, ..)?` in the
 /// same function or closure as the writer: its `io::Error` converts with `?`.
-fn is_tried_write(u: &VarUse, owner: Node, src: &str) -> bool {
+fn is_tried_write(u: &VarUse, owner: Node) -> bool {
     let call = match &u.kind {
         UseKind::Method(m) if WRITES.contains(&m.as_str()) => {
             u.node.parent().and_then(|f| f.parent())
@@ -299,7 +299,6 @@ fn is_tried_write(u: &VarUse, owner: Node, src: &str) -> bool {
     if n.parent().is_some_and(|p| p.kind() == "await_expression") {
         n = n.parent().unwrap();
     }
-    let _ = src;
     n.parent().is_some_and(|p| p.kind() == "try_expression")
         && body_owner(n).is_some_and(|o| o.id() == owner.id())
 }

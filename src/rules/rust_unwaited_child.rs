@@ -325,7 +325,6 @@ fn check_spawn(file: &RustFile, entry: &ProcessEntry, call: Node) -> Option<Find
 
 /// `let child = ...spawn()?;` -> `let mut child = ...;` and a wait at the end of the block.
 fn wait_fix(file: &RustFile, decl: Node, name: &str, stmt: &str) -> Result<Fix, String> {
-    let src = file.text();
     let source = &file.parsed.source;
     let block = decl
         .parent()
@@ -346,7 +345,6 @@ fn wait_fix(file: &RustFile, decl: Node, name: &str, stmt: &str) -> Result<Fix, 
         let pat = decl.child_by_field_name("pattern").ok_or("no pattern")?;
         edits.push(Edit::insertion(path.clone(), pat.start_byte(), "mut "));
     }
-    let _ = src;
     Ok(Fix::unsafe_(
         format!("wait for `{name}` before the end of its scope (`{stmt}`)"),
         edits,

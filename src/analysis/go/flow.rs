@@ -299,7 +299,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                         && (in_defer_statement(call)
                             || is_cleanup_name(callee_name)
                             || self.is_consumer(call)
-                            || self.helper_releases(call, callee, parent, cur))
+                            || self.helper_releases(callee, parent, cur))
                     {
                         // `defer closeQuietly(x)`, `mustClose(x)`, `srv.Serve(lis)`,
                         // `readResponse(resp)` that closes it: someone else releases it.
@@ -609,14 +609,7 @@ impl<'a, 't> FlowCx<'a, 't> {
     }
 
     /// A function of this package that releases the parameter it is given.
-    fn helper_releases(
-        &self,
-        call: Node<'t>,
-        callee: Option<Node<'t>>,
-        args: Node<'t>,
-        arg: Node<'t>,
-    ) -> bool {
-        let _ = call;
+    fn helper_releases(&self, callee: Option<Node<'t>>, args: Node<'t>, arg: Node<'t>) -> bool {
         let Some(c) = callee.filter(|c| c.kind() == "identifier") else {
             return false;
         };

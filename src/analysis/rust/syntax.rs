@@ -377,7 +377,7 @@ pub fn per_call(file: &RustFile, owner: Node) -> Option<PerCall> {
         .child_by_field_name("name")
         .map(|n| text(n, src))
         .unwrap_or("");
-    takes_arguments(f, name, src).map(|why| PerCall {
+    takes_arguments(f, name).map(|why| PerCall {
         why,
         handler: false,
     })
@@ -418,7 +418,7 @@ pub fn per_request_reason(file: &RustFile, owner: Node) -> Option<String> {
 /// time: whatever it builds and drops, it builds per call. Functions whose
 /// name says they set things up (`new`, `init`, `connect`, `run`...) and
 /// `main` are left out: they run once, or build what they return.
-fn takes_arguments(f: Node, name: &str, src: &str) -> Option<String> {
+fn takes_arguments(f: Node, name: &str) -> Option<String> {
     const SETUP: [&str; 14] = [
         "main", "new", "init", "setup", "build", "make", "create", "connect", "start", "run",
         "with_", "from_", "default", "open",
@@ -436,7 +436,6 @@ fn takes_arguments(f: Node, name: &str, src: &str) -> Option<String> {
         .named_children(&mut c)
         .filter(|p| matches!(p.kind(), "parameter" | "self_parameter"))
         .count();
-    let _ = src;
     (n > 0).then(|| format!("`{name}`, which runs once per call"))
 }
 
