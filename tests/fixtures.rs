@@ -1,6 +1,6 @@
 //! Per-rule fixtures: every file under tests/fixtures/<rule>/ is run through
 //! its rule; labels in the file must match the findings, and the findings
-//! plus the fixed code are snapshotted (tests/snapshots/).
+//! plus the fixed code are snapshotted (snapshots/, beside src/ and tests/).
 
 use std::path::Path;
 
@@ -25,7 +25,7 @@ fn fixture(rule: &str, path: &Path) {
     );
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots");
+    settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.set_input_file(path);
     settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), render(&run, &name)));
@@ -116,7 +116,7 @@ fn fixture_module(rule: &str, go_mod: &Path) {
     );
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots");
+    settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.set_input_file(go_mod);
     settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), render_module(&run, dir)));

@@ -1,13 +1,9 @@
-//! The rules: one file each, one static registry. A rule reads an analysed
+//! The rules: one folder per language, one file per rule, one static registry. A rule reads an analysed
 //! unit (a Go package or a Rust file) and returns findings with fixes; it
 //! never touches files.
 
-mod go_missing_release;
-mod go_per_request_client;
-mod go_unstoppable_goroutine;
-mod rust_per_call_client;
-mod rust_unflushed_writer;
-mod rust_unwaited_child;
+mod go;
+mod rust;
 
 use crate::analysis::go::GoPackage;
 use crate::analysis::rust::RustFile;
@@ -16,12 +12,8 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::Language;
 
-pub use go_missing_release::GoMissingRelease;
-pub use go_per_request_client::GoPerRequestClient;
-pub use go_unstoppable_goroutine::GoUnstoppableGoroutine;
-pub use rust_per_call_client::RustPerCallClient;
-pub use rust_unflushed_writer::RustUnflushedWriter;
-pub use rust_unwaited_child::RustUnwaitedChild;
+pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
+pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

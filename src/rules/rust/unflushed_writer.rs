@@ -7,8 +7,8 @@
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use super::rust_per_call_client::simple_binding;
-use super::{FixAvailability, Rule, RuleMeta, Unit};
+use super::per_call_client::simple_binding;
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::flow::{UseKind, VarUse, uses_after};
 use crate::analysis::rust::syntax::{body_owner, in_async_context, returns_io_error};

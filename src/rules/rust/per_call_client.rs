@@ -9,7 +9,7 @@
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
     body_owner, contains, enclosing_loop, in_async_context, local_bindings, outermost_fn,

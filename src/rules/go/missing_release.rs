@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
-use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::flow::FlowCx;
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::syntax::{

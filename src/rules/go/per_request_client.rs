@@ -15,7 +15,7 @@ use std::path::Path;
 
 use tree_sitter::Node;
 
-use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::deps::{
     Binding, Deps, Inline, Origin, bind, definition, is_context_expr, is_env_helper, is_pure_call,
     is_write, local_uses,

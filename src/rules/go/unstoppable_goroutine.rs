@@ -33,7 +33,7 @@ use std::sync::Arc;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use super::{FixAvailability, Rule, RuleMeta, Unit};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::contexts::{
     ContextDecl, classify_decl, context_param, declaration_of, declaration_of_name,
     is_background_call, is_context_param, is_transparent, names_a_context_at, request_param,

@@ -1,0 +1,9 @@
+//! Go rules.
+
+mod missing_release;
+mod per_request_client;
+mod unstoppable_goroutine;
+
+pub use missing_release::GoMissingRelease;
+pub use per_request_client::GoPerRequestClient;
+pub use unstoppable_goroutine::GoUnstoppableGoroutine;
