@@ -6,6 +6,7 @@ pub mod calls;
 pub mod contexts;
 pub mod deps;
 pub mod flow;
+pub mod goroutines;
 pub mod handlers;
 pub mod loops;
 pub mod module;

@@ -1,0 +1,214 @@
+//! Goroutines in a package: the `go` statements (around the prefilter's
+//! hits), the code each one runs (a func literal, or a function or method
+//! of the package), and the facts the goroutine rules share about the
+//! package, built once per package: its functions by name, its
+//! package-level background contexts, and where a function's name is
+//! written (so a rule that asks "who else calls this function" reads the
+//! few places that name it instead of walking the package again).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor};
+
+use super::scope::{self, Resolution};
+use super::types::TypeEnv;
+use super::uses::NameIndex;
+use super::{GoFile, GoPackage};
+use crate::catalog::go::GoCatalog;
+use crate::embedded_query;
+use crate::lang::go::enclosing_function;
+use crate::lang::{Language, text};
+
+/// A `go f(...)` statement.
+#[derive(Clone, Copy)]
+pub struct GoStmt<'a> {
+    pub file: &'a GoFile,
+    /// The `go_statement`.
+    pub go: Node<'a>,
+    /// Its call expression.
+    pub call: Node<'a>,
+}
+
+/// The go statements of a file that the prefilter points at (every one
+/// when the run has no prefilter), in file order. Generated files and test
+/// files are left out: nothing is reported there.
+pub fn go_statements(file: &GoFile) -> Vec<GoStmt<'_>> {
+    let mut out = Vec::new();
+    if file.generated || file.parsed.path.to_string_lossy().ends_with("_test.go") {
+        return out;
+    }
+    let query = embedded_query!(Language::Go, "go/go_statements.scm");
+    let names = query.capture_names();
+    let mut cursor = QueryCursor::new();
+    let mut seen = HashSet::new();
+    for range in file.ranges_around_hits(&["go_statement"]) {
+        cursor.set_byte_range(range);
+        let mut matches = cursor.matches(query, file.root(), file.text().as_bytes());
+        while let Some(m) = matches.next() {
+            let (mut go, mut call) = (None, None);
+            for c in m.captures() {
+                match names[c.index as usize] {
+                    "go" => go = Some(c.node),
+                    "call" => call = Some(c.node),
+                    _ => {}
+                }
+            }
+            if let (Some(go), Some(call)) = (go, call)
+                && seen.insert(go.id())
+            {
+                out.push(GoStmt { file, go, call });
+            }
+        }
+    }
+    out
+}
+
+/// Facts about one package that every goroutine rule reads, computed once
+/// per rule run and then looked up.
+pub struct PackageFacts<'a> {
+    pub pkg: &'a GoPackage,
+    pub catalog: &'a GoCatalog,
+    /// Top-level functions and methods by name.
+    funcs: HashMap<&'a str, Vec<(&'a GoFile, Node<'a>)>>,
+    /// Package-level variables set to `context.Background()`/`TODO()`.
+    background_vars: HashSet<String>,
+    /// Where names of the package's functions are written, by name, found
+    /// on first use.
+    names: RefCell<HashMap<String, std::rc::Rc<NameIndex<'a>>>>,
+}
+
+impl<'a> PackageFacts<'a> {
+    pub fn new(pkg: &'a GoPackage, catalog: &'a GoCatalog) -> PackageFacts<'a> {
+        let mut funcs: HashMap<&'a str, Vec<(&'a GoFile, Node<'a>)>> = HashMap::new();
+        for file in &pkg.files {
+            let root = file.root();
+            let mut c = root.walk();
+            for d in root.named_children(&mut c) {
+                if matches!(d.kind(), "function_declaration" | "method_declaration")
+                    && let Some(n) = d.child_by_field_name("name")
+                {
+                    funcs
+                        .entry(text(n, file.text()))
+                        .or_default()
+                        .push((file, d));
+                }
+            }
+        }
+        PackageFacts {
+            pkg,
+            catalog,
+            funcs,
+            background_vars: super::contexts::background_vars(pkg),
+            names: RefCell::default(),
+        }
+    }
+
+    /// The package's functions and methods named `name`.
+    pub fn funcs_named(&self, name: &str) -> &[(&'a GoFile, Node<'a>)] {
+        self.funcs.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Is `name` a package-level `var name = context.Background()`?
+    pub fn is_background_var(&self, name: &str) -> bool {
+        self.background_vars.contains(name)
+    }
+
+    /// Where `name` is written in the package (an index that holds it).
+    pub fn names(&self, name: &str) -> std::rc::Rc<NameIndex<'a>> {
+        if let Some(hit) = self.names.borrow().get(name) {
+            return hit.clone();
+        }
+        let index = std::rc::Rc::new(NameIndex::new(self.pkg, &[name]));
+        self.names
+            .borrow_mut()
+            .insert(name.to_string(), index.clone());
+        index
+    }
+
+    /// The code a go statement runs: the literal, or the package's function
+    /// or method it calls. None when leakfix cannot see it.
+    pub fn worker(&self, g: &GoStmt<'a>) -> Option<Worker<'a>> {
+        let callee = g.call.child_by_field_name("function")?;
+        let src = g.file.text();
+        match callee.kind() {
+            "func_literal" => Some(Worker {
+                func: callee,
+                file: g.file,
+                literal: true,
+            }),
+            "identifier" => {
+                let name = text(callee, src);
+                let func = enclosing_function(g.go)?;
+                if !matches!(scope::resolve(func, name, callee, src), Resolution::Package) {
+                    return None;
+                }
+                self.unique_decl(name, |d, _| d.kind() == "function_declaration")
+            }
+            "selector_expression" => {
+                let operand = callee.child_by_field_name("operand")?;
+                let name = text(callee.child_by_field_name("field")?, src);
+                let func = enclosing_function(g.go)?;
+                let env = TypeEnv::for_function(self.pkg, g.file, self.catalog, func);
+                if env.package_of(operand).is_some() {
+                    return None; // another package's function: not visible here
+                }
+                let t = env.type_of(operand)?;
+                if t.package != self.pkg.import_path {
+                    return None;
+                }
+                self.unique_decl(name, |d, s| {
+                    d.kind() == "method_declaration"
+                        && super::module::receiver_type_name(d, s).as_deref()
+                            == Some(t.name.as_str())
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The package's one declaration named `name` that `want` accepts.
+    fn unique_decl(&self, name: &str, want: impl Fn(Node, &str) -> bool) -> Option<Worker<'a>> {
+        let mut found = None;
+        for &(file, d) in self.funcs_named(name) {
+            if want(d, file.text()) {
+                if found.is_some() {
+                    return None; // build-tagged twins: cannot tell which
+                }
+                found = Some(Worker {
+                    func: d,
+                    file,
+                    literal: false,
+                });
+            }
+        }
+        found
+    }
+}
+
+/// The code that runs as the goroutine.
+#[derive(Clone, Copy)]
+pub struct Worker<'a> {
+    /// A func literal, or a function or method declaration of the package.
+    pub func: Node<'a>,
+    pub file: &'a GoFile,
+    pub literal: bool,
+}
+
+impl<'a> Worker<'a> {
+    pub fn src(&self) -> &'a str {
+        self.file.text()
+    }
+
+    pub fn body(&self) -> Option<Node<'a>> {
+        self.func.child_by_field_name("body")
+    }
+
+    pub fn name(&self) -> String {
+        match self.func.child_by_field_name("name") {
+            Some(n) => text(n, self.src()).to_string(),
+            None => "func literal".into(),
+        }
+    }
+}

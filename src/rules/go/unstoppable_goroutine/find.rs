@@ -1,0 +1,448 @@
+//! Finding: what a go statement starts, whether it can ever stop, and
+//! where the contexts it uses come from.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tree_sitter::Node;
+
+use super::render::what_held;
+use super::*;
+use crate::analysis::go::contexts::{
+    ContextDecl, classify_decl, declaration_of, is_background_call, is_context_param,
+    names_a_context_at,
+};
+use crate::analysis::go::goroutines::{GoStmt, Worker};
+use crate::analysis::go::loops::forever_loops;
+use crate::analysis::go::types::TypeEnv;
+use crate::fix::Fix;
+use crate::lang::go::{enclosing_function, named_children_no_comments, param_names};
+use crate::lang::text;
+
+impl<'a> Spawn<'a> {
+    pub(super) fn src(&self) -> &'a str {
+        self.file.text()
+    }
+
+    pub(super) fn path(&self) -> Arc<Path> {
+        self.file.parsed.path.clone()
+    }
+
+    pub(super) fn check(&self) -> Option<Finding> {
+        if self.runs_once() {
+            return None;
+        }
+        let worker = self.worker()?;
+        let body = worker.body()?;
+        let loops = {
+            let env = TypeEnv::for_function(self.pkg, worker.file, self.cx.go_catalog, worker.func);
+            forever_loops(body, &env)
+        };
+        if loops.is_empty() {
+            return None;
+        }
+        let uses = self.context_uses(&worker);
+        let holds = self.held_resources(&worker, loops[0]);
+        let held = what_held(&holds, " (it holds ", ")");
+        let what = what_held(&holds, ", holding ", "");
+
+        if uses.iter().any(|u| u.source.is_background()) {
+            let bg = uses
+                .iter()
+                .find_map(|u| match &u.source {
+                    Source::Inline(n) => Some(text(*n, self.src()).to_string()),
+                    Source::BgVar { value, .. } => Some(text(*value, self.src()).to_string()),
+                    Source::BgPkgVar { name } => Some(name.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "context.Background()".into());
+            let finding = self.finding(format!(
+                "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of {} leaves it running{what}",
+                self.spawner_name()
+            ));
+            return Some(match self.thread_fix(&worker, &loops, &uses, &holds) {
+                Ok((fix, notes, callers)) => {
+                    let mut f = finding.with_fix(fix);
+                    for n in notes {
+                        f = f.with_note(n);
+                    }
+                    match callers {
+                        Some(c) => f.with_callers(c),
+                        None => f,
+                    }
+                }
+                Err(why) => finding.with_note(format!("no fix: {why}")),
+            });
+        }
+        let live: Vec<String> = uses
+            .iter()
+            .filter(|u| matches!(u.source, Source::Live))
+            .filter_map(|u| u.at_loop.clone())
+            .collect();
+        let visible = live.iter().find(|n| {
+            loops
+                .iter()
+                .all(|l| names_a_context_at(*l, n, None, worker.file))
+        });
+        if let Some(at) = visible.or(live.first()).cloned() {
+            let finding = self.finding(format!(
+                "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
+            ));
+            let mut plan = Plan::default();
+            return Some(
+                match self
+                    .loop_exits(&worker, &loops, &at, None, &holds, &mut plan)
+                    .and_then(|()| self.releases(&worker, &holds, &mut plan))
+                {
+                    Ok(())
+                        if {
+                            let probe = Fix::unsafe_("", plan.merged_edits());
+                            !probe.has_overlapping_edits()
+                        } =>
+                    {
+                        let title = plan.title();
+                        let fix = Fix::unsafe_(title, plan.merged_edits())
+                            .with_claim(self.path(), self.go.byte_range());
+                        let mut f = finding.with_fix(self.aligned(fix));
+                        for n in plan.notes {
+                            f = f.with_note(n);
+                        }
+                        f
+                    }
+                    Ok(()) => finding.with_note(
+                        "no fix: its edits would overlap (a layout leakfix does not handle)",
+                    ),
+                    Err(why) => finding.with_note(format!("no fix: {why}")),
+                },
+            );
+        }
+        if uses.iter().any(|u| matches!(u.source, Source::InWorker)) {
+            let finding = self.finding(format!(
+                "This goroutine loops forever on a background context made in `{}`: nothing can stop it, so every call of {} leaves it running{what}",
+                worker.name(),
+                self.spawner_name()
+            ));
+            return Some(match self.thread_into_worker(&worker, &loops, &holds) {
+                Ok((fix, notes, callers)) => {
+                    let mut f = finding.with_fix(fix).with_callers(callers);
+                    for n in notes {
+                        f = f.with_note(n);
+                    }
+                    f
+                }
+                Err(why) => finding.with_note(format!("no fix: {why}")),
+            });
+        }
+        if uses.iter().any(|u| matches!(u.source, Source::Opaque)) {
+            return Some(
+                self.finding(format!(
+                    "This goroutine loops forever and never checks its context: nothing can stop it{held}"
+                ))
+                .with_note("no fix: leakfix cannot tell where its context comes from; return from the loop when it is done"),
+            );
+        }
+        Some(
+            self.finding(format!(
+                "This goroutine loops forever and has no context or other way to stop{held}"
+            ))
+            .with_note(
+                "no fix: pass it a `ctx context.Context` from the caller and return from the loop when `ctx.Done()` is closed",
+            ),
+        )
+    }
+
+    pub(super) fn finding(&self, message: String) -> Finding {
+        let end = match self.call.child_by_field_name("function") {
+            Some(f) if f.kind() == "func_literal" => f
+                .child_by_field_name("parameters")
+                .map(|p| p.end_byte())
+                .unwrap_or(f.start_byte()),
+            Some(f) => f.end_byte(),
+            None => self.call.end_byte(),
+        };
+        Finding::new(
+            ID,
+            self.path(),
+            &self.file.parsed.source,
+            self.go.start_byte()..end,
+            message,
+        )
+    }
+
+    /// The fix with trailing comments kept aligned in the package's files.
+    pub(super) fn aligned(&self, fix: Fix) -> Fix {
+        crate::rewrite::go::with_aligned_comments(fix, |p| {
+            self.pkg
+                .files
+                .iter()
+                .find(|f| &f.parsed.path == p)
+                .map(|f| f.parsed.source.clone())
+        })
+    }
+
+    /// The function that contains the `go` statement, by name.
+    /// "`watch`", or "the func literal in `routes`" (a handler, a callback).
+    pub(super) fn spawner_name(&self) -> String {
+        let direct = enclosing_function(self.go);
+        let mut cur = direct;
+        while let Some(f) = cur {
+            if let Some(n) = f.child_by_field_name("name") {
+                let name = text(n, self.src());
+                return if direct.is_some_and(|d| d.id() != f.id()) {
+                    format!("the func literal in `{name}`")
+                } else {
+                    format!("`{name}`")
+                };
+            }
+            cur = enclosing_function(f);
+        }
+        "the function".into()
+    }
+
+    /// Goroutines started once per process: in `main` (of package main),
+    /// `init`, or a `sync.Once`. They are meant to live as long as the process.
+    pub(super) fn runs_once(&self) -> bool {
+        let Some(func) = enclosing_function(self.go) else {
+            return false;
+        };
+        crate::analysis::go::syntax::runs_once(func, self.src(), self.file.package_name == "main")
+    }
+
+    /// The code the goroutine runs: the literal, or the package's function
+    /// or method it calls. None when leakfix cannot see it.
+    pub(super) fn worker(&self) -> Option<Worker<'a>> {
+        self.facts.worker(&GoStmt {
+            file: self.file,
+            go: self.go,
+            call: self.call,
+        })
+    }
+
+    // ----- contexts ---------------------------------------------------
+
+    /// The contexts the goroutine uses, and where they come from.
+    pub(super) fn context_uses(&self, worker: &Worker<'a>) -> Vec<CtxUse<'a>> {
+        let mut out = Vec::new();
+        let args = self.call.child_by_field_name("arguments");
+        if worker.literal {
+            let mut nodes = vec![worker.func];
+            nodes.extend(args);
+            for n in nodes {
+                self.collect_in_spawner(n, worker, &mut out);
+            }
+            return out;
+        }
+        // A named worker: its context parameters take the go statement's arguments.
+        let params = param_names(worker.func, worker.src());
+        let wsrc = worker.src();
+        let Some(body) = worker.body() else {
+            return out;
+        };
+        let arg_nodes: Vec<Node> = args.map(named_children_no_comments).unwrap_or_default();
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            if is_background_call(n, worker.file) {
+                out.push(CtxUse {
+                    source: Source::InWorker,
+                    at_loop: None,
+                });
+                continue;
+            }
+            if n.kind() != "identifier" {
+                continue;
+            }
+            let name = text(n, wsrc);
+            let Some((scope_node, decl)) = declaration_of(n, wsrc) else {
+                if self.facts.is_background_var(name) {
+                    out.push(CtxUse {
+                        source: Source::InWorker,
+                        at_loop: None,
+                    });
+                }
+                continue;
+            };
+            if scope_node.id() == worker.func.id() {
+                if !is_context_param(decl, worker.file) {
+                    continue;
+                }
+                // A parameter: what the go statement passes for it.
+                let Some(i) = params.iter().position(|p| p == name) else {
+                    continue;
+                };
+                let source = match arg_nodes.get(i) {
+                    Some(arg) if params.len() == arg_nodes.len() => self.classify_expr(*arg),
+                    _ => Source::Opaque,
+                };
+                out.push(CtxUse {
+                    source,
+                    at_loop: Some(name.to_string()),
+                });
+            } else {
+                match classify(decl, name, worker.file) {
+                    Some(Source::BgVar { .. }) => out.push(CtxUse {
+                        source: Source::InWorker,
+                        at_loop: None,
+                    }),
+                    Some(s) => out.push(CtxUse {
+                        source: s,
+                        at_loop: Some(name.to_string()),
+                    }),
+                    None => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// Context uses in code of the spawning file (the literal and the go
+    /// statement's arguments).
+    pub(super) fn collect_in_spawner(
+        &self,
+        root: Node<'a>,
+        worker: &Worker<'a>,
+        out: &mut Vec<CtxUse<'a>>,
+    ) {
+        let src = self.src();
+        let env_func = if worker.literal {
+            worker.func
+        } else {
+            enclosing_function(self.go).unwrap_or(self.go)
+        };
+        let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, env_func);
+        let args: Vec<Node> = self
+            .call
+            .child_by_field_name("arguments")
+            .map(named_children_no_comments)
+            .unwrap_or_default();
+        let lit_params = if worker.literal {
+            param_names(worker.func, src)
+        } else {
+            Vec::new()
+        };
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if is_background_call(n, self.file) {
+                out.push(CtxUse {
+                    source: Source::Inline(n),
+                    at_loop: None,
+                });
+                continue;
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            match n.kind() {
+                "identifier" => {
+                    let name = text(n, src);
+                    match declaration_of(n, src) {
+                        Some((scope_node, decl))
+                            if worker.literal && scope_node.id() == worker.func.id() =>
+                        {
+                            // The literal's own parameter: what the go statement passes.
+                            if !is_context_param(decl, self.file) {
+                                continue;
+                            }
+                            let i = lit_params.iter().position(|p| p == name);
+                            let source = match i.and_then(|i| args.get(i)) {
+                                Some(arg) if lit_params.len() == args.len() => {
+                                    self.classify_expr(*arg)
+                                }
+                                _ => Source::Opaque,
+                            };
+                            out.push(CtxUse {
+                                source,
+                                at_loop: Some(name.to_string()),
+                            });
+                        }
+                        Some((_, decl)) => {
+                            if let Some(s) = classify(decl, name, self.file) {
+                                out.push(CtxUse {
+                                    source: s,
+                                    at_loop: Some(name.to_string()),
+                                });
+                            }
+                        }
+                        None => {
+                            if self.facts.is_background_var(name) {
+                                out.push(CtxUse {
+                                    source: Source::BgPkgVar {
+                                        name: name.to_string(),
+                                    },
+                                    at_loop: Some(name.to_string()),
+                                });
+                            }
+                        }
+                    }
+                }
+                "selector_expression" => {
+                    let Some(operand) = n.child_by_field_name("operand") else {
+                        continue;
+                    };
+                    if operand.kind() != "identifier" || env.package_of(operand).is_some() {
+                        continue;
+                    }
+                    if env
+                        .type_of(n)
+                        .is_some_and(|t| t.package == "context" && t.name == "Context")
+                    {
+                        out.push(CtxUse {
+                            source: Source::Live,
+                            at_loop: Some(text(n, src).to_string()),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What an expression in the spawning function is, as a context.
+    pub(super) fn classify_expr(&self, e: Node<'a>) -> Source<'a> {
+        let src = self.src();
+        if is_background_call(e, self.file) {
+            return Source::Inline(e);
+        }
+        if e.kind() == "identifier" {
+            let name = text(e, src);
+            return match declaration_of(e, src) {
+                Some((_, decl)) => classify(decl, name, self.file).unwrap_or(Source::Opaque),
+                None if self.facts.is_background_var(name) => Source::BgPkgVar {
+                    name: name.to_string(),
+                },
+                None => Source::Opaque,
+            };
+        }
+        // `r.Context()`, `context.WithTimeout(ctx, d)` (its cancel is lost,
+        // but that is another finding), `s.ctx` of type context.Context.
+        if crate::analysis::go::contexts::is_context_making_call(e, self.file) {
+            return Source::Live;
+        }
+        if e.kind() == "selector_expression"
+            && let Some(func) = enclosing_function(self.go)
+        {
+            let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func);
+            if env
+                .type_of(e)
+                .is_some_and(|t| t.package == "context" && t.name == "Context")
+            {
+                return Source::Live;
+            }
+        }
+        Source::Opaque
+    }
+}
+
+/// A declaration's context, as this rule tracks it.
+pub(super) fn classify<'a>(decl: Node<'a>, name: &str, file: &GoFile) -> Option<Source<'a>> {
+    Some(match classify_decl(decl, name, file)? {
+        ContextDecl::Background { stmt, value, scope } => Source::BgVar {
+            name: name.to_string(),
+            stmt,
+            value,
+            scope,
+        },
+        ContextDecl::Live => Source::Live,
+        ContextDecl::Shared => Source::Opaque,
+    })
+}
