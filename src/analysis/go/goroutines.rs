@@ -77,6 +77,8 @@ pub struct PackageFacts<'a> {
     /// Where names of the package's functions are written, by name, found
     /// on first use.
     names: RefCell<HashMap<String, std::rc::Rc<NameIndex<'a>>>>,
+    /// Whether each function runs once per process (`once`), by node id.
+    pub(super) once_memo: RefCell<HashMap<usize, bool>>,
 }
 
 impl<'a> PackageFacts<'a> {
@@ -102,6 +104,7 @@ impl<'a> PackageFacts<'a> {
             funcs,
             background_vars: super::contexts::background_vars(pkg),
             names: RefCell::default(),
+            once_memo: RefCell::default(),
         }
     }
 

@@ -179,7 +179,7 @@ pub fn has_exit(body: Node, src: &str, label: Option<&str>) -> bool {
                 }
             }
             "call_expression" => {
-                if is_noreturn_call(n, src) {
+                if is_noreturn_call(n, src) || calls_noreturn_closure(n, src) {
                     return true;
                 }
                 if n.child_by_field_name("function").is_some_and(|f| {
@@ -212,6 +212,41 @@ pub fn has_exit(body: Node, src: &str, label: Option<&str>) -> bool {
     children
         .into_iter()
         .any(|ch| walk(ch, src, label, false, &mut labels))
+}
+
+/// `exit(code)` where `exit := func(...) { ...; os.Exit(code) }` is a
+/// local func literal whose last statement never returns (a signal
+/// handler's way out).
+fn calls_noreturn_closure(call: Node, src: &str) -> bool {
+    let Some(callee) = call
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "identifier")
+    else {
+        return false;
+    };
+    let Some((_, decl)) = super::contexts::declaration_of(callee, src) else {
+        return false;
+    };
+    if decl.kind() != "short_var_declaration" {
+        return false;
+    }
+    let values = decl
+        .child_by_field_name("right")
+        .map(named_children_no_comments)
+        .unwrap_or_default();
+    let [lit] = values.as_slice() else {
+        return false;
+    };
+    if lit.kind() != "func_literal" {
+        return false;
+    }
+    let last = lit
+        .child_by_field_name("body")
+        .and_then(|b| block_statements(b).into_iter().last());
+    last.is_some_and(|l| {
+        l.kind() == "expression_statement"
+            && l.named_child(0).is_some_and(|c| is_noreturn_call(c, src))
+    })
 }
 
 /// A receive in the loop, outside any select, from a channel that is not a

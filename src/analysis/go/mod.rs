@@ -10,6 +10,7 @@ pub mod goroutines;
 pub mod handlers;
 pub mod loops;
 pub mod module;
+pub mod once;
 pub mod scope;
 pub mod syntax;
 pub mod types;

@@ -199,13 +199,10 @@ impl<'a> Spawn<'a> {
         "the function".into()
     }
 
-    /// Goroutines started once per process: in `main` (of package main),
-    /// `init`, or a `sync.Once`. They are meant to live as long as the process.
+    /// Goroutines started once per process (`analysis::go::once`) are
+    /// meant to live as long as the process.
     pub(super) fn runs_once(&self) -> bool {
-        let Some(func) = enclosing_function(self.go) else {
-            return false;
-        };
-        crate::analysis::go::syntax::runs_once(func, self.src(), self.file.package_name == "main")
+        self.facts.runs_once(self.go, self.file)
     }
 
     /// The code the goroutine runs: the literal, or the package's function

@@ -155,8 +155,17 @@ or generated file, or in a file that does not parse. Nor when the loop
 waits on a channel that the context cannot interrupt (`<-ch` outside a
 select), the goroutine's function returns values, the name `ctx` already
 means something else there, or the goroutine is started from a func literal
-that cannot take a parameter. Goroutines started in `main`, `init` or a
-`sync.Once` are meant to live as long as the process and are not reported.
+that cannot take a parameter.
+
+Not reported: goroutines started once per process, which are meant to live
+as long as it — from `main`, `init`, a `sync.Once`, a package-level
+initializer (a singleton's janitor), a command's action
+(`cli.Command{Action: serve}`), or an unexported function that only such
+code calls (followed up through the package's calls, and through callbacks
+that a helper calls before it returns); and loops whose way out is ending
+the process (a signal handler that calls `os.Exit`, directly or through a
+local `exit` closure). A goroutine started inside an endless loop of
+`main` (one per accepted connection) is per call, and is reported.
 
 ## References
 - https://go.dev/blog/context (cancellation is passed down as the first parameter)

@@ -1,0 +1,283 @@
+//! Code that runs once per process. A goroutine started there lives as
+//! long as the process on purpose (a metrics loop, a signal handler, a
+//! package singleton's janitor): it is not a leak, however long it runs.
+//!
+//! A place runs once when it is reached only from code that runs once:
+//!
+//! - `init`, `main` of package main, package-level variable initializers
+//!   (`var logOnce = newLogOnce()`), a `sync.Once` callback, and the action
+//!   of a command-line command (`cli.Command{Action: serverMain}`,
+//!   `cobra.Command{RunE: ...}`): a command runs once per process;
+//! - an unexported function (any function in package main) whose every
+//!   call in the package runs once, found by following its callers up
+//!   (each function's answer is computed once and kept);
+//! - through func literals called at once, deferred or started with `go`,
+//!   and callbacks given to a function of the package that only calls them
+//!   before returning (`bootstrapTrace("x", func() { ... })`);
+//! - not from inside a loop that may run without bound (`for { }`,
+//!   `for cond { }`): an accept loop in `main` starts one goroutine per
+//!   connection. Loops over a slice or a counter run a bounded number of
+//!   times and are fine.
+//!
+//! Exported functions of a library package can be called from anywhere,
+//! methods through values leakfix cannot follow, and functions used as
+//! values (callbacks, handlers) whenever their holder likes: none of those
+//! runs once.
+
+use tree_sitter::Node;
+
+use super::GoFile;
+use super::goroutines::PackageFacts;
+use super::scope::{self, Resolution};
+use crate::lang::go::param_names;
+use crate::lang::text;
+
+/// Fields of command-line command literals that hold the command's action.
+const COMMAND_ACTIONS: &[&str] = &[
+    "Action",
+    "Before",
+    "After",
+    "Run",
+    "RunE",
+    "PreRun",
+    "PreRunE",
+    "PostRun",
+    "PostRunE",
+    "PersistentPreRun",
+    "PersistentPreRunE",
+    "PersistentPostRun",
+    "PersistentPostRunE",
+];
+
+impl<'a> PackageFacts<'a> {
+    /// Does the code at `at` (in `file`) run once per process?
+    pub fn runs_once(&self, at: Node<'a>, file: &'a GoFile) -> bool {
+        let mut cur = at;
+        loop {
+            let Some(p) = cur.parent() else {
+                return true;
+            };
+            match p.kind() {
+                // A package-level declaration: runs when the package is initialised.
+                "source_file" => return true,
+                "for_statement" if unbounded(p) && in_body(p, cur) => return false,
+                "function_declaration" => return self.func_runs_once(p, file),
+                "method_declaration" => return false,
+                "func_literal" => match self.literal_runs(p, file) {
+                    Literal::Inline => {}
+                    Literal::Once => return true,
+                    Literal::DuringCall(call) => {
+                        cur = call;
+                        continue;
+                    }
+                    Literal::Unknown => return false,
+                },
+                _ => {}
+            }
+            cur = p;
+        }
+    }
+
+    /// Does this function run once per process (see the module docs)?
+    fn func_runs_once(&self, decl: Node<'a>, file: &'a GoFile) -> bool {
+        if let Some(&known) = self.once_memo.borrow().get(&decl.id()) {
+            return known;
+        }
+        // Recursion reaches this function again only through a cycle of
+        // calls, which may run any number of times.
+        self.once_memo.borrow_mut().insert(decl.id(), false);
+        let answer = self.compute_func_runs_once(decl, file);
+        self.once_memo.borrow_mut().insert(decl.id(), answer);
+        answer
+    }
+
+    fn compute_func_runs_once(&self, decl: Node<'a>, file: &'a GoFile) -> bool {
+        let src = file.text();
+        let Some(name) = decl.child_by_field_name("name").map(|n| text(n, src)) else {
+            return false;
+        };
+        let main_package = file.package_name == "main";
+        if name == "init" || main_package && name == "main" {
+            return true;
+        }
+        if !main_package && name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return false; // other packages may call it
+        }
+        let names = self.names(name);
+        let mut any = false;
+        for &(i, n) in names.named(name) {
+            let f = &self.pkg.files[i];
+            if n.kind() != "identifier"
+                || n.id() == decl.child_by_field_name("name").map_or(0, |x| x.id())
+                || f.parsed.path.to_string_lossy().ends_with("_test.go")
+            {
+                continue;
+            }
+            let fsrc = f.text();
+            let scope_root = crate::lang::go::enclosing_function(n).unwrap_or(f.root());
+            if !matches!(
+                scope::resolve(scope_root, name, n, fsrc),
+                Resolution::Package
+            ) {
+                continue; // a local of the same name
+            }
+            any = true;
+            let parent = n.parent();
+            let called = parent.is_some_and(|p| {
+                p.kind() == "call_expression"
+                    && p.child_by_field_name("function")
+                        .is_some_and(|c| c.id() == n.id())
+            });
+            let once = if called {
+                self.runs_once(parent.expect("called"), f)
+            } else {
+                is_command_action(n, fsrc)
+            };
+            if !once {
+                return false;
+            }
+        }
+        any
+    }
+
+    /// When a func literal runs, relative to the code around it.
+    fn literal_runs(&self, lit: Node<'a>, file: &'a GoFile) -> Literal<'a> {
+        let src = file.text();
+        let mut child = lit;
+        let mut parent = lit.parent();
+        while let Some(p) = parent.filter(|p| p.kind() == "parenthesized_expression") {
+            child = p;
+            parent = p.parent();
+        }
+        let Some(p) = parent else {
+            return Literal::Unknown;
+        };
+        if p.kind() == "call_expression"
+            && p.child_by_field_name("function")
+                .is_some_and(|f| f.id() == child.id())
+        {
+            return Literal::Inline; // called at once, deferred, or started with `go`
+        }
+        if p.kind() != "argument_list" {
+            return Literal::Unknown;
+        }
+        let Some(call) = p.parent() else {
+            return Literal::Unknown;
+        };
+        let Some(callee) = call.child_by_field_name("function") else {
+            return Literal::Unknown;
+        };
+        let c = text(callee, src);
+        if c.ends_with(".Do") || c.starts_with("sync.Once") {
+            return Literal::Once;
+        }
+        if callee.kind() != "identifier" {
+            return Literal::Unknown;
+        }
+        let mut cc = p.walk();
+        let Some(index) = p
+            .named_children(&mut cc)
+            .filter(|n| n.kind() != "comment")
+            .position(|a| a.id() == child.id())
+        else {
+            return Literal::Unknown;
+        };
+        let decls: Vec<_> = self
+            .funcs_named(c)
+            .iter()
+            .filter(|(_, d)| d.kind() == "function_declaration")
+            .collect();
+        match decls.as_slice() {
+            [(f, d)] if calls_param_before_returning(*d, index, f.text()) => {
+                Literal::DuringCall(call)
+            }
+            _ => Literal::Unknown,
+        }
+    }
+}
+
+enum Literal<'a> {
+    /// Runs where it is written.
+    Inline,
+    /// A `sync.Once` callback.
+    Once,
+    /// Runs during this call (a callback the callee only calls).
+    DuringCall(Node<'a>),
+    Unknown,
+}
+
+/// A loop that may run without bound: `for { }`, `for cond { }`.
+fn unbounded(lp: Node) -> bool {
+    let mut c = lp.walk();
+    let clause = lp
+        .named_children(&mut c)
+        .find(|n| n.kind() != "block" && n.kind() != "comment");
+    match clause {
+        None => true,
+        Some(cl) if cl.kind() == "for_clause" => cl.child_by_field_name("condition").is_none(),
+        Some(cl) if cl.kind() == "range_clause" => false,
+        Some(_) => true,
+    }
+}
+
+fn in_body(lp: Node, inner: Node) -> bool {
+    lp.child_by_field_name("body")
+        .is_some_and(|b| b.id() == inner.id() || scope::contains(b, inner))
+}
+
+/// `Action: serverMain` in a command literal (`cli.Command{...}`,
+/// `&cobra.Command{...}`, `cli.App{...}`).
+fn is_command_action(n: Node, src: &str) -> bool {
+    let Some(elem) = n.parent().filter(|p| p.kind() == "literal_element") else {
+        return false;
+    };
+    let Some(keyed) = elem.parent().filter(|p| p.kind() == "keyed_element") else {
+        return false;
+    };
+    let key = keyed
+        .named_child(0)
+        .map(|k| text(k, src).trim())
+        .unwrap_or("");
+    if !COMMAND_ACTIONS.contains(&key) {
+        return false;
+    }
+    let mut cur = keyed.parent();
+    while let Some(c) = cur {
+        if c.kind() == "composite_literal" {
+            return c.child_by_field_name("type").is_some_and(|t| {
+                let t = text(t, src);
+                t.ends_with("Command") || t.ends_with("App")
+            });
+        }
+        cur = c.parent();
+    }
+    false
+}
+
+/// Does the function only call its `index`th parameter (a func) before it
+/// returns: every use is `p(...)` in its own body, not under `go`?
+fn calls_param_before_returning(decl: Node, index: usize, src: &str) -> bool {
+    let params = param_names(decl, src);
+    let Some(p) = params
+        .get(index)
+        .filter(|p| !p.is_empty() && p.as_str() != "_")
+    else {
+        return false;
+    };
+    let Some(body) = decl.child_by_field_name("body") else {
+        return false;
+    };
+    let refs = scope::references(body, p, src);
+    !refs.is_empty()
+        && refs.iter().all(|r| {
+            let Some(call) = r.parent().filter(|c| {
+                c.kind() == "call_expression"
+                    && c.child_by_field_name("function")
+                        .is_some_and(|f| f.id() == r.id())
+            }) else {
+                return false;
+            };
+            crate::lang::go::enclosing_function(*r).is_some_and(|f| f.id() == decl.id())
+                && call.parent().is_none_or(|s| s.kind() != "go_statement")
+        })
+}
