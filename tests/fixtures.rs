@@ -48,6 +48,14 @@ fn go_unstoppable_goroutine() {
 }
 
 #[test]
+fn go_abandoned_result() {
+    insta::glob!("fixtures/go-abandoned-result/*.go", |path| fixture(
+        "go-abandoned-result",
+        path
+    ));
+}
+
+#[test]
 fn go_per_request_client() {
     insta::glob!("fixtures/go-per-request-client/*.go", |path| fixture(
         "go-per-request-client",
@@ -130,24 +138,22 @@ fn go_unstoppable_goroutine_modules() {
 }
 
 /// The rule's documented example, fixed, is its documented "Use instead".
-#[test]
-fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
-    let docs = leakfix::rules::by_id("go-unstoppable-goroutine")
-        .unwrap()
-        .meta()
-        .docs;
+/// A rule's docs show what its fix writes: the `## Example` block, after
+/// `leakfix fix --unsafe` (with `prelude` before it), is the `## Use
+/// instead` block.
+fn docs_example_is_what_the_fix_writes(rule: &str, prelude: &str) {
+    let docs = leakfix::rules::by_id(rule).unwrap().meta().docs;
     let block = |section: &str| {
         let at = docs.find(section).unwrap();
         let start = at + docs[at..].find("```go\n").unwrap() + "```go\n".len();
         let end = start + docs[start..].find("```").unwrap();
         docs[start..end].to_string()
     };
-    let prelude = "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n";
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("jobs.go");
+    let file = dir.path().join("example.go");
     std::fs::write(&file, format!("{prelude}{}", block("## Example"))).unwrap();
     let out = crate::common::leakfix()
-        .args(["fix", "--unsafe"])
+        .args(["fix", "--unsafe", "--rule", rule])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -159,6 +165,22 @@ fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         format!("{prelude}{}", block("## Use instead"))
+    );
+}
+
+#[test]
+fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-unstoppable-goroutine",
+        "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n",
+    );
+}
+
+#[test]
+fn go_abandoned_result_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-abandoned-result",
+        "package fetch\n\nimport \"context\"\n\nfunc download(url string) ([]byte, error) { return nil, nil }\n\nfunc ask(mirror string) string { return mirror }\n\n",
     );
 }
 

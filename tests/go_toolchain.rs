@@ -112,10 +112,23 @@ fn unstoppable_goroutines_stop_with_their_job() {
 /// signature change reached every caller), and a second run changes nothing.
 #[test]
 fn goroutine_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-unstoppable-goroutine");
+}
+
+#[test]
+fn abandoned_result_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-abandoned-result");
+}
+
+/// A rule's fixtures (tests/fixtures/RULE/*.go, each a package of one
+/// module, and RULE/multi/ when there is one, a module of its own) vet
+/// before `leakfix fix --unsafe --rule RULE`, are gofmt-clean and vet after
+/// it, and a second run changes nothing.
+fn rule_fixtures_still_vet_after_fix(rule: &str) {
     if !require_tool("go") || !require_tool("gofmt") {
         return;
     }
-    let fixtures = repo_root().join("tests/fixtures/go-unstoppable-goroutine");
+    let fixtures = repo_root().join("tests/fixtures").join(rule);
     let redis = repo_root().join("tests/go/standins/github.com/redis/go-redis/v9");
     let go_mod = |module: &str| {
         format!(
@@ -135,11 +148,15 @@ fn goroutine_fixtures_still_vet_after_fix() {
             std::fs::copy(&p, pkg.join(p.file_name().unwrap())).unwrap();
         }
     }
-    let multi = ws.path().join("multi");
-    crate::common::copy_dir(&fixtures.join("multi"), &multi);
-    std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
+    let mut dirs = vec![single];
+    if fixtures.join("multi").is_dir() {
+        let multi = ws.path().join("multi");
+        crate::common::copy_dir(&fixtures.join("multi"), &multi);
+        std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
+        dirs.push(multi);
+    }
 
-    for dir in [&single, &multi] {
+    for dir in &dirs {
         let out = std::process::Command::new("gofmt")
             .arg("-l")
             .arg(dir)
@@ -157,7 +174,7 @@ fn goroutine_fixtures_still_vet_after_fix() {
             String::from_utf8_lossy(&out.stderr)
         );
         let out = crate::common::leakfix()
-            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .args(["fix", "--unsafe", "--rule", rule])
             .arg(dir)
             .output()
             .unwrap();
@@ -184,7 +201,7 @@ fn goroutine_fixtures_still_vet_after_fix() {
             String::from_utf8_lossy(&out.stderr)
         );
         crate::common::leakfix()
-            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .args(["fix", "--unsafe", "--rule", rule])
             .arg(dir)
             .output()
             .unwrap();

@@ -12,7 +12,7 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::Language;
 
-pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
+pub use go::{GoAbandonedResult, GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
 pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 
 /// Whether a rule's findings come with a fix.
@@ -61,6 +61,7 @@ pub trait Rule: Sync {
 static RULES: &[&dyn Rule] = &[
     &GoMissingRelease,
     &GoUnstoppableGoroutine,
+    &GoAbandonedResult,
     &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,

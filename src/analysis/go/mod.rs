@@ -3,6 +3,7 @@
 //! index (what the scanned module itself teaches about resources).
 
 pub mod calls;
+pub mod channels;
 pub mod contexts;
 pub mod deps;
 pub mod flow;
