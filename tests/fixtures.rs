@@ -56,6 +56,14 @@ fn go_abandoned_result() {
 }
 
 #[test]
+fn go_blocked_producer() {
+    insta::glob!("fixtures/go-blocked-producer/*.go", |path| fixture(
+        "go-blocked-producer",
+        path
+    ));
+}
+
+#[test]
 fn go_per_request_client() {
     insta::glob!("fixtures/go-per-request-client/*.go", |path| fixture(
         "go-per-request-client",
@@ -173,6 +181,14 @@ fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
     docs_example_is_what_the_fix_writes(
         "go-unstoppable-goroutine",
         "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n",
+    );
+}
+
+#[test]
+fn go_blocked_producer_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-blocked-producer",
+        "package lines\n\nimport (\n\t\"bufio\"\n\t\"context\"\n\t\"io\"\n)\n\nfunc check(path string) error { return nil }\n\n",
     );
 }
 

@@ -120,6 +120,11 @@ fn abandoned_result_fixtures_still_vet_after_fix() {
     rule_fixtures_still_vet_after_fix("go-abandoned-result");
 }
 
+#[test]
+fn blocked_producer_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-blocked-producer");
+}
+
 /// A rule's fixtures (tests/fixtures/RULE/*.go, each a package of one
 /// module, and RULE/multi/ when there is one, a module of its own) vet
 /// before `leakfix fix --unsafe --rule RULE`, are gofmt-clean and vet after
@@ -245,4 +250,4 @@ fn blocked_goroutines_end_after_fix() {
 }
 
 /// The packages of the `goroutines` fixture module, one per shape.
-const GOROUTINE_SHAPES: &[&str] = &["results", "races"];
+const GOROUTINE_SHAPES: &[&str] = &["results", "races", "producers"];

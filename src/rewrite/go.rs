@@ -567,6 +567,66 @@ pub fn insert_first(
     ))
 }
 
+/// The start of the line after `offset`'s, when the rest of that line is
+/// empty or a comment.
+pub fn line_after(source: &SourceText, offset: usize) -> Option<usize> {
+    let src = source.text();
+    let line = source.line_index(offset);
+    let end = source.line_range(line).end;
+    let rest = src[offset.min(end)..end].trim();
+    if !(rest.is_empty() || rest.starts_with("//")) {
+        return None;
+    }
+    source.next_line_start(offset)
+}
+
+/// A send on a line of its own (`out <- v`) becomes a select that also
+/// leaves when `done` is ready (a `<-ctx.Done()` or `<-done` receive):
+///
+/// ```go
+/// select {
+/// case out <- v:
+/// case <-ctx.Done():
+/// 	return
+/// }
+/// ```
+///
+/// None when the send spans lines or shares its line with other code.
+pub fn send_or_return(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    send: Node,
+    done: &str,
+) -> Option<Edit> {
+    let src = source.text();
+    let line = source.line_index(send.start_byte());
+    if line != source.line_index(send.end_byte()) {
+        return None;
+    }
+    let line_range = source.line_range(line);
+    let rest = src[send.end_byte()..line_range.end].trim_end_matches(['\r', '\n']);
+    if !src[line_range.start..send.start_byte()].trim().is_empty()
+        || !(rest.trim().is_empty() || rest.trim_start().starts_with("//"))
+    {
+        return None;
+    }
+    // A trailing comment about the send stays on the send's line.
+    let (end, comment) = match rest.trim() {
+        "" => (send.end_byte(), String::new()),
+        c => (send.end_byte() + rest.len(), format!(" {c}")),
+    };
+    let ind = source.indent_at(send.start_byte());
+    let nl = source.newline();
+    Some(Edit::replacement(
+        file_path.clone(),
+        send.start_byte()..end,
+        format!(
+            "select {{{nl}{ind}case {}:{comment}{nl}{ind}case {done}:{nl}{ind}\treturn{nl}{ind}}}",
+            text(send, src)
+        ),
+    ))
+}
+
 /// Deletes a statement that has its lines to itself, with its line break.
 /// When that would leave two blank lines together, or a blank line right
 /// after an opening brace, the blank line after it goes too (gofmt's layout).

@@ -12,7 +12,10 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::Language;
 
-pub use go::{GoAbandonedResult, GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
+pub use go::{
+    GoAbandonedResult, GoBlockedProducer, GoMissingRelease, GoPerRequestClient,
+    GoUnstoppableGoroutine,
+};
 pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 
 /// Whether a rule's findings come with a fix.
@@ -62,6 +65,7 @@ static RULES: &[&dyn Rule] = &[
     &GoMissingRelease,
     &GoUnstoppableGoroutine,
     &GoAbandonedResult,
+    &GoBlockedProducer,
     &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,

@@ -9,10 +9,9 @@ use tree_sitter::Node;
 use super::ID;
 use crate::analysis::go::GoFile;
 use crate::analysis::go::channels::{
-    LocalChannel, MANY, Op, Place, Receiver, Runs, give_up_text, made_channel, runs_of, sends_in,
-    uses_of,
+    LocalChannel, MANY, Op, Place, Receiver, Runs, give_up_text, runs_of, sends_in, uses_of,
 };
-use crate::analysis::go::contexts::{declaration_of, enclosing_named};
+use crate::analysis::go::contexts::enclosing_named;
 use crate::analysis::go::goroutines::{GoStmt, PackageFacts};
 use crate::analysis::go::scope;
 use crate::analysis::go::types::TypeEnv;
@@ -30,76 +29,6 @@ pub(super) struct Sender<'a> {
     pub(super) conditional: bool,
     /// Deferred calls that would run before the value is received.
     pub(super) odd_defers: Vec<String>,
-}
-
-/// The local channels a go statement sends on: sends in the literal it
-/// starts, or channels passed to the package function it starts.
-pub(super) fn channels_sent_by<'a>(g: &GoStmt<'a>) -> Vec<LocalChannel<'a>> {
-    let src = g.file.text();
-    let Some(owner) = enclosing_function(g.go) else {
-        return Vec::new();
-    };
-    let Some(callee) = g.call.child_by_field_name("function") else {
-        return Vec::new();
-    };
-    let mut idents = Vec::new();
-    if callee.kind() == "func_literal" {
-        let mut stack = vec![callee];
-        while let Some(n) = stack.pop() {
-            if n.kind() == "send_statement"
-                && let Some(c) = n.child_by_field_name("channel")
-                && c.kind() == "identifier"
-            {
-                idents.push(c);
-            }
-            let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
-        }
-    } else if let Some(args) = g.call.child_by_field_name("arguments") {
-        idents.extend(
-            named_children_no_comments(args)
-                .into_iter()
-                .filter(|a| a.kind() == "identifier"),
-        );
-    }
-    let mut out: Vec<LocalChannel<'a>> = Vec::new();
-    for id in idents {
-        let Some((_, decl)) = declaration_of(id, src) else {
-            continue;
-        };
-        let decl = match decl.kind() {
-            "var_declaration" => {
-                let mut found = None;
-                let mut stack = vec![decl];
-                while let Some(n) = stack.pop() {
-                    if n.kind() == "var_spec" {
-                        let mut c = n.walk();
-                        if n.children_by_field_name("name", &mut c)
-                            .any(|x| text(x, src) == text(id, src))
-                        {
-                            found = Some(n);
-                        }
-                    }
-                    let mut c = n.walk();
-                    stack.extend(n.named_children(&mut c));
-                }
-                match found {
-                    Some(s) => s,
-                    None => continue,
-                }
-            }
-            _ => decl,
-        };
-        if enclosing_function(decl).is_none_or(|f| f.id() != owner.id()) {
-            continue;
-        }
-        if let Some(ch) = made_channel(decl, src)
-            && !out.iter().any(|c| c.decl.id() == ch.decl.id())
-        {
-            out.push(ch);
-        }
-    }
-    out
 }
 
 /// The finding for one channel, if its senders can be left blocked.
@@ -205,13 +134,7 @@ pub(super) fn check_channel<'a>(
     if capacity >= total {
         return None;
     }
-    let mut receiver = Receiver {
-        src,
-        refs: &refs,
-        senders: &counts,
-        unknown: false,
-        bypass: None,
-    };
+    let mut receiver = Receiver::new(src, &refs, &counts);
     let leave = receiver.leaves_early(body)?;
     // A capacity that covers what the senders send by the time of the
     // return leaves nothing blocked.

@@ -8,6 +8,7 @@
 //! Detection (`find`) reads the channel facts of `analysis::go::channels`;
 //! the fix (`fix`) only rewrites the `make`.
 
+use crate::analysis::go::channels::channels_sent_by;
 use crate::analysis::go::goroutines::{PackageFacts, go_statements};
 use crate::engine::Context;
 use crate::finding::Finding;
@@ -164,7 +165,7 @@ impl Rule for GoAbandonedResult {
         let mut seen = std::collections::HashSet::new();
         for file in &pkg.files {
             for g in go_statements(file) {
-                for ch in find::channels_sent_by(&g) {
+                for ch in channels_sent_by(&g) {
                     if seen.insert(ch.decl.id()) {
                         out.extend(find::check_channel(&facts, file, ch));
                     }

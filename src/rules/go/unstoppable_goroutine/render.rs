@@ -12,8 +12,7 @@ use crate::analysis::go::loops::{
 };
 use crate::analysis::go::syntax::{following_statements, is_err_check, is_terminating};
 use crate::lang::go::block_statements;
-use crate::lang::text;
-use crate::rewrite::go::{ImportEdit, ensure_import};
+use crate::rewrite::go::{ImportEdit, ensure_import, line_after, send_or_return};
 
 impl<'a> Spawn<'a> {
     /// Every forever loop returns when the context is done: a check at the
@@ -69,24 +68,11 @@ impl<'a> Spawn<'a> {
             ));
             for send in blocking_sends(body) {
                 // `out <- v` becomes a select that also returns when the context is done.
-                if source.line_index(send.start_byte()) != source.line_index(send.end_byte()) {
-                    return Err("a send in the loop spans several lines".into());
-                }
-                let ind = source.indent_at(send.start_byte());
-                let line_start = source
-                    .line_range(source.line_index(send.start_byte()))
-                    .start;
-                if wsrc[line_start..send.start_byte()].trim() != "" {
-                    return Err("a send in the loop shares its line with other code".into());
-                }
-                plan.edits.push(Edit::replacement(
-                    path.clone(),
-                    send.byte_range(),
-                    format!(
-                        "select {{{nl}{ind}case {}:{nl}{ind}case <-{ctx}.Done():{nl}{ind}\treturn{nl}{ind}}}",
-                        text(send, wsrc)
-                    ),
-                ));
+                plan.edits.push(
+                    send_or_return(&path, source, send, &format!("<-{ctx}.Done()")).ok_or(
+                        "a send in the loop spans several lines or shares its line with other code",
+                    )?,
+                );
             }
             if let Some(v) = subscription_range(*lp, worker.src()) {
                 self.close_when_done(worker, *lp, &v, ctx, holds, plan)?;
@@ -325,17 +311,4 @@ impl Plan {
         }
         title
     }
-}
-
-/// The start of the line after `offset`'s, when the rest of that line is
-/// empty or a comment.
-pub(super) fn line_after(source: &crate::source::SourceText, offset: usize) -> Option<usize> {
-    let src = source.text();
-    let line = source.line_index(offset);
-    let end = source.line_range(line).end;
-    let rest = src[offset.min(end)..end].trim();
-    if !(rest.is_empty() || rest.starts_with("//")) {
-        return None;
-    }
-    source.next_line_start(offset)
 }

@@ -1,0 +1,242 @@
+//! Finding: a goroutine that sends in a loop on a channel its function
+//! made, and who reads that channel: the function's callers (it returns
+//! the channel, and takes a context), or the function itself (and it can
+//! return before the producer is done).
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::ID;
+use crate::analysis::go::GoFile;
+use crate::analysis::go::channels::{
+    Leave, LocalChannel, MANY, Op, Place, Receiver, channels_sent_by, give_up_text,
+    repeats_in_loop, uses_of,
+};
+use crate::analysis::go::contexts::{
+    context_param, enclosing_named, names_a_context_at, request_param,
+};
+use crate::analysis::go::goroutines::{GoStmt, PackageFacts};
+use crate::analysis::go::loops::forever_loops;
+use crate::analysis::go::scope;
+use crate::analysis::go::types::TypeEnv;
+use crate::finding::Finding;
+use crate::lang::go::enclosing_function;
+use crate::lang::text;
+
+/// Who reads what the producer sends.
+pub(super) enum Reader<'a> {
+    /// The function returns the channel; its callers cancel this context
+    /// (`ctx`, `r.Context()`) when they stop reading.
+    Caller { ctx: String },
+    /// The function reads it itself, and can return early.
+    Owner { leave: Leave<'a> },
+}
+
+/// One producer: the goroutine, its blocking sends, and its reader.
+pub(super) struct Producer<'a> {
+    pub(super) file: &'a GoFile,
+    pub(super) go: Node<'a>,
+    /// The func literal the goroutine runs.
+    pub(super) lit: Node<'a>,
+    pub(super) ch: LocalChannel<'a>,
+    /// The function that makes the channel and starts the goroutine.
+    pub(super) owner: Node<'a>,
+    /// Plain sends in a loop of the goroutine.
+    pub(super) sends: Vec<Node<'a>>,
+    pub(super) reader: Reader<'a>,
+}
+
+/// The findings for one go statement.
+pub(super) fn check<'a>(facts: &PackageFacts<'a>, g: &GoStmt<'a>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(lit) = g
+        .call
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "func_literal")
+    else {
+        return out; // named producers: no fix could reach them, and they are rare
+    };
+    let Some(body) = lit.child_by_field_name("body") else {
+        return out;
+    };
+    let env = TypeEnv::for_function(facts.pkg, g.file, facts.catalog, lit);
+    if !forever_loops(body, &env).is_empty() || facts.runs_once(g.go, g.file) {
+        return out; // go-unstoppable-goroutine's, or meant to live as long as the process
+    }
+    for ch in channels_sent_by(g) {
+        if let Some(p) = producer(g, lit, ch) {
+            out.push(finding(&p));
+        }
+    }
+    out
+}
+
+fn producer<'a>(g: &GoStmt<'a>, lit: Node<'a>, ch: LocalChannel<'a>) -> Option<Producer<'a>> {
+    let file = g.file;
+    let src = file.text();
+    let owner = enclosing_function(ch.decl)?;
+    let name = ch.name(src);
+    let uses: Vec<_> = uses_of(ch.scope, name, owner, src)
+        .into_iter()
+        .filter(|u| u.node.id() != ch.ident.id())
+        .collect();
+    let refs: HashSet<usize> = uses.iter().map(|u| u.node.id()).collect();
+    // The producer's plain sends that sit in a loop of its own.
+    let mut sends = Vec::new();
+    let (mut returned, mut read) = (false, false);
+    for u in &uses {
+        match (u.op, u.place) {
+            (Op::Send { stmt, select }, Place::Goroutine(x)) if x.id() == g.go.id() => {
+                if select.is_some() {
+                    return None; // already a select case: it decides its own ways out
+                }
+                // Sends that run again on the next iteration make a stream;
+                // a send followed by `return` is a one-shot result
+                // (go-abandoned-result's).
+                if scope::enclosing_loop(stmt, lit).is_some_and(|lp| repeats_in_loop(stmt, lp)) {
+                    sends.push(stmt);
+                }
+            }
+            (Op::Close { .. }, Place::Goroutine(x)) if x.id() == g.go.id() => {}
+            (Op::Recv { .. } | Op::Range { .. }, Place::Owner) => read = true,
+            (Op::Returned, Place::Owner) => returned = true,
+            _ => return None,
+        }
+    }
+    if sends.is_empty() {
+        return None;
+    }
+    let reader = match (returned, read) {
+        (true, false) => {
+            let ctx = context_param(owner, file)
+                .or_else(|| request_param(owner, file).map(|r| format!("{r}.Context()")))?;
+            // What the sends would watch must mean the function's context there.
+            if !sends
+                .iter()
+                .all(|s| names_a_context_at(*s, &ctx, None, file))
+            {
+                return None;
+            }
+            Reader::Caller { ctx }
+        }
+        (false, true) => {
+            let counts = [(g.go, MANY)];
+            let mut receiver = Receiver::new(src, &refs, &counts);
+            receiver.closed_at_end = closed_at_end(lit, owner, src);
+            receiver.finished_flags = written_outside(lit, src);
+            let leave = receiver.leaves_early(owner.child_by_field_name("body")?)?;
+            Reader::Owner { leave }
+        }
+        _ => return None,
+    };
+    Some(Producer {
+        file,
+        go: g.go,
+        lit,
+        ch,
+        owner,
+        sends,
+        reader,
+    })
+}
+
+/// The references, in the owner, of the channels the goroutine closes
+/// with `defer close(x)` (so they are closed when it ends).
+fn closed_at_end(lit: Node, owner: Node, src: &str) -> HashSet<usize> {
+    let mut out = HashSet::new();
+    let Some(body) = lit.child_by_field_name("body") else {
+        return out;
+    };
+    for stmt in crate::lang::go::block_statements(body) {
+        if stmt.kind() != "defer_statement" {
+            continue;
+        }
+        let Some(call) = stmt.named_child(0) else {
+            continue;
+        };
+        let is_close = call
+            .child_by_field_name("function")
+            .is_some_and(|f| text(f, src) == "close");
+        let arg = call
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+            .filter(|a| a.kind() == "identifier");
+        if let (true, Some(arg)) = (is_close, arg)
+            && let Some((scope_node, _)) = crate::analysis::go::contexts::declaration_of(arg, src)
+            && scope::contains(owner, scope_node)
+        {
+            out.extend(
+                scope::references(scope_node, text(arg, src), src)
+                    .iter()
+                    .filter(|r| !scope::contains(lit, **r))
+                    .map(|r| r.id()),
+            );
+        }
+    }
+    out
+}
+
+/// Names declared outside the goroutine that it assigns (`decodeErr = err`).
+fn written_outside(lit: Node, src: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut stack = vec![lit];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier"
+            && crate::lang::go::is_written(n)
+            && n.parent().is_some_and(|p| {
+                p.parent()
+                    .is_some_and(|a| a.kind() == "assignment_statement")
+            })
+            && crate::analysis::go::contexts::declaration_of(n, src)
+                .is_some_and(|(_, d)| !scope::contains(lit, d))
+        {
+            out.insert(text(n, src).to_string());
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out
+}
+
+fn finding(p: &Producer) -> Finding {
+    let src = p.file.text();
+    let name = p.ch.name(src);
+    let func = enclosing_named(p.go, src).unwrap_or_else(|| "the function".into());
+    let line = |n: Node| n.start_position().row + 1;
+    let message = match &p.reader {
+        Reader::Caller { ctx } => format!(
+            "This goroutine sends on `{name}` in a loop without watching `{ctx}`: when a caller of `{func}` cancels and stops reading, it blocks on `{}` forever",
+            text(p.sends[0], src)
+        ),
+        Reader::Owner { leave } => {
+            let how = match leave.gave_up_on.and_then(|c| give_up_text(c, src)) {
+                Some(w) if w == "default" => "takes the `default` case of a select".to_string(),
+                Some(w) => format!("gives up on `{w}`"),
+                None if leave.at.kind() == "return_statement" => {
+                    format!("returns (line {})", line(leave.at))
+                }
+                None => format!("ends (line {})", leave.at.end_position().row + 1),
+            };
+            format!(
+                "`{func}` {how} while this goroutine may still be sending on `{name}` in a loop: it then blocks on `{}` forever, on every such call",
+                text(p.sends[0], src)
+            )
+        }
+    };
+    let end = p
+        .lit
+        .child_by_field_name("parameters")
+        .map_or(p.lit.start_byte(), |x| x.end_byte());
+    let f = Finding::new(
+        ID,
+        p.file.parsed.path.clone(),
+        &p.file.parsed.source,
+        p.go.start_byte()..end,
+        message,
+    );
+    match super::fix::fix(p) {
+        Ok(fix) => f.with_fix(fix),
+        Err(why) => f.with_note(format!("no fix: {why}")),
+    }
+}
