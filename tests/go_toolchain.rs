@@ -247,7 +247,13 @@ fn blocked_goroutines_end_after_fix() {
     assert!(read("results/results.go").contains("ch := make(chan result, 1)"));
     assert!(read("races/races.go").contains("ch := make(chan string, len(mirrors))"));
     assert!(read("races/races.go").contains("answers := make(chan string, n)"));
+    assert!(read("producers/producers.go").contains("case <-ctx.Done():"));
+    assert!(read("producers/producers.go").contains("defer close(done)"));
+    assert!(read("waits/waits.go").contains("closeOnCancel(ctx, conn)"));
+    assert!(read("waits/waits.go").contains("case <-done:"));
+    assert!(read("subs/subs.go").contains("follow(ctx, rdb, job, cancelled)"));
+    assert!(read("subs/subs.go").contains("defer sub.Close()"));
 }
 
 /// The packages of the `goroutines` fixture module, one per shape.
-const GOROUTINE_SHAPES: &[&str] = &["results", "races", "producers"];
+const GOROUTINE_SHAPES: &[&str] = &["results", "races", "producers", "waits", "subs"];

@@ -107,8 +107,14 @@ impl<'a> PackageFacts<'a> {
         let mut any = false;
         for &(i, n) in names.named(name) {
             let f = &self.pkg.files[i];
+            let declares = n.parent().is_some_and(|p| {
+                p.kind() == "function_declaration"
+                    && p.child_by_field_name("name")
+                        .is_some_and(|x| x.id() == n.id())
+            });
+            // Its own name, a build-tagged twin's, and tests are not calls.
             if n.kind() != "identifier"
-                || n.id() == decl.child_by_field_name("name").map_or(0, |x| x.id())
+                || declares
                 || f.parsed.path.to_string_lossy().ends_with("_test.go")
             {
                 continue;
@@ -152,6 +158,21 @@ impl<'a> PackageFacts<'a> {
         let Some(p) = parent else {
             return Literal::Unknown;
         };
+        // `app.Action = func(c *cli.Context) error { ... }`: a command's action.
+        if p.kind() == "expression_list"
+            && let Some(assign) = p.parent().filter(|a| a.kind() == "assignment_statement")
+            && assign
+                .child_by_field_name("right")
+                .is_some_and(|r| r.id() == p.id())
+            && let Some(left) = assign.child_by_field_name("left")
+            && let [target] = crate::lang::go::named_children_no_comments(left).as_slice()
+            && target.kind() == "selector_expression"
+            && target
+                .child_by_field_name("field")
+                .is_some_and(|f| COMMAND_ACTIONS.contains(&text(f, src)))
+        {
+            return Literal::Once;
+        }
         if p.kind() == "call_expression"
             && p.child_by_field_name("function")
                 .is_some_and(|f| f.id() == child.id())

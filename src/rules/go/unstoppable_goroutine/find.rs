@@ -13,10 +13,13 @@ use crate::analysis::go::contexts::{
     names_a_context_at,
 };
 use crate::analysis::go::goroutines::{GoStmt, Worker};
-use crate::analysis::go::loops::forever_loops;
+use crate::analysis::go::loops::{error_exit_loops, forever_loops};
+use crate::analysis::go::scope;
 use crate::analysis::go::types::TypeEnv;
 use crate::fix::Fix;
-use crate::lang::go::{enclosing_function, named_children_no_comments, param_names};
+use crate::lang::go::{
+    block_statements, enclosing_function, named_children_no_comments, param_names,
+};
 use crate::lang::text;
 
 impl<'a> Spawn<'a> {
@@ -34,12 +37,26 @@ impl<'a> Spawn<'a> {
         }
         let worker = self.worker()?;
         let body = worker.body()?;
-        let loops = {
-            let env = TypeEnv::for_function(self.pkg, worker.file, self.cx.go_catalog, worker.func);
-            forever_loops(body, &env)
-        };
+        let env = TypeEnv::for_function(self.pkg, worker.file, self.cx.go_catalog, worker.func);
+        let mut loops = forever_loops(body, &env);
+        let mut error_only = false;
         if loops.is_empty() {
-            return None;
+            // A loop that ends only when a receive fails, on a background
+            // context and a subscription nobody else closes: it never does.
+            let candidates = error_exit_loops(body, &env);
+            if let Some(first) = candidates.first()
+                && !self.held_resources(&worker, *first).is_empty()
+                && self
+                    .context_uses(&worker)
+                    .iter()
+                    .any(|u| u.source.is_background())
+            {
+                loops = candidates;
+                error_only = true;
+            }
+        }
+        if loops.is_empty() {
+            return self.check_wait(&worker);
         }
         let uses = self.context_uses(&worker);
         let holds = self.held_resources(&worker, loops[0]);
@@ -56,10 +73,17 @@ impl<'a> Spawn<'a> {
                     _ => None,
                 })
                 .unwrap_or_else(|| "context.Background()".into());
-            let finding = self.finding(format!(
-                "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of {} leaves it running{what}",
-                self.spawner_name()
-            ));
+            let finding = self.finding(if error_only {
+                format!(
+                    "This goroutine's loop only ends when a receive fails, which on `{bg}` and a subscription nobody closes never happens: every call of {} leaves it running{what}",
+                    self.spawner_name()
+                )
+            } else {
+                format!(
+                    "This goroutine loops forever on `{bg}`: nothing can stop it, so every call of {} leaves it running{what}",
+                    self.spawner_name()
+                )
+            });
             return Some(match self.thread_fix(&worker, &loops, &uses, &holds) {
                 Ok((fix, notes, callers)) => {
                     let mut f = finding.with_fix(fix);
@@ -149,6 +173,182 @@ impl<'a> Spawn<'a> {
                 "no fix: pass it a `ctx context.Context` from the caller and return from the loop when `ctx.Done()` is closed",
             ),
         )
+    }
+
+    /// A one-shot goroutine that waits for a context that never ends
+    /// (`<-ctx.Done()` first, then cleanup), started per call: on a
+    /// background context it waits forever; on one that lasts as long as
+    /// its owner or the process (`s.ctx`, a package-level context) it
+    /// waits that long, one more per call, for cleanup that only concerns
+    /// the call.
+    fn check_wait(&self, worker: &Worker<'a>) -> Option<Finding> {
+        if !worker.literal {
+            return None;
+        }
+        let body = worker.body()?;
+        let stmts = block_statements(body);
+        let i = stmts.iter().position(|s| s.kind() != "defer_statement")?;
+        let wait = stmts[i];
+        let done = done_wait(wait, self.src())?;
+        let src = self.src();
+        let ctx = done
+            .child_by_field_name("function")?
+            .child_by_field_name("operand")?;
+        let ctx_text = text(ctx, src).to_string();
+        let uses = self.context_uses(worker);
+        let background = is_background_call(ctx, self.file)
+            || ctx.kind() == "identifier"
+                && uses.iter().any(|u| {
+                    u.source.is_background() && u.at_loop.as_deref() == Some(ctx_text.as_str())
+                });
+        if background {
+            let bg = uses
+                .iter()
+                .find_map(|u| match &u.source {
+                    Source::BgVar { name, value, .. } if *name == ctx_text => {
+                        Some(format!("`{name}` (`{}`)", text(*value, src)))
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| format!("`{ctx_text}`"));
+            let finding = self.finding(format!(
+                "This goroutine waits for {bg} to be done, which never happens: every call of {} leaves it waiting",
+                self.spawner_name()
+            ));
+            return Some(match self.thread_fix(worker, &[], &uses, &[]) {
+                Ok((fix, notes, callers)) => {
+                    let mut f = finding.with_fix(fix);
+                    for n in notes {
+                        f = f.with_note(n);
+                    }
+                    match callers {
+                        Some(c) => f.with_callers(c),
+                        None => f,
+                    }
+                }
+                Err(why) => finding.with_note(format!("no fix: {why}")),
+            });
+        }
+        let lifetime = self.process_long(ctx)?;
+        let cleanup = &stmts[i + 1..];
+        let locals = self.call_locals(worker, cleanup)?;
+        let finding = self.finding(format!(
+            "This goroutine waits for `{ctx_text}` to be done, which happens only when {lifetime} ends, to clean up after one call of {} (`{}`): every call leaves one more waiting",
+            self.spawner_name(),
+            locals.join("`, `")
+        ));
+        let mut plan = Plan::default();
+        Some(match self.tie_to_call(worker, wait, &mut plan) {
+            Ok(()) => {
+                let fix = Fix::unsafe_(plan.title(), plan.merged_edits())
+                    .with_claim(self.path(), self.go.byte_range());
+                finding.with_fix(self.aligned(fix))
+            }
+            Err(why) => finding.with_note(format!("no fix: {why}")),
+        })
+    }
+
+    /// A context that lasts as long as an owner or the process: a field of
+    /// the method's receiver (`s.ctx`), or a package-level variable.
+    /// Its owner, for messages.
+    fn process_long(&self, ctx: Node<'a>) -> Option<String> {
+        let src = self.src();
+        let spawner = enclosing_function(self.go)?;
+        let env = TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, spawner);
+        let is_ctx = |n: Node| {
+            env.type_of(n)
+                .is_some_and(|t| t.package == "context" && t.name == "Context")
+        };
+        match ctx.kind() {
+            "identifier" => {
+                let name = text(ctx, src);
+                (declaration_of(ctx, src).is_none()
+                    && self.pkg.decls.vars.contains_key(name)
+                    && !self.facts.is_background_var(name))
+                .then(|| "the process".to_string())
+            }
+            "selector_expression" => {
+                let operand = ctx.child_by_field_name("operand")?;
+                if operand.kind() != "identifier" || !is_ctx(ctx) {
+                    return None;
+                }
+                let mut top = spawner;
+                while let Some(f) = enclosing_function(top) {
+                    top = f;
+                }
+                let recv = top.child_by_field_name("receiver")?;
+                let is_receiver = recv.named_child(0).is_some_and(|d| {
+                    d.child_by_field_name("name")
+                        .is_some_and(|n| text(n, src) == text(operand, src))
+                });
+                is_receiver.then(|| format!("`{}`", text(operand, src)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The spawning function's own values the cleanup uses, when none of
+    /// them outlives the call: values the function releases itself with a
+    /// `defer` (`defer conn.Close()`), and locals used only through their
+    /// methods and fields. None when there are none (the cleanup concerns the
+    /// owner: a shutdown hook) or one may outlive the call.
+    fn call_locals(&self, worker: &Worker<'a>, cleanup: &[Node<'a>]) -> Option<Vec<String>> {
+        let src = self.src();
+        let spawner = enclosing_function(self.go)?;
+        let mut names: Vec<String> = Vec::new();
+        for stmt in cleanup {
+            let mut stack = vec![*stmt];
+            while let Some(n) = stack.pop() {
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+                if n.kind() != "identifier" {
+                    continue;
+                }
+                let name = text(n, src);
+                let Some((scope_node, decl)) = declaration_of(n, src) else {
+                    continue;
+                };
+                if scope::contains(worker.func, decl) || !scope::contains(spawner, decl) {
+                    continue;
+                }
+                if names.iter().any(|x| x == name) {
+                    continue;
+                }
+                let refs = scope::references(scope_node, name, src);
+                let outside: Vec<&Node> = refs
+                    .iter()
+                    .filter(|r| !scope::contains(worker.func, **r) && !scope::contains(decl, **r))
+                    .collect();
+                let through_members = outside.iter().all(|r| {
+                    r.parent().is_some_and(|p| {
+                        p.kind() == "selector_expression"
+                            && p.child_by_field_name("operand")
+                                .is_some_and(|o| o.id() == r.id())
+                    })
+                });
+                // Released by the function's own `defer v.Close()`: done
+                // for once it returns, wherever else it was passed.
+                let released_here = outside.iter().any(|r| {
+                    let mut cur = **r;
+                    while let Some(p) = cur.parent() {
+                        if p.kind() == "defer_statement" {
+                            return true;
+                        }
+                        if p.id() == spawner.id() || p.kind() == "func_literal" {
+                            break;
+                        }
+                        cur = p;
+                    }
+                    false
+                });
+                let local = decl.kind() != "parameter_declaration";
+                if !(released_here || local && through_members) {
+                    return None;
+                }
+                names.push(name.to_string());
+            }
+        }
+        (!names.is_empty()).then_some(names)
     }
 
     pub(super) fn finding(&self, message: String) -> Finding {
@@ -431,6 +631,22 @@ impl<'a> Spawn<'a> {
 }
 
 /// A declaration's context, as this rule tracks it.
+/// `<-x.Done()` as a statement of its own: the `x.Done()` call.
+fn done_wait<'t>(stmt: Node<'t>, src: &str) -> Option<Node<'t>> {
+    if stmt.kind() != "expression_statement" {
+        return None;
+    }
+    let recv = stmt.named_child(0)?;
+    if recv.kind() != "unary_expression"
+        || recv.child_by_field_name("operator").map(|o| text(o, src)) != Some("<-")
+    {
+        return None;
+    }
+    let call = recv.child_by_field_name("operand")?;
+    let (_, field) = crate::lang::go::selector_call(call)?;
+    (text(field, src) == "Done").then_some(call)
+}
+
 pub(super) fn classify<'a>(decl: Node<'a>, name: &str, file: &GoFile) -> Option<Source<'a>> {
     Some(match classify_decl(decl, name, file)? {
         ContextDecl::Background { stmt, value, scope } => Source::BgVar {

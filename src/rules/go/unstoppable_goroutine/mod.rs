@@ -25,6 +25,19 @@
 //! wait forever), and what the goroutine acquired is released when it
 //! returns (`defer sub.Close()`). A goroutine that loops forever with no
 //! context at all is reported without a fix.
+//!
+//! Two more shapes end the same way (issue 12, shapes 4 and 5):
+//!
+//! - a loop whose only ways out are error checks, after a receive on a
+//!   subscription the goroutine holds and never closes, on a background
+//!   context: the receive never fails, so it is a forever loop;
+//! - a one-shot goroutine that waits for a context first (`<-ctx.Done()`,
+//!   then cleanup), started per call: on a background context it waits
+//!   forever (the context is threaded as above); on one that lasts as long
+//!   as its owner or the process (`s.ctx`, a package-level context) it
+//!   waits that long, one more per call, for cleanup that only concerns the
+//!   call. The spawning function then closes a `done` channel when it
+//!   returns, and the goroutine stops waiting on it.
 
 use tree_sitter::Node;
 
@@ -50,7 +63,7 @@ pub const ID: &str = "go-unstoppable-goroutine";
 static META: RuleMeta = RuleMeta {
     id: ID,
     language: Language::Go,
-    summary: "A goroutine loops forever with no way to stop it (often on `context.Background()`)",
+    summary: "A goroutine loops forever, or waits for a context that never ends, with no way to stop it (often on `context.Background()`)",
     fix_summary: "Thread the caller's context, return from the loop when it is done, release what the goroutine holds",
     fix_availability: FixAvailability::Sometimes,
     applicability: crate::fix::Applicability::Unsafe,
@@ -64,6 +77,14 @@ channel in it — while they use a
 context made on the spot with `context.Background()` or `context.TODO()`, or
 a context the loop never looks at. Goroutines that loop forever with no
 context at all are reported too, without a fix.
+
+The same goes for a loop whose only ways out are error checks after a
+receive on a subscription the goroutine holds, on a background context (the
+receive never fails), and for a goroutine started per call that first waits
+for a context to be done and then cleans up: on `context.Background()` it
+waits forever; on a context that lasts as long as a server or the process
+(`s.ctx`, a package-level context), with cleanup that only concerns the
+call (a connection the call has finished with), one more waits per call.
 
 ## Why is this bad?
 A function that starts such a goroutine leaves it running after it returns,
@@ -166,6 +187,17 @@ that a helper calls before it returns); and loops whose way out is ending
 the process (a signal handler that calls `os.Exit`, directly or through a
 local `exit` closure). A goroutine started inside an endless loop of
 `main` (one per accepted connection) is per call, and is reported.
+
+A goroutine that waits for a long-lived context to clean up after one
+call gets a way out when the call ends: the function closes a new `done`
+channel when it returns (`done := make(chan struct{})`, `defer
+close(done)`), and the wait becomes a `select` on both. The cleanup still
+runs if the context ends during the call, and no longer after it: this is
+only offered when the values it cleans up are the call's own (locals used
+only through their methods, or parameters the function releases itself with
+a `defer`), not returned or handed on, and never for a cleanup that
+concerns the owner (`s.listener.Close()`: a shutdown hook) or a context
+that comes from the caller.
 
 ## References
 - https://go.dev/blog/context (cancellation is passed down as the first parameter)

@@ -11,7 +11,8 @@ use crate::analysis::go::loops::{
     blocking_selects, blocking_sends, subscription_range, unstoppable_wait,
 };
 use crate::analysis::go::syntax::{following_statements, is_err_check, is_terminating};
-use crate::lang::go::block_statements;
+use crate::lang::go::{block_statements, enclosing_function};
+use crate::lang::text;
 use crate::rewrite::go::{ImportEdit, ensure_import, line_after, send_or_return};
 
 impl<'a> Spawn<'a> {
@@ -97,8 +98,67 @@ impl<'a> Spawn<'a> {
                 ));
             }
         }
-        plan.steps
-            .push(format!("return from the loop when `{ctx}` is done"));
+        if !loops.is_empty() {
+            plan.steps
+                .push(format!("return from the loop when `{ctx}` is done"));
+        }
+        Ok(())
+    }
+
+    /// The goroutine stops waiting when the call that started it returns:
+    /// the spawning function closes a new `done` channel when it returns,
+    /// and the wait (`<-s.ctx.Done()`) becomes a select that also returns
+    /// on it.
+    pub(super) fn tie_to_call(
+        &self,
+        worker: &Worker<'a>,
+        wait: Node<'a>,
+        plan: &mut Plan,
+    ) -> Result<(), String> {
+        if worker.func.child_by_field_name("result").is_some() {
+            return Err(
+                "the goroutine's func literal returns values, so a bare `return` cannot end it"
+                    .into(),
+            );
+        }
+        let spawner = enclosing_function(self.go).ok_or("not in a function")?;
+        let src = self.src();
+        let name = ["done", "stop", "quit"]
+            .into_iter()
+            .find(|n| crate::lang::go::identifiers_named(spawner, n, src).is_empty())
+            .ok_or("the names `done`, `stop` and `quit` are all taken")?;
+        let source = &self.file.parsed.source;
+        let path = self.path();
+        let nl = source.newline();
+        let line = source.line_range(source.line_index(self.go.start_byte()));
+        if !src[line.start..self.go.start_byte()].trim().is_empty() {
+            return Err("the go statement shares its line with other code".into());
+        }
+        let indent = source.indent_at(self.go.start_byte());
+        plan.edits.push(Edit::insertion(
+            path.clone(),
+            line.start,
+            format!("{indent}{name} := make(chan struct{{}}){nl}{indent}defer close({name}){nl}"),
+        ));
+        let wline = source.line_range(source.line_index(wait.start_byte()));
+        if !src[wline.start..wait.start_byte()].trim().is_empty()
+            || source.line_index(wait.end_byte()) != source.line_index(wait.start_byte())
+        {
+            return Err("the wait shares its line with other code".into());
+        }
+        let ind = source.indent_at(wait.start_byte());
+        plan.edits.push(Edit::replacement(
+            path,
+            wait.byte_range(),
+            format!(
+                "select {{{nl}{ind}case {}:{nl}{ind}case <-{name}:{nl}{ind}\treturn{nl}{ind}}}",
+                text(wait, src)
+            ),
+        ));
+        plan.steps.push(format!(
+            "close a `{name}` channel when {} returns, and stop waiting on it",
+            self.spawner_name()
+        ));
         Ok(())
     }
 
