@@ -64,6 +64,22 @@ fn go_blocked_producer() {
 }
 
 #[test]
+fn go_unstoppable_handler() {
+    insta::glob!("fixtures/go-unstoppable-handler/*.go", |path| fixture(
+        "go-unstoppable-handler",
+        path
+    ));
+}
+
+#[test]
+fn go_unstoppable_handler_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-unstoppable-handler",
+        "package sse\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"time\"\n)\n\nvar broker struct{ events chan string }\n\n",
+    );
+}
+
+#[test]
 fn go_per_request_client() {
     insta::glob!("fixtures/go-per-request-client/*.go", |path| fixture(
         "go-per-request-client",

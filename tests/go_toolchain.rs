@@ -121,6 +121,11 @@ fn abandoned_result_fixtures_still_vet_after_fix() {
 }
 
 #[test]
+fn unstoppable_handler_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-unstoppable-handler");
+}
+
+#[test]
 fn blocked_producer_fixtures_still_vet_after_fix() {
     rule_fixtures_still_vet_after_fix("go-blocked-producer");
 }
@@ -253,7 +258,8 @@ fn blocked_goroutines_end_after_fix() {
     assert!(read("waits/waits.go").contains("case <-done:"));
     assert!(read("subs/subs.go").contains("follow(ctx, rdb, job, cancelled)"));
     assert!(read("subs/subs.go").contains("defer sub.Close()"));
+    assert!(read("streams/streams.go").contains("case <-r.Context().Done():"));
 }
 
 /// The packages of the `goroutines` fixture module, one per shape.
-const GOROUTINE_SHAPES: &[&str] = &["results", "races", "producers", "waits", "subs"];
+const GOROUTINE_SHAPES: &[&str] = &["results", "races", "producers", "waits", "subs", "streams"];

@@ -14,7 +14,7 @@ use crate::lang::Language;
 
 pub use go::{
     GoAbandonedResult, GoBlockedProducer, GoMissingRelease, GoPerRequestClient,
-    GoUnstoppableGoroutine,
+    GoUnstoppableGoroutine, GoUnstoppableHandler,
 };
 pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 
@@ -66,6 +66,7 @@ static RULES: &[&dyn Rule] = &[
     &GoUnstoppableGoroutine,
     &GoAbandonedResult,
     &GoBlockedProducer,
+    &GoUnstoppableHandler,
     &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,

@@ -7,13 +7,11 @@ use super::held::{Held, HeldAt};
 use super::*;
 use crate::analysis::go::contexts::names_a_context_at;
 use crate::analysis::go::goroutines::Worker;
-use crate::analysis::go::loops::{
-    blocking_selects, blocking_sends, subscription_range, unstoppable_wait,
-};
+use crate::analysis::go::loops::subscription_range;
 use crate::analysis::go::syntax::{following_statements, is_err_check, is_terminating};
 use crate::lang::go::{block_statements, enclosing_function};
 use crate::lang::text;
-use crate::rewrite::go::{ImportEdit, ensure_import, line_after, send_or_return};
+use crate::rewrite::go::{ImportEdit, ensure_import, line_after};
 
 impl<'a> Spawn<'a> {
     /// Every forever loop returns when the context is done: a check at the
@@ -34,68 +32,19 @@ impl<'a> Spawn<'a> {
                 worker.name()
             ));
         }
-        let source = &worker.file.parsed.source;
-        let wsrc = worker.src();
-        let path = worker.file.parsed.path.clone();
-        let nl = source.newline();
         for lp in loops {
             if !names_a_context_at(*lp, ctx, new_param, worker.file) {
                 return Err(format!(
                     "`{ctx}` does not name the context where the loop starts"
                 ));
             }
-            let body = lp
-                .child_by_field_name("body")
-                .ok_or("a loop without a body")?;
-            if let Some(wait) = unstoppable_wait(body, wsrc) {
-                return Err(format!(
-                    "the loop waits on `{wait}`, which the context cannot interrupt"
-                ));
-            }
-            let first = block_statements(body)
-                .into_iter()
-                .next()
-                .ok_or("the loop is empty")?;
-            let indent = source.indent_at(first.start_byte());
-            let at = line_after(source, body.start_byte() + 1)
-                .ok_or("the loop's body starts on the line of other code")?;
-            if source.line_index(first.start_byte()) == source.line_index(body.start_byte()) {
-                return Err("the loop is written on one line".into());
-            }
-            plan.edits.push(Edit::insertion(
-                path.clone(),
-                at,
-                format!("{indent}if {ctx}.Err() != nil {{{nl}{indent}\treturn{nl}{indent}}}{nl}"),
-            ));
-            for send in blocking_sends(body) {
-                // `out <- v` becomes a select that also returns when the context is done.
-                plan.edits.push(
-                    send_or_return(&path, source, send, &format!("<-{ctx}.Done()")).ok_or(
-                        "a send in the loop spans several lines or shares its line with other code",
-                    )?,
-                );
-            }
+            plan.edits.extend(crate::rules::go::loop_exits::loop_exits(
+                worker.file,
+                *lp,
+                ctx,
+            )?);
             if let Some(v) = subscription_range(*lp, worker.src()) {
                 self.close_when_done(worker, *lp, &v, ctx, holds, plan)?;
-            }
-            for sel in blocking_selects(body) {
-                let mut c = sel.walk();
-                let first_case = sel
-                    .named_children(&mut c)
-                    .find(|n| n.kind() == "communication_case")
-                    .ok_or("an empty select")?;
-                let case_indent = source.indent_at(first_case.start_byte());
-                let line_start = source
-                    .line_range(source.line_index(first_case.start_byte()))
-                    .start;
-                if wsrc[line_start..first_case.start_byte()].trim() != "" {
-                    return Err("a select is laid out in a way leakfix does not edit".into());
-                }
-                plan.edits.push(Edit::insertion(
-                    path.clone(),
-                    line_start,
-                    format!("{case_indent}case <-{ctx}.Done():{nl}{case_indent}\treturn{nl}"),
-                ));
             }
         }
         if !loops.is_empty() {
