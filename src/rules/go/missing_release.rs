@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::flow::FlowCx;
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::syntax::{
@@ -22,7 +23,6 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::go::enclosing_function;
 use crate::lang::{Language, text};
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoMissingRelease;
 
