@@ -104,6 +104,29 @@ impl ClientEntry {
     }
 }
 
+impl ClientEntry {
+    /// The type is inferred from the client's use (`type = "_"`): only a
+    /// type the code writes can name it.
+    pub fn type_inferred(&self) -> bool {
+        self.type_template == "_"
+    }
+}
+
+/// A function that builds a client for one request and drops it
+/// (`reqwest::get(url)`): the same request on a shared client is `call`.
+#[derive(Clone, Debug)]
+pub struct ShortcutEntry {
+    pub functions: Vec<PathPattern>,
+    /// The constructor of the client the function builds (a `constructors`
+    /// path of a `[[client]]`).
+    pub client: String,
+    /// What follows the shared client to make the same request;
+    /// `{args}` is the function's argument list without parentheses.
+    pub call: String,
+    pub doc: Option<String>,
+    pub origin: Origin,
+}
+
 #[derive(Clone, Debug)]
 pub struct WriterEntry {
     pub constructors: Vec<PathPattern>,
@@ -129,6 +152,7 @@ pub struct ProcessEntry {
 #[derive(Clone, Debug, Default)]
 pub struct RustCatalog {
     pub clients: Vec<ClientEntry>,
+    pub shortcuts: Vec<ShortcutEntry>,
     pub writers: Vec<WriterEntry>,
     pub processes: Vec<ProcessEntry>,
 }
@@ -139,6 +163,8 @@ pub struct RustCatalog {
 pub struct CatalogFile {
     #[serde(default)]
     pub client: Vec<RawClient>,
+    #[serde(default)]
+    pub shortcut: Vec<RawShortcut>,
     #[serde(default)]
     pub writer: Vec<RawWriter>,
     #[serde(default)]
@@ -161,6 +187,15 @@ pub struct RawClient {
     pub is_async: bool,
     pub name: String,
     pub requires: Option<String>,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShortcut {
+    pub functions: Vec<String>,
+    pub client: String,
+    pub call: String,
     pub doc: Option<String>,
 }
 
@@ -217,6 +252,18 @@ impl RustCatalog {
                 origin: origin.clone(),
             });
         }
+        for sc in &file.shortcut {
+            if !sc.call.contains("{args}") {
+                bail!("a [[rust.shortcut]]'s `call` must contain {{args}}");
+            }
+            cat.shortcuts.push(ShortcutEntry {
+                functions: patterns(&sc.functions)?,
+                client: sc.client.clone(),
+                call: sc.call.clone(),
+                doc: sc.doc.clone(),
+                origin: origin.clone(),
+            });
+        }
         for w in &file.writer {
             cat.writers.push(WriterEntry {
                 constructors: patterns(&w.constructors)?,
@@ -241,6 +288,7 @@ impl RustCatalog {
     pub fn layered(first: RustCatalog, then: &RustCatalog) -> RustCatalog {
         let mut cat = first;
         cat.clients.extend(then.clients.iter().cloned());
+        cat.shortcuts.extend(then.shortcuts.iter().cloned());
         cat.writers.extend(then.writers.iter().cloned());
         cat.processes.extend(then.processes.iter().cloned());
         cat
@@ -273,6 +321,20 @@ impl RustCatalog {
         })
     }
 
+    /// The shortcut function `path` names, with the client entry it builds.
+    pub fn shortcut(
+        &self,
+        path: &str,
+        depends_on: &dyn Fn(&str) -> bool,
+    ) -> Option<(&ShortcutEntry, &ClientEntry)> {
+        let s = self
+            .shortcuts
+            .iter()
+            .find(|s| s.functions.iter().any(|p| p.matches(path)))?;
+        let c = self.client_constructor(&s.client, depends_on)?;
+        Some((s, c))
+    }
+
     pub fn writer(&self, path: &str) -> Option<&WriterEntry> {
         self.writers
             .iter()
@@ -293,6 +355,9 @@ impl RustCatalog {
                     .chain(&c.builders)
                     .map(PathPattern::literal),
             );
+        }
+        for s in &self.shortcuts {
+            out.extend(s.functions.iter().map(PathPattern::literal));
         }
         for w in &self.writers {
             out.extend(w.constructors.iter().map(PathPattern::literal));
@@ -337,6 +402,18 @@ mod tests {
                 .is_none()
         );
         assert!(cat.writer("std::io::BufWriter::new").is_some());
+        let (sc, client) = cat.shortcut("reqwest::blocking::get", &yes).unwrap();
+        assert_eq!(client.type_template, "reqwest::blocking::Client");
+        assert!(sc.call.contains("{args}"));
+        assert!(
+            cat.client_builder(
+                "hyper_util::client::legacy::Client::builder",
+                "build_http",
+                &yes
+            )
+            .unwrap()
+            .type_inferred()
+        );
         assert!(cat.process("std::process::Command").is_some());
         let lits = cat.prefilter_literals();
         assert!(lits.contains(&"Client".to_string()) && lits.contains(&"BufWriter".to_string()));

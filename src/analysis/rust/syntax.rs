@@ -169,6 +169,24 @@ pub fn pattern_names<'t>(pat: Node<'t>, src: &str, out: &mut Vec<(String, Node<'
     }
 }
 
+/// The name a `let` binds when its pattern is a plain (possibly `mut`) identifier.
+pub fn simple_binding(stmt: Node, src: &str) -> Option<String> {
+    let pat = stmt.child_by_field_name("pattern")?;
+    if pat.kind() != "identifier" {
+        return None;
+    }
+    let mut names = Vec::new();
+    pattern_names(pat, src, &mut names);
+    names.into_iter().next().map(|(n, _)| n)
+}
+
+/// Is the `let` declared `mut`?
+pub fn is_mut_let(decl: Node) -> bool {
+    let mut c = decl.walk();
+    decl.children(&mut c)
+        .any(|n| n.kind() == "mutable_specifier")
+}
+
 /// Every name bound inside `owner` (parameters, `let`, `for`, `if let`,
 /// `match` arms, closure parameters) together with the binding node.
 pub fn local_bindings<'t>(owner: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {

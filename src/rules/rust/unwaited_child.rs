@@ -6,12 +6,10 @@
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use super::per_call_client::simple_binding;
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
-    block_items, body_owner, in_async_context, outermost_fn, returns_io_error,
+    block_items, body_owner, in_async_context, outermost_fn, returns_io_error, simple_binding,
 };
 use crate::analysis::rust::visit;
 use crate::catalog::rust::ProcessEntry;
@@ -21,6 +19,7 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::{Language, text};
 use crate::rewrite::rust::end_of_block;
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustUnwaitedChild;
 
@@ -392,7 +391,7 @@ fn bind_and_wait(
     } else {
         let lead = format!("let mut {name} = ");
         let line = source.line_range(source.line_index(stmt.start_byte()));
-        if line.end - line.start + lead.len() > crate::rewrite::rust::MAX_WIDTH {
+        if line.end - line.start + lead.len() > file.style().max_width {
             return Err(
                 "binding the child would make the line too long for rustfmt's layout".into(),
             );
