@@ -242,3 +242,10 @@ fn rust_unflushed_writer() {
         path
     ));
 }
+
+#[test]
+fn rust_unwaited_child_crates() {
+    insta::glob!("fixtures/rust-unwaited-child/*/src/lib.rs", |path| {
+        rust_crate_fixture("rust-unwaited-child", path)
+    });
+}

@@ -3,6 +3,8 @@
 //! crate it belongs to (`Cargo.toml`: minimum Rust version, dependencies).
 
 pub mod cargo;
+pub mod context;
+pub mod errors;
 pub mod flow;
 pub mod items;
 pub mod rustfmt;

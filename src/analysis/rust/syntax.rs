@@ -169,6 +169,82 @@ pub fn pattern_names<'t>(pat: Node<'t>, src: &str, out: &mut Vec<(String, Node<'
     }
 }
 
+/// How code leaves a scope before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    /// `return value`; `error` when the value is written `Err(..)`.
+    Return { error: bool },
+    /// `break` or `continue` out of a loop around the scope.
+    Loop,
+}
+
+/// The ways out of `block` after byte `from`, other than its end and `?`:
+/// `return`s (not in nested closures, functions or async blocks) and
+/// `break`/`continue` whose loop is outside the block.
+pub fn early_exits<'t>(block: Node<'t>, from: usize, src: &str) -> Vec<(Node<'t>, ExitKind)> {
+    let mut out = Vec::new();
+    for item in block_items(block) {
+        if item.end_byte() <= from {
+            continue;
+        }
+        walk_exits(item, block, src, &mut out);
+    }
+    out
+}
+
+fn walk_exits<'t>(n: Node<'t>, block: Node<'t>, src: &str, out: &mut Vec<(Node<'t>, ExitKind)>) {
+    match n.kind() {
+        "closure_expression" | "function_item" | "async_block" => return,
+        "return_expression" => {
+            let error = n
+                .named_child(0)
+                .is_some_and(|v| text(v, src).starts_with("Err("));
+            out.push((n, ExitKind::Return { error }));
+        }
+        "break_expression" | "continue_expression" => {
+            // Which loop it leaves: a label names one; otherwise the innermost.
+            let label = {
+                let mut c = n.walk();
+                n.named_children(&mut c)
+                    .find(|x| x.kind() == "label")
+                    .map(|l| text(l, src).to_string())
+            };
+            let mut cur = n.parent();
+            let mut target = None;
+            while let Some(p) = cur {
+                if is_body_owner(p) || p.kind() == "async_block" {
+                    break;
+                }
+                if matches!(
+                    p.kind(),
+                    "loop_expression" | "while_expression" | "for_expression"
+                ) {
+                    let own = {
+                        let mut c = p.walk();
+                        p.named_children(&mut c)
+                            .find(|x| x.kind() == "label")
+                            .map(|l| text(l, src).to_string())
+                    };
+                    if label.is_none() || label == own {
+                        target = Some(p);
+                        break;
+                    }
+                }
+                cur = p.parent();
+            }
+            if target.is_some_and(|t| !contains(block, t)) {
+                out.push((n, ExitKind::Loop));
+            }
+        }
+        _ => {}
+    }
+    let mut c = n.walk();
+    let kids: Vec<Node> = n.named_children(&mut c).collect();
+    for k in kids {
+        walk_exits(k, block, src, out);
+    }
+}
+
 /// The name a `let` binds when its pattern is a plain (possibly `mut`) identifier.
 pub fn simple_binding(stmt: Node, src: &str) -> Option<String> {
     let pat = stmt.child_by_field_name("pattern")?;

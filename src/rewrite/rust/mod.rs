@@ -289,6 +289,28 @@ pub fn end_of_block(block: Node, source: &SourceText) -> Option<(usize, String)>
     Some((line.start, indent))
 }
 
+/// Where a statement goes to run right before `exit` (a `return`,
+/// `break` or `continue`): the start of the line of the statement that is
+/// the exit, with that statement's indent. `None` when the exit is part of
+/// a larger expression (`None => return x,` in a match arm, `let v = ...
+/// else { return }` on one line) or shares its line with other code.
+pub fn before_exit(exit: Node, source: &SourceText) -> Option<(usize, String)> {
+    let src = source.text();
+    let stmt = match exit.parent()? {
+        p if p.kind() == "expression_statement" => p,
+        p if p.kind() == "block" => exit,
+        _ => return None,
+    };
+    let block = stmt.parent().filter(|b| b.kind() == "block")?;
+    let line = source.line_range(source.line_index(stmt.start_byte()));
+    if !src[line.start..stmt.start_byte()].trim().is_empty()
+        || source.line_index(block.start_byte()) == source.line_index(stmt.start_byte())
+    {
+        return None;
+    }
+    Some((line.start, source.indent_at(stmt.start_byte()).to_string()))
+}
+
 /// The number of `.link` and `?` steps at the top level of one-line chain text.
 fn top_level_links(s: &str) -> usize {
     let (mut depth, mut n, mut in_str) = (0i32, 0usize, false);
@@ -440,6 +462,20 @@ pub fn replace_chain_root(
         root: replacement.root.clone(),
         links,
     };
+    relayout(outer, &chain, source, style)
+}
+
+/// `chain` laid out in place of `outer` as rustfmt would: on one line when
+/// it fits, else one step per line. `None` when `outer` is not a
+/// statement's value (or a block's tail) and the chain does not fit on one
+/// line, or when a part spans lines.
+pub fn relayout(
+    outer: Node,
+    chain: &Chain,
+    source: &SourceText,
+    style: &RustfmtStyle,
+) -> Option<(std::ops::Range<usize>, String)> {
+    let src = source.text();
     let line = source.line_range(source.line_index(outer.start_byte()));
     let last = source.line_range(source.line_index(outer.end_byte()));
     let indent = source.indent_at(outer.start_byte()).len();
@@ -447,16 +483,20 @@ pub fn replace_chain_root(
     let suffix = &src[outer.end_byte()..last.end];
     let one = chain.one_line();
     let at_statement = outer.parent().is_some_and(|p| {
-        matches!(p.kind(), "let_declaration" | "expression_statement")
-            || (p.kind() == "assignment_expression"
-                && p.parent()
-                    .is_some_and(|g| g.kind() == "expression_statement"))
+        matches!(
+            p.kind(),
+            "let_declaration" | "expression_statement" | "return_expression"
+        ) || (p.kind() == "assignment_expression"
+            && p.parent()
+                .is_some_and(|g| g.kind() == "expression_statement"))
+            || (p.kind() == "block"
+                && crate::analysis::rust::syntax::block_tail(p)
+                    .is_some_and(|t| t.id() == outer.id()))
     });
     if !at_statement {
         // Inside another expression: only a layout that stays on one line.
         let fits = (chain.links.len() <= 1 || chain.width() <= style.chain_width)
-            && line.start + indent + lead + one.len() + suffix.len() - line.start
-                <= style.max_width;
+            && indent + lead + one.len() + suffix.len() <= style.max_width;
         return fits.then(|| (outer.byte_range(), one));
     }
     let laid = chain.format(style, indent, lead, suffix.trim_end())?;

@@ -8,9 +8,10 @@ use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
 use crate::analysis::rust::RustFile;
+use crate::analysis::rust::errors::io_error_converts;
 use crate::analysis::rust::flow::{UseKind, VarUse, uses_after};
 use crate::analysis::rust::syntax::{
-    body_owner, in_async_context, returns_io_error, simple_binding,
+    ExitKind, body_owner, early_exits, in_async_context, simple_binding,
 };
 use crate::catalog::rust::WriterEntry;
 use crate::embedded_query;
@@ -18,7 +19,7 @@ use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::{Language, text};
-use crate::rewrite::rust::end_of_block;
+use crate::rewrite::rust::{before_exit, end_of_block};
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustUnflushedWriter;
@@ -74,10 +75,17 @@ fn save(path: &Path, rows: &[Row]) -> std::io::Result<()> {
 Safe: the flush writes what `Drop` would have written, and only surfaces
 its error. It is offered where the function (or closure) can return a
 `std::io::Error` with `?`: it returns `io::Result`, `anyhow::Result`,
-`Result<_, Box<dyn Error>>`, or it already applies `?` to this writer's
-writes. Elsewhere the finding is reported without a fix. The flush goes at
-the end of the writer's scope on the normal path; an early `return` before
-it is not covered.
+`Result<_, Box<dyn Error>>`, or an error type with `From<io::Error>` (an
+`impl From<io::Error>` or thiserror's `#[from] io::Error` in the file, also
+behind a `type Result<T>` alias), or it already applies `?` to an I/O call.
+Elsewhere the finding is reported without a fix. The flush goes at the end
+of the writer's scope and before every early `return`, `break` or
+`continue` that leaves it on the normal path (a `return Err(..)` keeps its
+own error); an early exit inside an expression means no fix.
+
+A writer that is returned (also inside a tuple), stored, or moved into a
+callee is handed on, not reported; `tokio::io::copy(&mut r, &mut w)` and
+`copy_buf` flush `w` when they finish.
 
 ## References
 - https://doc.rust-lang.org/std/io/struct.BufWriter.html ("it is critical to call flush before BufWriter<W> is dropped")
@@ -192,6 +200,8 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
             UseKind::Method(m) if WRITES.contains(&m.as_str()) => written = true,
             UseKind::Macro(m) if matches!(m.as_str(), "write" | "writeln") => written = true,
             UseKind::Macro(_) | UseKind::Moved | UseKind::Reassigned => return None,
+            // `tokio::io::copy(&mut r, &mut w)` flushes `w` when it is done.
+            UseKind::BorrowMut if copied_into(file, u) => return None,
             UseKind::BorrowMut => written = true,
             _ => {}
         }
@@ -214,7 +224,7 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     );
     // Can the flush's error be returned from here?
     let tried_write = uses.iter().any(|u| is_tried_write(u, owner));
-    let returns = tried_write || (owner.kind() == "function_item" && returns_io_error(file, owner));
+    let returns = tried_write || io_error_converts(file, owner);
     if !returns {
         return Some(finding.with_note(format!(
             "the enclosing function cannot return the flush's `std::io::Error`; call `{name}.flush()` and handle its error before `{name}` is dropped"
@@ -265,16 +275,63 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
         format!("{name}.flush()?;")
     };
     let path = file.parsed.path.clone();
-    let fix = Fix::safe(
-        format!("flush `{name}` before the end of its scope (`{stmt}`)"),
-        vec![Edit::insertion(
+    let mut edits = vec![Edit::insertion(
+        path.clone(),
+        at,
+        format!("{indent}{stmt}{}", source.newline()),
+    )];
+    // Also before every early exit on the normal path (an error return
+    // keeps its own error).
+    for (exit, kind) in early_exits(block, decl.end_byte(), src) {
+        if kind == (ExitKind::Return { error: true }) {
+            continue;
+        }
+        let Some((at, indent)) = before_exit(exit, source) else {
+            return Some(finding.with_note(format!(
+                "an early `return`, `break` or `continue` inside an expression leaves `{name}`'s scope where leakfix cannot add the flush"
+            )));
+        };
+        edits.push(Edit::insertion(
             path.clone(),
             at,
             format!("{indent}{stmt}{}", source.newline()),
-        )],
+        ));
+    }
+    let fix = Fix::safe(
+        format!("flush `{name}` before the end of its scope (`{stmt}`)"),
+        edits,
     )
     .with_claim(path, call.byte_range());
     Some(finding.with_fix(fix))
+}
+
+/// Is the use `&mut w` the writer of `tokio::io::copy(&mut r, &mut w)`
+/// (or `copy_buf`), which flushes it?
+fn copied_into(file: &RustFile, u: &VarUse) -> bool {
+    let src = file.text();
+    let Some(arg) = u.node.parent() else {
+        return false;
+    };
+    let Some(args) = arg.parent().filter(|a| a.kind() == "arguments") else {
+        return false;
+    };
+    if args
+        .named_child(1)
+        .is_none_or(|second| second.id() != arg.id())
+    {
+        return false;
+    }
+    let Some(f) = args
+        .parent()
+        .and_then(|c| c.child_by_field_name("function"))
+        .filter(|f| matches!(f.kind(), "scoped_identifier" | "identifier"))
+    else {
+        return false;
+    };
+    matches!(
+        file.resolve(text(f, src), f.start_byte()).as_str(),
+        "tokio::io::copy" | "tokio::io::copy_buf"
+    )
 }
 
 /// `w.write_all(..)?`, `w.write_all(..).await?`, `writeln!(w, ..)?` in the
