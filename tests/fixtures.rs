@@ -249,3 +249,11 @@ fn rust_unwaited_child_crates() {
         rust_crate_fixture("rust-unwaited-child", path)
     });
 }
+
+#[test]
+fn rust_detached_task() {
+    insta::glob!("fixtures/rust-detached-task/*.rs", |path| rust_fixture(
+        "rust-detached-task",
+        path
+    ));
+}

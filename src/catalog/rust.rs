@@ -149,12 +149,25 @@ pub struct ProcessEntry {
     pub origin: Origin,
 }
 
+/// A function that starts a background task or thread.
+#[derive(Clone, Debug)]
+pub struct TaskEntry {
+    pub spawners: Vec<PathPattern>,
+    /// The handle type it returns (`tokio::task::JoinHandle`).
+    pub handle: String,
+    /// The handle can stop the task (`abort()`).
+    pub abortable: bool,
+    pub doc: Option<String>,
+    pub origin: Origin,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RustCatalog {
     pub clients: Vec<ClientEntry>,
     pub shortcuts: Vec<ShortcutEntry>,
     pub writers: Vec<WriterEntry>,
     pub processes: Vec<ProcessEntry>,
+    pub tasks: Vec<TaskEntry>,
 }
 
 /// The TOML shape shared by catalog/rust.toml and leakfix.toml's `[rust]`.
@@ -169,6 +182,8 @@ pub struct CatalogFile {
     pub writer: Vec<RawWriter>,
     #[serde(default)]
     pub process: Vec<RawProcess>,
+    #[serde(default)]
+    pub task: Vec<RawTask>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -216,6 +231,16 @@ pub struct RawProcess {
     pub command: String,
     #[serde(default, rename = "async")]
     pub is_async: bool,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTask {
+    pub spawners: Vec<String>,
+    pub handle: String,
+    #[serde(default)]
+    pub abortable: bool,
     pub doc: Option<String>,
 }
 
@@ -281,6 +306,15 @@ impl RustCatalog {
                 origin: origin.clone(),
             });
         }
+        for t in &file.task {
+            cat.tasks.push(TaskEntry {
+                spawners: patterns(&t.spawners)?,
+                handle: t.handle.clone(),
+                abortable: t.abortable,
+                doc: t.doc.clone(),
+                origin: origin.clone(),
+            });
+        }
         Ok(cat)
     }
 
@@ -291,6 +325,7 @@ impl RustCatalog {
         cat.shortcuts.extend(then.shortcuts.iter().cloned());
         cat.writers.extend(then.writers.iter().cloned());
         cat.processes.extend(then.processes.iter().cloned());
+        cat.tasks.extend(then.tasks.iter().cloned());
         cat
     }
 
@@ -341,6 +376,12 @@ impl RustCatalog {
             .find(|w| w.constructors.iter().any(|p| p.matches(path)))
     }
 
+    pub fn task(&self, path: &str) -> Option<&TaskEntry> {
+        self.tasks
+            .iter()
+            .find(|t| t.spawners.iter().any(|p| p.matches(path)))
+    }
+
     pub fn process(&self, command_type: &str) -> Option<&ProcessEntry> {
         self.processes.iter().find(|p| p.command == command_type)
     }
@@ -364,6 +405,9 @@ impl RustCatalog {
         }
         if !self.processes.is_empty() {
             out.push(".spawn(".into());
+        }
+        if !self.tasks.is_empty() {
+            out.push("spawn".into());
         }
         out.retain(|l| !l.is_empty());
         out.sort();
@@ -415,6 +459,8 @@ mod tests {
             .type_inferred()
         );
         assert!(cat.process("std::process::Command").is_some());
+        assert!(cat.task("tokio::spawn").is_some_and(|t| t.abortable));
+        assert!(cat.task("std::thread::spawn").is_some_and(|t| !t.abortable));
         let lits = cat.prefilter_literals();
         assert!(lits.contains(&"Client".to_string()) && lits.contains(&"BufWriter".to_string()));
     }

@@ -13,7 +13,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
-pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
+pub use rust::{RustDetachedTask, RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -65,6 +65,7 @@ static RULES: &[&dyn Rule] = &[
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,
+    &RustDetachedTask,
 ];
 
 pub fn all() -> &'static [&'static dyn Rule] {

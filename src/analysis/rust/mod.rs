@@ -9,6 +9,7 @@ pub mod flow;
 pub mod items;
 pub mod rustfmt;
 pub mod syntax;
+pub mod tasks;
 
 use std::ops::Range;
 use std::sync::Arc;

@@ -38,6 +38,8 @@ pub struct RustfmtStyle {
     /// Widths of the small heuristics (`use_small_heuristics`).
     pub chain_width: usize,
     pub fn_call_width: usize,
+    /// The widest field list a struct literal keeps on one line.
+    pub struct_lit_width: usize,
     /// Spaces per indentation level.
     pub tab_spaces: usize,
     pub hard_tabs: bool,
@@ -83,6 +85,7 @@ impl RustfmtStyle {
             max_width,
             chain_width: int("chain_width").unwrap_or(scaled(60)),
             fn_call_width: int("fn_call_width").unwrap_or(scaled(60)),
+            struct_lit_width: int("struct_lit_width").unwrap_or(scaled(18)),
             tab_spaces: int("tab_spaces").unwrap_or(4),
             hard_tabs: get("hard_tabs").and_then(Value::as_bool).unwrap_or(false),
             style_2024: style_edition >= "2024",
