@@ -129,11 +129,17 @@ pub fn add_use(file: &RustFile, module: Node, path: &str) -> Result<UseEdit, Str
             let std_group = groups
                 .iter()
                 .position(|g| roots(g).iter().any(|r| is_std(r)));
+            // A group of other crates' imports: neither std nor this crate's.
+            let external = groups.iter().position(|g| {
+                roots(g)
+                    .iter()
+                    .all(|r| !is_std(r) && !matches!(r.as_str(), "crate" | "self" | "super"))
+            });
             match (same_root, new_is_std) {
                 (Some(i), _) => Some(i),
                 (None, true) => std_group.or(if groups.len() == 1 { Some(0) } else { None }),
                 (None, false) if groups.len() == 1 => Some(0),
-                (None, false) => None,
+                (None, false) => external,
             }
         }
     };

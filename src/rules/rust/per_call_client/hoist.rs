@@ -152,6 +152,8 @@ pub(super) fn static_fix(site: &Site, ty: Option<&str>) -> Result<Fix, String> {
     };
 
     let existing = declared_names(file.root(), src);
+    let planned = site.planned.borrow();
+    let taken_by_plan = |n: &str| planned.iter().any(|p| p.names.iter().any(|x| x == n));
     let base = site.base_name();
     for n in 1.. {
         let (stat, func) = if n == 1 {
@@ -172,7 +174,15 @@ pub(super) fn static_fix(site: &Site, ty: Option<&str>) -> Result<Fix, String> {
             plan.ok_or("the shared value would need a layout leakfix does not write")?;
         let taken = existing.contains(&stat) || existing.contains(&func);
         let reuse = taken && src.contains(item_text.trim_end());
-        if taken && !reuse {
+        // The same item planned by another fix of this run: this one waits
+        // for the next round, where it reuses it.
+        let same_plan = planned
+            .iter()
+            .find(|p| p.text == item_text)
+            .map(|p| p.claim.clone());
+        if (taken && !reuse)
+            || (taken_by_plan(&stat) || taken_by_plan(&func)) && same_plan.is_none()
+        {
             if n > 9 {
                 return Err("no free name for the shared client".into());
             }
@@ -197,6 +207,7 @@ pub(super) fn static_fix(site: &Site, ty: Option<&str>) -> Result<Fix, String> {
                 edits.push(Edit::deletion(path.clone(), a..b));
             }
         }
+        let adds_import = use_edit.is_some();
         edits.extend(use_edit);
         if !reuse {
             let at = before_item(item, source, src);
@@ -230,15 +241,50 @@ pub(super) fn static_fix(site: &Site, ty: Option<&str>) -> Result<Fix, String> {
             ),
             _ => title,
         };
-        // One new shared item per file and round: names are chosen
-        // against the current text, so two hoists in one round could
-        // pick the same one. The claim on the file's first byte makes
-        // them conflict; the next round takes the other.
-        return Ok(Fix::unsafe_(title, edits)
-            .with_claim(path.clone(), e.byte_range())
-            .with_claim(path, 0..1));
+        // Names are chosen against the current text and the other fixes
+        // of this run, so hoists of different clients can land in one
+        // round. Two that add the same import, or the same item, cannot:
+        // those claim the file's first byte, and the next round takes the
+        // later one (which then finds the import, or reuses the item).
+        let mut fix = Fix::unsafe_(title, edits).with_claim(path.clone(), e.byte_range());
+        if adds_import {
+            fix = fix.with_claim(path.clone(), 0..1);
+        }
+        match same_plan {
+            // Conflicts with the fix that adds the item.
+            Some(claim) => fix = fix.with_claim(path, claim),
+            None if !reuse => {
+                drop(planned);
+                site.planned.borrow_mut().push(super::Planned {
+                    names: [stat.clone(), func.clone()],
+                    text: item_text.clone(),
+                    claim: e.byte_range(),
+                });
+            }
+            None => {}
+        }
+        return Ok(fix);
     }
     unreachable!()
+}
+
+/// `static NAME: Lock<T> = Lock::new();`, broken after `=` as rustfmt
+/// does when it does not fit.
+fn static_line(
+    pad: &str,
+    body: &str,
+    stat: &str,
+    lock: &str,
+    ty: &str,
+    new: &str,
+    max: usize,
+) -> String {
+    let one = format!("{pad}static {stat}: {lock}<{ty}> = {lock}::{new}();");
+    if one.len() <= max {
+        one
+    } else {
+        format!("{pad}static {stat}: {lock}<{ty}> =\n{body}{lock}::{new}();")
+    }
 }
 
 fn last_segment(p: &str) -> &str {
@@ -326,7 +372,7 @@ impl Rendered {
                 };
                 let kw = if is_async { "async fn" } else { "fn" };
                 let mut lines = vec![
-                    format!("{pad}static {stat}: {lock}<{ty}> = {lock}::new();"),
+                    static_line(&pad, &body, stat, lock, ty, "new", style.max_width),
                     String::new(),
                     format!("{pad}{kw} {func}() -> {ret} {{"),
                     format!("{body}if let Some(client) = {stat}.get() {{"),
@@ -367,7 +413,7 @@ impl Rendered {
                 };
                 let laid = call.format(style, ind + unit, 0, "")?;
                 let text = [
-                    format!("{pad}static {stat}: {lock}<{ty}> = {lock}::const_new();"),
+                    static_line(&pad, &body, stat, lock, ty, "const_new", style.max_width),
                     String::new(),
                     format!("{pad}async fn {func}() -> {ret} {{"),
                     format!("{body}{laid}"),

@@ -149,6 +149,7 @@ impl Rule for RustPerCallClient {
         let mut matches = cursor.matches(query, file.root(), src.as_bytes());
         let names = query.capture_names();
         let mut seen = Vec::new();
+        let planned = std::cell::RefCell::new(Vec::new());
         while let Some(m) = matches.next() {
             let (mut call, mut path) = (None, None);
             for c in m.captures() {
@@ -171,7 +172,13 @@ impl Rule for RustPerCallClient {
                 continue;
             }
             seen.push(ctor.expr.id());
-            if let Some(f) = (Site { file, ctor }).check() {
+            if let Some(f) = (Site {
+                file,
+                ctor,
+                planned: &planned,
+            })
+            .check()
+            {
                 out.push(f);
             }
         }
@@ -364,8 +371,19 @@ fn split_builder<'a, 't>(
     None
 }
 
+/// A shared item a fix of this run adds: its names and its text.
+pub(super) struct Planned {
+    pub names: [String; 2],
+    pub text: String,
+    /// The construction the planning fix claims.
+    pub claim: std::ops::Range<usize>,
+}
+
 pub(super) struct Site<'a, 't> {
     pub file: &'t RustFile,
+    /// Items the fixes already made for this file add, so that fixes
+    /// applied in the same round never pick the same name.
+    pub planned: &'t std::cell::RefCell<Vec<Planned>>,
     pub ctor: Ctor<'a, 't>,
 }
 
