@@ -448,6 +448,30 @@ pub fn attributes<'t>(item: Node<'t>, src: &'t str) -> Vec<String> {
     out
 }
 
+/// Is `node` compiled only for Windows (`#[cfg(windows)]`,
+/// `#[cfg(target_os = "windows")]` on it or on an item, statement or block
+/// around it)?
+pub fn windows_only(node: Node, src: &str) -> bool {
+    let mut cur = Some(node);
+    while let Some(n) = cur {
+        for a in attributes(n, src) {
+            let a = a.replace(' ', "");
+            if !a.starts_with("#[cfg(") || a.contains("not(") || a.starts_with("#[cfg(any(") {
+                continue;
+            }
+            if a.contains("cfg(windows")
+                || a.contains("(windows")
+                || a.contains(",windows")
+                || a.contains("target_os=\"windows\"")
+            {
+                return true;
+            }
+        }
+        cur = n.parent();
+    }
+    false
+}
+
 /// Why code in `owner` runs per call, and whether that is because it serves
 /// requests (a handler) rather than only because it takes arguments.
 pub struct PerCall {

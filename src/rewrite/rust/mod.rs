@@ -407,12 +407,43 @@ pub fn replace_in_chain(
         return Some((outer.byte_range(), one.clone()));
     }
     // Still vertical: the first line changes only. rustfmt keeps a short
-    // root on the line of its first link, which this layout does not.
+    // root on the line of its first link, and puts a replacement's own
+    // links on lines of their own, which this layout does not.
     let first = new_text.lines().next().unwrap_or("");
-    if first.len() <= style.tab_spaces || lead + first.len() > style.max_width {
+    if first.len() <= style.tab_spaces
+        || lead + first.len() > style.max_width
+        || top_level_links(replacement) > 0
+    {
         return None;
     }
     Some((inner.byte_range(), replacement.to_string()))
+}
+
+/// Replaces `node` with a value: `receiver` where a method is called on
+/// it (`HTTP_CLIENT.get(url)`, laid out again as one chain), else `value`
+/// (`HTTP_CLIENT.clone()`).
+pub fn replace_value(
+    node: Node,
+    value: &str,
+    receiver: Option<&str>,
+    source: &SourceText,
+    style: &RustfmtStyle,
+) -> Option<(std::ops::Range<usize>, String)> {
+    let method_called = node.parent().is_some_and(|p| {
+        p.kind() == "field_expression"
+            && p.child_by_field_name("value")
+                .is_some_and(|v| v.id() == node.id())
+    });
+    if let Some(r) = receiver.filter(|_| method_called) {
+        let chain = Chain {
+            root: r.to_string(),
+            links: Vec::new(),
+        };
+        if let Some(edit) = replace_chain_root(chain_top(node), node, &chain, source, style) {
+            return Some(edit);
+        }
+    }
+    replace_in_chain(chain_top(node), node, value, source, style)
 }
 
 /// Does the code have a `//` comment (outside string literals)?

@@ -12,7 +12,7 @@ use crate::fix::{Edit, Fix};
 use crate::lang::text;
 use crate::rewrite::rust::{
     Chain, UseEdit, add_use, before_item, chain_top, declared_names, module_of, reindent,
-    replace_chain_root, replace_in_chain, top_item, whole_lines,
+    replace_chain_root, replace_value, top_item, whole_lines,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -198,7 +198,7 @@ pub(super) fn static_fix(site: &Site, ty: Option<&str>) -> Result<Fix, String> {
                 };
                 replace_chain_root(chain_top(e), e, &c, source, style).ok_or(layout)?
             }
-            _ => replace_in_chain(chain_top(e), e, &access, source, style).ok_or(layout)?,
+            _ => replace_value(e, &access, Some(&receiver), source, style).ok_or(layout)?,
         };
         let mut edits = vec![Edit::replacement(path.clone(), range, new_text)];
         if let Form::Split { stmts, .. } = &site.ctor.form {

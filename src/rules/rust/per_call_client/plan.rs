@@ -18,7 +18,7 @@ use crate::analysis::rust::visit;
 use crate::fix::{Edit, Fix};
 use crate::lang::text;
 use crate::rewrite::rust::{
-    Chain, chain_top, module_of, reindent, replace_chain_root, replace_in_chain, whole_lines,
+    Chain, chain_top, module_of, reindent, replace_chain_root, replace_value, whole_lines,
 };
 
 /// The fix for a construction that repeats, `Ok(None)` when it is not a
@@ -495,9 +495,9 @@ fn reuse_fix(site: &Site, s: &SharedClient) -> Result<Fix, String> {
             } else {
                 return Err(differently_built(s));
             };
+            let receiver = replacement.strip_suffix(".clone()");
             let (range, text) =
-                replace_in_chain(chain_top(node), node, &replacement, source, style)
-                    .ok_or(layout)?;
+                replace_value(node, &replacement, receiver, source, style).ok_or(layout)?;
             edits.push(Edit::replacement(path.clone(), range, text));
             if let Form::Split { stmts, .. } = &site.ctor.form {
                 for st in stmts {

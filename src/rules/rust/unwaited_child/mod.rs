@@ -19,7 +19,8 @@ use crate::analysis::rust::context::waiting_blocks;
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::items::chain_root;
 use crate::analysis::rust::syntax::{
-    block_items, block_tail, body_owner, in_async_context, returns_io_error, simple_binding,
+    block_items, block_tail, body_owner, enclosing_loop, in_async_context, outermost_fn,
+    returns_io_error, simple_binding, windows_only,
 };
 use crate::catalog::rust::ProcessEntry;
 use crate::embedded_query;
@@ -266,21 +267,39 @@ fn check_spawn(file: &RustFile, spawn: &Spawn, seen: &mut Vec<usize>) -> Option<
     let source = &file.parsed.source;
     let call = spawn.call;
     let entry = spawn.entry;
-    // The node that yields the Child: `spawn()?`, `spawn().unwrap()`, `spawn().expect(..)`.
+    // On Windows a dropped child leaves no zombie: its handle is closed.
+    if windows_only(call, src) {
+        return None;
+    }
+    // A child spawned once in `main` goes away with the process.
+    if outermost_fn(call)
+        .and_then(|f| f.child_by_field_name("name"))
+        .is_some_and(|n| text(n, src) == "main")
+        && enclosing_loop(call).is_none()
+    {
+        return None;
+    }
+    // The node that yields the Child: `spawn()?`, `spawn().unwrap()`,
+    // `spawn().expect(..)`, `spawn().ok()?`.
     let mut child = call;
     let mut propagated = false;
     if let Some(p) = call.parent() {
+        let method = |f: Node| f.child_by_field_name("field").map(|f| text(f, src));
         if p.kind() == "try_expression" {
             child = p;
             propagated = true;
         } else if p.kind() == "field_expression"
             && let Some(g) = p.parent().filter(|g| g.kind() == "call_expression")
-            && matches!(
-                p.child_by_field_name("field").map(|f| text(f, src)),
-                Some("unwrap" | "expect")
-            )
         {
-            child = g;
+            match method(p) {
+                Some("unwrap" | "expect") => child = g,
+                Some("ok") => {
+                    if let Some(t) = g.parent().filter(|t| t.kind() == "try_expression") {
+                        child = t;
+                    }
+                }
+                _ => {}
+            }
         }
     }
     let unwrapped = child.id() != call.id();
@@ -361,6 +380,30 @@ fn check_spawn(file: &RustFile, spawn: &Spawn, seen: &mut Vec<usize>) -> Option<
             let f = finding(format!(
                 "The child process `{name}` is never waited, killed or handed on{doc}"
             ));
+            // A pipe moved out of the child (`child.stdin.unwrap()`) leaves it
+            // partly moved: it can no longer be waited for where it is.
+            let moved_pipe = uses.iter().find_map(|u| {
+                let field = u.node.parent().filter(|p| p.kind() == "field_expression")?;
+                let name = text(field.child_by_field_name("field")?, src);
+                if !matches!(name, "stdin" | "stdout" | "stderr") {
+                    return None;
+                }
+                let outer = field.parent()?;
+                let consumed = match outer.kind() {
+                    "field_expression" => matches!(
+                        outer.child_by_field_name("field").map(|f| text(f, src)),
+                        Some("unwrap" | "expect" | "unwrap_or_default")
+                    ),
+                    "let_declaration" | "arguments" => true,
+                    _ => false,
+                };
+                consumed.then(|| name.to_string())
+            });
+            if let Some(pipe) = moved_pipe {
+                return Some(f.with_note(format!(
+                    "its `{pipe}` is moved out of it, so it cannot be waited for where it is; take the pipe with `{name}.{pipe}.take()`, drop it when done, then wait"
+                )));
+            }
             let reads_pipes = uses.iter().any(|u| {
                 u.kind == UseKind::Field
                     && u.node
@@ -429,6 +472,13 @@ fn check_spawn(file: &RustFile, spawn: &Spawn, seen: &mut Vec<usize>) -> Option<
                         Ok(fix) => f.with_fix(fix),
                         Err(why) => f.with_note(why),
                     })
+                }
+                "ok" if parent
+                    .parent()
+                    .and_then(|g| g.parent())
+                    .is_none_or(|s| s.kind() != "expression_statement") =>
+                {
+                    None
                 }
                 "is_ok" | "is_err" | "ok" => Some(
                     finding(format!(
