@@ -456,13 +456,36 @@ pub fn windows_only(node: Node, src: &str) -> bool {
     while let Some(n) = cur {
         for a in attributes(n, src) {
             let a = a.replace(' ', "");
-            if !a.starts_with("#[cfg(") || a.contains("not(") || a.starts_with("#[cfg(any(") {
+            let Some(pred) = a.strip_prefix("#[cfg(").and_then(|p| p.strip_suffix(")]")) else {
+                continue;
+            };
+            // `windows`, or `all(.., windows, ..)`: what `not(..)` says is left out.
+            let pred = pred
+                .strip_prefix("all(")
+                .and_then(|p| p.strip_suffix(')'))
+                .unwrap_or(pred);
+            if pred.starts_with("any(") {
                 continue;
             }
-            if a.contains("cfg(windows")
-                || a.contains("(windows")
-                || a.contains(",windows")
-                || a.contains("target_os=\"windows\"")
+            let mut depth = 0;
+            let mut part = String::new();
+            let mut parts = Vec::new();
+            for c in pred.chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    ',' if depth == 0 => {
+                        parts.push(std::mem::take(&mut part));
+                        continue;
+                    }
+                    _ => {}
+                }
+                part.push(c);
+            }
+            parts.push(part);
+            if parts
+                .iter()
+                .any(|p| p == "windows" || p == "target_os=\"windows\"")
             {
                 return true;
             }
@@ -483,22 +506,66 @@ pub struct PerCall {
 /// per call, if it does.
 pub fn per_call(file: &RustFile, owner: Node) -> Option<PerCall> {
     let src = file.text();
-    if let Some(why) = per_request_reason(file, owner) {
-        return Some(PerCall { why, handler: true });
-    }
     let f = if owner.kind() == "function_item" {
         Some(owner)
     } else {
         enclosing_fn_item(owner)
-    }?;
+    };
     let name = f
-        .child_by_field_name("name")
+        .and_then(|f| f.child_by_field_name("name"))
         .map(|n| text(n, src))
         .unwrap_or("");
+    // Called only from `main`: once, whatever its parameters are called.
+    if f.is_some_and(|f| runs_once_from_main(file, f, name)) && owner.kind() == "function_item" {
+        return None;
+    }
+    if let Some(why) = per_request_reason(file, owner) {
+        return Some(PerCall { why, handler: true });
+    }
+    let f = f?;
     takes_arguments(f, name).map(|why| PerCall {
         why,
         handler: false,
     })
+}
+
+/// A private free function that the file calls only from `main`, outside
+/// loops: it runs once, at startup, whatever arguments it takes.
+fn runs_once_from_main(file: &RustFile, f: Node, name: &str) -> bool {
+    let src = file.text();
+    let private = {
+        let mut c = f.walk();
+        !f.children(&mut c)
+            .any(|ch| ch.kind() == "visibility_modifier")
+    };
+    let free = f.parent().is_some_and(|p| p.kind() == "source_file");
+    if !private || !free || name.is_empty() {
+        return false;
+    }
+    let mut calls = 0;
+    let mut elsewhere = false;
+    super::visit(file.root(), &mut |n| {
+        if n.kind() != "identifier"
+            || text(n, src) != name
+            || n.id() == f.child_by_field_name("name").map(|x| x.id()).unwrap_or(0)
+        {
+            return;
+        }
+        let called = n.parent().is_some_and(|p| {
+            p.kind() == "call_expression"
+                && p.child_by_field_name("function")
+                    .is_some_and(|x| x.id() == n.id())
+        });
+        let in_main = outermost_fn(n)
+            .and_then(|m| m.child_by_field_name("name"))
+            .is_some_and(|m| text(m, src) == "main");
+        if called && in_main && enclosing_loop(n).is_none() {
+            calls += 1;
+        } else {
+            elsewhere = true;
+        }
+    });
+    calls >= 1 && !elsewhere
 }
 
 /// Why code in `owner` (a function or closure) runs once per request, if it does.

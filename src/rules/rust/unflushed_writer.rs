@@ -78,7 +78,9 @@ its error. It is offered where the function (or closure) can return a
 `Result<_, Box<dyn Error>>`, or an error type with `From<io::Error>` (an
 `impl From<io::Error>` or thiserror's `#[from] io::Error` in the file, also
 behind a `type Result<T>` alias), or it already applies `?` to an I/O call.
-Elsewhere the finding is reported without a fix. The flush goes at the end
+Where it cannot, but every write takes its error with `.unwrap()` (or the
+same `.expect(..)`), the flush does too: the code already treats a write
+error that way. Elsewhere the finding is reported without a fix. The flush goes at the end
 of the writer's scope and before every early `return`, `break` or
 `continue` that leaves it on the normal path (a `return Err(..)` keeps its
 own error); an early exit inside an expression means no fix.
@@ -225,11 +227,20 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     // Can the flush's error be returned from here?
     let tried_write = uses.iter().any(|u| is_tried_write(u, owner));
     let returns = tried_write || io_error_converts(file, owner);
-    if !returns {
-        return Some(finding.with_note(format!(
-            "the enclosing function cannot return the flush's `std::io::Error`; call `{name}.flush()` and handle its error before `{name}` is dropped"
-        )));
-    }
+    // Otherwise, where every write takes its error with `.unwrap()` or the
+    // same `.expect(..)`, the flush does the same.
+    let unwrap = if returns {
+        None
+    } else {
+        match write_error_handling(&uses, src) {
+            Some(how) => Some(how),
+            None => {
+                return Some(finding.with_note(format!(
+                    "the enclosing function cannot return the flush's `std::io::Error`; call `{name}.flush()` and handle its error before `{name}` is dropped"
+                )));
+            }
+        }
+    };
     if entry.is_async && !in_async_context(decl, src) {
         return Some(
             finding.with_note(
@@ -269,10 +280,11 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     let Some((at, indent)) = end_of_block(block, source) else {
         return Some(finding.with_note("the block is laid out on one line"));
     };
+    let take = unwrap.unwrap_or_else(|| "?".to_string());
     let stmt = if entry.is_async {
-        format!("{name}.flush().await?;")
+        format!("{name}.flush().await{take};")
     } else {
-        format!("{name}.flush()?;")
+        format!("{name}.flush(){take};")
     };
     let path = file.parsed.path.clone();
     let mut edits = vec![Edit::insertion(
@@ -303,6 +315,50 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     )
     .with_claim(path, call.byte_range());
     Some(finding.with_fix(fix))
+}
+
+/// How the writes take their errors when they all do it the same way:
+/// `.unwrap()` or `.expect("..")` (with its message).
+fn write_error_handling(uses: &[VarUse], src: &str) -> Option<String> {
+    let mut how: Option<String> = None;
+    for u in uses {
+        let call = match &u.kind {
+            UseKind::Method(m) if WRITES.contains(&m.as_str()) => {
+                u.node.parent().and_then(|f| f.parent())
+            }
+            UseKind::Macro(m) if matches!(m.as_str(), "write" | "writeln") => {
+                let mut cur = u.node.parent();
+                while let Some(n) = cur {
+                    if n.kind() == "macro_invocation" {
+                        break;
+                    }
+                    cur = n.parent();
+                }
+                cur
+            }
+            _ => continue,
+        };
+        let mut n = call?;
+        if n.parent().is_some_and(|p| p.kind() == "await_expression") {
+            n = n.parent()?;
+        }
+        let field = n.parent().filter(|p| p.kind() == "field_expression")?;
+        let method = text(field.child_by_field_name("field")?, src);
+        let outer = field.parent().filter(|g| g.kind() == "call_expression")?;
+        let this = match method {
+            "unwrap" => ".unwrap()".to_string(),
+            "expect" => format!(
+                ".expect{}",
+                crate::rewrite::rust::one_line(text(outer.child_by_field_name("arguments")?, src))?
+            ),
+            _ => return None,
+        };
+        match &how {
+            Some(h) if *h != this => return None,
+            _ => how = Some(this),
+        }
+    }
+    how
 }
 
 /// Is the use `&mut w` the writer of `tokio::io::copy(&mut r, &mut w)`

@@ -504,6 +504,23 @@ fn check_spawn(file: &RustFile, spawn: &Spawn, seen: &mut Vec<usize>) -> Option<
                     continue;
                 };
                 let bound = bound.trim_start_matches("mut");
+                // An arm that ends the process (`std::process::exit`) takes
+                // the child with it.
+                let exits = arm.child_by_field_name("value").is_some_and(|v| {
+                    let mut hit = false;
+                    crate::analysis::rust::visit(v, &mut |n| {
+                        if n.kind() == "call_expression"
+                            && let Some(f) = n.child_by_field_name("function")
+                        {
+                            let t = text(f, src);
+                            hit |= t == "exit" || t.ends_with("process::exit");
+                        }
+                    });
+                    hit
+                });
+                if exits {
+                    continue;
+                }
                 let dropped = if bound == "_" {
                     true
                 } else if bound.chars().all(|ch| ch.is_alphanumeric() || ch == '_') {
