@@ -295,7 +295,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
             #[derive(serde::Serialize)]
             struct JsonRule {
                 id: &'static str,
-                language: crate::lang::Language,
+                language: &'static str,
                 summary: &'static str,
                 fix: &'static str,
                 fix_availability: rules::FixAvailability,
@@ -307,7 +307,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
                     let m = r.meta();
                     JsonRule {
                         id: m.id,
-                        language: m.language,
+                        language: m.language_name(),
                         summary: m.summary,
                         fix: m.fix_summary,
                         fix_availability: m.fix_availability,
@@ -348,7 +348,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
                     out,
                     "{:width$}  {:4}  {:fix_width$}  {}",
                     m.id,
-                    m.language.name(),
+                    m.language_name(),
                     fix_of(m),
                     m.summary
                 )?;
@@ -384,7 +384,7 @@ pub fn explain(id: &str) -> Result<Outcome> {
         "# {}\n\n{}.\n\nLanguage: {} · Fix: {}\n",
         m.id,
         m.summary,
-        m.language.name(),
+        m.language_name(),
         fix
     )?;
     writeln!(out, "{}", m.docs.trim_end())?;

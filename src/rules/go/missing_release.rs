@@ -30,7 +30,7 @@ pub const ID: &str = "go-missing-release";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A client, connection, file, response body, ticker or cancel func is created and never released",
     fix_summary: "Insert `defer x.Close()` (or the right release) after the error check",
     fix_availability: FixAvailability::Sometimes,

@@ -43,7 +43,7 @@ pub const ID: &str = "go-per-request-client";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A client meant to be built once and shared is built per request or per loop iteration",
     fix_summary: "Build it once in a shared, lazily built accessor (or before the loop) and reuse it",
     fix_availability: FixAvailability::Sometimes,
