@@ -48,9 +48,7 @@ impl Marker {
 
     /// A marker naming rules: did it silence something of the `i`-th one?
     pub fn rule_used(&self, i: usize) -> bool {
-        self.used
-            .get(i)
-            .is_some_and(|u| u.load(Ordering::Relaxed))
+        self.used.get(i).is_some_and(|u| u.load(Ordering::Relaxed))
     }
 
     /// Would it silence `rule`? Records the use when it does.
@@ -114,7 +112,11 @@ impl Suppressions {
             if !(rest.is_empty() || rest.starts_with([' ', '\t', ':'])) {
                 continue;
             }
-            let (rules, reason) = parse_rest(text, rest_start + usize::from(rest.starts_with(':')), line_range.end);
+            let (rules, reason) = parse_rest(
+                text,
+                rest_start + usize::from(rest.starts_with(':')),
+                line_range.end,
+            );
             let flags = rules.len().max(1);
             let marker = Marker {
                 line,
@@ -187,7 +189,11 @@ impl IgnoreFile {
 }
 
 /// The rule ids after the marker (each with its byte range) and the reason.
-fn parse_rest(text: &str, start: usize, end: usize) -> (Vec<(String, Range<usize>)>, Option<String>) {
+fn parse_rest(
+    text: &str,
+    start: usize,
+    end: usize,
+) -> (Vec<(String, Range<usize>)>, Option<String>) {
     let mut rules = Vec::new();
     let mut at = start;
     let is_sep = |c: char| c == ',' || c.is_whitespace();
@@ -210,10 +216,7 @@ fn parse_rest(text: &str, start: usize, end: usize) -> (Vec<(String, Range<usize
         if !is_id {
             let reason = rest.trim();
             let reason = reason.strip_prefix("--").unwrap_or(reason).trim();
-            return (
-                rules,
-                (!reason.is_empty()).then(|| reason.to_string()),
-            );
+            return (rules, (!reason.is_empty()).then(|| reason.to_string()));
         }
         rules.push((word.to_string(), at..at + word_len));
         at += word_len;
@@ -268,15 +271,23 @@ mod tests {
 
     #[test]
     fn markers_know_their_parts_and_what_they_silenced() {
-        let text = "a\nx := f() // leakfix:ignore go-a, go-b -- kept for the process\n// leakfix:ignore\n";
+        let text =
+            "a\nx := f() // leakfix:ignore go-a, go-b -- kept for the process\n// leakfix:ignore\n";
         let sup = s(text);
         let m = &sup.markers()[0];
         assert_eq!(m.line, 1);
-        assert_eq!(&text[m.comment.clone()], "// leakfix:ignore go-a, go-b -- kept for the process");
-        let ids: Vec<&str> = m.rules.iter().map(|(r, at)| {
-            assert_eq!(&text[at.clone()], r);
-            r.as_str()
-        }).collect();
+        assert_eq!(
+            &text[m.comment.clone()],
+            "// leakfix:ignore go-a, go-b -- kept for the process"
+        );
+        let ids: Vec<&str> = m
+            .rules
+            .iter()
+            .map(|(r, at)| {
+                assert_eq!(&text[at.clone()], r);
+                r.as_str()
+            })
+            .collect();
         assert_eq!(ids, ["go-a", "go-b"]);
         assert_eq!(m.reason.as_deref(), Some("kept for the process"));
         assert!(!m.rule_used(0) && !m.rule_used(1));

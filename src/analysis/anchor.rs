@@ -14,7 +14,7 @@ use tree_sitter::{Node, Tree};
 
 use crate::lang::Language;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Anchor {
     /// `Type.method`, `function`, `outer.inner`; empty at the top level.
     pub function: String,
@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn if_initialiser_is_the_statement_not_the_whole_if() {
-        let src = "package a\n\nfunc f() {\n\tif c, err := open(); err != nil {\n\t\treturn\n\t}\n}\n";
+        let src =
+            "package a\n\nfunc f() {\n\tif c, err := open(); err != nil {\n\t\treturn\n\t}\n}\n";
         assert_eq!(at(Language::Go, src, "open()").statement, "c,err:=open()");
     }
 
@@ -263,7 +264,10 @@ mod tests {
         assert_eq!(at(Language::Go, src, "mk()").function, "");
         assert_eq!(at(Language::Go, src, "mk()").statement, "varc=mk()");
         let c = at(Language::Go, src, "// leakfix:ignore  go-x");
-        assert_eq!((c.function.as_str(), c.statement.as_str()), ("f", "//leakfix:ignorego-x"));
+        assert_eq!(
+            (c.function.as_str(), c.statement.as_str()),
+            ("f", "//leakfix:ignorego-x")
+        );
     }
 
     #[test]

@@ -204,7 +204,10 @@ fn report(file: &IgnoreFile, m: &Marker, stale: &[(usize, Stale)]) -> Finding {
         };
         let removed: Vec<String> = stale.iter().map(|&(i, _)| format!("`{}`", id(i))).collect();
         finding.with_fix(Fix::safe(
-            format!("remove {} from the `leakfix:ignore` comment", removed.join(", ")),
+            format!(
+                "remove {} from the `leakfix:ignore` comment",
+                removed.join(", ")
+            ),
             vec![Edit::replacement(
                 file.path.clone(),
                 first..last,
@@ -219,7 +222,8 @@ fn report(file: &IgnoreFile, m: &Marker, stale: &[(usize, Stale)]) -> Finding {
 /// or at the edge of a block). Err when the comments around it would need
 /// re-aligning (gofmt lines up trailing comments on consecutive lines).
 fn removal(file: &IgnoreFile, m: &Marker) -> Result<Vec<Edit>, &'static str> {
-    const REALIGN: &str = "remove it by hand: the trailing comments around it would need re-aligning";
+    const REALIGN: &str =
+        "remove it by hand: the trailing comments around it would need re-aligning";
     let src = &file.source;
     let text = src.text();
     // Lines that exist (a final line break does not start one).
@@ -245,14 +249,21 @@ fn removal(file: &IgnoreFile, m: &Marker) -> Result<Vec<Edit>, &'static str> {
             return Err(REALIGN);
         }
         let code_end = line.start + code.trim_end().len();
-        return Ok(vec![Edit::deletion(file.path.clone(), code_end..m.comment.end)]);
+        return Ok(vec![Edit::deletion(
+            file.path.clone(),
+            code_end..m.comment.end,
+        )]);
     }
     if prev.is_some_and(trailing_comment) && trailing_comment(next) {
         return Err(REALIGN);
     }
     let start_of = |l: usize| src.line_range(l).start;
     let mut start = line.start;
-    let mut end = if exists(next) { start_of(next) } else { text.len() };
+    let mut end = if exists(next) {
+        start_of(next)
+    } else {
+        text.len()
+    };
     if !exists(next) && !text.ends_with('\n') {
         // The last line, without a line break: take the one before it.
         if let Some(p) = prev {
