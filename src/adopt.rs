@@ -207,14 +207,14 @@ impl AnalysisPass for Arc<Adoption> {
                 }
             }
             for (path, idx) in by_file {
-                if overlay.get(path).is_some() {
-                    if let Some(seen) = first_seen.get(path) {
-                        let file_keys: Vec<Key> = idx.iter().map(|&i| keys[i].clone()).collect();
-                        for (&i, hide) in idx.iter().zip(seen.hidden(&file_keys)) {
-                            as_old[i] = hide;
-                        }
-                        continue;
+                if overlay.get(path).is_some()
+                    && let Some(seen) = first_seen.get(path)
+                {
+                    let file_keys: Vec<Key> = idx.iter().map(|&i| keys[i].clone()).collect();
+                    for (&i, hide) in idx.iter().zip(seen.hidden(&file_keys)) {
+                        as_old[i] = hide;
                     }
+                    continue;
                 }
                 for &i in &idx {
                     as_old[i] = !lines.is_changed(path, analysis.findings[i].start.line);

@@ -405,7 +405,7 @@ mod tests {
         );
         assert_eq!(
             owners(&c, "x/internal/README.md"),
-            "@readme",
+            "@readme @writers",
             "relative paths float"
         );
         assert_eq!(
