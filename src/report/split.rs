@@ -24,6 +24,9 @@ use crate::fix::Applicability;
 
 pub const SUMMARY: &str = "summary.md";
 
+/// Patches with more fixes than this fold each file's list (`<details>`).
+const FOLD_OVER: usize = 15;
+
 /// Checked before the run: DIR is a folder that holds nothing but a
 /// previous split (which is replaced), and codeowners has a CODEOWNERS.
 pub fn check_options(by: SplitBy, output: &Path, cwd: &Path) -> Result<()> {
@@ -415,7 +418,6 @@ fn summary(
         let _ = writeln!(s, "{}\n", safety.join(" "));
         for &i in &p.files {
             let c = &changes[i];
-            let _ = writeln!(s, "### `{}`\n", c.display);
             let here: Vec<&Finding> = fixes
                 .iter()
                 .map(|&fi| &fixed[fi])
@@ -426,6 +428,18 @@ fn summary(
                 .map(|f| (line_of(report, fixed, f), f))
                 .collect();
             here.sort_by_key(|&(line, f)| (line, f.rule));
+            // A long patch folds each file's list, so the description stays short.
+            let fold = fixes.len() > FOLD_OVER;
+            if fold {
+                let _ = writeln!(
+                    s,
+                    "<details><summary><code>{}</code>: {}</summary>\n",
+                    c.display,
+                    plural(here.len(), "fix", "fixes")
+                );
+            } else {
+                let _ = writeln!(s, "### `{}`\n", c.display);
+            }
             for (line, f) in &here {
                 let fix = f.fix.as_ref();
                 let _ = writeln!(
@@ -445,6 +459,9 @@ fn summary(
                 let _ = writeln!(s, "- edited by a fix in another file of this patch.");
             }
             let _ = writeln!(s);
+            if fold {
+                let _ = writeln!(s, "</details>\n");
+            }
         }
         if !p.borrowed.is_empty() {
             let _ = writeln!(
@@ -481,7 +498,7 @@ fn summary(
         if !left.is_empty() {
             let _ = writeln!(
                 s,
-                "Not in this patch: {} in these files that need a person (run `leakfix check` on them):\n",
+                "Not in this patch: {} in these files that need a person (`leakfix check` says why):\n",
                 plural(left.len(), "finding", "findings")
             );
             for r in left {
