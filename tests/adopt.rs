@@ -851,3 +851,39 @@ fn split_needs_its_options_and_a_codeowners() {
     );
     assert!(Path::new(dir).join("notes.txt").exists());
 }
+
+/// README's section on adoption: its workflow is YAML, and every leakfix
+/// command in its code blocks is a command line leakfix accepts.
+#[test]
+fn the_readme_adoption_commands_parse() {
+    use clap::Parser;
+    let readme = std::fs::read_to_string(crate::common::repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("### Adopting leakfix on a repository that already has leaks")
+        .unwrap();
+    let section = &readme[start..];
+    let section = &section[..section[4..].find("\n### ").unwrap() + 4];
+    let mut commands = 0;
+    let mut workflows = 0;
+    for block in section.split("```").skip(1).step_by(2) {
+        let (lang, body) = block.split_once('\n').unwrap();
+        if lang == "yaml" {
+            let doc: serde_norway::Value = serde_norway::from_str(body).unwrap();
+            assert!(doc["jobs"].is_mapping(), "{body}");
+            workflows += 1;
+        }
+        for line in body.lines() {
+            let line = line.trim().trim_start_matches("run: ");
+            let line = line.split(" #").next().unwrap().trim();
+            if !line.starts_with("leakfix ") {
+                continue;
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let Err(e) = leakfix::cli::Cli::try_parse_from(&words) {
+                panic!("README: `{line}` does not parse: {e}");
+            }
+            commands += 1;
+        }
+    }
+    assert!(commands >= 3 && workflows == 1, "{commands} commands, {workflows} workflows");
+}
