@@ -507,7 +507,19 @@ impl Engine {
                             && (self.include_tests || !file.is_test_code(f.range.start))
                     }));
                 }
-                ignores.extend(IgnoreFile::of(&file.parsed));
+                // Rules skip test code without --include-tests: its markers
+                // cannot be judged then.
+                ignores.extend(IgnoreFile::of(&file.parsed).and_then(|mut f| {
+                    let src = &file.parsed.source;
+                    f.markers.retain(|m| {
+                        self.include_tests
+                            || !(file.is_test_code(m.comment.start)
+                                || src
+                                    .next_line_start(m.comment.start)
+                                    .is_some_and(|next| file.is_test_code(next)))
+                    });
+                    (!f.markers.is_empty()).then_some(f)
+                }));
             }
         }
         (findings, problems)

@@ -174,8 +174,13 @@ impl IgnoreFile {
             .markers()
             .iter()
             .filter(|m| {
-                root.descendant_for_byte_range(m.comment.start, m.comment.start + 2)
-                    .is_some_and(|n| n.kind().contains("comment"))
+                // The smallest node there may be the comment's `//` token.
+                std::iter::successors(
+                    root.descendant_for_byte_range(m.comment.start, m.comment.start + 2),
+                    |n| n.parent(),
+                )
+                .take(3)
+                .any(|n| n.kind().contains("comment"))
             })
             .cloned()
             .collect();

@@ -885,5 +885,83 @@ fn the_readme_adoption_commands_parse() {
             commands += 1;
         }
     }
-    assert!(commands >= 3 && workflows == 1, "{commands} commands, {workflows} workflows");
+    assert!(
+        commands >= 3 && workflows == 1,
+        "{commands} commands, {workflows} workflows"
+    );
+}
+
+/// Rust: markers in test code are judged only with --include-tests (the
+/// rules skip test code otherwise), and a stale one elsewhere is removed
+/// rustfmt-clean.
+#[test]
+fn rust_ignores_in_test_code_wait_for_include_tests() {
+    let src = r#"use std::process::Command;
+
+pub fn start(input: &str) -> std::io::Result<u32> {
+    let mut child = Command::new("convert").arg(input).spawn()?;
+    child.wait()?;
+
+    // leakfix:ignore rust-unwaited-child -- waited just above
+    Ok(child.id())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    #[test]
+    fn spawns() {
+        // leakfix:ignore rust-unwaited-child -- the test runner reaps it
+        let child = Command::new("true").spawn().unwrap();
+        println!("{}", child.id());
+    }
+}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lib.rs"), src).unwrap();
+    let run = |args: &[&str]| {
+        let out = leakfix().args(args).arg(dir.path()).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run(&["check"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(
+        found(&text),
+        [format!(
+            "{}:7: unused-ignore",
+            dir.path().join("lib.rs").display()
+        )]
+    );
+    let (code, text) = run(&["check", "--include-tests"]);
+    assert_eq!(
+        (code, found(&text).len()),
+        (Some(1), 1),
+        "the test's ignore is used:\n{text}"
+    );
+    let (code, _) = run(&["fix"]);
+    assert_eq!(code, Some(0));
+    let fixed = std::fs::read_to_string(dir.path().join("lib.rs")).unwrap();
+    assert_eq!(
+        fixed,
+        src.replace(
+            "\n    // leakfix:ignore rust-unwaited-child -- waited just above\n",
+            "\n"
+        )
+    );
+    if require_tool("rustfmt") {
+        let out = Command::new("rustfmt")
+            .args(["--check", "--edition", "2021"])
+            .arg(dir.path().join("lib.rs"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
