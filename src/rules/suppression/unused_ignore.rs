@@ -33,7 +33,10 @@ rules, or that belong to another language, never apply.
 It judges only what the run could see: a comment naming a rule that did not
 run (`--rule`, `--skip-rule`, `select`, `skip`) is left alone, and so is a
 bare comment unless every rule of its file's language ran. Files that do not
-parse and generated Go files are never judged.
+parse, generated Go files and, without `--include-tests`, Rust test code are
+never judged. It errs towards keeping comments: `go-per-request-client`
+counts a comment as used over any construction of a shareable client, even
+one it would not report.
 
 ## Why is this bad?
 A leak was fixed or the code moved, and the comment stayed. It now hides
