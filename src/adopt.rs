@@ -207,12 +207,14 @@ impl AnalysisPass for Arc<Adoption> {
                 }
             }
             for (path, idx) in by_file {
-                if overlay.get(path).is_some()
-                    && let Some(seen) = first_seen.get(path)
-                {
-                    let file_keys: Vec<Key> = idx.iter().map(|&i| keys[i].clone()).collect();
-                    for (&i, hide) in idx.iter().zip(seen.hidden(&file_keys)) {
-                        as_old[i] = hide;
+                if overlay.get(path).is_some() {
+                    // Edited by this run: its lines moved. What was old when
+                    // first seen stays hidden; what the edits brought is shown.
+                    if let Some(seen) = first_seen.get(path) {
+                        let file_keys: Vec<Key> = idx.iter().map(|&i| keys[i].clone()).collect();
+                        for (&i, hide) in idx.iter().zip(seen.hidden(&file_keys)) {
+                            as_old[i] = hide;
+                        }
                     }
                     continue;
                 }
