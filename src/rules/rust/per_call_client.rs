@@ -9,7 +9,6 @@
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
     body_owner, contains, enclosing_loop, in_async_context, local_bindings, outermost_fn,
@@ -26,6 +25,7 @@ use crate::rewrite::rust::{
     Chain, MAX_WIDTH, before_item, chain_top, declared_names, ensure_use, module_of, reindent,
     replace_in_chain, top_item,
 };
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustPerCallClient;
 
@@ -33,7 +33,7 @@ pub const ID: &str = "rust-per-call-client";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A pooled client (reqwest, AWS SDK, redis, tonic, sqlx, mongodb) is built per request or per loop iteration",
     fix_summary: "Build it once: a `static` (`LazyLock`, `OnceLock` accessor, `tokio::sync::OnceCell`), or before the loop",
     fix_availability: FixAvailability::Sometimes,
