@@ -27,7 +27,7 @@ pub const ID: &str = "rust-detached-task";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A task or thread running a loop that never ends is spawned by a constructor that drops its handle, or per request",
     fix_summary: "Keep the task's `JoinHandle` in a field of the value that starts it, and abort it in `Drop`",
     fix_availability: FixAvailability::Sometimes,

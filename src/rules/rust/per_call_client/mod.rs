@@ -36,7 +36,7 @@ pub const ID: &str = "rust-per-call-client";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A pooled client (reqwest, hyper, AWS SDK, redis, tonic, sqlx, mongodb) is built per request or per loop iteration",
     fix_summary: "Build it once: reuse the client the code already shares, or a `static` (`LazyLock`, `OnceLock` accessor, `tokio::sync::OnceCell`), a field, or before the loop",
     fix_availability: FixAvailability::Sometimes,

@@ -38,7 +38,7 @@ pub const ID: &str = "rust-unwaited-child";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A child process is spawned and never waited, killed or handed on",
     fix_summary: "Reap the child before the scope ends: `child.wait()?` (`.wait().await?` for tokio), or a background wait where blocking would hurt",
     fix_availability: FixAvailability::Sometimes,
