@@ -59,13 +59,12 @@ pub fn prelude_name_holds(file: &RustFile, module: Node, name: &str) -> bool {
                 }
             }
             "type_item" | "struct_item" | "enum_item" | "union_item" | "trait_item"
-            | "mod_item" | "function_item" | "const_item" | "static_item" => {
+            | "mod_item" | "function_item" | "const_item" | "static_item"
                 if item
                     .child_by_field_name("name")
-                    .is_some_and(|n| text(n, src) == name)
-                {
-                    return false;
-                }
+                    .is_some_and(|n| text(n, src) == name) =>
+            {
+                return false;
             }
             _ => {}
         }
