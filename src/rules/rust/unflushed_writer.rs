@@ -280,6 +280,34 @@ fn check_writer(file: &RustFile, entry: &WriterEntry, decl: Node, call: Node) ->
     let Some((at, indent)) = end_of_block(block, source) else {
         return Some(finding.with_note("the block is laid out on one line"));
     };
+    // The flush goes before the block's value and before early returns:
+    // a write there would come after it.
+    let mentions = |n: Node| {
+        let mut hit = false;
+        crate::analysis::rust::visit(n, &mut |x| {
+            hit |= x.kind() == "identifier" && text(x, src) == name;
+        });
+        hit
+    };
+    let tail = crate::analysis::rust::syntax::block_tail(block).or_else(|| {
+        let last = crate::analysis::rust::syntax::block_items(block)
+            .into_iter()
+            .last()?;
+        (last.kind() == "expression_statement"
+            && last
+                .named_child(0)
+                .is_some_and(|r| r.kind() == "return_expression"))
+        .then_some(last)
+    });
+    if tail.is_some_and(mentions)
+        || early_exits(block, decl.end_byte(), src)
+            .iter()
+            .any(|(e, _)| mentions(*e))
+    {
+        return Some(finding.with_note(format!(
+            "the value the scope returns uses `{name}` (its last write), so a flush before it would not cover that write: keep the result, flush, then return it"
+        )));
+    }
     let take = unwrap.unwrap_or_else(|| "?".to_string());
     let stmt = if entry.is_async {
         format!("{name}.flush().await{take};")
