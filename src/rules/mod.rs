@@ -14,7 +14,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
-pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
+pub use rust::{RustDetachedTask, RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 pub use suppression::{IgnoreWithoutReason, UnusedIgnore, check_markers};
 
 /// Whether a rule's findings come with a fix.
@@ -77,6 +77,7 @@ static RULES: &[&dyn Rule] = &[
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,
+    &RustDetachedTask,
     &UnusedIgnore,
     &IgnoreWithoutReason,
 ];
