@@ -41,6 +41,8 @@ pub struct Config {
     pub color: bool,
     pub progress: bool,
     pub jobs: Option<usize>,
+    /// Baseline, new code only, ignore checks, split patches.
+    pub adopt: crate::adopt::AdoptOptions,
 }
 
 /// Paths the user never wants read, from the config file's `exclude`.
@@ -82,6 +84,10 @@ pub struct FileConfig {
     /// User-declared Rust clients, writers and process builders, in the format of catalog/rust.toml.
     #[serde(default)]
     pub rust: crate::catalog::rust::CatalogFile,
+    /// A baseline file (relative to this file) whose findings are hidden.
+    pub baseline: Option<String>,
+    /// Every `leakfix:ignore` must give a reason (`-- why`).
+    pub require_reason: Option<bool>,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -154,6 +160,19 @@ impl Config {
             },
         };
 
+        let adopt = crate::adopt::AdoptOptions::resolve(
+            mode,
+            args.format,
+            &args.adopt,
+            &crate::adopt::FileOptions {
+                baseline: file.baseline.as_deref(),
+                require_reason: file.require_reason.unwrap_or(false),
+                dir: &excludes.root,
+            },
+            &paths,
+            &cwd,
+        )?;
+
         let builtin = GoCatalog::built_in()?;
         let rust_catalog = match &config_file {
             Some(f) => {
@@ -200,6 +219,7 @@ impl Config {
             color,
             progress: !args.no_progress,
             jobs: args.jobs,
+            adopt,
         })
     }
 

@@ -32,7 +32,7 @@ pub const ID: &str = "go-unstoppable-handler";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "An HTTP handler streams in a loop that never watches the request's context: it keeps running after the client has gone",
     fix_summary: "Return from the loop when `r.Context()` is done",
     fix_availability: FixAvailability::Sometimes,

@@ -24,7 +24,7 @@ pub const ID: &str = "go-abandoned-result";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "Goroutines send on an unbuffered channel that their starter can stop reading (a timeout, a cancellation, the first of several answers): they block forever",
     fix_summary: "Give the channel room for every send: `make(chan T, 1)`, or one slot per goroutine",
     fix_availability: FixAvailability::Sometimes,

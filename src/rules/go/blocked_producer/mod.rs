@@ -23,7 +23,7 @@ pub const ID: &str = "go-blocked-producer";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A goroutine sends values in a loop on a channel whose reader can go away (a cancelled caller, an early return), and blocks forever on its next send",
     fix_summary: "Send in a `select` that also returns when the context is done (or when the reading function has returned)",
     fix_availability: FixAvailability::Sometimes,
