@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: leakfix check (every rule) against one ast-grep query, same tree.
 
-    scripts/bench.py [TREE ...] [--runs N] [--jobs N]
+    scripts/bench.py [TREE ...] [--runs N] [--jobs N] [--leakfix BIN] [--rule ID ...]
+                     [--fix-pass] [--no-ast-grep]
 
 Without TREE it builds a synthetic corpus under target/bench-corpus from the
 repository's own Go fixtures (2,000 files), so anyone can reproduce the
@@ -12,11 +13,19 @@ into .tools/ast-grep on first use.
 The ast-grep query is the workload leakfix's Go candidate query also does:
 every `a, b := f(...)` in every Go file, with .gitignore respected, and the
 files leakfix skips by default (vendor/, testdata/, _test.go) excluded so
-that both tools read the same files. Times are wall-clock medians; on a
-shared machine also compare user CPU time (--cpu).
+that both tools read the same files. Times are wall-clock medians, with
+the median user+system CPU time of leakfix beside them (on a shared machine
+the CPU time is the steadier figure).
+
+To compare two builds or measure some rules: `--leakfix BIN` runs that
+binary instead of building this checkout, `--rule ID` (repeatable) runs only
+those rules, and `--fix-pass` runs `check --format diff --unsafe`, which
+also computes every fix, re-analyses the edited packages and completes
+signature changes at their callers.
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,16 +89,20 @@ def go_files(tree: Path):
                 yield Path(dirpath) / f
 
 
-def timed(cmd, runs: int) -> float:
+def timed(cmd, runs: int):
+    """Median wall time and median CPU time (user + system) of `runs` runs."""
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the page cache
-    times = []
+    times, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if r.returncode not in (0, 1):
             sys.exit(f"{cmd[0]} failed with exit code {r.returncode}")
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpus)
 
 
 def main():
@@ -97,25 +110,40 @@ def main():
     ap.add_argument("trees", nargs="*", type=Path)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=0, help="threads for both tools (0: all cores)")
+    ap.add_argument("--leakfix", type=Path, help="a leakfix binary to run instead of building this checkout")
+    ap.add_argument("--rule", action="append", default=[], help="run only this rule (repeatable)")
+    ap.add_argument("--fix-pass", action="store_true", help="run check --format diff --unsafe (computes every fix)")
+    ap.add_argument("--no-ast-grep", action="store_true", help="do not run ast-grep")
     args = ap.parse_args()
     trees = args.trees or [corpus()]
-    lf, sg = leakfix(), ast_grep()
+    lf = str(args.leakfix) if args.leakfix else leakfix()
+    sg = None if args.no_ast_grep else ast_grep()
     jobs = args.jobs or os.cpu_count()
-    print(f"{'tree':40} {'files':>7} {'MB':>7} {'leakfix s':>10} {'files/s':>9} {'MB/s':>7} {'ast-grep s':>11} {'ratio':>6}")
+    extra = [f for r in args.rule for f in ("--rule", r)]
+    if args.fix_pass:
+        extra += ["--format", "diff", "--unsafe"]
+    print(
+        f"{'tree':40} {'files':>7} {'MB':>7} {'leakfix s':>10} {'cpu s':>7} {'files/s':>9} {'MB/s':>7} "
+        f"{'ast-grep s':>11} {'ratio':>6}"
+    )
     for tree in trees:
         files = list(go_files(tree))
         mb = sum(f.stat().st_size for f in files) / 1e6
-        t_lf = timed([lf, "check", "--no-progress", "-j", str(jobs), str(tree)], args.runs)
-        t_sg = timed(
-            [sg, "run", "--lang", "go", "--pattern", "$A, $B := $F($$$ARGS)", "--threads", str(jobs)]
-            + [f for g in SAME_FILES for f in ("--globs", g)]
-            + [str(tree)],
-            args.runs,
-        )
+        t_lf, cpu_lf = timed([lf, "check", "--no-progress", "--exit-zero", "-j", str(jobs)] + extra + [str(tree)], args.runs)
+        if sg:
+            t_sg, _ = timed(
+                [sg, "run", "--lang", "go", "--pattern", "$A, $B := $F($$$ARGS)", "--threads", str(jobs)]
+                + [f for g in SAME_FILES for f in ("--globs", g)]
+                + [str(tree)],
+                args.runs,
+            )
+            sg_cols = f"{t_sg:11.3f} {t_lf / t_sg:6.2f}"
+        else:
+            sg_cols = f"{'-':>11} {'-':>6}"
         name = str(tree)[-40:]
         print(
-            f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {len(files) / t_lf:9.0f} {mb / t_lf:7.1f} "
-            f"{t_sg:11.3f} {t_lf / t_sg:6.2f}"
+            f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {cpu_lf:7.2f} {len(files) / t_lf:9.0f} "
+            f"{mb / t_lf:7.1f} {sg_cols}"
         )
     print(f"(median of {args.runs} runs, {jobs} threads; ratio < 1 means leakfix is faster)")
 

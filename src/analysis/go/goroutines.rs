@@ -6,7 +6,7 @@
 //! written (so a rule that asks "who else calls this function" reads the
 //! few places that name it instead of walking the package again).
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use streaming_iterator::StreamingIterator;
@@ -74,9 +74,9 @@ pub struct PackageFacts<'a> {
     funcs: HashMap<&'a str, Vec<(&'a GoFile, Node<'a>)>>,
     /// Package-level variables set to `context.Background()`/`TODO()`.
     background_vars: HashSet<String>,
-    /// Where names of the package's functions are written, by name, found
-    /// on first use.
-    names: RefCell<HashMap<String, std::rc::Rc<NameIndex<'a>>>>,
+    /// Where the names of the package's functions are written: all of them
+    /// found in one pass over the package's text, on first use.
+    names: OnceCell<NameIndex<'a>>,
     /// Whether each function runs once per process (`once`), by node id.
     pub(super) once_memo: RefCell<HashMap<usize, bool>>,
 }
@@ -103,7 +103,7 @@ impl<'a> PackageFacts<'a> {
             catalog,
             funcs,
             background_vars: super::contexts::background_vars(pkg),
-            names: RefCell::default(),
+            names: OnceCell::new(),
             once_memo: RefCell::default(),
         }
     }
@@ -118,16 +118,13 @@ impl<'a> PackageFacts<'a> {
         self.background_vars.contains(name)
     }
 
-    /// Where `name` is written in the package (an index that holds it).
-    pub fn names(&self, name: &str) -> std::rc::Rc<NameIndex<'a>> {
-        if let Some(hit) = self.names.borrow().get(name) {
-            return hit.clone();
-        }
-        let index = std::rc::Rc::new(NameIndex::new(self.pkg, &[name]));
-        self.names
-            .borrow_mut()
-            .insert(name.to_string(), index.clone());
-        index
+    /// Where the package's function and method names are written (an
+    /// index that answers for any of them).
+    pub fn names(&self) -> &NameIndex<'a> {
+        self.names.get_or_init(|| {
+            let names: Vec<&str> = self.funcs.keys().copied().collect();
+            NameIndex::new(self.pkg, &names)
+        })
     }
 
     /// The code a go statement runs: the literal, or the package's function

@@ -103,7 +103,7 @@ impl<'a> PackageFacts<'a> {
         if !main_package && name.starts_with(|c: char| c.is_ascii_uppercase()) {
             return false; // other packages may call it
         }
-        let names = self.names(name);
+        let names = self.names();
         let mut any = false;
         for &(i, n) in names.named(name) {
             let f = &self.pkg.files[i];

@@ -289,7 +289,7 @@ impl<'a> Spawn<'a> {
         };
         let uses = crate::analysis::go::uses::uses_in_index(
             self.pkg,
-            &self.facts.names(&target.name),
+            self.facts.names(),
             &target,
             self.cx.go_catalog,
         );
