@@ -170,7 +170,8 @@ pub fn never_ends(lp: Node, src: &str, env: &TypeEnv) -> bool {
             let Some(right) = cl.child_by_field_name("right") else {
                 return false;
             };
-            is_ticker_channel(right, src, env) || is_subscription_channel(right, src, env)
+            is_ticker_channel(right, src, env)
+                || is_subscription_channel(right, src, env) && !handed_in(right, src, env)
         }
         Some(_) => false,
     }
@@ -200,6 +201,20 @@ pub fn is_ticker_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
 /// `sub.Channel()` on a catalog subscription: closed only by `sub.Close()`.
 pub fn is_subscription_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
     subscription_var(e, src, env).is_some()
+}
+
+/// Is the ranged-over subscription handed in (a parameter of the code, or a
+/// name from outside it) rather than acquired there? Whoever handed it in
+/// may close it, which ends the range.
+fn handed_in(e: Node, src: &str, env: &TypeEnv) -> bool {
+    let Some(var) = subscription_var(e, src, env) else {
+        return false;
+    };
+    let at = channel_source(e, src);
+    match super::contexts::declaration_of_name(at, var, src) {
+        None => true, // a package-level subscription
+        Some((_, decl)) => decl.kind() == "parameter_declaration",
+    }
 }
 
 /// What a ranged-over channel is: `ch` declared as `ch := sub.Channel()`

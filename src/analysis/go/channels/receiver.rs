@@ -105,7 +105,7 @@ impl<'a, 't> Receiver<'a, 't> {
                     }
                     cov = cov.saturating_add(got).min(MANY);
                     need = need.saturating_add(self.starts(s)).min(MANY);
-                    if is_terminating(s, self.src) {
+                    if is_terminating(s, self.src) || self.never_falls_through(s) {
                         return None;
                     }
                 }
@@ -124,6 +124,27 @@ impl<'a, 't> Receiver<'a, 't> {
             }
             cur = parent;
         }
+    }
+
+    /// A `for { }` with no break out of it: what follows never runs.
+    fn never_falls_through(&self, s: Node) -> bool {
+        let (lp, label) = match s.kind() {
+            "for_statement" => (s, None),
+            "labeled_statement" => match (s.child_by_field_name("label"), s.named_child(1)) {
+                (Some(l), Some(x)) if x.kind() == "for_statement" => (x, Some(text(l, self.src))),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        let mut c = lp.walk();
+        let endless = match lp
+            .named_children(&mut c)
+            .find(|n| n.kind() != "block" && n.kind() != "comment")
+        {
+            None => true,
+            Some(cl) => cl.kind() == "for_clause" && cl.child_by_field_name("condition").is_none(),
+        };
+        endless && !breaks_out(lp, self.src, label)
     }
 
     /// A case of this select that does not receive from the channel, when
@@ -197,7 +218,7 @@ impl<'a, 't> Receiver<'a, 't> {
                     }
                     cov = cov.saturating_add(self.definite(s)).min(MANY);
                     need = need.saturating_add(self.starts(s)).min(MANY);
-                    if is_terminating(s, self.src) {
+                    if is_terminating(s, self.src) || self.never_falls_through(s) {
                         break;
                     }
                 }
@@ -481,6 +502,40 @@ impl<'a, 't> Receiver<'a, 't> {
         }
         count
     }
+}
+
+/// A break (or goto) that leaves this loop.
+fn breaks_out(lp: Node, src: &str, label: Option<&str>) -> bool {
+    fn walk(n: Node, src: &str, label: Option<&str>, nested: bool) -> bool {
+        match n.kind() {
+            "func_literal" => return false,
+            "goto_statement" => return true,
+            "break_statement" => {
+                return match n.named_child(0) {
+                    Some(l) => Some(text(l, src)) == label,
+                    None => !nested,
+                };
+            }
+            _ => {}
+        }
+        let nested = nested
+            || matches!(
+                n.kind(),
+                "for_statement"
+                    | "expression_switch_statement"
+                    | "type_switch_statement"
+                    | "select_statement"
+            );
+        let mut c = n.walk();
+        let children: Vec<Node> = n.named_children(&mut c).collect();
+        children.into_iter().any(|ch| walk(ch, src, label, nested))
+    }
+    let Some(body) = lp.child_by_field_name("body") else {
+        return true;
+    };
+    let mut c = body.walk();
+    let children: Vec<Node> = body.named_children(&mut c).collect();
+    children.into_iter().any(|ch| walk(ch, src, label, false))
 }
 
 /// A return, goto, or break out of the loop whose body this is (a break
