@@ -19,10 +19,14 @@
 //!   connection. Loops over a slice or a counter run a bounded number of
 //!   times and are fine.
 //!
-//! Exported functions of a library package can be called from anywhere,
-//! methods through values leakfix cannot follow, and functions used as
-//! values (callbacks, handlers) whenever their holder likes: none of those
-//! runs once.
+//! Methods count the same way when every use of them in the package is a
+//! call whose receiver's type can be told, and the `Run` method of a
+//! command type (`serveCmd`, `CLI`, as kong and cobra-style CLIs name
+//! them) runs once.
+//!
+//! Exported functions and methods of a library package can be called from
+//! anywhere, and functions used as values (callbacks, handlers) whenever
+//! their holder likes: none of those runs once.
 
 use tree_sitter::Node;
 
@@ -62,7 +66,7 @@ impl<'a> PackageFacts<'a> {
                 "source_file" => return true,
                 "for_statement" if unbounded(p) && in_body(p, cur) => return false,
                 "function_declaration" => return self.func_runs_once(p, file),
-                "method_declaration" => return false,
+                "method_declaration" => return self.method_runs_once(p, file),
                 "func_literal" => match self.literal_runs(p, file) {
                     Literal::Inline => {}
                     Literal::Once => return true,
@@ -141,6 +145,58 @@ impl<'a> PackageFacts<'a> {
             };
             if !once {
                 return false;
+            }
+        }
+        any
+    }
+
+    /// Does this method run once per process: the `Run` method of a
+    /// command type (`serveCmd`, `CLI`: kong and cobra-style commands run
+    /// once), or an unexported method (any in package main) whose every
+    /// use in the package is a call that runs once?
+    fn method_runs_once(&self, decl: Node<'a>, file: &'a GoFile) -> bool {
+        if let Some(&known) = self.once_memo.borrow().get(&decl.id()) {
+            return known;
+        }
+        self.once_memo.borrow_mut().insert(decl.id(), false);
+        let answer = self.compute_method_runs_once(decl, file);
+        self.once_memo.borrow_mut().insert(decl.id(), answer);
+        answer
+    }
+
+    fn compute_method_runs_once(&self, decl: Node<'a>, file: &'a GoFile) -> bool {
+        let src = file.text();
+        let (Some(name), Some(recv)) = (
+            decl.child_by_field_name("name").map(|n| text(n, src)),
+            super::module::receiver_type_name(decl, src),
+        ) else {
+            return false;
+        };
+        if name == "Run" && (recv.ends_with("Cmd") || recv.ends_with("Command") || recv == "CLI") {
+            return true;
+        }
+        let main_package = file.package_name == "main";
+        if !main_package && name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return false;
+        }
+        let target = super::uses::FuncRef {
+            package: self.pkg.import_path.clone(),
+            dir: self.pkg.dir.clone(),
+            package_name: file.package_name.clone(),
+            receiver: Some(recv),
+            name: name.to_string(),
+        };
+        let uses = super::uses::uses_in_index(self.pkg, self.names(), &target, self.catalog);
+        let mut any = false;
+        for u in &uses {
+            if u.file.parsed.path.to_string_lossy().ends_with("_test.go") {
+                continue;
+            }
+            match (&u.kind, u.call) {
+                (super::uses::UseKind::Call, Some(call)) if self.runs_once(call, u.file) => {
+                    any = true
+                }
+                _ => return false,
             }
         }
         any

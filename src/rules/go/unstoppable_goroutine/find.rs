@@ -36,6 +36,9 @@ impl<'a> Spawn<'a> {
             return None;
         }
         let worker = self.worker()?;
+        if self.handles_signals(&worker) {
+            return None; // signals are the process's: so is their handler
+        }
         let body = worker.body()?;
         let env = TypeEnv::for_function(self.pkg, worker.file, self.cx.go_catalog, worker.func);
         let mut loops = forever_loops(body, &env);
@@ -173,6 +176,46 @@ impl<'a> Spawn<'a> {
                 "no fix: pass it a `ctx context.Context` from the caller and return from the loop when `ctx.Done()` is closed",
             ),
         )
+    }
+
+    /// Does the goroutine wait for operating-system signals (a receive or
+    /// range over a channel of `os.Signal`, or one given to
+    /// `signal.Notify`)? A signal handler lives as long as the process.
+    fn handles_signals(&self, worker: &Worker<'a>) -> bool {
+        let Some(body) = worker.body() else {
+            return false;
+        };
+        let wsrc = worker.src();
+        let spawner_text = enclosing_function(self.go)
+            .map(|f| text(f, self.src()))
+            .unwrap_or("");
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+            let operand = match n.kind() {
+                "unary_expression"
+                    if n.child_by_field_name("operator")
+                        .is_some_and(|o| text(o, wsrc) == "<-") =>
+                {
+                    n.child_by_field_name("operand")
+                }
+                "range_clause" => n.child_by_field_name("right"),
+                _ => None,
+            };
+            let Some(ch) = operand.filter(|o| o.kind() == "identifier") else {
+                continue;
+            };
+            let name = text(ch, wsrc);
+            let typed =
+                declaration_of(ch, wsrc).is_some_and(|(_, d)| text(d, wsrc).contains("os.Signal"));
+            let notified = spawner_text.contains(&format!("signal.Notify({name},"))
+                || text(worker.func, wsrc).contains(&format!("signal.Notify({name},"));
+            if typed || notified {
+                return true;
+            }
+        }
+        false
     }
 
     /// A one-shot goroutine that waits for a context that never ends
