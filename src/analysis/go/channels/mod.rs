@@ -16,7 +16,7 @@ use tree_sitter::Node;
 mod receiver;
 mod runs;
 
-pub use receiver::{Count, Leave, MANY, Receiver};
+pub use receiver::{Count, Leave, MANY, Receiver, leaves};
 pub use runs::{Runs, runs_of};
 
 use super::contexts::declaration_of;

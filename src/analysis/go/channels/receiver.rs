@@ -541,7 +541,7 @@ fn breaks_out(lp: Node, src: &str, label: Option<&str>) -> bool {
 /// A return, goto, or break out of the loop whose body this is (a break
 /// inside a nested loop, switch or select stays there, unless labelled
 /// with this loop's label or an outer one).
-fn leaves(body: Node, src: &str, label: Option<&str>) -> bool {
+pub fn leaves(body: Node, src: &str, label: Option<&str>) -> bool {
     fn walk(n: Node, src: &str, label: Option<&str>, nested: bool) -> bool {
         match n.kind() {
             "func_literal" => return false,

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::ID;
 use crate::analysis::go::GoFile;
 use crate::analysis::go::channels::{
-    Leave, LocalChannel, MANY, Op, Place, Receiver, channels_sent_by, give_up_text,
+    Leave, LocalChannel, MANY, Op, Place, Receiver, channels_sent_by, give_up_text, leaves,
     repeats_in_loop, uses_of,
 };
 use crate::analysis::go::contexts::{
@@ -65,14 +65,19 @@ pub(super) fn check<'a>(facts: &PackageFacts<'a>, g: &GoStmt<'a>) -> Vec<Finding
         return out; // go-unstoppable-goroutine's, or meant to live as long as the process
     }
     for ch in channels_sent_by(g) {
-        if let Some(p) = producer(g, lit, ch) {
+        if let Some(p) = producer(facts, g, lit, ch) {
             out.push(finding(&p));
         }
     }
     out
 }
 
-fn producer<'a>(g: &GoStmt<'a>, lit: Node<'a>, ch: LocalChannel<'a>) -> Option<Producer<'a>> {
+fn producer<'a>(
+    facts: &PackageFacts<'a>,
+    g: &GoStmt<'a>,
+    lit: Node<'a>,
+    ch: LocalChannel<'a>,
+) -> Option<Producer<'a>> {
     let file = g.file;
     let src = file.text();
     let owner = enclosing_function(ch.decl)?;
@@ -118,6 +123,10 @@ fn producer<'a>(g: &GoStmt<'a>, lit: Node<'a>, ch: LocalChannel<'a>) -> Option<P
             {
                 return None;
             }
+            // Every caller in the package reads it to the end: none stops early.
+            if callers_drain(facts, owner, file) {
+                return None;
+            }
             Reader::Caller { ctx }
         }
         (false, true) => {
@@ -139,6 +148,91 @@ fn producer<'a>(g: &GoStmt<'a>, lit: Node<'a>, ch: LocalChannel<'a>) -> Option<P
         sends,
         reader,
     })
+}
+
+/// Does every call of the function in the package read what it returns to
+/// the end (`for v := range ch` with no way out of the loop, on the value
+/// the call returned)? False when there is no call to look at.
+fn callers_drain(facts: &PackageFacts, func: Node, file: &GoFile) -> bool {
+    let src = file.text();
+    let Some(name) = func.child_by_field_name("name").map(|n| text(n, src)) else {
+        return false;
+    };
+    let mut calls = 0;
+    for &(i, n) in facts.names().named(name) {
+        let f = &facts.pkg.files[i];
+        let fsrc = f.text();
+        // The callee of a call: `f(...)` or `x.f(...)`.
+        let callee = match n.parent() {
+            Some(p) if p.kind() == "selector_expression" => p,
+            Some(p) if p.kind() == "call_expression" => n,
+            _ => continue,
+        };
+        let Some(call) = callee.parent().filter(|c| {
+            c.kind() == "call_expression"
+                && c.child_by_field_name("function")
+                    .is_some_and(|x| x.id() == callee.id())
+        }) else {
+            continue;
+        };
+        calls += 1;
+        if !drained(call, fsrc) {
+            return false;
+        }
+    }
+    calls > 0
+}
+
+/// Is the channel this call returns ranged over to the end: `for v := range
+/// f()`, or `ch, err := f()` and later `for v := range ch` with no way out?
+fn drained(call: Node, src: &str) -> bool {
+    let Some(p) = call.parent() else {
+        return false;
+    };
+    let lp = if p.kind() == "range_clause" {
+        p.parent()
+    } else {
+        let stmt = if p.kind() == "expression_list" {
+            p.parent()
+        } else {
+            Some(p)
+        };
+        let Some(stmt) =
+            stmt.filter(|s| matches!(s.kind(), "short_var_declaration" | "assignment_statement"))
+        else {
+            return false;
+        };
+        let Some(var) = stmt
+            .child_by_field_name("left")
+            .and_then(|l| l.named_child(0))
+            .filter(|v| v.kind() == "identifier")
+        else {
+            return false;
+        };
+        let name = text(var, src);
+        let mut next = stmt.next_named_sibling();
+        let mut found = None;
+        while let Some(s) = next {
+            if s.kind() == "for_statement"
+                && s.named_child(0).is_some_and(|cl| {
+                    cl.kind() == "range_clause"
+                        && cl
+                            .child_by_field_name("right")
+                            .is_some_and(|r| r.kind() == "identifier" && text(r, src) == name)
+                })
+            {
+                found = Some(s);
+                break;
+            }
+            next = s.next_named_sibling();
+        }
+        found
+    };
+    let Some(lp) = lp.filter(|l| l.kind() == "for_statement") else {
+        return false;
+    };
+    lp.child_by_field_name("body")
+        .is_some_and(|b| !leaves(b, src, None))
 }
 
 /// The references, in the owner, of the channels the goroutine closes
