@@ -583,15 +583,9 @@ pub fn line_after(source: &SourceText, offset: usize) -> Option<usize> {
 /// A send on a line of its own (`out <- v`) becomes a select that also
 /// leaves when `done` is ready (a `<-ctx.Done()` or `<-done` receive):
 ///
-/// ```go
-/// select {
-/// case out <- v:
-/// case <-ctx.Done():
-/// 	return
-/// }
-/// ```
-///
-/// None when the send spans lines or shares its line with other code.
+/// `select { case out <- v: case <-ctx.Done(): return }`, laid out as
+/// gofmt does, one case per line at the send's indentation. A trailing
+/// comment stays on the send's line. None when the send spans lines or shares its line with other code.
 pub fn send_or_return(
     file_path: &Arc<Path>,
     source: &SourceText,

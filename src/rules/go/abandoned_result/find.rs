@@ -145,7 +145,7 @@ pub(super) fn check_channel<'a>(
     let func_name = enclosing_named(ch.decl, src).unwrap_or_else(|| "the function".into());
     let line = |n: Node| n.start_position().row + 1;
     let how = match leave.gave_up_on.and_then(|c| give_up_text(c, src)) {
-        Some(w) if w == "default" => "takes the `default` case of a select".to_string(),
+        Some("default") => "takes the `default` case of a select".to_string(),
         Some(w) => format!("gives up on `{w}`"),
         None if leave.at.kind() == "return_statement" && leave.received == 1 => {
             format!("returns (line {}) after the first value", line(leave.at))

@@ -305,7 +305,7 @@ fn finding(p: &Producer) -> Finding {
         ),
         Reader::Owner { leave } => {
             let how = match leave.gave_up_on.and_then(|c| give_up_text(c, src)) {
-                Some(w) if w == "default" => "takes the `default` case of a select".to_string(),
+                Some("default") => "takes the `default` case of a select".to_string(),
                 Some(w) => format!("gives up on `{w}`"),
                 None if leave.at.kind() == "return_statement" => {
                     format!("returns (line {})", line(leave.at))
