@@ -14,9 +14,9 @@ use crate::config::{Config, Mode};
 use crate::engine::{Engine, Overlay};
 use crate::finding::{Finding, Problem};
 use crate::fix_loop::{FindingKey, finding_key, fix_until_stable};
-use crate::verify::{Verdict, Verification};
 use crate::report::{self, FileChange, Report, Reported, Status, display_path};
 use crate::source::SourceText;
+use crate::verify::{Verdict, Verification};
 use crate::walk::{WalkOptions, walk};
 use crate::{Outcome, rules};
 
@@ -262,7 +262,8 @@ fn verify_fixes(
     min: crate::fix::Applicability,
 ) -> Result<(crate::fix_loop::FixRun, Verification<FindingKey>)> {
     let checker = crate::verify::Toolchains::new(options)?;
-    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     if config.progress && std::io::stderr().is_terminal() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         bar.set_style(

@@ -924,9 +924,9 @@ pub fn review(
         });
     // --verify: a fix that does not compile is not offered; its finding is
     // listed with the compiler's error.
-    let (offered, withheld): (Vec<Finding>, Vec<Finding>) = offered.into_iter().partition(|f| {
-        !matches!(verdict_of.and_then(|v| v(f)), Some(Verdict::Withheld(_)))
-    });
+    let (offered, withheld): (Vec<Finding>, Vec<Finding>) = offered
+        .into_iter()
+        .partition(|f| !matches!(verdict_of.and_then(|v| v(f)), Some(Verdict::Withheld(_))));
     let mut withheld = withheld;
     for f in &mut withheld {
         if let Some(Some(Verdict::Withheld(d))) = verdict_of.map(|v| v(f)) {

@@ -10,3 +10,4 @@ mod go_toolchain;
 mod reports;
 mod review;
 mod rust_crate;
+mod verify;

@@ -176,14 +176,11 @@ fn verification(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             plural(v.units, "package", "packages")
         )
     };
+    let label = style(format!("Checked {}", plural(total, "fix", "fixes"))).bold();
     let label = if v.withheld > 0 {
-        style(format!("Verified {}", plural(total, "fix", "fixes")))
-            .yellow()
-            .bold()
+        label.yellow()
     } else {
-        style(format!("Verified {}", plural(total, "fix", "fixes")))
-            .green()
-            .bold()
+        label.green()
     };
     writeln!(
         out,

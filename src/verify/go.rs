@@ -199,7 +199,10 @@ impl GoChecker {
             };
             import_paths.insert(u.clone(), pkg.import_path.clone());
             if let Some(e) = &pkg.error {
-                out.push((u.clone(), Baseline::Broken(did_not_build(&run, module, &e.err))));
+                out.push((
+                    u.clone(),
+                    Baseline::Broken(did_not_build(&run, dir, &e.err)),
+                ));
                 continue;
             }
             if let Some(e) = pkg.deps_errors.first() {
@@ -207,7 +210,12 @@ impl GoChecker {
                     u.clone(),
                     Baseline::Broken(format!(
                         "a package it imports did not build before the fix: {}",
-                        first_line(&run.diags("go build", &e.err).first().map(|d| d.message.clone()).unwrap_or_else(|| e.err.clone()))
+                        first_line(
+                            &run.diags("go build", &e.err)
+                                .first()
+                                .map(|d| d.message.clone())
+                                .unwrap_or_else(|| e.err.clone())
+                        )
                     )),
                 ));
                 continue;
@@ -452,11 +460,11 @@ impl GoChecker {
     }
 }
 
-fn did_not_build(run: &ModuleRun, _module: &Path, err: &str) -> String {
+fn did_not_build(run: &ModuleRun, dir: &Path, err: &str) -> String {
     let first = run
         .diags("go build", err)
         .first()
-        .map(|d| d.render(&|p| p.display().to_string()))
+        .map(|d| d.render(&|p| p.strip_prefix(dir).unwrap_or(p).display().to_string()))
         .unwrap_or_else(|| first_line(err));
     format!("its package did not build before the fix: {first}")
 }
@@ -467,6 +475,16 @@ fn first_line(s: &str) -> String {
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("")
         .to_string()
+}
+
+/// Joins an indented line (`\thave ()`) to the message above it:
+/// `not enough arguments in call to F: have (), want (int)`.
+fn continue_message(message: &mut String, line: &str, first: bool) {
+    if message.len() > 300 {
+        return;
+    }
+    message.push_str(if first { ": " } else { ", " });
+    message.push_str(line.trim());
 }
 
 fn key(d: &Diag) -> (String, String) {
@@ -517,7 +535,11 @@ impl ModuleRun {
 
     fn general_error(&self) -> String {
         let l = first_line(&self.list_stderr);
-        if l.is_empty() { String::new() } else { format!(": {l}") }
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(": {l}")
+        }
     }
 
     /// The path a compiler message names, as the user knows it.
@@ -544,18 +566,19 @@ impl ModuleRun {
     /// with the indented lines after them).
     fn diags(&self, tool: &'static str, text: &str) -> Vec<Diag> {
         let mut out: Vec<Diag> = Vec::new();
+        let mut first = true;
         for line in text.lines() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
             if line.starts_with('\t') || line.starts_with("  ") {
-                if let Some(last) = out.last_mut()
-                    && last.message.len() < 300
-                {
-                    last.message.push_str(&format!(" ({})", line.trim()));
+                if let Some(last) = out.last_mut() {
+                    continue_message(&mut last.message, line, first);
+                    first = false;
                 }
                 continue;
             }
+            first = true;
             let line = line.strip_prefix("vet: ").unwrap_or(line);
             out.push(match parse_position(line) {
                 Some((path, l, c, msg)) => Diag {
@@ -573,7 +596,11 @@ impl ModuleRun {
 
     /// Splits vet's output into its packages (`# import/path` headers).
     fn parse_vet(&mut self, text: &str, success: bool) {
-        let known: HashSet<String> = self.packages.iter().map(|p| p.import_path.clone()).collect();
+        let known: HashSet<String> = self
+            .packages
+            .iter()
+            .map(|p| p.import_path.clone())
+            .collect();
         let mut current: Option<String> = None;
         let mut sections: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut outside = Vec::new();
@@ -583,7 +610,10 @@ impl ModuleRun {
                 continue;
             }
             match &current {
-                Some(pkg) => sections.entry(pkg.clone()).or_default().push(line.to_string()),
+                Some(pkg) => sections
+                    .entry(pkg.clone())
+                    .or_default()
+                    .push(line.to_string()),
                 None => outside.push(line.to_string()),
             }
         }
@@ -595,24 +625,26 @@ impl ModuleRun {
         let _ = outside;
         for (pkg, lines) in sections {
             let mut v = VetPackage::default();
+            let mut last_is_type_error = false;
+            let mut first = true;
             for line in &lines {
-                let is_type_error = line.starts_with("vet: ");
-                let ds = self.diags("go vet", line);
                 if line.starts_with('\t') {
                     // A continuation of the previous message.
-                    let last = if v.findings.is_empty() {
+                    let last = if last_is_type_error {
                         v.type_errors.last_mut()
                     } else {
                         v.findings.last_mut()
                     };
-                    if let Some(last) = last
-                        && last.message.len() < 300
-                    {
-                        last.message.push_str(&format!(" ({})", line.trim()));
+                    if let Some(last) = last {
+                        continue_message(&mut last.message, line, first);
+                        first = false;
                     }
                     continue;
                 }
-                if is_type_error {
+                first = true;
+                let ds = self.diags("go vet", line);
+                last_is_type_error = line.starts_with("vet: ");
+                if last_is_type_error {
                     v.type_errors.extend(ds);
                 } else {
                     v.findings.extend(ds);
@@ -677,7 +709,9 @@ mod tests {
             Some(("a/b.go", 3, 23, "undefined: x"))
         );
         assert_eq!(
-            parse_position("../x/lfv2/0-a.go:14:10: c.Close undefined (type *Conn has no field or method Close)"),
+            parse_position(
+                "../x/lfv2/0-a.go:14:10: c.Close undefined (type *Conn has no field or method Close)"
+            ),
             Some((
                 "../x/lfv2/0-a.go",
                 14,
@@ -692,8 +726,14 @@ mod tests {
     #[test]
     fn vet_headers() {
         let known: HashSet<String> = ["example.com/a".to_string()].into();
-        assert_eq!(vet_header("example.com/a", &known).as_deref(), Some("example.com/a"));
-        assert_eq!(vet_header("[example.com/a]", &known).as_deref(), Some("example.com/a"));
+        assert_eq!(
+            vet_header("example.com/a", &known).as_deref(),
+            Some("example.com/a")
+        );
+        assert_eq!(
+            vet_header("[example.com/a]", &known).as_deref(),
+            Some("example.com/a")
+        );
         assert_eq!(
             vet_header("example.com/a_test [example.com/a.test]", &known).as_deref(),
             Some("example.com/a")
@@ -721,16 +761,22 @@ mod tests {
             PathBuf::from("/work/m/b/y-z.go")
         );
         assert_eq!(run.real_path("c/z.go"), PathBuf::from("/work/m/c/z.go"));
-        assert_eq!(run.real_path("/real/m/c/z.go"), PathBuf::from("/work/m/c/z.go"));
+        assert_eq!(
+            run.real_path("/real/m/c/z.go"),
+            PathBuf::from("/work/m/c/z.go")
+        );
         let diags = run.diags(
             "go build",
             "# example.com/m/b\n/root/.cache/leakfix/verify/go-overlay/lfv-00bb-y-z.go:5:23: not enough arguments in call to a.F\n\thave ()\n\twant (int)\n",
         );
         assert_eq!(diags.len(), 1);
-        assert_eq!(diags[0].path.as_deref(), Some(Path::new("/work/m/b/y-z.go")));
+        assert_eq!(
+            diags[0].path.as_deref(),
+            Some(Path::new("/work/m/b/y-z.go"))
+        );
         assert_eq!(
             diags[0].message,
-            "not enough arguments in call to a.F (have ()) (want (int))"
+            "not enough arguments in call to a.F: have (), want (int)"
         );
     }
 }

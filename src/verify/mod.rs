@@ -149,7 +149,10 @@ pub struct Verification<K> {
 
 impl<K: Ord> Verification<K> {
     pub fn count(&self, label: &str) -> usize {
-        self.verdicts.values().filter(|v| v.label() == label).count()
+        self.verdicts
+            .values()
+            .filter(|v| v.label() == label)
+            .count()
     }
 }
 
@@ -179,8 +182,11 @@ pub trait Checker: Sync {
     /// The units as they are on disk.
     fn baseline(&self, units: &[Unit]) -> Result<HashMap<Unit, Baseline>>;
     /// The units with `texts` (absolute path -> bytes) in place of the files on disk.
-    fn check(&self, units: &[Unit], texts: &HashMap<PathBuf, Vec<u8>>)
-    -> Result<HashMap<Unit, Outcome>>;
+    fn check(
+        &self,
+        units: &[Unit],
+        texts: &HashMap<PathBuf, Vec<u8>>,
+    ) -> Result<HashMap<Unit, Outcome>>;
     /// The tools a check of these units runs.
     fn tools(&self, units: &[Unit]) -> Vec<&'static str>;
 }
@@ -470,7 +476,10 @@ impl<'a, K: Clone + Ord + Hash + Debug> Plan<'a, K> {
             .collect()
     }
 
-    fn fixes_touching<'s>(&'s self, unit: &'s Unit) -> impl Iterator<Item = &'s (K, Vec<Arc<Path>>)> {
+    fn fixes_touching<'s>(
+        &'s self,
+        unit: &'s Unit,
+    ) -> impl Iterator<Item = &'s (K, Vec<Arc<Path>>)> {
         self.attempt
             .fixes
             .iter()
@@ -616,7 +625,10 @@ struct Search<K> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Smallest failing prefix of `rest` lies in `lo..=hi` (`hi` fails).
-    Bisect { lo: usize, hi: usize },
+    Bisect {
+        lo: usize,
+        hi: usize,
+    },
     /// Does kept + all of rest build?
     Confirm,
     Done,

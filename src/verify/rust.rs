@@ -197,47 +197,62 @@ impl CargoChecker {
         }
         self.require()?;
         let groups: Vec<(PathBuf, Vec<Unit>)> = self.by_workspace(units)?.into_iter().collect();
-        let results = bounded(groups, jobs, |(ws, units)| -> Result<Vec<(Unit, Baseline)>> {
-            let scratch = match self.scratch(&ws) {
-                Ok(s) => s,
-                Err(e) => {
-                    let why = format!("its crate could not be set up for checking: {e:#}");
-                    return Ok(units
-                        .into_iter()
-                        .map(|u| (u, Baseline::Broken(why.clone())))
-                        .collect());
+        let results = bounded(
+            groups,
+            jobs,
+            |(ws, units)| -> Result<Vec<(Unit, Baseline)>> {
+                let scratch = match self.scratch(&ws) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let why = format!("its crate could not be set up for checking: {e:#}");
+                        return Ok(units
+                            .into_iter()
+                            .map(|u| (u, Baseline::Broken(why.clone())))
+                            .collect());
+                    }
+                };
+                let mut scratch = scratch.lock().unwrap();
+                sync_edits(&mut scratch, &HashMap::new())?;
+                let run = self.run_check(&scratch, &units)?;
+                for u in &units {
+                    if let Unit::Cargo { manifest, .. } = u {
+                        let n = run.built.get(manifest).copied().unwrap_or(0);
+                        scratch.artifacts.insert(manifest.clone(), n);
+                    }
                 }
-            };
-            let mut scratch = scratch.lock().unwrap();
-            sync_edits(&mut scratch, &HashMap::new())?;
-            let run = self.run_check(&scratch, &units)?;
-            for u in &units {
-                if let Unit::Cargo { manifest, .. } = u {
-                    let n = run.built.get(manifest).copied().unwrap_or(0);
-                    scratch.artifacts.insert(manifest.clone(), n);
-                }
-            }
-            Ok(units
-                .into_iter()
-                .map(|u| {
-                    let b = match run.outcome(&u, None) {
-                        Outcome::Pass => Baseline::Builds {
-                            checked: run.compiled(&u),
-                        },
-                        Outcome::Fail(d) => Baseline::Broken(format!(
-                            "its crate did not build before the fix: {}",
-                            d.first()
-                                .map(|d| d.render(&|p| p.display().to_string()))
-                                .unwrap_or_default()
-                        )),
-                        Outcome::Blocked => Baseline::Broken(
-                            "a crate it depends on did not build before the fix".into(),
-                        ),
-                    };
-                    (u, b)
-                })
-                .collect())
-        });
+                Ok(units
+                    .into_iter()
+                    .map(|u| {
+                        let b = match run.outcome(&u, None) {
+                            Outcome::Pass => Baseline::Builds {
+                                checked: run.compiled(&u),
+                            },
+                            Outcome::Fail(d) => {
+                                let root = match &u {
+                                    Unit::Cargo { manifest, .. } => {
+                                        manifest.parent().map(Path::to_path_buf)
+                                    }
+                                    Unit::Go { .. } => None,
+                                }
+                                .unwrap_or_default();
+                                Baseline::Broken(format!(
+                                    "its crate did not build before the fix: {}",
+                                    d.first()
+                                        .map(|d| d.render(&|p| {
+                                            p.strip_prefix(&root).unwrap_or(p).display().to_string()
+                                        }))
+                                        .unwrap_or_default()
+                                ))
+                            }
+                            Outcome::Blocked => Baseline::Broken(
+                                "a crate it depends on did not build before the fix".into(),
+                            ),
+                        };
+                        (u, b)
+                    })
+                    .collect())
+            },
+        );
         let mut out = HashMap::new();
         for r in results {
             out.extend(r?);
@@ -256,23 +271,29 @@ impl CargoChecker {
         }
         self.require()?;
         let groups: Vec<(PathBuf, Vec<Unit>)> = self.by_workspace(units)?.into_iter().collect();
-        let results = bounded(groups, jobs, |(ws, units)| -> Result<Vec<(Unit, Outcome)>> {
-            let scratch = self.scratch(&ws)?;
-            let mut scratch = scratch.lock().unwrap();
-            sync_edits(&mut scratch, texts)?;
-            let run = self.run_check(&scratch, &units)?;
-            Ok(units
-                .into_iter()
-                .map(|u| {
-                    let expected = match &u {
-                        Unit::Cargo { manifest, .. } => scratch.artifacts.get(manifest).copied(),
-                        Unit::Go { .. } => None,
-                    };
-                    let o = run.outcome(&u, expected);
-                    (u, o)
-                })
-                .collect())
-        });
+        let results = bounded(
+            groups,
+            jobs,
+            |(ws, units)| -> Result<Vec<(Unit, Outcome)>> {
+                let scratch = self.scratch(&ws)?;
+                let mut scratch = scratch.lock().unwrap();
+                sync_edits(&mut scratch, texts)?;
+                let run = self.run_check(&scratch, &units)?;
+                Ok(units
+                    .into_iter()
+                    .map(|u| {
+                        let expected = match &u {
+                            Unit::Cargo { manifest, .. } => {
+                                scratch.artifacts.get(manifest).copied()
+                            }
+                            Unit::Go { .. } => None,
+                        };
+                        let o = run.outcome(&u, expected);
+                        (u, o)
+                    })
+                    .collect())
+            },
+        );
         let mut out = HashMap::new();
         for r in results {
             out.extend(r?);
@@ -317,9 +338,11 @@ impl CargoChecker {
             .packages
             .iter()
             .filter(|p| {
-                p.targets
-                    .iter()
-                    .any(|t| t.kind.iter().any(|k| k.contains("lib") || k == "proc-macro"))
+                p.targets.iter().any(|t| {
+                    t.kind
+                        .iter()
+                        .any(|k| k.contains("lib") || k == "proc-macro")
+                })
             })
             .map(|p| p.name.clone())
             .collect();
@@ -327,7 +350,10 @@ impl CargoChecker {
         let root = super::cache_dir()
             .join("verify")
             .join("cargo")
-            .join(format!("{:016x}", fnv(workspace.to_string_lossy().as_bytes())));
+            .join(format!(
+                "{:016x}",
+                fnv(workspace.to_string_lossy().as_bytes())
+            ));
         std::fs::create_dir_all(&root)
             .with_context(|| format!("cannot create {}", root.display()))?;
         let lock = File::create(root.join("lock"))?;
@@ -338,7 +364,10 @@ impl CargoChecker {
             );
             lock.lock()?;
         }
-        std::fs::write(root.join("workspace.txt"), workspace.to_string_lossy().as_bytes())?;
+        std::fs::write(
+            root.join("workspace.txt"),
+            workspace.to_string_lossy().as_bytes(),
+        )?;
         let src = root.join("src");
         let skip: Vec<PathBuf> = vec![meta.target_directory.clone()];
         let mut keep: HashSet<PathBuf> = HashSet::new();
@@ -540,7 +569,9 @@ impl CheckRun {
 
     fn compiled(&self, unit: &Unit) -> HashSet<PathBuf> {
         match unit {
-            Unit::Cargo { manifest, .. } => self.compiled.get(manifest).cloned().unwrap_or_default(),
+            Unit::Cargo { manifest, .. } => {
+                self.compiled.get(manifest).cloned().unwrap_or_default()
+            }
             Unit::Go { .. } => HashSet::new(),
         }
     }
@@ -666,6 +697,8 @@ fn write_if_changed(dest: &Path, bytes: &[u8]) -> Result<()> {
 /// Skips `.git`, the folders in `skip` (the target directory) and any
 /// folder holding a `CACHEDIR.TAG` (build output). Records what it copied.
 fn mirror(from: &Path, to: &Path, skip: &[PathBuf], keep: &mut HashSet<PathBuf>) -> Result<()> {
+    // The folders leading to `to` stay too.
+    keep.extend(to.ancestors().map(Path::to_path_buf));
     let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
     while let Some((src, dst)) = stack.pop() {
         keep.insert(dst.clone());
@@ -676,7 +709,9 @@ fn mirror(from: &Path, to: &Path, skip: &[PathBuf], keep: &mut HashSet<PathBuf>)
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name();
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             let target = dst.join(&name);
             if kind.is_dir() {
                 if name == ".git"
@@ -761,7 +796,11 @@ mod tests {
 
     #[test]
     fn common_ancestors() {
-        let dirs = [PathBuf::from("/w/a/ws"), PathBuf::from("/w/a/deps/x"), PathBuf::from("/w/a/ws/m")];
+        let dirs = [
+            PathBuf::from("/w/a/ws"),
+            PathBuf::from("/w/a/deps/x"),
+            PathBuf::from("/w/a/ws/m"),
+        ];
         assert_eq!(common_ancestor(dirs.iter()), PathBuf::from("/w/a"));
         let one = [PathBuf::from("/w/ws")];
         assert_eq!(common_ancestor(one.iter()), PathBuf::from("/w/ws"));

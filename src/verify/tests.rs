@@ -43,10 +43,7 @@ impl World {
             for f in files {
                 texts.entry(f).or_default().push(*k);
             }
-            fixes.push((
-                *k,
-                files.iter().map(|f| Arc::from(Path::new(*f))).collect(),
-            ));
+            fixes.push((*k, files.iter().map(|f| Arc::from(Path::new(*f))).collect()));
         }
         Attempt {
             texts: texts
@@ -210,7 +207,10 @@ fn withheld(r: &Run) -> Vec<u32> {
 fn everything_builds_in_one_check() {
     let w = World::new(&[(1, &["/m/a/x.go"]), (2, &["/m/b/y.go"])]);
     let r = run(&w);
-    assert_eq!(labels(&r), BTreeMap::from([(1, "verified"), (2, "verified")]));
+    assert_eq!(
+        labels(&r),
+        BTreeMap::from([(1, "verified"), (2, "verified")])
+    );
     assert_eq!((r.fixer_calls, r.checks), (1, 1));
     assert_eq!(r.verification.units_checked, 2);
 }
@@ -223,7 +223,11 @@ fn one_bad_fix_among_many_in_a_package_is_the_only_one_withheld() {
     let r = run(&w);
     assert_eq!(withheld(&r), vec![6]);
     assert_eq!(r.verification.count("verified"), 7);
-    assert_eq!(r.last_withheld, BTreeSet::from([6]), "the last attempt is the one written");
+    assert_eq!(
+        r.last_withheld,
+        BTreeSet::from([6]),
+        "the last attempt is the one written"
+    );
     let Verdict::Withheld(d) = &r.verification.verdicts[&6] else {
         panic!()
     };
@@ -309,7 +313,11 @@ fn a_file_outside_any_unit_is_unverifiable() {
 #[test]
 fn a_failure_its_own_fixes_do_not_explain_is_searched_over_all_fixes() {
     // Fix 1 (in a) breaks package b, which has fixes of its own.
-    let mut w = World::new(&[(1, &["/m/a/x.go"]), (2, &["/m/b/y.go"]), (3, &["/m/b/y.go"])]);
+    let mut w = World::new(&[
+        (1, &["/m/a/x.go"]),
+        (2, &["/m/b/y.go"]),
+        (3, &["/m/b/y.go"]),
+    ]);
     w.breaks_others = vec![(1, "/m/b")];
     let r = run(&w);
     assert_eq!(withheld(&r), vec![1]);
@@ -350,6 +358,11 @@ fn search_states() {
     assert_eq!(s.left_out(), vec![3]);
     assert_eq!(
         probes,
-        vec![vec![0, 1], vec![0, 1, 2, 3], vec![0, 1, 2], vec![0, 1, 2, 4]]
+        vec![
+            vec![0, 1],
+            vec![0, 1, 2, 3],
+            vec![0, 1, 2],
+            vec![0, 1, 2, 4]
+        ]
     );
 }
