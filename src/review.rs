@@ -199,7 +199,7 @@ impl<'a> Session<'a> {
     }
 
     /// `--verify`: each fix shows what the compilers said about it.
-    pub fn with_verdicts(mut self, verdict_of: &dyn Fn(&Finding) -> Option<Verdict>) -> Self {
+    pub fn with_verdicts(mut self, verdict_of: &VerdictOf) -> Self {
         self.verifying = true;
         for item in &mut self.items {
             item.verdict = verdict_of(&item.finding);
@@ -899,6 +899,9 @@ fn render_diff(old: &str, new: &str, focus: Option<usize>, out: &mut dyn Write) 
     Ok(())
 }
 
+/// `--verify`: what the compilers said about a finding's fix.
+pub type VerdictOf<'a> = dyn Fn(&Finding) -> Option<Verdict> + 'a;
+
 /// What the review did, for the exit code.
 pub struct ReviewOutcome {
     pub end: End,
@@ -914,7 +917,7 @@ pub fn review(
     initial: &Analysis,
     cwd: &Path,
     problems: &mut Vec<Problem>,
-    verdict_of: Option<&dyn Fn(&Finding) -> Option<Verdict>>,
+    verdict_of: Option<&VerdictOf>,
 ) -> io::Result<ReviewOutcome> {
     let (offered, not_offered): (Vec<Finding>, Vec<Finding>) =
         initial.findings.iter().cloned().partition(|f| {

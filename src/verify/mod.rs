@@ -267,8 +267,7 @@ where
             plural(units.len(), "unit", "units"),
             plural(attempt.fixes.len(), "fix", "fixes")
         ));
-        let texts = plan.texts(&attempt);
-        let results = check(&keys, &units, &texts)?;
+        let results = check(&keys, &units, &plan.texts())?;
         let mut failing: BTreeMap<Unit, Vec<Diag>> = BTreeMap::new();
         let mut blocked = Vec::new();
         for u in &units {
@@ -297,6 +296,17 @@ where
             }
         }
 
+        if round > MAX_ROUNDS + 3 {
+            // Every fix was left out and the units still fail: a bug.
+            anyhow::bail!(
+                "--verify could not settle which fixes break the build of {}; nothing was written (please report this)",
+                failing
+                    .keys()
+                    .map(Unit::describe)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         if round > MAX_ROUNDS {
             // Give up on the failing units: withhold every fix touching them.
             for (unit, diags) in &failing {
@@ -325,9 +335,6 @@ where
             "verify: {} failed; finding the fixes responsible",
             plural(failing.len(), "unit", "units")
         ));
-        if std::env::var_os("LEAKFIX_VERIFY_DEBUG").is_some() {
-            eprintln!("failing: {failing:#?}\nfixes: {:#?}", attempt.fixes);
-        }
         let mut step = 0;
         while searches.iter().any(|s| !s.done()) {
             step += 1;
@@ -350,7 +357,7 @@ where
             let probe = fixer(&config);
             let probe_plan = Plan::new(&probe, checker, &mut unit_of);
             let probe_units: Vec<Unit> = probe_units.into_iter().collect();
-            let results = check(&config, &probe_units, &probe_plan.texts(&probe))?;
+            let results = check(&config, &probe_units, &probe_plan.texts())?;
             for s in searches.iter_mut().filter(|s| !s.done()) {
                 s.record(&results);
             }
@@ -460,8 +467,8 @@ impl<'a, K: Clone + Ord + Hash + Debug> Plan<'a, K> {
             .collect()
     }
 
-    fn texts(&self, attempt: &Attempt<K>) -> HashMap<PathBuf, Vec<u8>> {
-        attempt
+    fn texts(&self) -> HashMap<PathBuf, Vec<u8>> {
+        self.attempt
             .texts
             .iter()
             .map(|(p, t)| (absolute(p), t.clone()))

@@ -423,7 +423,7 @@ impl CargoChecker {
         cmd.args(&self.flags);
         let out = super::output(&mut cmd)
             .with_context(|| format!("cannot run {}", self.cargo.display()))?;
-        Ok(CheckRun::parse(scratch, units, &out))
+        Ok(CheckRun::parse(scratch, &out))
     }
 }
 
@@ -467,7 +467,7 @@ struct Span {
 }
 
 impl CheckRun {
-    fn parse(scratch: &Scratch, units: &[Unit], out: &std::process::Output) -> CheckRun {
+    fn parse(scratch: &Scratch, out: &std::process::Output) -> CheckRun {
         let mut run = CheckRun {
             errors: HashMap::new(),
             built: HashMap::new(),
@@ -533,7 +533,6 @@ impl CheckRun {
         if !run.success {
             run.general = Some(first_error_line(&stderr));
         }
-        let _ = units;
         run
     }
 
@@ -716,7 +715,7 @@ fn mirror(from: &Path, to: &Path, skip: &[PathBuf], keep: &mut HashSet<PathBuf>)
             if kind.is_dir() {
                 if name == ".git"
                     || name == "node_modules"
-                    || skip.iter().any(|s| *s == path)
+                    || skip.contains(&path)
                     || path.join("CACHEDIR.TAG").is_file()
                 {
                     continue;
