@@ -157,6 +157,9 @@ fn verification(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         return Ok(());
     };
     let total = v.verified + v.withheld + v.unverifiable;
+    if total == 0 {
+        return Ok(());
+    }
     let mut parts = vec![format!("{} verified", v.verified)];
     if v.withheld > 0 {
         parts.push(format!(
