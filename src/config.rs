@@ -43,6 +43,8 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// `--verify` (or `verify = true`): how to check fixes; None when off.
     pub verify: Option<crate::verify::Options>,
+    /// Baseline, new code only, ignore checks, split patches.
+    pub adopt: crate::adopt::AdoptOptions,
 }
 
 /// Paths the user never wants read, from the config file's `exclude`.
@@ -92,6 +94,10 @@ pub struct FileConfig {
     /// Arguments for `cargo check` when verifying (`["--all-features"]`).
     #[serde(default)]
     pub verify_cargo_flags: Vec<String>,
+    /// A baseline file (relative to this file) whose findings are hidden.
+    pub baseline: Option<String>,
+    /// Every `leakfix:ignore` must give a reason (`-- why`).
+    pub require_reason: Option<bool>,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -164,6 +170,19 @@ impl Config {
             },
         };
 
+        let adopt = crate::adopt::AdoptOptions::resolve(
+            mode,
+            args.format,
+            &args.adopt,
+            &crate::adopt::FileOptions {
+                baseline: file.baseline.as_deref(),
+                require_reason: file.require_reason.unwrap_or(false),
+                dir: &excludes.root,
+            },
+            &paths,
+            &cwd,
+        )?;
+
         let builtin = GoCatalog::built_in()?;
         let rust_catalog = match &config_file {
             Some(f) => {
@@ -219,6 +238,7 @@ impl Config {
                     }),
                 }
             }),
+            adopt,
         })
     }
 

@@ -4,6 +4,7 @@
 
 mod go;
 mod rust;
+mod suppression;
 
 use crate::analysis::go::GoPackage;
 use crate::analysis::rust::RustFile;
@@ -14,6 +15,7 @@ use crate::lang::Language;
 
 pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
 pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
+pub use suppression::{IgnoreWithoutReason, UnusedIgnore, check_markers};
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +29,10 @@ pub enum FixAvailability {
 pub struct RuleMeta {
     /// Stable id used by `--rule`, `// leakfix:ignore ID`, reports.
     pub id: &'static str,
-    pub language: Language,
+    /// The language whose units the engine hands the rule; None for the
+    /// rules about `leakfix:ignore` markers, judged after the others over
+    /// files of every language (`suppression`).
+    pub language: Option<Language>,
     /// What it finds, one line.
     pub summary: &'static str,
     /// What its fix does, one line.
@@ -38,6 +43,13 @@ pub struct RuleMeta {
     /// Markdown with the sections `## What it does`, `## Why is this bad?`,
     /// `## Example`, `## Use instead`, `## Fix safety`, `## References`.
     pub docs: &'static str,
+}
+
+impl RuleMeta {
+    /// `go`, `rust`, or `any` for the rules of every language.
+    pub fn language_name(&self) -> &'static str {
+        self.language.map_or("any", Language::name)
+    }
 }
 
 /// What a rule is run on.
@@ -65,6 +77,8 @@ static RULES: &[&dyn Rule] = &[
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,
+    &UnusedIgnore,
+    &IgnoreWithoutReason,
 ];
 
 pub fn all() -> &'static [&'static dyn Rule] {
@@ -98,17 +112,18 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{id}"
             );
-            assert!(
-                id.starts_with(
-                    all()
+            // A language's rules start with its name; the rules of every
+            // language (about ignore markers) start with none of them.
+            let meta = by_id(id).unwrap().meta();
+            match meta.language {
+                Some(l) => assert!(id.starts_with(&format!("{}-", l.name())), "{id}"),
+                None => assert!(
+                    Language::ALL
                         .iter()
-                        .find(|r| r.meta().id == *id)
-                        .unwrap()
-                        .meta()
-                        .language
-                        .name()
-                )
-            );
+                        .all(|l| !id.starts_with(&format!("{}-", l.name()))),
+                    "{id}"
+                ),
+            }
         }
         ids.sort();
         let n = ids.len();

@@ -33,7 +33,7 @@ pub const ID: &str = "rust-per-call-client";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A pooled client (reqwest, AWS SDK, redis, tonic, sqlx, mongodb) is built per request or per loop iteration",
     fix_summary: "Build it once: a `static` (`LazyLock`, `OnceLock` accessor, `tokio::sync::OnceCell`), or before the loop",
     fix_availability: FixAvailability::Sometimes,

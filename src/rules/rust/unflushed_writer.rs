@@ -26,7 +26,7 @@ pub const ID: &str = "rust-unflushed-writer";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A buffered writer or tokio file is dropped without a flush, losing the write error (or the data)",
     fix_summary: "Insert `w.flush()?` (`w.flush().await?`) before the end of the scope",
     fix_availability: FixAvailability::Sometimes,

@@ -28,7 +28,7 @@ pub const ID: &str = "rust-unwaited-child";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Rust,
+    language: Some(Language::Rust),
     summary: "A child process is spawned and never waited, killed or handed on",
     fix_summary: "Wait for the child before the scope ends (`child.wait()?`, `.wait().await?` for tokio)",
     fix_availability: FixAvailability::Sometimes,
