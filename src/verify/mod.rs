@@ -882,6 +882,9 @@ impl Checker for Toolchains {
         match path.extension().and_then(|e| e.to_str()) {
             Some("go") => self.go.unit_of(path),
             Some("rs") => self.cargo.unit_of(path),
+            Some("js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx") => Err(
+                "leakfix type-checks Go and Rust fixes only; JavaScript and TypeScript fixes are checked by re-parsing".into(),
+            ),
             Some(ext) => Err(format!("no compiler check for .{ext} files")),
             None => Err("no compiler check for this file".into()),
         }

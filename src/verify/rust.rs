@@ -796,6 +796,51 @@ mod tests {
     }
 
     #[test]
+    fn cargo_messages_by_package() {
+        let tmp = tempfile::tempdir().unwrap();
+        let scratch = Scratch {
+            base: PathBuf::from("/user"),
+            src: PathBuf::from("/cache/src"),
+            target: PathBuf::from("/cache/target"),
+            workspace: PathBuf::from("/user/ws"),
+            libs: HashSet::new(),
+            edited: HashSet::new(),
+            artifacts: HashMap::new(),
+            _lock: File::create(tmp.path().join("lock")).unwrap(),
+        };
+        let stdout = [
+            r#"{"reason":"compiler-artifact","manifest_path":"/cache/src/ws/b/Cargo.toml","filenames":["/nowhere/libb-1.rmeta"]}"#,
+            r#"{"reason":"compiler-message","manifest_path":"/cache/src/ws/a/Cargo.toml","message":{"message":"type alias takes 1 generic argument but 2 generic arguments were supplied","level":"error","spans":[{"file_name":"a/src/lib.rs","line_start":40,"column_start":21,"is_primary":true}]}}"#,
+            r#"{"reason":"compiler-message","manifest_path":"/cache/src/ws/a/Cargo.toml","message":{"message":"aborting due to 1 previous error","level":"error","spans":[]}}"#,
+            r#"{"reason":"compiler-message","manifest_path":"/cache/src/ws/a/Cargo.toml","message":{"message":"unused import","level":"warning","spans":[]}}"#,
+            r#"{"reason":"build-finished","success":false}"#,
+        ]
+        .join("\n");
+        let out = std::process::Output {
+            status: std::process::Command::new("false").status().unwrap(),
+            stdout: stdout.into_bytes(),
+            stderr: b"error: could not compile `a`".to_vec(),
+        };
+        let run = CheckRun::parse(&scratch, &out);
+        let unit = |p: &str| Unit::Cargo {
+            manifest: PathBuf::from(format!("/user/ws/{p}/Cargo.toml")),
+            package: p.into(),
+        };
+        let Outcome::Fail(d) = run.outcome(&unit("a"), Some(1)) else {
+            panic!()
+        };
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].path.as_deref(),
+            Some(Path::new("/user/ws/a/src/lib.rs"))
+        );
+        assert_eq!((d[0].line, d[0].column), (40, 21));
+        assert!(matches!(run.outcome(&unit("b"), Some(1)), Outcome::Pass));
+        assert!(matches!(run.outcome(&unit("b"), Some(2)), Outcome::Blocked));
+        assert!(matches!(run.outcome(&unit("c"), None), Outcome::Blocked));
+    }
+
+    #[test]
     fn common_ancestors() {
         let dirs = [
             PathBuf::from("/w/a/ws"),
