@@ -15,9 +15,11 @@ copied into one scratch folder; the copies are never the originals. Then:
 2. warm: the same command again, caches kept;
 3. `leakfix fix --unsafe --verify` (warm), which writes the verified fixes;
 4. every Go package and Cargo package a fix touched is built again by the
-   toolchain itself (`go vet`, which compiles the package and its tests;
-   `cargo check --all-targets`), except those leakfix reported as not
-   building before the fix.
+   toolchain itself (`go build` and `go vet`, which type-checks the tests
+   too; `cargo check --all-targets`), except those leakfix reported as not
+   building before the fix, in the fixed copy and in a pristine copy: an
+   error only the fixed copy has fails the run (a vet finding or a broken
+   test dependency that was there before is not the fix's doing).
 
 Prints the number of touched packages, fixes verified / withheld /
 unverifiable, and the wall time of each run (leakfix's own "verify" phase
@@ -75,6 +77,11 @@ def main():
     ap.add_argument("trees", nargs="+", type=Path)
     ap.add_argument("--include-tests", action="store_true")
     ap.add_argument("--keep", type=Path, help="scratch folder to use (kept afterwards)")
+    ap.add_argument(
+        "--warm-only",
+        action="store_true",
+        help="keep the caches a previous --keep run left in the scratch folder; skip the cold run",
+    )
     args = ap.parse_args()
 
     exe = leakfix()
@@ -89,8 +96,9 @@ def main():
         dest = work / t.resolve().name
         shutil.copytree(t, dest, symlinks=True)
         names.append(dest.name)
-    for d in ("gocache", "leakfix-cache"):
-        shutil.rmtree(scratch / d, ignore_errors=True)
+    if not args.warm_only:
+        for d in ("gocache", "leakfix-cache"):
+            shutil.rmtree(scratch / d, ignore_errors=True)
     env = dict(os.environ)
     env.update(
         GOCACHE=str(scratch / "gocache"),
@@ -101,11 +109,12 @@ def main():
     flags = ["--unsafe", "--verify", "--no-progress"] + (["--include-tests"] if args.include_tests else [])
 
     results = {}
-    for phase in ("cold", "warm"):
+    phases = ("warm",) if args.warm_only else ("cold", "warm")
+    for phase in phases:
         p, wall, verify = run_leakfix(exe, ["check", *flags, "--format", "json", *names], work, env)
         doc = json.loads(p.stdout)
         results[phase] = (wall, verify, doc)
-    doc = results["cold"][2]
+    doc = results[phases[0]][2]
     changed = [work / c["path"] for c in doc["changed_files"]]
     units = {u for u in (unit_of(p) for p in changed) if u}
     counts = doc["summary"].get("verification") or {}
@@ -119,7 +128,17 @@ def main():
     p, fix_wall, fix_verify = run_leakfix(exe, ["fix", *flags, *names], work, env)
     fixed_doc_counts = re.findall(r"Checked .*", p.stdout)
 
-    # The toolchains confirm what was written.
+    # The toolchains confirm what was written: every touched package is
+    # built and vetted (tests included) in the fixed copy and in a pristine
+    # copy; an error the fixed copy has and the pristine one does not is a
+    # failure. (Packages can fail vet before any fix: pre-existing findings,
+    # a test dependency that does not build.)
+    orig = scratch / "orig"
+    if orig.exists():
+        shutil.rmtree(orig)
+    orig.mkdir()
+    for t in args.trees:
+        shutil.copytree(t, orig / t.resolve().name, symlinks=True)
     failures = []
     go_pkgs = {}
     crates = {}
@@ -128,6 +147,16 @@ def main():
             go_pkgs.setdefault(u[1], set()).add(u[2])
         else:
             crates.setdefault(u[1], set())
+
+    def problems(cmd, cwd, extra_env=None):
+        r = subprocess.run(cmd, cwd=cwd, env={**env, **(extra_env or {})}, capture_output=True, text=True)
+        lines = [
+            re.sub(r":\d+(:\d+)?:", ":", l.strip()).replace(str(work), "<tree>").replace(str(orig), "<tree>")
+            for l in (r.stdout + r.stderr).splitlines()
+            if l.strip() and not l.startswith("#") and not l.startswith("{")
+        ]
+        return r.returncode == 0, lines
+
     skipped = set()
     for module, dirs in sorted(go_pkgs.items()):
         keep = []
@@ -136,28 +165,38 @@ def main():
                 skipped.add(str(d.relative_to(work)))
             else:
                 keep.append("./" + str(d.relative_to(module)) if d != module else ".")
-        if keep:
-            r = subprocess.run(["go", "vet", *keep], cwd=module, env=env, capture_output=True, text=True)
-            if r.returncode != 0:
-                failures.append(f"go vet in {module}: {r.stderr[-2000:]}")
+        if not keep:
+            continue
+        pristine = orig / module.relative_to(work)
+        for cmd in (["go", "build", *keep], ["go", "vet", *keep]):
+            ok, after = problems(cmd, module)
+            if ok:
+                continue
+            _, before = problems(cmd, pristine)
+            new = list(after)
+            for l in before:
+                if l in new:
+                    new.remove(l)
+            if new:
+                failures.append(f"{' '.join(cmd[:2])} in {module}: new errors:\n" + "\n".join(new[:20]))
     target = scratch / "confirm-target"
     for manifest in sorted(crates):
         if any(Path(work / b).is_relative_to(manifest.parent) for b in broken):
             skipped.add(str(manifest.relative_to(work)))
             continue
-        r = subprocess.run(
-            ["cargo", "check", "--all-targets", "--manifest-path", str(manifest)],
-            env={**env, "CARGO_TARGET_DIR": str(target)},
-            capture_output=True,
-            text=True,
-        )
-        if r.returncode != 0:
-            failures.append(f"cargo check {manifest}: {r.stderr[-2000:]}")
+        cmd = ["cargo", "check", "--all-targets", "--message-format=short", "--manifest-path"]
+        ok, after = problems(cmd + [str(manifest)], work, {"CARGO_TARGET_DIR": str(target)})
+        if ok:
+            continue
+        _, before = problems(cmd + [str(orig / manifest.relative_to(work))], orig, {"CARGO_TARGET_DIR": str(target)})
+        new = [l for l in after if l.startswith("error") and l not in before]
+        if new:
+            failures.append(f"cargo check {manifest}: new errors:\n" + "\n".join(new[:20]))
 
     print(f"trees: {', '.join(names)}")
     print(f"touched packages: {len(units)} (Go {sum(len(d) for d in go_pkgs.values())}, Cargo {len(crates)}); files changed: {len(changed)}")
     print(f"fixes: verified {counts.get('verified', 0)}, withheld {counts.get('withheld', 0)}, unverifiable {counts.get('unverifiable', 0)}")
-    for phase in ("cold", "warm"):
+    for phase in phases:
         wall, verify, _ = results[phase]
         print(f"check --verify, {phase}: verify phase {verify:.1f}s, whole run {wall:.1f}s")
     print(f"fix --verify (warm): verify phase {fix_verify:.1f}s, whole run {fix_wall:.1f}s; {fixed_doc_counts[-1] if fixed_doc_counts else ''}")
@@ -168,7 +207,7 @@ def main():
         for f in failures:
             print(f)
         sys.exit(1)
-    print("after the fix: every touched package that built before builds (go vet / cargo check --all-targets)")
+    print("after the fix: no touched package has an error it did not have before (go build, go vet / cargo check --all-targets)")
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -221,7 +221,8 @@ impl GoChecker {
                 continue;
             }
             let vet = run.vet.get(&pkg.import_path);
-            let usable = run.vet_ran && vet.is_none_or(|v| v.type_errors.is_empty());
+            let usable =
+                run.vet_ran && vet.is_none_or(|v| v.type_errors.is_empty() && !v.tests_blocked);
             let mut findings: HashMap<(String, String), usize> = HashMap::new();
             if let Some(v) = vet {
                 for d in &v.findings {
@@ -309,6 +310,10 @@ impl GoChecker {
             if before.is_some_and(|b| b.usable) && run.vet_ran {
                 let before = before.expect("checked");
                 if let Some(v) = run.vet.get(&pkg.import_path) {
+                    if v.tests_blocked && v.type_errors.is_empty() {
+                        out.push((u.clone(), Outcome::Blocked));
+                        continue;
+                    }
                     diags.extend(v.type_errors.iter().cloned());
                     let mut seen: HashMap<(String, String), usize> = HashMap::new();
                     for d in &v.findings {
@@ -495,7 +500,11 @@ fn continue_message(message: &mut String, line: &str, first: bool) {
     if message.len() > 300 {
         return;
     }
-    message.push_str(if first { ": " } else { ", " });
+    message.push_str(match (first, message.ends_with(':')) {
+        (_, true) => " ",
+        (true, false) => ": ",
+        (false, false) => ", ",
+    });
     message.push_str(line.trim());
 }
 
@@ -515,6 +524,8 @@ struct VetPackage {
     /// The package or its tests did not type-check (`vet: ...` lines).
     type_errors: Vec<Diag>,
     findings: Vec<Diag>,
+    /// A package its tests import did not compile.
+    tests_blocked: bool,
 }
 
 struct ModuleRun {
@@ -613,20 +624,18 @@ impl ModuleRun {
             .iter()
             .map(|p| p.import_path.clone())
             .collect();
-        let mut current: Option<String> = None;
-        let mut sections: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut outside = Vec::new();
+        let mut current: Option<(String, bool)> = None;
+        let mut sections: BTreeMap<(String, bool), Vec<String>> = BTreeMap::new();
         for line in text.lines() {
             if let Some(header) = line.strip_prefix("# ") {
                 current = vet_header(header, &known);
+                if let Some(key) = &current {
+                    sections.entry(key.clone()).or_default();
+                }
                 continue;
             }
-            match &current {
-                Some(pkg) => sections
-                    .entry(pkg.clone())
-                    .or_default()
-                    .push(line.to_string()),
-                None => outside.push(line.to_string()),
+            if let Some(key) = &current {
+                sections.entry(key.clone()).or_default().push(line.to_string());
             }
         }
         if !success && sections.is_empty() {
@@ -634,8 +643,15 @@ impl ModuleRun {
             self.vet_ran = false;
             return;
         }
-        for (pkg, lines) in sections {
-            let mut v = VetPackage::default();
+        let mut vet: HashMap<String, VetPackage> = HashMap::new();
+        for ((pkg, own), lines) in sections {
+            let v = vet.entry(pkg).or_default();
+            if !own {
+                // A package its tests import did not compile: the tests
+                // were not type-checked.
+                v.tests_blocked |= lines.iter().any(|l| !l.trim().is_empty());
+                continue;
+            }
             let mut last_is_type_error = false;
             let mut first = true;
             for line in &lines {
@@ -661,26 +677,36 @@ impl ModuleRun {
                     v.findings.extend(ds);
                 }
             }
-            self.vet.insert(pkg, v);
         }
+        self.vet = vet;
     }
 }
 
-/// The import path a vet header names: `pkg`, `[pkg]`, `pkg [pkg.test]`,
-/// `pkg_test [pkg.test]`.
-fn vet_header(header: &str, known: &HashSet<String>) -> Option<String> {
-    let first = header.split_whitespace().next()?;
-    let first = first.trim_start_matches('[').trim_end_matches(']');
-    if known.contains(first) {
-        return Some(first.to_string());
+/// The package a vet header is about, and whether the lines under it are
+/// that package's own (`pkg`, `[pkg]`, `pkg [pkg.test]`, `pkg_test
+/// [pkg.test]`) or another package's that its test build imports and that
+/// failed to compile (`dep [pkg.test]`).
+fn vet_header(header: &str, known: &HashSet<String>) -> Option<(String, bool)> {
+    let mut words = header.split_whitespace();
+    let first = words.next()?.trim_start_matches('[').trim_end_matches(']');
+    let base = |p: &str| -> Option<String> {
+        if known.contains(p) {
+            return Some(p.to_string());
+        }
+        let p = p.strip_suffix("_test").unwrap_or(p);
+        known.contains(p).then(|| p.to_string())
+    };
+    if let Some(test) = words.next() {
+        let of = test
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_end_matches(".test");
+        if known.contains(of) {
+            let own = first == of || first.strip_suffix("_test") == Some(of);
+            return Some((of.to_string(), own));
+        }
     }
-    if let Some(base) = first.strip_suffix("_test")
-        && known.contains(base)
-    {
-        return Some(base.to_string());
-    }
-    let first = first.strip_suffix(".test").unwrap_or(first);
-    known.contains(first).then(|| first.to_string())
+    base(first).map(|p| (p, true))
 }
 
 /// `path:line:col: message` or `path:line: message`.
@@ -737,17 +763,20 @@ mod tests {
     #[test]
     fn vet_headers() {
         let known: HashSet<String> = ["example.com/a".to_string()].into();
+        let own = |p: &str| Some((p.to_string(), true));
+        assert_eq!(vet_header("example.com/a", &known), own("example.com/a"));
+        assert_eq!(vet_header("[example.com/a]", &known), own("example.com/a"));
         assert_eq!(
-            vet_header("example.com/a", &known).as_deref(),
-            Some("example.com/a")
+            vet_header("example.com/a_test [example.com/a.test]", &known),
+            own("example.com/a")
         );
         assert_eq!(
-            vet_header("[example.com/a]", &known).as_deref(),
-            Some("example.com/a")
+            vet_header("example.com/a [example.com/a.test]", &known),
+            own("example.com/a")
         );
         assert_eq!(
-            vet_header("example.com/a_test [example.com/a.test]", &known).as_deref(),
-            Some("example.com/a")
+            vet_header("example.com/dep [example.com/a.test]", &known),
+            Some(("example.com/a".to_string(), false))
         );
         assert_eq!(vet_header("example.com/b", &known), None);
     }
