@@ -635,7 +635,10 @@ impl ModuleRun {
                 continue;
             }
             if let Some(key) = &current {
-                sections.entry(key.clone()).or_default().push(line.to_string());
+                sections
+                    .entry(key.clone())
+                    .or_default()
+                    .push(line.to_string());
             }
         }
         if !success && sections.is_empty() {
