@@ -17,8 +17,10 @@ use crate::analysis::go::module::{
     scan_text,
 };
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::js::{JsFile, PackageFinder, PackageInfo};
 use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
+use crate::catalog::js::JsCatalog;
 use crate::catalog::rust::RustCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
 use crate::lang::Language;
@@ -37,20 +39,29 @@ pub struct Context<'a> {
     /// Report test code too (`--include-tests`): Rust test modules and
     /// `#[test]` functions live in ordinary files, so rules check it.
     pub include_tests: bool,
+    /// User configuration, then the built-in JavaScript catalog.
+    pub js_catalog: &'a JsCatalog,
+    /// May a JavaScript fix add a package to package.json?
+    pub js_add_dependencies: bool,
 }
 
 /// A group of files analysed together.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UnitSpec {
-    GoPackage { dir: PathBuf, files: Vec<Arc<Path>> },
+    GoPackage {
+        dir: PathBuf,
+        files: Vec<Arc<Path>>,
+    },
     RustFile(Arc<Path>),
+    /// A JavaScript or TypeScript file (read with its nearest package.json).
+    JsFile(Arc<Path>, Language),
 }
 
 impl UnitSpec {
     pub fn files(&self) -> Vec<&Arc<Path>> {
         match self {
             UnitSpec::GoPackage { files, .. } => files.iter().collect(),
-            UnitSpec::RustFile(f) => vec![f],
+            UnitSpec::RustFile(f) | UnitSpec::JsFile(f, _) => vec![f],
         }
     }
 }
@@ -108,6 +119,10 @@ pub struct Engine {
     rust_prefilter: AhoCorasick,
     crates: CrateFinder,
     include_tests: bool,
+    js_catalog: JsCatalog,
+    js_prefilter: AhoCorasick,
+    packages: PackageFinder,
+    js_add_dependencies: bool,
 }
 
 impl Engine {
@@ -133,6 +148,9 @@ impl Engine {
                     go_dirs.entry(dir).or_default().push(f.path.clone());
                 }
                 Language::Rust => units.push(UnitSpec::RustFile(f.path.clone())),
+                Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                    units.push(UnitSpec::JsFile(f.path.clone(), f.language))
+                }
             }
         }
         units.extend(
@@ -219,6 +237,8 @@ impl Engine {
 
         let rust_catalog = RustCatalog::built_in()?;
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
+        let js_catalog = JsCatalog::built_in()?;
+        let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
         let mut engine = Engine {
             rules,
             catalog,
@@ -232,6 +252,10 @@ impl Engine {
             rust_prefilter,
             crates: CrateFinder::default(),
             include_tests: false,
+            js_catalog,
+            js_prefilter,
+            packages: PackageFinder::default(),
+            js_add_dependencies: true,
         };
         engine.go_prefilter = engine.go_prefilter()?;
         Ok((engine, problems))
@@ -264,6 +288,14 @@ impl Engine {
         Ok(self)
     }
 
+    /// Puts a user's `[js]` catalog entries before the built-in ones.
+    pub fn with_js(mut self, user: JsCatalog, add_dependencies: bool) -> anyhow::Result<Engine> {
+        self.js_catalog = JsCatalog::layered(user, &self.js_catalog);
+        self.js_prefilter = AhoCorasick::new(self.js_catalog.prefilter_literals())?;
+        self.js_add_dependencies = add_dependencies;
+        Ok(self)
+    }
+
     /// Also report test code inside Rust files (`#[cfg(test)]` modules,
     /// `#[test]` functions); test files are left out by the walk.
     pub fn with_include_tests(mut self, include: bool) -> Engine {
@@ -277,6 +309,8 @@ impl Engine {
             index: &self.index,
             rust_catalog: &self.rust_catalog,
             include_tests: self.include_tests,
+            js_catalog: &self.js_catalog,
+            js_add_dependencies: self.js_add_dependencies,
         }
     }
 
@@ -452,8 +486,68 @@ impl Engine {
                     }));
                 }
             }
+            UnitSpec::JsFile(path, language) => {
+                self.analyse_js(path, *language, overlay, &mut findings, &mut problems)
+            }
         }
         (findings, problems)
+    }
+}
+
+impl Engine {
+    /// A JavaScript/TypeScript file, read with its package (package.json as
+    /// edited by earlier fixes, if any).
+    fn analyse_js(
+        &self,
+        path: &Arc<Path>,
+        language: Language,
+        overlay: &Overlay,
+        findings: &mut Vec<Finding>,
+        problems: &mut Vec<Problem>,
+    ) {
+        let rules: Vec<_> = self
+            .rules
+            .iter()
+            .filter(|r| r.meta().language == language.family())
+            .collect();
+        if rules.is_empty() {
+            return;
+        }
+        let source = match overlay.load(path) {
+            Ok(s) => s,
+            Err(p) => return problems.push(p),
+        };
+        if !self.js_prefilter.is_match(source.text())
+            || crate::analysis::js::is_generated(path, source.text())
+        {
+            return;
+        }
+        let parsed = match ParsedFile::parse(path.clone(), language, source) {
+            Ok(f) => f,
+            Err(p) => return problems.push(p),
+        };
+        let mut package = self.packages.find(path);
+        if let Some(p) = &package
+            && let Some(edited) = overlay.get(&p.manifest)
+        {
+            let mut info = PackageInfo::from_manifest(p.manifest.clone(), edited.text());
+            info.uses_prettier |= p.uses_prettier;
+            info.prettier = p.prettier.clone();
+            info.es_module_interop = p.es_module_interop;
+            package = Some(Arc::new(info));
+        }
+        let file = JsFile::new(parsed, package);
+        let cx = self.context();
+        for rule in rules {
+            let mut out = Vec::new();
+            rule.check(&Unit::Js(&file), &cx, &mut out);
+            findings.extend(out.into_iter().filter(|f| {
+                !file
+                    .parsed
+                    .suppressions
+                    .is_suppressed(f.rule, f.start.line - 1)
+            }));
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod cli;
 mod fixtures;
 mod go_hoist;
 mod go_toolchain;
+mod js;
 mod reports;
 mod review;
 mod rust_crate;

@@ -2,4 +2,5 @@
 //! these questions; they do not walk syntax trees for facts themselves.
 
 pub mod go;
+pub mod js;
 pub mod rust;

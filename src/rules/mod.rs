@@ -3,9 +3,11 @@
 //! never touches files.
 
 mod go;
+mod js;
 mod rust;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::js::JsFile;
 use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
@@ -13,6 +15,7 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
+pub use js::{JsMissingRelease, JsPerRequestClient, JsReleaseOnFinish, JsUnhandledPipe};
 pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 
 /// Whether a rule's findings come with a fix.
@@ -44,6 +47,7 @@ pub struct RuleMeta {
 pub enum Unit<'a> {
     Go(&'a GoPackage),
     Rust(&'a RustFile),
+    Js(&'a JsFile),
 }
 
 pub trait Rule: Sync {
@@ -65,6 +69,10 @@ static RULES: &[&dyn Rule] = &[
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,
+    &JsMissingRelease,
+    &JsPerRequestClient,
+    &JsReleaseOnFinish,
+    &JsUnhandledPipe,
 ];
 
 pub fn all() -> &'static [&'static dyn Rule] {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::flow::FlowCx;
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::syntax::{
@@ -23,6 +22,7 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::go::enclosing_function;
 use crate::lang::{Language, text};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoMissingRelease;
 

@@ -15,7 +15,6 @@ use std::path::Path;
 
 use tree_sitter::Node;
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::deps::{
     Binding, Deps, Inline, Origin, bind, definition, is_context_expr, is_env_helper, is_pure_call,
     is_write, local_uses,
@@ -36,6 +35,7 @@ use crate::lang::{Language, text};
 use crate::rewrite::go::{
     delete_lines, full_lines, import_edits, reindent, render, tokens, with_comments_above,
 };
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoPerRequestClient;
 

@@ -9,7 +9,6 @@
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
     body_owner, contains, enclosing_loop, in_async_context, local_bindings, outermost_fn,
@@ -26,6 +25,7 @@ use crate::rewrite::rust::{
     Chain, MAX_WIDTH, before_item, chain_top, declared_names, ensure_use, module_of, reindent,
     replace_in_chain, top_item,
 };
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustPerCallClient;
 

@@ -8,7 +8,6 @@ use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
 use super::per_call_client::simple_binding;
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::flow::{UseKind, VarUse, uses_after};
 use crate::analysis::rust::syntax::{body_owner, in_async_context, returns_io_error};
@@ -19,6 +18,7 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::{Language, text};
 use crate::rewrite::rust::end_of_block;
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustUnflushedWriter;
 
