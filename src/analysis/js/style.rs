@@ -147,20 +147,55 @@ impl Style {
         }
     }
 
-    /// The width of a line as prettier counts it (a tab is `tabWidth`).
+    /// The width of a line as prettier counts it: a tab is `tabWidth`, and
+    /// a trailing `//` comment does not count (prettier prints it after
+    /// deciding the layout).
     pub fn width(&self, line: &str) -> usize {
         let tab = if self.indent == "\t" {
             2
         } else {
             self.indent.len()
         };
-        line.chars().map(|c| if c == '\t' { tab } else { 1 }).sum()
+        let code = without_trailing_comment(line);
+        code.trim_end()
+            .chars()
+            .map(|c| if c == '\t' { tab } else { 1 })
+            .sum()
     }
 
     /// Do all these lines fit the print width (when the project uses prettier)?
     pub fn fits(&self, text: &str) -> bool {
         !self.enforce_width || text.lines().all(|l| self.width(l) <= self.print_width)
     }
+}
+
+/// A line without its trailing `// ...` comment (outside strings and
+/// template literals, as far as one line tells).
+fn without_trailing_comment(line: &str) -> &str {
+    let b = line.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(q) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if c == b'"' || c == b'\'' || c == b'`' {
+                    quote = Some(c);
+                } else if c == b'/' && b.get(i + 1) == Some(&b'/') {
+                    return &line[..i];
+                }
+            }
+        }
+        i += 1;
+    }
+    line
 }
 
 /// Is the node the last thing on its line (so a `;` would be at its end)?
@@ -214,6 +249,13 @@ fn sniff_indent(src: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::analysis::js::test_support::file;
+
+    #[test]
+    fn trailing_comments_do_not_count() {
+        let s = super::Style::default();
+        assert_eq!(s.width("  a(); // a long comment"), 6);
+        assert_eq!(s.width("  a('//x');"), 11);
+    }
 
     #[test]
     fn sniffs_the_file() {

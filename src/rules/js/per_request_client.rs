@@ -163,12 +163,116 @@ impl Rule for JsPerRequestClient {
                 calls.push(n);
             }
         });
-        for call in calls {
-            if let Some(f) = check_call(file, cx, call) {
-                out.push(f);
-            }
+        let found: Vec<(Construction, Node, &crate::analysis::js::handlers::Handler)> = calls
+            .into_iter()
+            .filter_map(|call| {
+                let c = construction(file, cx, call)?;
+                let (handler_fn, handler) = file.handler_of(call)?;
+                (!stored_outside(file, call, handler_fn)).then_some((c, handler_fn, handler))
+            })
+            .collect();
+        let plan = Plan::make(file, &found);
+        for (c, handler_fn, handler) in &found {
+            out.push(finding(file, c, *handler_fn, handler, &plan));
         }
     }
+}
+
+/// The shared value each distinct construction gets: clients built with
+/// the same code share one accessor (inserted once, before the first of
+/// them); different ones get different names.
+struct Plan {
+    /// (constructor text, connects) -> shared variable, accessor, where the
+    /// accessor goes (None: it exists already).
+    entries: Vec<((String, bool), (String, String, Option<usize>))>,
+}
+
+impl Plan {
+    fn make(
+        file: &JsFile,
+        found: &[(Construction, Node, &crate::analysis::js::handlers::Handler)],
+    ) -> Plan {
+        let src = file.text();
+        let source = &file.parsed.source;
+        let mut plan = Plan {
+            entries: Vec::new(),
+        };
+        for (c, _, _) in found {
+            let ctor_text = text(c.call, src).to_string();
+            let connects = connects_in(file, c);
+            let key = (ctor_text.clone(), connects);
+            if plan.entries.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            let base = c.entry.shared_name(c.ctor.last_name());
+            if let Some(existing) = existing_accessor(file, &ctor_text, connects, &base) {
+                plan.entries.push((key, (String::new(), existing, None)));
+                continue;
+            }
+            let taken: Vec<String> = plan
+                .entries
+                .iter()
+                .flat_map(|(_, (v, a, _))| [v.clone(), a.clone()])
+                .collect();
+            let (var, accessor) = shared_names(file, &base, connects, &taken);
+            let at = top_level_statement(c.call)
+                .map(|top| line_start(source, comment_start(top, source)));
+            plan.entries.push((key, (var, accessor, at)));
+        }
+        plan
+    }
+
+    fn get(&self, ctor_text: &str, connects: bool) -> Option<&(String, String, Option<usize>)> {
+        self.entries
+            .iter()
+            .find(|((t, c), _)| t == ctor_text && *c == connects)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A top-level accessor leakfix wrote earlier for the same construction.
+fn existing_accessor(file: &JsFile, ctor_text: &str, connects: bool, base: &str) -> Option<String> {
+    let src = file.text();
+    let root = file.root();
+    let mut cap = base.chars();
+    let prefix = format!("get{}{}", cap.next()?.to_uppercase(), cap.as_str());
+    let mut c = root.walk();
+    for stmt in root.named_children(&mut c) {
+        if stmt.kind() != "function_declaration" {
+            continue;
+        }
+        let name = text(stmt.child_by_field_name("name")?, src);
+        let body = text(stmt, src);
+        if name.starts_with(&prefix)
+            && name[prefix.len()..].chars().all(|ch| ch.is_ascii_digit())
+            && body.contains(ctor_text)
+            && body.contains(".then(() =>") == connects
+        {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
+/// Does the handler connect the client it builds (`await client.connect()`)?
+fn connects_in(file: &JsFile, c: &Construction) -> bool {
+    let src = file.text();
+    let Some(d) = c
+        .call
+        .parent()
+        .filter(|d| d.kind() == "variable_declarator")
+    else {
+        return false;
+    };
+    let (Some(name), Some(decl)) = (d.child_by_field_name("name"), d.parent()) else {
+        return false;
+    };
+    let (Some(block), Some(func)) = (decl.parent(), enclosing_function(decl)) else {
+        return false;
+    };
+    uses_of(text(name, src), block, decl.end_byte(), func, src)
+        .iter()
+        .any(|u| matches!(&u.kind, UseKind::Method(m) if c.entry.connect.contains(m)))
 }
 
 struct Construction<'t> {
@@ -198,9 +302,52 @@ fn construction<'a>(
     })
 }
 
-fn check_call(file: &JsFile, cx: &Context<'_>, call: Node) -> Option<Finding> {
-    let c = construction(file, cx, call)?;
-    let (handler_fn, handler) = file.handler_of(call)?;
+/// Is the new client stored somewhere that outlives the call (a property,
+/// a module variable): a lazily built shared client, not a per-request one.
+fn stored_outside(file: &JsFile, call: Node, handler_fn: Node) -> bool {
+    let src = file.text();
+    let mut e = call;
+    while let Some(p) = e.parent() {
+        match p.kind() {
+            "parenthesized_expression"
+            | "as_expression"
+            | "non_null_expression"
+            | "satisfies_expression"
+            | "await_expression" => e = p,
+            "assignment_expression" | "augmented_assignment_expression" => {
+                let Some(left) = p.child_by_field_name("left") else {
+                    return false;
+                };
+                if left.kind() != "identifier" {
+                    return true; // this.pool = ..., app.locals.pool = ...
+                }
+                // A variable declared outside the handler.
+                let name = text(left, src);
+                let mut scope = left.parent();
+                while let Some(s) = scope {
+                    if crate::analysis::js::scope::scope_declares(s, name, src) {
+                        return !(handler_fn.start_byte() <= s.start_byte()
+                            && s.end_byte() <= handler_fn.end_byte());
+                    }
+                    scope = s.parent();
+                }
+                return true;
+            }
+            "binary_expression" | "ternary_expression" => e = p,
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn finding(
+    file: &JsFile,
+    c: &Construction,
+    handler_fn: Node,
+    handler: &crate::analysis::js::handlers::Handler,
+    plan: &Plan,
+) -> Finding {
+    let call = c.call;
     let source = &file.parsed.source;
     let what = c.ctor.last_name();
     let what = if what == c.ctor.module.rsplit('/').next().unwrap_or("") {
@@ -229,10 +376,10 @@ fn check_call(file: &JsFile, cx: &Context<'_>, call: Node) -> Option<Finding> {
     if let Some(doc) = &c.entry.doc {
         finding = finding.with_note(doc.clone());
     }
-    Some(match build_fix(file, &c) {
+    match build_fix(file, c, plan) {
         Ok(fix) => finding.with_fix(fix),
         Err(why) => finding.with_note(format!("no automatic fix: {why}")),
-    })
+    }
 }
 
 /// Identifiers in the constructor's arguments that are not the same in
@@ -259,7 +406,7 @@ fn per_call_names(file: &JsFile, args: Node) -> Vec<String> {
     out
 }
 
-fn build_fix(file: &JsFile, c: &Construction) -> Result<Fix, String> {
+fn build_fix(file: &JsFile, c: &Construction, plan: &Plan) -> Result<Fix, String> {
     let src = file.text();
     let source = &file.parsed.source;
     let style = &file.style;
@@ -350,10 +497,11 @@ fn build_fix(file: &JsFile, c: &Construction) -> Result<Fix, String> {
     }
 
     // The shared value and its accessor.
-    let ctor_name = c.ctor.last_name().to_string();
-    let base = c.entry.shared_name(&ctor_name);
-    let (var, accessor) = shared_names(file, &base, connects);
     let ctor_text = text(c.call, src);
+    let (var, accessor, insert_at) = plan
+        .get(ctor_text, connects)
+        .cloned()
+        .ok_or("no shared name planned")?;
     let ts_type = file.is_typescript().then(|| ts_type_of(c, src));
     let body_indent = format!("{unit}{unit}");
     let moved = reindent_moved(
@@ -429,9 +577,6 @@ fn build_fix(file: &JsFile, c: &Construction) -> Result<Fix, String> {
             style.print_width
         ));
     }
-    // Before the top-level statement that holds the handler.
-    let top = top_level_statement(c.call).ok_or("no top-level statement")?;
-    let insert_at = line_start(source, comment_start(top, source));
 
     // The handler: the constructor call becomes the accessor call; the
     // connect and close statements go (a `finally` left empty with them).
@@ -463,15 +608,20 @@ fn build_fix(file: &JsFile, c: &Construction) -> Result<Fix, String> {
     if !style.fits(&new_text) {
         return Err("the edited handler would not fit the print width".into());
     }
-    let kind = if connects { "a connected" } else { "a shared" };
-    let fix = Fix::unsafe_(
-        format!("build {kind} `{ctor_name}` once, in `{accessor}()`, and use it here"),
-        vec![
-            Edit::insertion(path.clone(), insert_at, shared),
-            Edit::replacement(path.clone(), region, new_text),
-        ],
-    )
-    .with_claim(path, c.call.byte_range());
+    let noun = c.entry.kind.noun();
+    let title = if connects {
+        format!(
+            "share one connected {noun}, built and connected once in `{accessor}()` (a failed connect is retried)"
+        )
+    } else {
+        format!("share one {noun}, built once in `{accessor}()`")
+    };
+    let mut edits = vec![Edit::replacement(path.clone(), region, new_text)];
+    // Before the top-level statement that holds the first such handler.
+    if let Some(at) = insert_at {
+        edits.push(Edit::insertion(path.clone(), at, shared));
+    }
+    let fix = Fix::unsafe_(title, edits).with_claim(path, c.call.byte_range());
     if fix.has_overlapping_edits() {
         return Err("the handler is not inside a top-level statement".into());
     }
@@ -489,7 +639,7 @@ fn statement_of_call(call: Node) -> Option<Node> {
 
 /// `pool`/`getPool`, or `mongoClientPromise`/`getMongoClient`, with names
 /// the file does not use.
-fn shared_names(file: &JsFile, base: &str, promise: bool) -> (String, String) {
+fn shared_names(file: &JsFile, base: &str, promise: bool, planned: &[String]) -> (String, String) {
     let var = if promise {
         format!("{base}Promise")
     } else {
@@ -502,7 +652,11 @@ fn shared_names(file: &JsFile, base: &str, promise: bool) -> (String, String) {
     };
     // A name is taken when the top level declares it or some code refers
     // to it without declaring it (a global); locals named alike are fine.
-    let used = |n: &str| file.bindings.top_level.contains(n) || refers_to_global(file, n);
+    let used = |n: &str| {
+        file.bindings.top_level.contains(n)
+            || refers_to_global(file, n)
+            || planned.iter().any(|p| p == n)
+    };
     if !used(&var) && !used(&accessor) {
         return (var, accessor);
     }

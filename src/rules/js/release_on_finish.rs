@@ -522,7 +522,7 @@ fn build_fix(
                 note = Some(format!(
                     "adds {} to {}: run your package manager (npm install) to install it",
                     added.join(" and "),
-                    pkg.manifest.display()
+                    relative_manifest(file, &pkg.manifest)
                 ));
             }
         }
@@ -537,6 +537,33 @@ fn build_fix(
         return Ok((fix, note));
     }
     guarded_pair(file, stmt, res_text, event, listener, close_stmt).map(|f| (f, None))
+}
+
+/// The manifest's path as seen from the file's folder (`package.json`,
+/// `../package.json`).
+fn relative_manifest(file: &JsFile, manifest: &std::path::Path) -> String {
+    let dir = std::path::absolute(&file.parsed.path)
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    let Some(dir) = dir else {
+        return manifest.display().to_string();
+    };
+    let mut ups = 0;
+    let mut d = dir.as_path();
+    loop {
+        if let Ok(rest) = manifest.strip_prefix(d) {
+            let mut out = "../".repeat(ups);
+            out.push_str(&rest.to_string_lossy());
+            return out;
+        }
+        match d.parent() {
+            Some(p) => {
+                d = p;
+                ups += 1;
+            }
+            None => return manifest.display().to_string(),
+        }
+    }
 }
 
 /// Does a TypeScript file already default-import a CommonJS package
@@ -631,6 +658,13 @@ fn guarded_pair(
     } else {
         format!("{inner}{}{semi}", text(body, src))
     };
+    // A comment after the statement stays at the end of its line.
+    let line_rest =
+        &src[stmt.end_byte()..source.line_range(source.line_index(stmt.end_byte())).end];
+    let trailing = match line_rest.trim() {
+        t if t.starts_with("//") => format!(" {t}"),
+        _ => String::new(),
+    };
     let flag = fresh_name(file, "released");
     let func = fresh_name(file, "release");
     let q = style.quote;
@@ -642,7 +676,7 @@ fn guarded_pair(
          {inner}{flag} = true{semi}{nl}\
          {body_text}{nl}\
          {indent}}}{semi}{nl}\
-         {indent}{res_text}.on({finish}, {func}){semi}{nl}\
+         {indent}{res_text}.on({finish}, {func}){semi}{trailing}{nl}\
          {indent}{res_text}.on({q}close{q}, {func}){semi}{nl}",
         arrow = "() =>",
     );

@@ -28,7 +28,7 @@ static META: RuleMeta = RuleMeta {
     id: ID,
     language: Language::JavaScript,
     summary: "A file stream is piped with `.pipe()`, which leaks its descriptor when the client aborts and crashes on a read error",
-    fix_summary: "Use `pipeline` (awaited from node:stream/promises, or with a callback that passes the error to `next`)",
+    fix_summary: "Use `pipeline` from stream/promises, awaited or with `.catch(next)`",
     fix_availability: FixAvailability::Sometimes,
     applicability: Applicability::Unsafe,
     docs: DOCS,
@@ -59,29 +59,32 @@ app.get("/files/:name", (req, res, next) => {
 
 ## Use instead
 ```js
-const { pipeline } = require("node:stream");
+const { pipeline } = require("node:stream/promises");
 
 app.get("/files/:name", (req, res, next) => {
   res.type("application/octet-stream");
-  pipeline(fs.createReadStream(path.join(DIR, req.params.name)), res, (err) => {
-    if (err) next(err);
-  });
+  pipeline(fs.createReadStream(path.join(DIR, req.params.name)), res).catch(next);
 });
 ```
 In an `async` handler whose framework handles a rejected handler (Express
-5, Fastify, Koa, Hono, Next.js, Lambda), the fix awaits `pipeline` from
-`node:stream/promises` instead: `await pipeline(fs.createReadStream(p),
-res);`. The `node:` prefix is used where the file already uses it.
+5, Fastify, Koa, Hono, Next.js, Lambda), the fix awaits it instead:
+`await pipeline(fs.createReadStream(p), res);`. Where package.json allows
+Node versions older than 15 (no `stream/promises`), or the file already
+imports the callback `pipeline` from `stream`, the fix uses that:
+`pipeline(src, res, (err) => { if (err) next(err); });`. The `node:`
+prefix is used where the file already uses it.
 
 ## Fix safety
 Unsafe: errors that crashed the process, and client aborts that went
 unnoticed, now reach `next(err)` (Express logs them, or your error
 handler sees them as `ERR_STREAM_PREMATURE_CLOSE` after the headers were
 sent) or reject the handler; and in the awaited form the handler returns
-only when the download is over. Where neither form fits — a plain
+only when the download is over. Where no form fits — a plain
 `http.createServer` listener, an Express 4 `async` handler without `next`
 (a rejected handler there is an unhandled rejection), a source with its
-own `error` listener — the finding is reported without a fix.
+own listeners — the finding is reported without a fix, as it is when the
+new call would not fit the project's prettier width (prettier would lay it
+out over several lines in a way that depends on its version and options).
 
 ## References
 - https://nodejs.org/api/stream.html#streampipelinesource-transforms-destination-callback ("pipe ... does not destroy the source if the destination emits close or an error")
@@ -156,7 +159,9 @@ fn check_statement(file: &JsFile, cx: &Context<'_>, stmt: Node) -> Option<Findin
     let source = &file.parsed.source;
     let expr = stmt.named_child(0)?;
     let stages = pipe_chain(expr, src)?;
-    let first = strip_ts(stages[0]);
+    // `fs.createReadStream(p).on("error", next).pipe(res)`: the listeners
+    // handle errors, not an abandoned destination.
+    let (first, listeners) = strip_listeners(strip_ts(stages[0]), src);
     let func = enclosing_function(stmt)?;
     // The source: a file stream, here or in a local bound to one.
     let mut via_local = None;
@@ -190,10 +195,40 @@ fn check_statement(file: &JsFile, cx: &Context<'_>, stmt: Node) -> Option<Findin
         message,
     );
     let kind = handler.map(|(_, h)| h.kind);
+    if listeners {
+        return Some(finding.with_note(
+            "no automatic fix: the stream has listeners of its own; replace `.pipe()` with `pipeline()` and move their work into its callback",
+        ));
+    }
     Some(match build_fix(file, stmt, func, &stages, kind) {
         Ok(fix) => finding.with_fix(fix),
         Err(why) => finding.with_note(format!("no automatic fix: {why}")),
     })
+}
+
+/// Looks through `.on(...)`/`.once(...)` calls on a stream: the stream,
+/// and whether there were any.
+fn strip_listeners<'t>(mut n: Node<'t>, src: &str) -> (Node<'t>, bool) {
+    let mut any = false;
+    loop {
+        let Some(f) = (n.kind() == "call_expression")
+            .then(|| n.child_by_field_name("function"))
+            .flatten()
+            .map(strip_ts)
+        else {
+            return (n, any);
+        };
+        let is_listener = f.kind() == "member_expression"
+            && f.child_by_field_name("property")
+                .is_some_and(|p| matches!(text(p, src), "on" | "once" | "addListener"));
+        match (is_listener, f.child_by_field_name("object")) {
+            (true, Some(o)) => {
+                n = strip_ts(o);
+                any = true;
+            }
+            _ => return (n, any),
+        }
+    }
 }
 
 fn is_response_name(t: &str) -> bool {
@@ -277,13 +312,6 @@ fn build_fix(
     if text(stmt, src).contains('\n') {
         return Err("the pipe chain spans lines".into());
     }
-    if let Some(pkg) = file.package.as_deref()
-        && pkg.node_min.is_some_and(|v| v < 15)
-    {
-        return Err(
-            "package.json allows Node versions before 15, which lack stream/promises".into(),
-        );
-    }
     let node_prefix = uses_node_prefix(file);
     let module = |m: &str| {
         if node_prefix {
@@ -300,36 +328,46 @@ fn build_fix(
     let nl = source.newline();
     let next = roles(func, src).next;
     let awaited = is_async(func, src) && rejections_handled(file.package.as_deref(), kind);
-    let existing = |m: &str| {
-        file.bindings
-            .module_value("pipeline")
-            .is_some_and(|v| v.module == m && v.path == "pipeline")
+    let bound = file.bindings.module_value("pipeline");
+    if bound.is_none() && file.bindings.top_level.contains("pipeline") {
+        return Err("`pipeline` already names something else in this file".into());
+    }
+    // The promise API (Node 15+) unless the file already uses the callback
+    // one, or the package supports older Node versions.
+    let old_node = file
+        .package
+        .as_deref()
+        .is_some_and(|p| p.node_min.is_some_and(|v| v < 15));
+    let callback_api = match bound {
+        Some(v) if v.path == "pipeline" && v.module == "stream" => true,
+        Some(v) if v.path == "pipeline" && v.module == "stream/promises" => false,
+        Some(_) => return Err("`pipeline` already names something else in this file".into()),
+        None => old_node,
     };
-    let (call, import_module) = if awaited {
-        (format!("await pipeline({args}){semi}"), "stream/promises")
-    } else if let Some(next) = &next {
-        (
+    let (call, title) = match (&next, awaited, callback_api) {
+        (_, true, false) => (
+            format!("await pipeline({args}){semi}"),
+            "`await pipeline(...)` from stream/promises: every stream is closed when one fails or the client aborts",
+        ),
+        (Some(next), _, false) => (
+            format!("pipeline({args}).catch({next}){semi}"),
+            "`pipeline(...).catch(next)` from stream/promises: every stream is closed when one fails or the client aborts, and the error goes to `next`",
+        ),
+        (Some(next), _, true) => (
             format!(
                 "pipeline({args}, {} {{{nl}{indent}{unit}if (err) {next}(err){semi}{nl}{indent}}}){semi}",
                 style.arrow_param("err")
             ),
-            "stream",
-        )
-    } else {
-        return Err(if is_async(func, src) {
-            "there is no `next` to pass the error to, and a rejected handler would go unhandled here; use `pipeline` with a callback that handles the error".into()
-        } else {
-            "there is no `next` to pass the error to; use `pipeline(src, res, (err) => { ... })` and decide what an aborted download means".into()
-        });
+            "`pipeline(..., (err) => ...)`: every stream is closed when one fails or the client aborts, and the error goes to `next`",
+        ),
+        (None, _, _) => {
+            return Err(if is_async(func, src) {
+                "there is no `next` to pass the error to, and a rejected handler would go unhandled here; use `pipeline` and decide what an aborted download means".into()
+            } else {
+                "there is no `next` to pass the error to; use `pipeline` and decide what an aborted download means".into()
+            });
+        }
     };
-    if file.bindings.module_value("pipeline").is_some() && !existing(import_module) {
-        return Err("`pipeline` already names something else in this file".into());
-    }
-    if file.bindings.top_level.contains("pipeline")
-        && file.bindings.module_value("pipeline").is_none()
-    {
-        return Err("`pipeline` already names something else in this file".into());
-    }
     let new = format!("{indent}{call}");
     if !style.fits(&new) {
         return Err(format!(
@@ -339,22 +377,16 @@ fn build_fix(
     }
     let path = file.parsed.path.clone();
     let mut edits = vec![Edit::replacement(path.clone(), stmt.byte_range(), call)];
-    if !existing(import_module) {
-        let (at, t) = import_insertion(
-            file,
-            &named_import_statement(file, "pipeline", &module(import_module)),
-        );
+    if bound.is_none() {
+        let m = if callback_api {
+            "stream"
+        } else {
+            "stream/promises"
+        };
+        let (at, t) = import_insertion(file, &named_import_statement(file, "pipeline", &module(m)));
         edits.push(Edit::insertion(path.clone(), at, t));
     }
-    Ok(Fix::unsafe_(
-        if awaited {
-            "`await pipeline(...)` from stream/promises: every stream is closed when one fails or the client aborts".to_string()
-        } else {
-            "`pipeline(..., (err) => ...)`: every stream is closed when one fails or the client aborts, and the error goes to `next`".to_string()
-        },
-        edits,
-    )
-    .with_claim(path, stmt.byte_range()))
+    Ok(Fix::unsafe_(title, edits).with_claim(path, stmt.byte_range()))
 }
 
 /// Does the file import Node's built-ins with the `node:` prefix?
