@@ -8,6 +8,7 @@ mod fixtures;
 mod go_hoist;
 mod go_toolchain;
 mod js;
+mod js_runtime;
 mod reports;
 mod review;
 mod rust_crate;

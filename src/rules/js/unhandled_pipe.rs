@@ -78,8 +78,11 @@ prefix is used where the file already uses it.
 Unsafe: errors that crashed the process, and client aborts that went
 unnoticed, now reach `next(err)` (Express logs them, or your error
 handler sees them as `ERR_STREAM_PREMATURE_CLOSE` after the headers were
-sent) or reject the handler; and in the awaited form the handler returns
-only when the download is over. Where no form fits — a plain
+sent) or reject the handler. By then `pipeline` has destroyed the
+response, so a read error (a missing file) shows the client a closed
+connection rather than an error page: check the file before streaming it
+if you want a 404. In the awaited form the handler returns only when the
+download is over. Where no form fits — a plain
 `http.createServer` listener, an Express 4 `async` handler without `next`
 (a rejected handler there is an unhandled rejection), a source with its
 own listeners — the finding is reported without a fix, as it is when the
