@@ -52,8 +52,9 @@ in one place.
 ## Example
 ```js
 app.get("/files/:name", (req, res, next) => {
+  const file = path.join(DIR, path.basename(req.params.name));
   res.type("application/octet-stream");
-  fs.createReadStream(path.join(DIR, req.params.name)).pipe(res);
+  fs.createReadStream(file).pipe(res);
 });
 ```
 
@@ -62,8 +63,9 @@ app.get("/files/:name", (req, res, next) => {
 const { pipeline } = require("node:stream/promises");
 
 app.get("/files/:name", (req, res, next) => {
+  const file = path.join(DIR, path.basename(req.params.name));
   res.type("application/octet-stream");
-  pipeline(fs.createReadStream(path.join(DIR, req.params.name)), res).catch(next);
+  pipeline(fs.createReadStream(file), res).catch(next);
 });
 ```
 In an `async` handler whose framework handles a rejected handler (Express
