@@ -162,15 +162,38 @@ impl ClientEntry {
     /// The shared value's name for a constructor called `ctor`.
     pub fn shared_name(&self, ctor: &str) -> String {
         if self.name == "{type}" {
-            let mut c = ctor.chars();
-            match c.next() {
-                Some(f) => f.to_lowercase().chain(c).collect(),
-                None => "client".into(),
-            }
+            lower_camel(ctor)
         } else {
             self.name.clone()
         }
     }
+}
+
+/// `S3Client` -> `s3Client`, `SFNClient` -> `sfnClient`, `DynamoDBClient`
+/// -> `dynamoDBClient`: the leading capitals are lowered, but for the one
+/// that starts the next word.
+fn lower_camel(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let run = chars.iter().take_while(|c| c.is_uppercase()).count();
+    let lower = if run > 1 && chars.get(run).is_some_and(|c| c.is_lowercase()) {
+        run - 1
+    } else {
+        run.max(1)
+    };
+    if chars.is_empty() {
+        return "client".into();
+    }
+    chars
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            if i < lower {
+                c.to_lowercase().collect::<Vec<_>>()
+            } else {
+                vec![*c]
+            }
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug)]
@@ -467,6 +490,13 @@ mod tests {
             .client(&ModuleValue::new("@aws-sdk/client-s3", "S3Client"), true)
             .unwrap();
         assert_eq!(s3.shared_name("S3Client"), "s3Client");
+        assert_eq!(s3.shared_name("SFNClient"), "sfnClient");
+        assert_eq!(s3.shared_name("SQSClient"), "sqsClient");
+        assert_eq!(s3.shared_name("DynamoDBClient"), "dynamoDBClient");
+        assert_eq!(
+            s3.shared_name("BedrockRuntimeClient"),
+            "bedrockRuntimeClient"
+        );
         assert!(cat.client(&ModuleValue::new("ioredis", ""), true).is_some());
         let open = cat
             .acquire_function(&ModuleValue::new("node:fs/promises", "open"))

@@ -17,18 +17,41 @@ pub fn is_declaration_file(path: &Path) -> bool {
         || (name.contains(".d.") && name.ends_with(".ts"))
 }
 
-/// JavaScript/TypeScript test files (`*.test.*`, `*.spec.*`, anything under
-/// a `__tests__/` folder), skipped unless `--include-tests`.
+/// JavaScript/TypeScript test files, skipped unless `--include-tests`:
+/// `*.test.*`, `*.spec.*`, anything under a `__tests__/` folder, and, as
+/// Node's own test runner and mocha see it, anything under a `test/` or
+/// `tests/` folder of its package (a package that itself sits under some
+/// `test/` folder, a fixture, is ordinary code).
 pub fn is_test_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mut parts = name.split('.');
     parts.next();
     let mut middle: Vec<&str> = parts.collect();
     middle.pop(); // the extension
-    middle.iter().any(|p| *p == "test" || *p == "spec")
-        || path
-            .parent()
-            .is_some_and(|d| d.components().any(|c| c.as_os_str() == "__tests__"))
+    // `*.test-d.ts` and `*.tst.ts`: type tests (tsd, TSTyche).
+    if middle
+        .iter()
+        .any(|p| matches!(*p, "test" | "spec" | "test-d" | "tst"))
+    {
+        return true;
+    }
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    if dir.components().any(|c| c.as_os_str() == "__tests__") {
+        return true;
+    }
+    let within = package_root(dir)
+        .and_then(|root| dir.strip_prefix(root).ok())
+        .unwrap_or(dir);
+    within
+        .components()
+        .any(|c| matches!(c.as_os_str().to_str(), Some("test" | "tests")))
+}
+
+/// The nearest folder at or above `dir` with a package.json.
+fn package_root(dir: &Path) -> Option<&Path> {
+    dir.ancestors().find(|d| d.join("package.json").is_file())
 }
 
 /// Kinds that start a function body.
@@ -95,8 +118,20 @@ mod tests {
         assert!(is_test_file(Path::new("src/db.spec.ts")));
         assert!(is_test_file(Path::new("src/__tests__/db.js")));
         assert!(!is_test_file(Path::new("src/test.js")));
+        assert!(is_test_file(Path::new("test/pool.js")));
+        assert!(is_test_file(Path::new("packages/pg/tests/pool.ts")));
         assert!(!is_test_file(Path::new("src/contest.js")));
         assert!(!is_test_file(Path::new("src/latest.ts")));
+    }
+
+    #[test]
+    fn a_package_under_a_test_folder_is_not_test_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("tests/js/apps/svc");
+        std::fs::create_dir_all(app.join("test")).unwrap();
+        std::fs::write(app.join("package.json"), "{}").unwrap();
+        assert!(!is_test_file(&app.join("app.js")));
+        assert!(is_test_file(&app.join("test/app.js")));
     }
 
     #[test]

@@ -55,6 +55,11 @@ pub trait Releases {
     fn is_release(&self, stmt: Node) -> bool;
     /// Does `node` contain a release anywhere (outside nested functions)?
     fn contains_release(&self, node: Node) -> bool;
+    /// A call that cannot throw in practice (beyond `console.*`): a
+    /// synchronous method of the value itself (`client.escapeIdentifier`).
+    fn is_harmless_call(&self, _call: Node) -> bool {
+        false
+    }
 }
 
 struct Walk<'a> {
@@ -147,7 +152,7 @@ impl Walk<'_> {
         if !held || ctx.covered {
             return;
         }
-        if let Some((at, why)) = first_throwing(node, self.src) {
+        if let Some((at, why)) = first_throwing(node, self.src, self.rel) {
             if ctx.catching {
                 *catch_entry = true;
             } else {
@@ -170,6 +175,13 @@ impl Walk<'_> {
     fn stmt(&mut self, s: Node, st: State, ctx: Ctx, catch_entry: &mut bool) -> State {
         let held = st?;
         if self.rel.is_release(s) {
+            if !held {
+                // Released again on a path that released it already: two
+                // releases of one value (or of two values that share the
+                // variable); not a shape to rewrite.
+                self.unknown = true;
+                return None;
+            }
             // The release call itself may throw (`await fh.close()`); the
             // value is released either way.
             return Some(false);
@@ -272,6 +284,7 @@ impl Walk<'_> {
         }
         let mut first: Option<(usize, LeakWhy)> = None;
         let src = self.src;
+        let rel = self.rel;
         visit_in_function(s, &mut |n| {
             let hit = match n.kind() {
                 "return_statement" => Some((n.start_byte(), LeakWhy::Return)),
@@ -281,7 +294,9 @@ impl Walk<'_> {
                     Some((n.start_byte(), LeakWhy::Break))
                 }
                 "await_expression" => Some((n.start_byte(), LeakWhy::Rejects)),
-                "call_expression" | "new_expression" if !is_harmless_call(n, src) => {
+                "call_expression" | "new_expression"
+                    if !is_harmless_call(n, src) && !rel.is_harmless_call(n) =>
+                {
                     Some((n.start_byte(), LeakWhy::Throws))
                 }
                 _ => None,
@@ -384,12 +399,14 @@ fn is_harmless_call(call: Node, src: &str) -> bool {
 
 /// The first await, call or `new` in `node` (outside nested functions):
 /// where an exception could leave.
-pub fn first_throwing(node: Node, src: &str) -> Option<(usize, LeakWhy)> {
+pub fn first_throwing(node: Node, src: &str, rel: &dyn Releases) -> Option<(usize, LeakWhy)> {
     let mut first: Option<(usize, LeakWhy)> = None;
     visit_in_function(node, &mut |n| {
         let hit = match n.kind() {
             "await_expression" => Some((n.start_byte(), LeakWhy::Rejects)),
-            "call_expression" | "new_expression" if !is_harmless_call(n, src) => {
+            "call_expression" | "new_expression"
+                if !is_harmless_call(n, src) && !rel.is_harmless_call(n) =>
+            {
                 Some((n.start_byte(), LeakWhy::Throws))
             }
             _ => None,
@@ -490,6 +507,10 @@ mod tests {
             Some(LeakWhy::Return)
         );
         assert_eq!(outcome("  ok && c.release();\n"), Outcome::Unknown);
+        assert_eq!(
+            outcome("  c.release();\n  await x();\n  c.release();\n"),
+            Outcome::Unknown
+        );
         assert_eq!(outcome("  for (;;) { c.release(); }\n"), Outcome::Unknown);
     }
 }

@@ -287,6 +287,9 @@ fn is_receiver_release(file: &JsFile, acq: &Acquisition, call: Node, index: usiz
 /// The release calls, as `flow` asks about them.
 struct ReleaseCalls<'a, 't> {
     calls: &'a [Node<'t>],
+    /// The value's name: its own synchronous methods do not throw.
+    name: &'a str,
+    src: &'a str,
 }
 
 impl Releases for ReleaseCalls<'_, '_> {
@@ -303,6 +306,20 @@ impl Releases for ReleaseCalls<'_, '_> {
             e = inner;
         }
         self.calls.contains(&strip_ts(e))
+    }
+
+    fn is_harmless_call(&self, call: Node) -> bool {
+        if call
+            .parent()
+            .is_some_and(|p| p.kind() == "await_expression")
+        {
+            return false;
+        }
+        call.child_by_field_name("function")
+            .map(strip_ts)
+            .filter(|f| f.kind() == "member_expression")
+            .and_then(|f| f.child_by_field_name("object"))
+            .is_some_and(|o| text(strip_ts(o), self.src) == self.name)
     }
 
     fn contains_release(&self, node: Node) -> bool {
@@ -333,6 +350,8 @@ fn check_declaration<'t>(file: &'t JsFile, cx: &Context<'_>, decl: Node<'t>) -> 
     }
     let rel = ReleaseCalls {
         calls: &own.releases,
+        name: &acq.name,
+        src,
     };
     let leak = match released_on_every_path(decl, block, &rel, src) {
         Outcome::Leaks(l) => l,

@@ -188,10 +188,17 @@ fn check_statement(file: &JsFile, cx: &Context<'_>, stmt: Node) -> Option<Findin
         Some((n, _)) => format!("`{n}`"),
         None => "the file stream".to_string(),
     };
-    let message = format!(
-        "{what} is piped with `.pipe()`: when `{}` closes early (the client aborts) the file stays open, and a read error crashes the process",
-        text(dest, src)
-    );
+    let message = if to_response {
+        format!(
+            "{what} is piped with `.pipe()`: when `{}` closes early (the client aborts) the file stays open, and a read error crashes the process",
+            text(dest, src)
+        )
+    } else {
+        format!(
+            "{what} is piped with `.pipe()`: when `{}` fails the file stays open, and a read error crashes the process",
+            text(dest, src)
+        )
+    };
     let finding = Finding::new(
         ID,
         file.parsed.path.clone(),
