@@ -214,7 +214,14 @@ impl Plan {
                 .iter()
                 .flat_map(|(_, (v, a, _))| [v.clone(), a.clone()])
                 .collect();
-            let (var, accessor) = shared_names(file, &base, connects, &taken);
+            let local = c
+                .call
+                .parent()
+                .filter(|d| d.kind() == "variable_declarator")
+                .and_then(|d| d.child_by_field_name("name"))
+                .filter(|n| n.kind() == "identifier")
+                .map(|n| text(n, src));
+            let (var, accessor) = shared_names(file, &base, local, connects, &taken);
             let at = top_level_statement(c.call)
                 .map(|top| line_start(source, comment_start(top, source)));
             plan.entries.push((key, (var, accessor, at)));
@@ -639,16 +646,27 @@ fn statement_of_call(call: Node) -> Option<Node> {
 
 /// `pool`/`getPool`, or `mongoClientPromise`/`getMongoClient`, with names
 /// the file does not use.
-fn shared_names(file: &JsFile, base: &str, promise: bool, planned: &[String]) -> (String, String) {
-    let var = if promise {
-        format!("{base}Promise")
-    } else {
-        base.to_string()
+fn shared_names(
+    file: &JsFile,
+    base: &str,
+    local: Option<&str>,
+    promise: bool,
+    planned: &[String],
+) -> (String, String) {
+    let cap = |s: &str| {
+        let mut c = s.chars();
+        match c.next() {
+            Some(f) => format!("{}{}", f.to_uppercase(), c.as_str()),
+            None => String::new(),
+        }
     };
-    let mut cap = base.chars();
-    let accessor = match cap.next() {
-        Some(f) => format!("get{}{}", f.to_uppercase(), cap.as_str()),
-        None => "getClient".into(),
+    let pair = |name: &str| {
+        let var = if promise {
+            format!("{name}Promise")
+        } else {
+            name.to_string()
+        };
+        (var, format!("get{}", cap(name)))
     };
     // A name is taken when the top level declares it or some code refers
     // to it without declaring it (a global); locals named alike are fine.
@@ -657,16 +675,28 @@ fn shared_names(file: &JsFile, base: &str, promise: bool, planned: &[String]) ->
             || refers_to_global(file, n)
             || planned.iter().any(|p| p == n)
     };
-    if !used(&var) && !used(&accessor) {
-        return (var, accessor);
+    let free = |(v, a): &(String, String)| !used(v) && !used(a);
+    // `pool`, then the handler's own name for it (`statsPool` for a local
+    // `stats`), then `pool2`, `pool3`...
+    let mut candidates = vec![pair(base)];
+    if let Some(local) = local
+        && local != base
+    {
+        let lower = local.to_lowercase();
+        let name = if lower.ends_with(&base.to_lowercase()) {
+            local.to_string()
+        } else {
+            format!("{local}{}", cap(base))
+        };
+        candidates.push(pair(&name));
     }
-    for i in 2.. {
-        let (v, a) = (format!("{var}{i}"), format!("{accessor}{i}"));
-        if !used(&v) && !used(&a) {
-            return (v, a);
-        }
+    if let Some(c) = candidates.iter().find(|c| free(c)) {
+        return c.clone();
     }
-    unreachable!()
+    (2..)
+        .map(|i| pair(&format!("{base}{i}")))
+        .find(|c| free(c))
+        .unwrap()
 }
 
 /// Does some identifier `name` in the file resolve to no local declaration?
