@@ -105,6 +105,13 @@ pub fn find(file: &JsFile) -> Vec<Handler> {
                 }
             }
         }
+        "method_definition" => {
+            // NestJS: @Get() / @Post() ... on a controller method;
+            // @MessagePattern() / @EventPattern() on a microservice handler.
+            if let Some(kind) = nest_handler(file, n) {
+                add(n, kind, &mut out);
+            }
+        }
         "assignment_expression" => {
             // exports.handler = async (event) => { ... }
             if let (Some(l), Some(r)) = (
@@ -123,6 +130,41 @@ pub fn find(file: &JsFile) -> Vec<Handler> {
     });
     exported(file, &mut |f, kind| add(f, kind, &mut out));
     out
+}
+
+/// NestJS route and message handlers: a method whose decorators (the
+/// `decorator` siblings just before it in the class body) are route or
+/// message decorators imported from @nestjs/common or @nestjs/microservices.
+fn nest_handler(file: &JsFile, method: Node) -> Option<HandlerKind> {
+    let mut prev = method.prev_named_sibling();
+    while let Some(d) = prev {
+        if d.kind() != "decorator" {
+            break;
+        }
+        let call = d.named_child(0)?;
+        let callee = if call.kind() == "call_expression" {
+            call.child_by_field_name("function")?
+        } else {
+            call
+        };
+        if let Some(v) = file.resolve(callee) {
+            let route = v.module == "@nestjs/common"
+                && matches!(
+                    v.path.as_str(),
+                    "Get" | "Post" | "Put" | "Patch" | "Delete" | "All" | "Options" | "Head"
+                );
+            let message = v.module == "@nestjs/microservices"
+                && matches!(v.path.as_str(), "MessagePattern" | "EventPattern");
+            if route {
+                return Some(HandlerKind::Route);
+            }
+            if message {
+                return Some(HandlerKind::Consumer);
+            }
+        }
+        prev = d.prev_named_sibling();
+    }
+    None
 }
 
 /// Functions a call registers as handlers.
@@ -599,6 +641,16 @@ mod tests {
         );
         assert_eq!(next.len(), 1);
         assert_eq!(next[0].1, HandlerKind::NextApi);
+    }
+
+    #[test]
+    fn nest_controllers() {
+        let got = kinds(
+            "cats.controller.ts",
+            "import { Controller, Get, Injectable } from '@nestjs/common';\n@Controller('cats')\nexport class CatsController {\n  @Get(':id')\n  async findOne(id: string) {\n    return id;\n  }\n\n  helper() {}\n}\n",
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].0.starts_with("async findOne"));
     }
 
     #[test]

@@ -310,7 +310,8 @@ fn construction<'a>(
 }
 
 /// Is the new client stored somewhere that outlives the call (a property,
-/// a module variable): a lazily built shared client, not a per-request one.
+/// a module variable), directly or through the local it is first put in:
+/// a lazily built shared client, not a per-request one.
 fn stored_outside(file: &JsFile, call: Node, handler_fn: Node) -> bool {
     let src = file.text();
     let mut e = call;
@@ -320,31 +321,81 @@ fn stored_outside(file: &JsFile, call: Node, handler_fn: Node) -> bool {
             | "as_expression"
             | "non_null_expression"
             | "satisfies_expression"
-            | "await_expression" => e = p,
+            | "await_expression"
+            | "binary_expression"
+            | "ternary_expression" => e = p,
             "assignment_expression" | "augmented_assignment_expression" => {
-                let Some(left) = p.child_by_field_name("left") else {
+                return p
+                    .child_by_field_name("left")
+                    .is_some_and(|left| assigns_outside(left, handler_fn, src));
+            }
+            "variable_declarator" => {
+                // const client = new MongoClient(uri); ...; cached = client;
+                let (Some(name), Some(decl)) = (p.child_by_field_name("name"), p.parent()) else {
                     return false;
                 };
-                if left.kind() != "identifier" {
-                    return true; // this.pool = ..., app.locals.pool = ...
+                let (Some(block), Some(func)) = (decl.parent(), enclosing_function(decl)) else {
+                    return false;
+                };
+                if name.kind() != "identifier" {
+                    return false;
                 }
-                // A variable declared outside the handler.
-                let name = text(left, src);
-                let mut scope = left.parent();
-                while let Some(s) = scope {
-                    if crate::analysis::js::scope::scope_declares(s, name, src) {
-                        return !(handler_fn.start_byte() <= s.start_byte()
-                            && s.end_byte() <= handler_fn.end_byte());
-                    }
-                    scope = s.parent();
-                }
-                return true;
+                return uses_of(text(name, src), block, decl.end_byte(), func, src)
+                    .iter()
+                    .filter(|u| u.kind == UseKind::Stored)
+                    .filter_map(|u| {
+                        let mut x = u.node;
+                        while let Some(q) = x.parent() {
+                            if q.kind() == "assignment_expression" {
+                                return q.child_by_field_name("left");
+                            }
+                            if !matches!(
+                                q.kind(),
+                                "parenthesized_expression"
+                                    | "binary_expression"
+                                    | "ternary_expression"
+                            ) {
+                                return None;
+                            }
+                            x = q;
+                        }
+                        None
+                    })
+                    .any(|left| assigns_outside(left, handler_fn, src));
             }
-            "binary_expression" | "ternary_expression" => e = p,
             _ => return false,
         }
     }
     false
+}
+
+/// Does an assignment to `left` store into something that outlives the
+/// handler: a property, or a variable declared outside it?
+fn assigns_outside(left: Node, handler_fn: Node, src: &str) -> bool {
+    // The object a property chain starts from: `app` in `app.locals.pool`.
+    let mut root = strip_ts(left);
+    while matches!(root.kind(), "member_expression" | "subscript_expression") {
+        match root.child_by_field_name("object") {
+            Some(o) => root = strip_ts(o),
+            None => return true,
+        }
+    }
+    if root.kind() != "identifier" {
+        return true; // this.pool = ...
+    }
+    // res.locals.pool, req.db: a property of a per-request object does not
+    // outlive the request; app.locals.pool, global.prisma do.
+    let name = text(root, src);
+    let mut scope = root.parent();
+    while let Some(s) = scope {
+        if crate::analysis::js::scope::scope_declares(s, name, src) {
+            return !(handler_fn.start_byte() <= s.start_byte()
+                && s.end_byte() <= handler_fn.end_byte());
+        }
+        scope = s.parent();
+    }
+    // Not declared anywhere: a global (globalThis.x without the prefix).
+    true
 }
 
 fn finding(
