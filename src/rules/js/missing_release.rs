@@ -513,7 +513,32 @@ fn build_fix(
     let start = line_start(source, r_first.start_byte());
     let end = line_end(source, r_last.end_byte());
     let mut edits = indent_edits(src, start..end, &unit, &literals);
+    // An inner `finally` that only released it goes: the clause, or the
+    // whole `try` when it has no `catch` (its body keeps its indentation,
+    // one level in and one out).
+    let mut emptied: Vec<Node> = Vec::new();
     for stmt in &release_stmts {
+        if let Some(tr) = emptied_finally(*stmt, &release_stmts)
+            && !emptied.contains(&tr)
+        {
+            emptied.push(tr);
+        }
+    }
+    for tr in &emptied {
+        let fin = tr.child_by_field_name("finalizer").ok_or("no finally")?;
+        match tr.child_by_field_name("handler") {
+            Some(h) => edits.push((h.end_byte()..fin.end_byte(), String::new())),
+            None => {
+                let (keep, drop) = unwrap_try(file, *tr)?;
+                edits.retain(|(r, _)| !(r.is_empty() && keep.contains(&r.start)));
+                edits.extend(drop);
+            }
+        }
+    }
+    for stmt in &release_stmts {
+        if emptied_finally(*stmt, &release_stmts).is_some() {
+            continue;
+        }
         let r = deletion_range(source, *stmt);
         edits.push((r.start.max(start)..r.end.min(end), String::new()));
     }
@@ -538,6 +563,73 @@ fn build_fix(
         vec![Edit::replacement(path.clone(), start..end, new)],
     )
     .with_claim(path, acq.call.byte_range()))
+}
+
+/// The try statement whose `finally` holds nothing but release calls, if
+/// `stmt` is one of them.
+fn emptied_finally<'t>(stmt: Node<'t>, releases: &[Node<'t>]) -> Option<Node<'t>> {
+    let block = stmt.parent()?;
+    let fin = block.parent().filter(|f| f.kind() == "finally_clause")?;
+    crate::analysis::js::flow::statements(block)
+        .iter()
+        .all(|x| releases.contains(x))
+        .then(|| fin.parent())
+        .flatten()
+}
+
+/// Edits that remove a catch-less `try { ... } finally { ... }` around its
+/// body: the `try {` line and the `} finally { ... }` lines go. Returns the
+/// body's line starts (whose indentation stays) and the deletions.
+#[allow(clippy::type_complexity)]
+fn unwrap_try(
+    file: &JsFile,
+    tr: Node,
+) -> Result<(Vec<usize>, Vec<(std::ops::Range<usize>, String)>), String> {
+    let src = file.text();
+    let source = &file.parsed.source;
+    let body = tr.child_by_field_name("body").ok_or("no body")?;
+    let fin = tr.child_by_field_name("finalizer").ok_or("no finally")?;
+    if !owns_lines(source, tr)
+        || source.line_index(tr.start_byte()) != source.line_index(body.start_byte())
+        || !source
+            .line_text(source.line_index(body.start_byte()))
+            .trim()
+            .ends_with('{')
+        || !source
+            .line_text(source.line_index(body.end_byte() - 1))
+            .trim_start()
+            .starts_with('}')
+    {
+        return Err("an inner try/finally is laid out in an unusual way".into());
+    }
+    let outer = tr.parent().ok_or("no parent")?;
+    let inner: std::collections::HashSet<String> =
+        crate::analysis::js::scope::block_declarations(body, src)
+            .into_iter()
+            .collect();
+    if crate::analysis::js::scope::block_declarations(outer, src)
+        .iter()
+        .any(|n| inner.contains(n))
+    {
+        return Err("removing an inner try would declare a name twice".into());
+    }
+    let try_line = line_start(source, tr.start_byte());
+    let inner_start = line_end(source, tr.start_byte());
+    let close_line = line_start(source, body.end_byte() - 1);
+    let end = line_end(source, fin.end_byte());
+    let mut keep = Vec::new();
+    let mut at = inner_start;
+    while at < close_line {
+        keep.push(at);
+        at = line_end(source, at);
+    }
+    Ok((
+        keep,
+        vec![
+            (try_line..inner_start, String::new()),
+            (close_line..end, String::new()),
+        ],
+    ))
 }
 
 /// Without blank lines at the start and the end.
