@@ -433,13 +433,20 @@ impl JsCatalog {
     }
 
     /// Literals a file must contain for any JavaScript rule to find
-    /// anything in it.
+    /// anything in it: a call of an acquiring method (`.connect(`), of an
+    /// acquiring function or a client constructor (`open(`, `Pool(`,
+    /// `Client(`), the name of a module whose default export builds a
+    /// client (`ioredis`), `finish`, `.pipe(`.
     pub fn prefilter_literals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for a in &self.acquire {
-            out.extend(a.methods.iter().map(|m| format!("{m}(")));
+            out.extend(a.methods.iter().map(|m| format!(".{m}(")));
             for f in &a.functions {
-                out.extend(f.calls.iter().map(|c| last_literal(c.as_str())));
+                out.extend(
+                    f.calls
+                        .iter()
+                        .map(|c| format!("{}(", last_literal(c.as_str()))),
+                );
             }
         }
         for c in &self.clients {
@@ -447,14 +454,23 @@ impl JsCatalog {
                 if n.as_str() == "default" {
                     out.push(last_literal(c.exports.module.as_str()));
                 } else {
-                    out.push(last_literal(n.as_str()));
+                    out.push(format!("{}(", last_literal(n.as_str())));
                 }
+            }
+        }
+        for s in &self.streams {
+            for f in &s.functions {
+                out.extend(
+                    f.calls
+                        .iter()
+                        .map(|c| format!("{}(", last_literal(c.as_str()))),
+                );
             }
         }
         // js-release-on-finish and js-unhandled-pipe.
         out.push("finish".into());
         out.push(".pipe(".into());
-        out.retain(|l| l.len() >= 3);
+        out.retain(|l| l.trim_end_matches('(').len() >= 3);
         out.sort();
         out.dedup();
         out
@@ -517,7 +533,8 @@ mod tests {
         );
         assert_eq!(cat.dependency("on-finished").unwrap().version, "^2.4.1");
         let lits = cat.prefilter_literals();
-        assert!(lits.contains(&"connect(".to_string()) && lits.contains(&"Pool".to_string()));
+        assert!(lits.contains(&".connect(".to_string()) && lits.contains(&"Pool(".to_string()));
+        assert!(lits.contains(&"Client(".to_string()) && lits.contains(&"open(".to_string()));
         assert!(lits.contains(&"ioredis".to_string()));
     }
 
