@@ -334,7 +334,9 @@ fn add_dependencies_off_gives_the_guarded_pair() {
 /// (import lines are checked on their own: they go beside the file's own).
 #[test]
 fn docs_examples_are_what_the_fixes_write() {
-    let cases: [(&str, &str, &[(&str, &str)]); 4] = [
+    // (rule, code before the example, other files)
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: [Case; 4] = [
         ("js-missing-release", "", &[]),
         (
             "js-per-request-client",

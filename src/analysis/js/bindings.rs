@@ -142,10 +142,8 @@ impl Bindings {
             "variable_declarator" if n.parent().and_then(|p| p.parent()) != Some(root) => {
                 b.declarator_nested(n, src);
             }
-            "call_expression" if !b.has_require => {
-                if required_module(n, src).is_some() {
-                    b.has_require = true;
-                }
+            "call_expression" if !b.has_require && required_module(n, src).is_some() => {
+                b.has_require = true;
             }
             _ => {}
         });

@@ -248,7 +248,7 @@ fn drop_trailing_commas(text: &str) -> String {
     let mut escaped = false;
     for (i, c) in text.char_indices() {
         if in_str {
-            in_str = !(c == '"' && !escaped);
+            in_str = c != '"' || escaped;
             escaped = c == '\\' && !escaped;
             out.push(c);
             continue;

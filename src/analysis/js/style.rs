@@ -65,13 +65,13 @@ impl Style {
             | "variable_declaration"
             | "return_statement"
             | "throw_statement"
-            | "import_statement" => {
-                if ends_statement_line(n, src) {
-                    if text(n, src).ends_with(';') {
-                        with_semi += 1;
-                    } else {
-                        without_semi += 1;
-                    }
+            | "import_statement"
+                if ends_statement_line(n, src) =>
+            {
+                if text(n, src).ends_with(';') {
+                    with_semi += 1;
+                } else {
+                    without_semi += 1;
                 }
             }
             "arrow_function" => {

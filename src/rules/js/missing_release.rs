@@ -464,7 +464,7 @@ fn build_fix(
         let stmt = stmt
             .filter(|s| s.kind() == "expression_statement")
             .ok_or("a release call is part of a larger expression")?;
-        if !stmt.parent().is_some_and(|p| p.kind() == "statement_block") {
+        if stmt.parent().is_none_or(|p| p.kind() != "statement_block") {
             return Err("a release call is the body of an `if` without braces".into());
         }
         if !owns_lines(source, stmt) {

@@ -178,13 +178,18 @@ impl Rule for JsPerRequestClient {
     }
 }
 
+/// (constructor text, connects).
+type PlanKey = (String, bool);
+/// (shared variable, accessor, where the accessor goes: None when it exists).
+type Shared = (String, String, Option<usize>);
+
 /// The shared value each distinct construction gets: clients built with
 /// the same code share one accessor (inserted once, before the first of
 /// them); different ones get different names.
 struct Plan {
     /// (constructor text, connects) -> shared variable, accessor, where the
     /// accessor goes (None: it exists already).
-    entries: Vec<((String, bool), (String, String, Option<usize>))>,
+    entries: Vec<(PlanKey, Shared)>,
 }
 
 impl Plan {
@@ -521,7 +526,7 @@ fn build_fix(file: &JsFile, c: &Construction, plan: &Plan) -> Result<Fix, String
                 }
                 let stmt = statement_of_call(u.call.ok_or("no call")?)
                     .ok_or_else(|| format!("`{name}.{m}()` is part of a larger expression"))?;
-                if !stmt.parent().is_some_and(|p| p.kind() == "statement_block")
+                if stmt.parent().is_none_or(|p| p.kind() != "statement_block")
                     || !owns_lines(source, stmt)
                 {
                     return Err(format!("`{name}.{m}()` is not a statement of its own"));

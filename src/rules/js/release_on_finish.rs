@@ -344,9 +344,7 @@ fn check_finish(file: &JsFile, cx: &Context<'_>, call: Node) -> Option<Finding> 
     // Other listeners on the same response in the same function.
     let res_text = text(res, src);
     let mut close = Vec::new();
-    let Some(fbody) = func.child_by_field_name("body") else {
-        return None;
-    };
+    let fbody = func.child_by_field_name("body")?;
     visit_in_function(fbody, &mut |n| {
         if n.kind() == "call_expression"
             && let Some((r, _, l)) = listener_call(n, src, "close")
