@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+use crate::adopt::Adoption;
 use crate::cli::{ColorChoice, Format, RunArgs};
 use crate::config::{Config, Mode};
 use crate::engine::{Engine, Overlay};
@@ -69,10 +70,12 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         &files,
         config.jobs,
     )?;
+    let adoption = Arc::new(Adoption::new(config.rules.clone(), &config.adopt));
     let engine = engine
         .with_rust_catalog(config.rust_catalog.clone())?
         .with_js(config.js_catalog.clone(), config.js_add_dependencies)?
-        .with_include_tests(config.include_tests);
+        .with_include_tests(config.include_tests)
+        .with_pass(Box::new(adoption.clone()));
     problems.extend(index_problems);
 
     let progress = Progress::new(&config, engine.units.len(), started);
@@ -82,14 +85,36 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     timings.mark("analyse");
     progress.finish();
     problems.extend(initial.problems.iter().cloned());
+    if let Some(path) = &config.adopt.write_baseline {
+        let (findings, entries) = crate::adopt::write_baseline(path, &initial.findings)?;
+        dedup_problems(&mut problems);
+        let mut err = std::io::stderr().lock();
+        for p in &problems {
+            writeln!(
+                err,
+                "leakfix: {}: {}",
+                display_path(&config.cwd, &p.path),
+                p.message
+            )?;
+        }
+        writeln!(
+            err,
+            "leakfix: wrote {findings} findings ({entries} entries) to {}",
+            path.display()
+        )?;
+        return Ok(Outcome::Clean);
+    }
 
     let min = config.required_applicability();
     let cwd = config.cwd.clone();
+    // The findings whose fixes `check --format diff` shows (for --split-by).
+    let mut check_fixed = Vec::new();
     let (findings, changes, outcome) = match mode {
         Mode::Check => {
             let changes = if matches!(config.format, Format::Diff | Format::Json | Format::Sarif) {
                 let run = fix_until_stable(&engine, &initial, min);
                 problems.extend(run.problems);
+                check_fixed = run.fixed;
                 run.changes
             } else {
                 Vec::new()
@@ -197,15 +222,42 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     timings.mark("fix and prepare the report");
-    report::emit(config.format, &report, &mut out)?;
+    match &config.adopt.split {
+        Some(split) => report::split::write(split, &report, &check_fixed, &mut out)?,
+        None => report::emit(config.format, &report, &mut out)?,
+    }
     timings.mark("report");
     out.flush()?;
     report::emit_problems(&report, &mut std::io::stderr().lock())?;
+    if config.format == Format::Text {
+        adoption_note(&adoption, &mut std::io::stderr().lock())?;
+    }
     Ok(if config.exit_zero {
         Outcome::Clean
     } else {
         outcome
     })
+}
+
+/// What the baseline and new-code filters hid, so that nobody wonders.
+fn adoption_note(adoption: &Adoption, err: &mut dyn Write) -> Result<()> {
+    let baselined = adoption.hidden_by_baseline.load(Ordering::Relaxed);
+    let old = adoption.hidden_as_old.load(Ordering::Relaxed);
+    if baselined > 0 {
+        writeln!(
+            err,
+            "leakfix: {baselined} finding{} listed in the baseline not shown (--include-baselined shows them)",
+            if baselined == 1 { "" } else { "s" }
+        )?;
+    }
+    if old > 0 {
+        writeln!(
+            err,
+            "leakfix: {old} finding{} on lines not added or changed (new code only) not shown",
+            if old == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(())
 }
 
 fn tag(cwd: &Path, findings: Vec<Finding>, status: Status) -> Vec<Reported> {
@@ -296,7 +348,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
             #[derive(serde::Serialize)]
             struct JsonRule {
                 id: &'static str,
-                language: crate::lang::Language,
+                language: &'static str,
                 summary: &'static str,
                 fix: &'static str,
                 fix_availability: rules::FixAvailability,
@@ -308,7 +360,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
                     let m = r.meta();
                     JsonRule {
                         id: m.id,
-                        language: m.language,
+                        language: m.language_name(),
                         summary: m.summary,
                         fix: m.fix_summary,
                         fix_availability: m.fix_availability,
@@ -349,7 +401,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
                     out,
                     "{:width$}  {:4}  {:fix_width$}  {}",
                     m.id,
-                    m.language.name(),
+                    m.language_name(),
                     fix_of(m),
                     m.summary
                 )?;
@@ -385,7 +437,7 @@ pub fn explain(id: &str) -> Result<Outcome> {
         "# {}\n\n{}.\n\nLanguage: {} · Fix: {}\n",
         m.id,
         m.summary,
-        m.language.name(),
+        m.language_name(),
         fix
     )?;
     writeln!(out, "{}", m.docs.trim_end())?;

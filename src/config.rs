@@ -45,6 +45,8 @@ pub struct Config {
     pub color: bool,
     pub progress: bool,
     pub jobs: Option<usize>,
+    /// Baseline, new code only, ignore checks, split patches.
+    pub adopt: crate::adopt::AdoptOptions,
 }
 
 /// Paths the user never wants read, from the config file's `exclude`.
@@ -90,6 +92,10 @@ pub struct FileConfig {
     /// streams, in the format of catalog/js.toml, plus `add-dependencies`.
     #[serde(default)]
     pub js: crate::catalog::js::CatalogFile,
+    /// A baseline file (relative to this file) whose findings are hidden.
+    pub baseline: Option<String>,
+    /// Every `leakfix:ignore` must give a reason (`-- why`).
+    pub require_reason: Option<bool>,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -162,6 +168,19 @@ impl Config {
             },
         };
 
+        let adopt = crate::adopt::AdoptOptions::resolve(
+            mode,
+            args.format,
+            &args.adopt,
+            &crate::adopt::FileOptions {
+                baseline: file.baseline.as_deref(),
+                require_reason: file.require_reason.unwrap_or(false),
+                dir: &excludes.root,
+            },
+            &paths,
+            &cwd,
+        )?;
+
         let builtin = GoCatalog::built_in()?;
         let rust_catalog = match &config_file {
             Some(f) => {
@@ -216,6 +235,7 @@ impl Config {
             color,
             progress: !args.no_progress,
             jobs: args.jobs,
+            adopt,
         })
     }
 

@@ -27,6 +27,7 @@ use crate::lang::Language;
 use crate::parse::{ParsedFile, read_source};
 use crate::rules::{Rule, Unit};
 use crate::source::SourceText;
+use crate::suppress::{IgnoreFile, MARKER};
 use crate::walk::WalkedFile;
 
 /// What rules may read besides the unit itself.
@@ -101,6 +102,24 @@ impl Overlay {
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
+    /// The analysed files that contain `leakfix:ignore` markers, with what
+    /// each marker silenced (for `unused-ignore`).
+    pub ignores: Vec<IgnoreFile>,
+}
+
+impl Analysis {
+    fn extend(&mut self, other: Analysis) {
+        self.findings.extend(other.findings);
+        self.problems.extend(other.problems);
+        self.ignores.extend(other.ignores);
+    }
+}
+
+/// Runs over every analysis before `Engine::analyse` returns it, the first
+/// and each re-analysis after fixes alike: what `crate::adopt` adds and
+/// hides (unused ignores, the baseline, new code only).
+pub trait AnalysisPass: Send + Sync {
+    fn run(&self, analysis: &mut Analysis, overlay: &Overlay);
 }
 
 pub struct Engine {
@@ -123,6 +142,7 @@ pub struct Engine {
     js_prefilter: AhoCorasick,
     packages: PackageFinder,
     js_add_dependencies: bool,
+    pass: Option<Box<dyn AnalysisPass>>,
 }
 
 impl Engine {
@@ -256,6 +276,7 @@ impl Engine {
             js_prefilter,
             packages: PackageFinder::default(),
             js_add_dependencies: true,
+            pass: None,
         };
         engine.go_prefilter = engine.go_prefilter()?;
         Ok((engine, problems))
@@ -269,7 +290,7 @@ impl Engine {
         for rule in self
             .rules
             .iter()
-            .filter(|r| r.meta().language == Language::Go)
+            .filter(|r| r.meta().language == Some(Language::Go))
         {
             match rule.go_literals(&cx) {
                 Some(l) => literals.extend(l),
@@ -300,6 +321,12 @@ impl Engine {
     /// `#[test]` functions); test files are left out by the walk.
     pub fn with_include_tests(mut self, include: bool) -> Engine {
         self.include_tests = include;
+        self
+    }
+
+    /// Every analysis goes through `pass` before it is returned.
+    pub fn with_pass(mut self, pass: Box<dyn AnalysisPass>) -> Engine {
+        self.pass = Some(pass);
         self
     }
 
@@ -337,7 +364,7 @@ impl Engine {
         overlay: &Overlay,
         progress: Option<&(dyn Fn() + Sync)>,
     ) -> Analysis {
-        let results: Vec<(Vec<Finding>, Vec<Problem>)> = self.pool.install(|| {
+        let results: Vec<Analysis> = self.pool.install(|| {
             units
                 .par_iter()
                 .map(|u| {
@@ -353,14 +380,14 @@ impl Engine {
                                 .first()
                                 .map(|p| (*p).clone())
                                 .unwrap_or_else(|| Arc::from(Path::new(".")));
-                            (
-                                Vec::new(),
-                                vec![Problem {
+                            Analysis {
+                                problems: vec![Problem {
                                     path,
                                     kind: ProblemKind::Internal,
                                     message: format!("internal error, please report it: {msg}"),
                                 }],
-                            )
+                                ..Analysis::default()
+                            }
                         });
                     if let Some(p) = progress {
                         p();
@@ -370,11 +397,13 @@ impl Engine {
                 .collect()
         });
         let mut analysis = Analysis::default();
-        for (f, p) in results {
-            analysis.findings.extend(f);
-            analysis.problems.extend(p);
+        for r in results {
+            analysis.extend(r);
         }
         crate::callers::complete(self, &mut analysis.findings, overlay);
+        if let Some(pass) = &self.pass {
+            pass.run(&mut analysis, overlay);
+        }
         analysis
             .findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -382,7 +411,24 @@ impl Engine {
         analysis
     }
 
-    fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> (Vec<Finding>, Vec<Problem>) {
+    fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
+        let mut ignores = Vec::new();
+        let (findings, problems) = self.run_rules(unit, overlay, &mut ignores);
+        Analysis {
+            findings,
+            problems,
+            ignores,
+        }
+    }
+
+    /// The unit's findings; the files the rules ran over that carry
+    /// `leakfix:ignore` markers go to `ignores` once the rules are done.
+    fn run_rules(
+        &self,
+        unit: &UnitSpec,
+        overlay: &Overlay,
+        ignores: &mut Vec<IgnoreFile>,
+    ) -> (Vec<Finding>, Vec<Problem>) {
         let mut findings = Vec::new();
         let mut problems = Vec::new();
         let cx = self.context();
@@ -391,7 +437,7 @@ impl Engine {
                 let rules: Vec<_> = self
                     .rules
                     .iter()
-                    .filter(|r| r.meta().language == Language::Go)
+                    .filter(|r| r.meta().language == Some(Language::Go))
                     .collect();
                 if rules.is_empty() {
                     return (findings, problems);
@@ -407,8 +453,12 @@ impl Engine {
                         Err(p) => problems.push(p),
                     }
                 }
+                // (A package with ignore markers is analysed all the same, to
+                // tell whether they still silence anything.)
                 if let Some(filter) = &self.go_prefilter
-                    && !sources.iter().any(|(_, s)| filter.is_match(s.text()))
+                    && !sources
+                        .iter()
+                        .any(|(_, s)| filter.is_match(s.text()) || s.text().contains(MARKER))
                 {
                     return (findings, problems);
                 }
@@ -445,12 +495,18 @@ impl Engine {
                     rule.check(&Unit::Go(&pkg), &cx, &mut out);
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
+                ignores.extend(
+                    pkg.files
+                        .iter()
+                        .filter(|f| !f.generated)
+                        .filter_map(|f| IgnoreFile::of(&f.parsed)),
+                );
             }
             UnitSpec::RustFile(path) => {
                 let rules: Vec<_> = self
                     .rules
                     .iter()
-                    .filter(|r| r.meta().language == Language::Rust)
+                    .filter(|r| r.meta().language == Some(Language::Rust))
                     .collect();
                 if rules.is_empty() {
                     return (findings, problems);
@@ -462,7 +518,7 @@ impl Engine {
                         return (findings, problems);
                     }
                 };
-                if !self.rust_prefilter.is_match(source.text()) {
+                if !self.rust_prefilter.is_match(source.text()) && !source.text().contains(MARKER) {
                     return (findings, problems);
                 }
                 let parsed = match ParsedFile::parse(path.clone(), Language::Rust, source) {
@@ -485,10 +541,27 @@ impl Engine {
                             && (self.include_tests || !file.is_test_code(f.range.start))
                     }));
                 }
+                // Rules skip test code without --include-tests: its markers
+                // cannot be judged then.
+                ignores.extend(IgnoreFile::of(&file.parsed).and_then(|mut f| {
+                    let src = &file.parsed.source;
+                    f.markers.retain(|m| {
+                        self.include_tests
+                            || !(file.is_test_code(m.comment.start)
+                                || src
+                                    .next_line_start(m.comment.start)
+                                    .is_some_and(|next| file.is_test_code(next)))
+                    });
+                    (!f.markers.is_empty()).then_some(f)
+                }));
             }
-            UnitSpec::JsFile(path, language) => {
-                self.analyse_js(path, *language, overlay, &mut findings, &mut problems)
-            }
+            UnitSpec::JsFile(path, language) => self.analyse_js(
+                path,
+                *language,
+                overlay,
+                (&mut findings, &mut problems),
+                ignores,
+            ),
         }
         (findings, problems)
     }
@@ -502,13 +575,13 @@ impl Engine {
         path: &Arc<Path>,
         language: Language,
         overlay: &Overlay,
-        findings: &mut Vec<Finding>,
-        problems: &mut Vec<Problem>,
+        (findings, problems): (&mut Vec<Finding>, &mut Vec<Problem>),
+        ignores: &mut Vec<IgnoreFile>,
     ) {
         let rules: Vec<_> = self
             .rules
             .iter()
-            .filter(|r| r.meta().language == language.family())
+            .filter(|r| r.meta().language == Some(language.family()))
             .collect();
         if rules.is_empty() {
             return;
@@ -517,7 +590,7 @@ impl Engine {
             Ok(s) => s,
             Err(p) => return problems.push(p),
         };
-        if !self.js_prefilter.is_match(source.text())
+        if !self.js_prefilter.is_match(source.text()) && !source.text().contains(MARKER)
             || crate::analysis::js::is_generated(path, source.text())
         {
             return;
@@ -548,6 +621,7 @@ impl Engine {
                     .is_suppressed(f.rule, f.start.line - 1)
             }));
         }
+        ignores.extend(IgnoreFile::of(&file.parsed));
     }
 }
 

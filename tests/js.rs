@@ -132,7 +132,7 @@ fn rules_lists_and_explain_documents_every_js_rule() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["language"] == "javascript")
+        .filter(|r| r["language"] == "js")
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(js, JS_RULES);

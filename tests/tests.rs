@@ -2,6 +2,7 @@
 
 mod common;
 
+mod adopt;
 mod callers;
 mod cli;
 mod fixtures;

@@ -65,6 +65,20 @@ impl Language {
         }
     }
 
+    /// Syntax-tree kinds of named function declarations (the `name` field
+    /// names them): where `analysis::anchor` finds a finding's function.
+    pub fn function_kinds(self) -> &'static [&'static str] {
+        match self {
+            Language::Go => &["function_declaration", "method_declaration"],
+            Language::Rust => &["function_item"],
+            Language::JavaScript | Language::TypeScript | Language::Tsx => &[
+                "function_declaration",
+                "generator_function_declaration",
+                "method_definition",
+            ],
+        }
+    }
+
     pub fn grammar(self) -> tree_sitter::Language {
         match self {
             Language::Go => tree_sitter_go::LANGUAGE.into(),

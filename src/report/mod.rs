@@ -5,6 +5,7 @@ pub mod diff;
 pub mod github;
 pub mod json;
 pub mod sarif;
+pub mod split;
 pub mod text;
 
 use std::io::Write;

@@ -300,7 +300,10 @@ fn descriptor(m: &RuleMeta) -> ReportingDescriptor {
         },
         default_configuration: Configuration { level: "warning" },
         properties: RuleProperties {
-            tags: vec![m.language.name(), "resource-leak"],
+            tags: match m.language {
+                Some(l) => vec![l.name(), "resource-leak"],
+                None => vec!["suppression"],
+            },
             applicability: m.applicability.as_str(),
             fix_availability: m.fix_availability,
         },

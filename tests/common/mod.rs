@@ -19,6 +19,10 @@ use leakfix::walk::{WalkOptions, walk};
 /// - `// leak: no fix`: a finding without a fix
 /// - `// ok` (or `...; ok` after another comment): no finding
 /// - `// ok (false negative)`: a known miss, written down rather than hidden
+///
+/// A line that is only `// next line: <label>` gives the next line that
+/// label, for code where rustfmt would move a comment at the end of the line
+/// (`if let Err(e) = cmd.spawn() {`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Label {
     Leak,
@@ -138,24 +142,40 @@ pub fn run_rule(
     }
 }
 
+/// Each line's label, with `// next line: <label>` applied to the line after it.
+fn line_labels(text: &str) -> Vec<Option<Label>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<Option<Label>> = lines.iter().map(|l| label_of(l)).collect();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(rest) = l.trim().strip_prefix("// next line: ") {
+            out[i] = None;
+            if i + 1 < out.len() {
+                out[i + 1] = label_of(&format!("// {rest}"));
+            }
+        }
+    }
+    out
+}
+
 /// Checks that findings sit exactly on the labelled lines.
 pub fn check_labels(run: &FixtureRun) -> Vec<String> {
     let mut errors = Vec::new();
     let lines: Vec<&str> = run.original.lines().collect();
+    let labels = line_labels(&run.original);
     // A finding may span lines (a method chain): its label goes on any of
     // them, usually the last.
     let labelled = |f: &Finding| {
         (f.start.line..=f.end.line).any(|l| {
             matches!(
-                lines.get(l - 1).and_then(|t| label_of(t)),
+                labels.get(l - 1).copied().flatten(),
                 Some(Label::Leak | Label::LeakNoFix)
             )
         })
     };
-    for (i, line) in lines.iter().enumerate() {
+    for (i, label) in labels.iter().copied().enumerate().take(lines.len()) {
         let n = i + 1;
         let covers = |f: &&Finding| f.start.line <= n && n <= f.end.line;
-        let here: Vec<&Finding> = match label_of(line) {
+        let here: Vec<&Finding> = match label {
             Some(Label::Leak | Label::LeakNoFix) => run.findings.iter().filter(covers).collect(),
             _ => run
                 .findings
@@ -163,7 +183,7 @@ pub fn check_labels(run: &FixtureRun) -> Vec<String> {
                 .filter(|f| f.start.line == n && !labelled(f))
                 .collect(),
         };
-        match label_of(line) {
+        match label {
             Some(Label::Leak) => {
                 if here.is_empty() {
                     errors.push(format!("line {n}: labelled `leak` but nothing was found"));

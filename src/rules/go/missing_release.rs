@@ -30,7 +30,7 @@ pub const ID: &str = "go-missing-release";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A client, connection, file, response body, ticker or cancel func is created and never released",
     fix_summary: "Insert `defer x.Close()` (or the right release) after the error check",
     fix_availability: FixAvailability::Sometimes,
@@ -175,10 +175,8 @@ where
         let callee = self.callee(env)?;
         let names = self.lhs();
         let src = self.src();
-        let line = self.file.parsed.source.line_index(self.call.start_byte());
-        if self.file.parsed.suppressions.is_suppressed(ID, line) {
-            return None;
-        }
+        // An ignore marker is applied by the engine to the finding, so that
+        // a marker over a call that is no longer a leak counts as unused.
         let (resource, callee_text) = match callee {
             Callee::Resource(r, t) => (Some(r), t),
             Callee::UnknownClient(t) => (None, t),

@@ -72,7 +72,7 @@ pub const ID: &str = "go-unstoppable-goroutine";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A goroutine loops forever with no way to stop it (often on `context.Background()`)",
     fix_summary: "Thread the caller's context, return from the loop when it is done, release what the goroutine holds",
     fix_availability: FixAvailability::Sometimes,

@@ -26,7 +26,7 @@ pub const ID: &str = "js-missing-release";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::JavaScript,
+    language: Some(Language::JavaScript),
     summary: "A pool client, pooled connection or file handle is not released on every path (an early return, a throw or a rejected await skips the release)",
     fix_summary: "Wrap the code after the acquisition in `try { ... } finally { client.release(); }` and drop the release calls it replaces",
     fix_availability: FixAvailability::Sometimes,

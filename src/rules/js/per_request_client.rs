@@ -32,7 +32,7 @@ pub const ID: &str = "js-per-request-client";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::JavaScript,
+    language: Some(Language::JavaScript),
     summary: "A pool or client meant to be shared (pg Pool, mysql2 pool, MongoClient, redis, Prisma, AWS SDK) is built per request or message",
     fix_summary: "Build it once: a module-level, lazily built instance behind an accessor; drop the per-request connect and close calls",
     fix_availability: FixAvailability::Sometimes,

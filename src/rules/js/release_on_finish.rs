@@ -32,7 +32,7 @@ pub const ID: &str = "js-release-on-finish";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::JavaScript,
+    language: Some(Language::JavaScript),
     summary: "A per-request resource is released in `res.on('finish')`, which never fires when the client disconnects (or in both `finish` and `close`, twice)",
     fix_summary: "Release it with `onFinished(res, ...)` from on-finished (added to package.json), or a once-guarded pair of `finish`/`close` listeners",
     fix_availability: FixAvailability::Sometimes,

@@ -26,7 +26,7 @@ pub const ID: &str = "js-unhandled-pipe";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::JavaScript,
+    language: Some(Language::JavaScript),
     summary: "A file stream is piped with `.pipe()`, which leaks its descriptor when the client aborts and crashes on a read error",
     fix_summary: "Use `pipeline` from stream/promises, awaited or with `.catch(next)`",
     fix_availability: FixAvailability::Sometimes,
