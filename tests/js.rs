@@ -392,3 +392,50 @@ fn docs_examples_are_what_the_fixes_write() {
         }
     }
 }
+
+/// Markers in TypeScript files are judged against the JS rules: one that
+/// silences nothing is an unused ignore (not "another language's rule"),
+/// and a baseline hides JS findings.
+#[test]
+fn typescript_markers_and_baselines() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = LEAKY.replace(
+        "module.exports = { user };\n",
+        "// leakfix:ignore js-missing-release -- nothing here any more\nexport const x = 1;\n",
+    );
+    let stale = stale.replace(
+        "const { Pool } = require(\"pg\");",
+        "import { Pool } from \"pg\";",
+    );
+    write(dir.path(), &[("a.ts", &stale)]);
+    let out = leakfix().arg("check").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("unused-ignore"), "{text}");
+    assert!(!text.contains("another language"), "{text}");
+    assert!(text.contains("js-missing-release"), "{text}");
+
+    let baseline = dir.path().join("baseline.json");
+    let out = leakfix()
+        .args(["check", "--exit-zero", "--write-baseline"])
+        .arg(&baseline)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = leakfix()
+        .args(["check", "--baseline"])
+        .arg(&baseline)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
