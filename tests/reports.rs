@@ -1464,7 +1464,7 @@ fn pre_commit_hook_definition() {
         h.language, "rust",
         "pre-commit builds it with cargo from this repository"
     );
-    assert_eq!(h.types_or, ["go", "rust"]);
+    assert_eq!(h.types_or, ["go", "rust", "javascript", "jsx", "ts", "tsx"]);
     assert!(h.pass_filenames && h.require_serial);
     assert!(!h.minimum_pre_commit_version.is_empty());
     // The entry is a leakfix command line that parses, and never writes.
