@@ -9,12 +9,12 @@
 #   pinned by scripts/sarif-validator/package-lock.json) is installed here
 #   into .tools/sarif-validator (gitignored) with npm, and handed to the
 #   tests as LEAKFIX_SARIF_MULTITOOL (the Sarif.Multitool executable);
-# - prettier, express and on-finished (pinned by
+# - prettier, typescript, express and on-finished (pinned by
 #   scripts/js-tools/package-lock.json) are installed into .tools/js with
 #   `npm ci` and handed to the tests as LEAKFIX_JS_TOOLS (its node_modules
-#   folder): prettier checks what leakfix writes in JavaScript/TypeScript,
-#   the fixture Express apps in tests/js run on the others. Node comes from
-#   the machine.
+#   folder): prettier and tsc check what leakfix writes in JavaScript and
+#   TypeScript, the fixture Express apps in tests/js run on the others.
+#   Node comes from the machine.
 # Tests that need a missing tool skip with a visible message locally and
 # fail when CI is set.
 set -euo pipefail
@@ -59,7 +59,7 @@ provision_js_tools() {
     return 0
   fi
   if [ ! -d "$dest/node_modules" ] || ! cmp -s "$src/package-lock.json" "$dest/package-lock.json"; then
-    echo "scripts/test.sh: installing prettier, express and on-finished (npm ci in $dest)" >&2
+    echo "scripts/test.sh: installing prettier, typescript, express and on-finished (npm ci in $dest)" >&2
     rm -rf "$dest"
     mkdir -p "$dest"
     cp "$src/package.json" "$src/package-lock.json" "$dest/"
