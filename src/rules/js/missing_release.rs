@@ -229,7 +229,7 @@ fn ownership<'t>(file: &JsFile, acq: &Acquisition, uses: &[Use<'t>]) -> Option<O
         let outlives = u.closure.is_some_and(|c| !runs_inline(c, src));
         match &u.kind {
             UseKind::Method(m) if entry.released_by.contains(m) => {
-                if outlives {
+                if u.closure.is_some() {
                     return None; // released by a callback
                 }
                 let call = u.call?;
