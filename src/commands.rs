@@ -74,6 +74,7 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     let adoption = Arc::new(Adoption::new(config.rules.clone(), &config.adopt));
     let engine = engine
         .with_rust_catalog(config.rust_catalog.clone())?
+        .with_js(config.js_catalog.clone(), config.js_add_dependencies)?
         .with_include_tests(config.include_tests)
         .with_pass(Box::new(adoption.clone()));
     problems.extend(index_problems);
@@ -557,7 +558,10 @@ pub fn explain(id: &str) -> Result<Outcome> {
 
 pub fn dump_ast(file: &Path) -> Result<Outcome> {
     let Some(lang) = crate::lang::Language::from_path(file) else {
-        bail!("{}: not a .go or .rs file", file.display());
+        bail!(
+            "{}: not a Go, Rust, JavaScript or TypeScript file",
+            file.display()
+        );
     };
     let text = std::fs::read_to_string(file)?;
     print!("{}", crate::lang::dump(lang, &text));

@@ -37,6 +37,10 @@ pub struct Config {
     pub go_catalog: GoCatalog,
     /// The user's `[rust]` entries only; the engine layers them over the built-in catalog.
     pub rust_catalog: crate::catalog::RustCatalog,
+    /// The user's `[js]` entries only, and whether a fix may add a package
+    /// to package.json (`[js] add-dependencies`, default true).
+    pub js_catalog: crate::catalog::JsCatalog,
+    pub js_add_dependencies: bool,
     pub config_file: Option<PathBuf>,
     pub color: bool,
     pub progress: bool,
@@ -94,6 +98,10 @@ pub struct FileConfig {
     /// Arguments for `cargo check` when verifying (`["--all-features"]`).
     #[serde(default)]
     pub verify_cargo_flags: Vec<String>,
+    /// User-declared JavaScript/TypeScript acquisitions, clients and
+    /// streams, in the format of catalog/js.toml, plus `add-dependencies`.
+    #[serde(default)]
+    pub js: crate::catalog::js::CatalogFile,
     /// A baseline file (relative to this file) whose findings are hidden.
     pub baseline: Option<String>,
     /// Every `leakfix:ignore` must give a reason (`-- why`).
@@ -191,6 +199,12 @@ impl Config {
             }
             None => Default::default(),
         };
+        let js_catalog = match &config_file {
+            Some(f) => crate::catalog::JsCatalog::from_file(&file.js, &Origin::Config(f.clone()))
+                .with_context(|| format!("bad [js] tables in {}", f.display()))?,
+            None => Default::default(),
+        };
+        let js_add_dependencies = file.js.add_dependencies.unwrap_or(true);
         let go_catalog = match &config_file {
             Some(f) if !is_empty_catalog(&file.go) => {
                 let mut user = GoCatalog::default();
@@ -225,6 +239,8 @@ impl Config {
             excludes,
             go_catalog,
             rust_catalog,
+            js_catalog,
+            js_add_dependencies,
             config_file,
             color,
             progress: !args.no_progress,

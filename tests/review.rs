@@ -611,3 +611,32 @@ fn verify_shows_each_verdict_and_does_not_offer_withheld_fixes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A JavaScript file with one leak: a pool client released on the happy
+/// path only.
+const LEAKY_JS: &str = "const { Pool } = require(\"pg\");\n\nconst pool = new Pool();\n\nasync function user(id) {\n  const client = await pool.connect();\n  const { rows } = await client.query(\"SELECT $1\", [id]);\n  client.release();\n  return rows[0];\n}\n\nmodule.exports = { user };\n";
+
+/// JavaScript fixes are offered like the others: y writes the first file's,
+/// n leaves the second untouched.
+#[test]
+fn javascript_fixes_are_offered_one_by_one() {
+    let tree = Tree::new(&[("a.js", LEAKY_JS), ("b.mjs", LEAKY_JS)]);
+    let before = tree.snapshot();
+    let mut r = Review::start(tree.path(), &[]);
+    r.expect("2 fixes to review in 2 files");
+    r.expect("js-missing-release");
+    r.answer("y");
+    r.expect("wrote a.js (1 fix)");
+    r.answer("n");
+    let (exit, out) = r.finish();
+    assert_eq!(exit, Exit::Code(1), "one leak remains\n{out}");
+    assert!(
+        tree.read("a.js").contains("  try {\n    const { rows }"),
+        "{}",
+        tree.read("a.js")
+    );
+    assert_eq!(
+        tree.snapshot()[Path::new("b.mjs")],
+        before[Path::new("b.mjs")]
+    );
+}

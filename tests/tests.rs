@@ -8,6 +8,8 @@ mod cli;
 mod fixtures;
 mod go_hoist;
 mod go_toolchain;
+mod js;
+mod js_runtime;
 mod reports;
 mod review;
 mod rust_crate;

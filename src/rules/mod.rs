@@ -3,10 +3,12 @@
 //! never touches files.
 
 mod go;
+mod js;
 mod rust;
 mod suppression;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::js::JsFile;
 use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
@@ -14,7 +16,8 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
-pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
+pub use js::{JsMissingRelease, JsPerRequestClient, JsReleaseOnFinish, JsUnhandledPipe};
+pub use rust::{RustDetachedTask, RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 pub use suppression::{IgnoreWithoutReason, UnusedIgnore, check_markers};
 
 /// Whether a rule's findings come with a fix.
@@ -56,6 +59,7 @@ impl RuleMeta {
 pub enum Unit<'a> {
     Go(&'a GoPackage),
     Rust(&'a RustFile),
+    Js(&'a JsFile),
 }
 
 pub trait Rule: Sync {
@@ -77,6 +81,11 @@ static RULES: &[&dyn Rule] = &[
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,
+    &RustDetachedTask,
+    &JsMissingRelease,
+    &JsPerRequestClient,
+    &JsReleaseOnFinish,
+    &JsUnhandledPipe,
     &UnusedIgnore,
     &IgnoreWithoutReason,
 ];
