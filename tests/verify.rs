@@ -1,9 +1,11 @@
 //! `--verify` end to end: fixture trees where some fixes cannot compile
 //! (a forked module whose `Close` takes a context, an import that clashes
 //! with a name the package's tests declare, a release method that exists
-//! under another GOOS only, a crate whose own `Result` takes one
-//! parameter), where they compile (including a fix that rewrites callers in
-//! another package), and where the package did not build before.
+//! under another GOOS only, an error conversion `?` needs that only a
+//! disabled Cargo feature provides), where they compile (including a fix
+//! that rewrites callers in another package, and an accessor in a crate
+//! whose own `Result` takes one parameter), and where the package did not
+//! build before.
 //! `fix --unsafe --verify` must write the good fixes, withhold the others
 //! with the compiler's error, and leave every package that built before
 //! building; the compilers check what it wrote.
@@ -412,12 +414,12 @@ fn cargo_fix_unsafe_verify_writes_what_compiles_and_withholds_the_rest() {
         .collect();
     assert_eq!(withheld.len(), 1, "{doc:#}");
     assert_eq!(withheld[0]["path"], "verify-alias/src/lib.rs");
-    assert_eq!(withheld[0]["rule"], "rust-per-call-client");
+    assert_eq!(withheld[0]["rule"], "rust-unflushed-writer");
     assert!(
         withheld[0]["fix"]["verification"]["message"]
             .as_str()
             .unwrap()
-            .contains("type alias takes 1 generic argument but 2 generic arguments were supplied (cargo check)"),
+            .contains("`?` couldn't convert the error to `Error` (cargo check)"),
         "{doc:#}"
     );
 
@@ -427,7 +429,7 @@ fn cargo_fix_unsafe_verify_writes_what_compiles_and_withholds_the_rest() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     assert!(
-        text.contains("= fix (unsafe, withheld): build the client once"),
+        text.contains("= fix (safe, withheld): flush `w` before the end of its scope"),
         "{text}"
     );
     assert!(
@@ -436,11 +438,11 @@ fn cargo_fix_unsafe_verify_writes_what_compiles_and_withholds_the_rest() {
     );
     assert!(text.contains("1 withheld"), "{text}");
     let alias = read(&root, "verify-alias/src/lib.rs");
-    assert!(!alias.contains("http_client"), "{alias}");
     assert!(
-        alias.contains("w.flush()?;"),
-        "the flush is written:\n{alias}"
+        alias.contains("fn http_client() -> std::result::Result<"),
+        "the accessor is written:\n{alias}"
     );
+    assert!(!alias.contains("w.flush()?;"), "{alias}");
     assert!(read(&root, "verify-broken/src/lib.rs").contains("w.flush()?;"));
     assert!(read(&root, "svc/src/lib.rs").contains("fn http_client()"));
 
@@ -453,6 +455,30 @@ fn cargo_fix_unsafe_verify_writes_what_compiles_and_withholds_the_rest() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // With the feature the configuration names, the flush compiles too.
+    std::fs::write(
+        root.join("verify-alias/leakfix.toml"),
+        "verify-cargo-flags = [\"--features\", \"io-errors\"]\n",
+    )
+    .unwrap();
+    let out = run(
+        &root.join("verify-alias"),
+        cache.path(),
+        &["fix", "--verify", "."],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(stdout(&out).contains("1 verified"), "{}", both(&out));
+    assert!(read(&root, "verify-alias/src/lib.rs").contains("w.flush()?;"));
+    let out = cargo(
+        "verify-alias",
+        &["check", "-q", "--all-targets", "--features", "io-errors"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The user's tree has no build output of leakfix's checks.
     assert!(!root.join("verify-alias/target").exists());
     assert!(!root.join("svc/target").exists());
