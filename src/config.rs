@@ -45,6 +45,8 @@ pub struct Config {
     pub color: bool,
     pub progress: bool,
     pub jobs: Option<usize>,
+    /// `--verify` (or `verify = true`): how to check fixes; None when off.
+    pub verify: Option<crate::verify::Options>,
     /// Baseline, new code only, ignore checks, split patches.
     pub adopt: crate::adopt::AdoptOptions,
 }
@@ -88,6 +90,14 @@ pub struct FileConfig {
     /// User-declared Rust clients, writers and process builders, in the format of catalog/rust.toml.
     #[serde(default)]
     pub rust: crate::catalog::rust::CatalogFile,
+    /// Type-check fixes before writing them, as `--verify` does.
+    pub verify: Option<bool>,
+    /// Flags for the go command when verifying (`["-tags=integration"]`).
+    #[serde(default)]
+    pub verify_go_flags: Vec<String>,
+    /// Arguments for `cargo check` when verifying (`["--all-features"]`).
+    #[serde(default)]
+    pub verify_cargo_flags: Vec<String>,
     /// User-declared JavaScript/TypeScript acquisitions, clients and
     /// streams, in the format of catalog/js.toml, plus `add-dependencies`.
     #[serde(default)]
@@ -235,6 +245,15 @@ impl Config {
             color,
             progress: !args.no_progress,
             jobs: args.jobs,
+            verify: (!args.no_verify && (args.verify || file.verify.unwrap_or(false))).then(|| {
+                crate::verify::Options {
+                    go_flags: file.verify_go_flags.clone(),
+                    cargo_flags: file.verify_cargo_flags.clone(),
+                    jobs: args.jobs.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, |n| n.get())
+                    }),
+                }
+            }),
             adopt,
         })
     }

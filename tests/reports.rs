@@ -474,7 +474,7 @@ fn validator_command(exe: &Path) -> Command {
 
 /// Validates `sarif` with every rule of the SARIF and GitHub Advanced
 /// Security kinds at every level, and fails on anything not accepted above.
-fn assert_valid_sarif(sarif: &str) {
+pub(crate) fn assert_valid_sarif(sarif: &str) {
     let Some(exe) = sarif_validator() else { return };
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("leakfix.sarif");
@@ -879,7 +879,7 @@ fn github_annotations_in_fix_mode_show_only_what_remains() {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonDoc {
+pub(crate) struct JsonDoc {
     version: u32,
     tool: JsonTool,
     mode: String,
@@ -931,6 +931,26 @@ struct JsonFix {
     title: String,
     edits: Vec<JsonEdit>,
     diff: String,
+    /// `--verify` only (tests/verify.rs reads it untyped).
+    #[allow(dead_code)]
+    verification: Option<JsonVerification>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonVerification {
+    status: String,
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonVerifySummary {
+    verified: usize,
+    withheld: usize,
+    unverifiable: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -967,6 +987,9 @@ struct JsonSummary {
     without_fix: usize,
     files_changed: usize,
     problems: usize,
+    /// `--verify` only (tests/verify.rs reads it untyped).
+    #[allow(dead_code)]
+    verification: Option<JsonVerifySummary>,
 }
 
 /// Every field name above, for the docs check.
@@ -1004,9 +1027,13 @@ const JSON_FIELDS: &[&str] = &[
     "fixable_unsafe",
     "without_fix",
     "files_changed",
+    "verification",
+    "verified",
+    "withheld",
+    "unverifiable",
 ];
 
-fn json(text: &str) -> JsonDoc {
+pub(crate) fn json(text: &str) -> JsonDoc {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
 }
 

@@ -13,3 +13,4 @@ mod js_runtime;
 mod reports;
 mod review;
 mod rust_crate;
+mod verify;
