@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: leakfix check (every rule) against one ast-grep query, same tree.
 
-    scripts/bench.py [TREE ...] [--runs N] [--jobs N] [--leakfix BIN] [--rule ID ...]
-                     [--fix-pass] [--no-ast-grep]
+    scripts/bench.py [TREE ...] [--runs N] [--jobs N] [--lang go|js] [--leakfix BIN]
+                     [--rule ID ...] [--fix-pass] [--no-ast-grep]
 
 Without TREE it builds a synthetic corpus under target/bench-corpus from the
 repository's own Go fixtures (2,000 files), so anyone can reproduce the
@@ -22,6 +22,12 @@ binary instead of building this checkout, `--rule ID` (repeatable) runs only
 those rules, and `--fix-pass` runs `check --format diff --unsafe`, which
 also computes every fix, re-analyses the edited packages and completes
 signature changes at their callers.
+
+With --lang js (TREE required) the files are JavaScript and TypeScript
+(.js .mjs .cjs .jsx .ts .mts .cts .tsx, without node_modules/, *.d.ts and
+the test files leakfix skips), and the ast-grep workload is the one
+js-missing-release starts from: every `const $V = await $R.$M($$$)`, run
+once per grammar (js, ts, tsx) and the times added.
 """
 import argparse
 import os
@@ -89,6 +95,26 @@ def go_files(tree: Path):
                 yield Path(dirpath) / f
 
 
+JS_EXTS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "js", ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx"}
+
+
+def is_js_test(path: Path) -> bool:
+    parts = path.name.split(".")[1:-1]
+    if any(p in ("test", "spec", "test-d", "tst") for p in parts):
+        return True
+    return any(p in ("__tests__", "test", "tests") for p in path.parent.parts)
+
+
+def js_files(tree: Path):
+    skip = {"vendor", "testdata", "target", "node_modules"}
+    for dirpath, dirnames, filenames in os.walk(tree):
+        dirnames[:] = [d for d in dirnames if d not in skip and not d.startswith(".")]
+        for f in filenames:
+            p = Path(dirpath) / f
+            if p.suffix in JS_EXTS and ".d." not in f and not is_js_test(p.relative_to(tree)):
+                yield p
+
+
 def timed(cmd, runs: int):
     """Median wall time and median CPU time (user + system) of `runs` runs."""
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the page cache
@@ -110,11 +136,16 @@ def main():
     ap.add_argument("trees", nargs="*", type=Path)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=0, help="threads for both tools (0: all cores)")
+    ap.add_argument("--lang", choices=["go", "js"], default="go")
     ap.add_argument("--leakfix", type=Path, help="a leakfix binary to run instead of building this checkout")
     ap.add_argument("--rule", action="append", default=[], help="run only this rule (repeatable)")
     ap.add_argument("--fix-pass", action="store_true", help="run check --format diff --unsafe (computes every fix)")
     ap.add_argument("--no-ast-grep", action="store_true", help="do not run ast-grep")
     args = ap.parse_args()
+    if args.lang == "js":
+        if not args.trees:
+            sys.exit("--lang js needs the trees to measure")
+        return main_js(args)
     trees = args.trees or [corpus()]
     lf = str(args.leakfix) if args.leakfix else leakfix()
     sg = None if args.no_ast_grep else ast_grep()
@@ -144,6 +175,33 @@ def main():
         print(
             f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {cpu_lf:7.2f} {len(files) / t_lf:9.0f} "
             f"{mb / t_lf:7.1f} {sg_cols}"
+        )
+    print(f"(median of {args.runs} runs, {jobs} threads; ratio < 1 means leakfix is faster)")
+
+
+def main_js(args):
+    lf = str(args.leakfix) if args.leakfix else leakfix()
+    sg = ast_grep()
+    jobs = args.jobs or os.cpu_count()
+    print(f"{'tree':40} {'files':>7} {'MB':>7} {'leakfix s':>10} {'files/s':>9} {'MB/s':>7} {'ast-grep s':>11} {'ratio':>6}")
+    for tree in args.trees:
+        files = list(js_files(tree))
+        mb = sum(f.stat().st_size for f in files) / 1e6
+        t_lf, _ = timed([lf, "check", "--no-progress", "--exit-zero", "-j", str(jobs), str(tree)], args.runs)
+        t_sg = 0.0
+        for lang in ("js", "ts", "tsx"):
+            globs = [g for ext, l in JS_EXTS.items() if l == lang for g in ("--globs", f"**/*{ext}")]
+            t_sg += timed(
+                [sg, "run", "--lang", lang, "--pattern", "const $V = await $R.$M($$$A)", "--threads", str(jobs)]
+                + globs
+                + [f for g in ["!**/node_modules/**", "!**/*.d.ts", "!**/*.test.*", "!**/*.spec.*", "!**/__tests__/**", "!**/test/**", "!**/tests/**"] for f in ("--globs", g)]
+                + [str(tree)],
+                args.runs,
+            )[0]
+        name = str(tree)[-40:]
+        print(
+            f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {len(files) / t_lf:9.0f} {mb / t_lf:7.1f} "
+            f"{t_sg:11.3f} {t_lf / t_sg:6.2f}"
         )
     print(f"(median of {args.runs} runs, {jobs} threads; ratio < 1 means leakfix is faster)")
 

@@ -79,6 +79,18 @@ pub struct RunArgs {
     #[arg(long = "unsafe")]
     pub unsafe_fixes: bool,
 
+    /// Type-check every fix before anything is written (Go: `go build` and
+    /// `go vet` with `-overlay`; Rust: `cargo check` of a scratch copy); a fix
+    /// that does not compile is withheld and reported with the compiler's
+    /// error. Exits 2 if the toolchain is missing. `verify = true` in
+    /// leakfix.toml turns it on.
+    #[arg(long, overrides_with = "no_verify")]
+    pub verify: bool,
+
+    /// Do not verify fixes, even when the configuration says `verify = true`.
+    #[arg(long, overrides_with = "verify")]
+    pub no_verify: bool,
+
     /// Number of worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,

@@ -14,9 +14,10 @@ use crate::cli::{ColorChoice, Format, RunArgs};
 use crate::config::{Config, Mode};
 use crate::engine::{Engine, Overlay};
 use crate::finding::{Finding, Problem};
-use crate::fix_loop::fix_until_stable;
+use crate::fix_loop::{FindingKey, finding_key, fix_until_stable};
 use crate::report::{self, FileChange, Report, Reported, Status, display_path};
 use crate::source::SourceText;
+use crate::verify::{Verdict, Verification};
 use crate::walk::{WalkOptions, walk};
 use crate::{Outcome, rules};
 
@@ -73,6 +74,7 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     let adoption = Arc::new(Adoption::new(config.rules.clone(), &config.adopt));
     let engine = engine
         .with_rust_catalog(config.rust_catalog.clone())?
+        .with_js(config.js_catalog.clone(), config.js_add_dependencies)?
         .with_include_tests(config.include_tests)
         .with_pass(Box::new(adoption.clone()));
     problems.extend(index_problems);
@@ -106,11 +108,25 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
 
     let min = config.required_applicability();
     let cwd = config.cwd.clone();
+    // --verify: the fixes are checked with the compilers before anything
+    // is written; the run to write (or show) leaves out what broke a build.
+    let (mut verified, verification) = match &config.verify {
+        Some(options) => {
+            let (run, v) = verify_fixes(&config, options, &engine, &initial, min)?;
+            timings.mark("verify");
+            (Some(run), Some(v))
+        }
+        None => (None, None),
+    };
     // The findings whose fixes `check --format diff` shows (for --split-by).
     let mut check_fixed = Vec::new();
     let (findings, changes, outcome) = match mode {
         Mode::Check => {
-            let changes = if matches!(config.format, Format::Diff | Format::Json | Format::Sarif) {
+            let changes = if let Some(run) = verified.take() {
+                problems.extend(run.problems);
+                check_fixed = run.fixed;
+                run.changes
+            } else if matches!(config.format, Format::Diff | Format::Json | Format::Sarif) {
                 let run = fix_until_stable(&engine, &initial, min);
                 problems.extend(run.problems);
                 check_fixed = run.fixed;
@@ -130,7 +146,10 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             )
         }
         Mode::Fix => {
-            let run = fix_until_stable(&engine, &initial, min);
+            let run = match verified.take() {
+                Some(run) => run,
+                None => fix_until_stable(&engine, &initial, min),
+            };
             problems.extend(run.problems);
             let mut fixed = run.fixed;
             let mut remaining = run.remaining;
@@ -162,7 +181,18 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             (all, written, outcome)
         }
         Mode::Review => {
-            let result = crate::review::review(&engine, &initial, &cwd, &mut problems)?;
+            let verdict_of = |f: &Finding| {
+                verification
+                    .as_ref()
+                    .and_then(|v| v.verdicts.get(&finding_key(f)).cloned())
+            };
+            let result = crate::review::review(
+                &engine,
+                &initial,
+                &cwd,
+                &mut problems,
+                verification.is_some().then_some(&verdict_of as _),
+            )?;
             dedup_problems(&mut problems);
             let mut err = std::io::stderr().lock();
             for p in &problems {
@@ -207,10 +237,15 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             .map(|(_, new)| new.clone())
             .or_else(|| crate::parse::read_source(&Arc::from(p)).ok())
     };
+    let mut findings = findings;
+    let verify_summary = verification
+        .as_ref()
+        .map(|v| annotate(&cwd, &mut findings, v));
     let report = Report {
         mode,
         cwd: &cwd,
         findings,
+        verification: verify_summary,
         changes,
         problems,
         min_applicability: min,
@@ -266,8 +301,86 @@ fn tag(cwd: &Path, findings: Vec<Finding>, status: Status) -> Vec<Reported> {
             path: display_path(cwd, &finding.path),
             finding,
             status,
+            verdict: None,
         })
         .collect()
+}
+
+/// `--verify`: computes the fixes as `fix` would, checks them with the
+/// compilers, and returns the run without the fixes that broke a build.
+fn verify_fixes(
+    config: &Config,
+    options: &crate::verify::Options,
+    engine: &Engine,
+    initial: &crate::engine::Analysis,
+    min: crate::fix::Applicability,
+) -> Result<(crate::fix_loop::FixRun, Verification<FindingKey>)> {
+    let checker = crate::verify::Toolchains::new(options)?;
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    if config.progress && std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
+    let timings = std::env::var_os("LEAKFIX_TIMINGS").is_some_and(|v| !v.is_empty());
+    let progress = |msg: &str| {
+        if timings {
+            eprintln!("leakfix: {msg}");
+        }
+        bar.set_message(msg.to_string());
+    };
+    let result = crate::fix_loop::fix_verified(engine, initial, min, &checker, &progress);
+    bar.finish_and_clear();
+    result
+}
+
+/// Gives each finding whose fix was checked its verdict, and a note for
+/// people when the fix was withheld or could not be checked.
+fn annotate(
+    cwd: &Path,
+    findings: &mut [Reported],
+    verification: &Verification<FindingKey>,
+) -> report::VerifySummary {
+    let show = |p: &Path| display_path(cwd, p);
+    let mut summary = report::VerifySummary {
+        units: verification.units_checked,
+        tools: verification.tools.iter().copied().collect(),
+        elapsed: verification.elapsed,
+        ..Default::default()
+    };
+    for r in findings.iter_mut() {
+        if r.finding.fix.is_none() {
+            continue;
+        }
+        let Some(verdict) = verification.verdicts.get(&finding_key(&r.finding)) else {
+            continue;
+        };
+        match verdict {
+            Verdict::Verified => summary.verified += 1,
+            Verdict::Withheld(diag) => {
+                summary.withheld += 1;
+                let what = if diag.tool == "go vet" {
+                    "fails go vet"
+                } else {
+                    "does not compile"
+                };
+                r.finding.notes.push(format!(
+                    "fix withheld: the fixed code {what}: {}",
+                    diag.render(&show)
+                ));
+            }
+            Verdict::Unverifiable(why) => {
+                summary.unverifiable += 1;
+                r.finding.notes.push(format!("fix not verified: {why}"));
+            }
+        }
+        r.verdict = Some(verdict.clone());
+    }
+    summary
 }
 
 fn dedup_problems(problems: &mut Vec<Problem>) {
@@ -445,7 +558,10 @@ pub fn explain(id: &str) -> Result<Outcome> {
 
 pub fn dump_ast(file: &Path) -> Result<Outcome> {
     let Some(lang) = crate::lang::Language::from_path(file) else {
-        bail!("{}: not a .go or .rs file", file.display());
+        bail!(
+            "{}: not a Go, Rust, JavaScript or TypeScript file",
+            file.display()
+        );
     };
     let text = std::fs::read_to_string(file)?;
     print!("{}", crate::lang::dump(lang, &text));

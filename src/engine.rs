@@ -17,8 +17,10 @@ use crate::analysis::go::module::{
     scan_text,
 };
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::js::{JsFile, PackageFinder, PackageInfo};
 use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
+use crate::catalog::js::JsCatalog;
 use crate::catalog::rust::RustCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
 use crate::lang::Language;
@@ -38,20 +40,29 @@ pub struct Context<'a> {
     /// Report test code too (`--include-tests`): Rust test modules and
     /// `#[test]` functions live in ordinary files, so rules check it.
     pub include_tests: bool,
+    /// User configuration, then the built-in JavaScript catalog.
+    pub js_catalog: &'a JsCatalog,
+    /// May a JavaScript fix add a package to package.json?
+    pub js_add_dependencies: bool,
 }
 
 /// A group of files analysed together.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UnitSpec {
-    GoPackage { dir: PathBuf, files: Vec<Arc<Path>> },
+    GoPackage {
+        dir: PathBuf,
+        files: Vec<Arc<Path>>,
+    },
     RustFile(Arc<Path>),
+    /// A JavaScript or TypeScript file (read with its nearest package.json).
+    JsFile(Arc<Path>, Language),
 }
 
 impl UnitSpec {
     pub fn files(&self) -> Vec<&Arc<Path>> {
         match self {
             UnitSpec::GoPackage { files, .. } => files.iter().collect(),
-            UnitSpec::RustFile(f) => vec![f],
+            UnitSpec::RustFile(f) | UnitSpec::JsFile(f, _) => vec![f],
         }
     }
 }
@@ -127,6 +138,10 @@ pub struct Engine {
     rust_prefilter: AhoCorasick,
     crates: CrateFinder,
     include_tests: bool,
+    js_catalog: JsCatalog,
+    js_prefilter: AhoCorasick,
+    packages: PackageFinder,
+    js_add_dependencies: bool,
     pass: Option<Box<dyn AnalysisPass>>,
 }
 
@@ -153,6 +168,9 @@ impl Engine {
                     go_dirs.entry(dir).or_default().push(f.path.clone());
                 }
                 Language::Rust => units.push(UnitSpec::RustFile(f.path.clone())),
+                Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                    units.push(UnitSpec::JsFile(f.path.clone(), f.language))
+                }
             }
         }
         units.extend(
@@ -239,6 +257,8 @@ impl Engine {
 
         let rust_catalog = RustCatalog::built_in()?;
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
+        let js_catalog = JsCatalog::built_in()?;
+        let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
         let mut engine = Engine {
             rules,
             catalog,
@@ -252,6 +272,10 @@ impl Engine {
             rust_prefilter,
             crates: CrateFinder::default(),
             include_tests: false,
+            js_catalog,
+            js_prefilter,
+            packages: PackageFinder::default(),
+            js_add_dependencies: true,
             pass: None,
         };
         engine.go_prefilter = engine.go_prefilter()?;
@@ -285,6 +309,14 @@ impl Engine {
         Ok(self)
     }
 
+    /// Puts a user's `[js]` catalog entries before the built-in ones.
+    pub fn with_js(mut self, user: JsCatalog, add_dependencies: bool) -> anyhow::Result<Engine> {
+        self.js_catalog = JsCatalog::layered(user, &self.js_catalog);
+        self.js_prefilter = AhoCorasick::new(self.js_catalog.prefilter_literals())?;
+        self.js_add_dependencies = add_dependencies;
+        Ok(self)
+    }
+
     /// Also report test code inside Rust files (`#[cfg(test)]` modules,
     /// `#[test]` functions); test files are left out by the walk.
     pub fn with_include_tests(mut self, include: bool) -> Engine {
@@ -304,6 +336,8 @@ impl Engine {
             index: &self.index,
             rust_catalog: &self.rust_catalog,
             include_tests: self.include_tests,
+            js_catalog: &self.js_catalog,
+            js_add_dependencies: self.js_add_dependencies,
         }
     }
 
@@ -521,8 +555,73 @@ impl Engine {
                     (!f.markers.is_empty()).then_some(f)
                 }));
             }
+            UnitSpec::JsFile(path, language) => self.analyse_js(
+                path,
+                *language,
+                overlay,
+                (&mut findings, &mut problems),
+                ignores,
+            ),
         }
         (findings, problems)
+    }
+}
+
+impl Engine {
+    /// A JavaScript/TypeScript file, read with its package (package.json as
+    /// edited by earlier fixes, if any).
+    fn analyse_js(
+        &self,
+        path: &Arc<Path>,
+        language: Language,
+        overlay: &Overlay,
+        (findings, problems): (&mut Vec<Finding>, &mut Vec<Problem>),
+        ignores: &mut Vec<IgnoreFile>,
+    ) {
+        let rules: Vec<_> = self
+            .rules
+            .iter()
+            .filter(|r| r.meta().language == Some(language.family()))
+            .collect();
+        if rules.is_empty() {
+            return;
+        }
+        let source = match overlay.load(path) {
+            Ok(s) => s,
+            Err(p) => return problems.push(p),
+        };
+        if !self.js_prefilter.is_match(source.text()) && !source.text().contains(MARKER)
+            || crate::analysis::js::is_generated(path, source.text())
+        {
+            return;
+        }
+        let parsed = match ParsedFile::parse(path.clone(), language, source) {
+            Ok(f) => f,
+            Err(p) => return problems.push(p),
+        };
+        let mut package = self.packages.find(path);
+        if let Some(p) = &package
+            && let Some(edited) = overlay.get(&p.manifest)
+        {
+            let mut info = PackageInfo::from_manifest(p.manifest.clone(), edited.text());
+            info.uses_prettier |= p.uses_prettier;
+            info.prettier = p.prettier.clone();
+            info.es_module_interop = p.es_module_interop;
+            package = Some(Arc::new(info));
+        }
+        let file = JsFile::new(parsed, package);
+        let cx = self.context();
+        for rule in rules {
+            let mut out = Vec::new();
+            rule.check(&Unit::Js(&file), &cx, &mut out);
+            findings.extend(out.into_iter().filter(|f| {
+                !file
+                    .parsed
+                    .suppressions
+                    .is_suppressed(f.rule, f.start.line - 1)
+            }));
+        }
+        ignores.extend(IgnoreFile::of(&file.parsed));
     }
 }
 

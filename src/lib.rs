@@ -27,6 +27,7 @@ pub mod rewrite;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod verify;
 pub mod walk;
 pub mod write;
 

@@ -10,7 +10,7 @@ use crate::common::{
     check_labels, check_module_labels, render, render_module, run_rule, run_rule_module,
 };
 
-fn fixture(rule: &str, path: &Path) {
+pub(crate) fn fixture(rule: &str, path: &Path) {
     let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
     let applicability = applicability
         .min(Applicability::Safe)

@@ -3,4 +3,5 @@
 
 pub mod anchor;
 pub mod go;
+pub mod js;
 pub mod rust;

@@ -3,10 +3,12 @@
 //! never touches files.
 
 mod go;
+mod js;
 mod rust;
 mod suppression;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::js::JsFile;
 use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
@@ -17,6 +19,7 @@ pub use go::{
     GoAbandonedResult, GoBlockedProducer, GoMissingRelease, GoPerRequestClient,
     GoUnstoppableGoroutine, GoUnstoppableHandler,
 };
+pub use js::{JsMissingRelease, JsPerRequestClient, JsReleaseOnFinish, JsUnhandledPipe};
 pub use rust::{RustDetachedTask, RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 pub use suppression::{IgnoreWithoutReason, UnusedIgnore, check_markers};
 
@@ -59,6 +62,7 @@ impl RuleMeta {
 pub enum Unit<'a> {
     Go(&'a GoPackage),
     Rust(&'a RustFile),
+    Js(&'a JsFile),
 }
 
 pub trait Rule: Sync {
@@ -84,6 +88,10 @@ static RULES: &[&dyn Rule] = &[
     &RustUnwaitedChild,
     &RustUnflushedWriter,
     &RustDetachedTask,
+    &JsMissingRelease,
+    &JsPerRequestClient,
+    &JsReleaseOnFinish,
+    &JsUnhandledPipe,
     &UnusedIgnore,
     &IgnoreWithoutReason,
 ];

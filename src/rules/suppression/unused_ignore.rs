@@ -106,7 +106,7 @@ pub(super) fn check(file: &IgnoreFile, ran: &[&'static dyn Rule], out: &mut Vec<
     let did_run = |id: &str| ran.iter().any(|r| r.meta().id == id);
     let language_ran = rules::all()
         .iter()
-        .filter(|r| r.meta().language == Some(file.language))
+        .filter(|r| r.meta().language == Some(file.language.family()))
         .all(|r| did_run(r.meta().id));
     for m in &file.markers {
         if names(m, ID) {
@@ -126,7 +126,7 @@ pub(super) fn check(file: &IgnoreFile, ran: &[&'static dyn Rule], out: &mut Vec<
                 None => Some((i, Stale::Unknown)),
                 // The marker rules: naming them exempts the marker itself.
                 Some(r) if r.meta().language.is_none() => None,
-                Some(r) if r.meta().language != Some(file.language) => {
+                Some(r) if r.meta().language != Some(file.language.family()) => {
                     Some((i, Stale::OtherLanguage))
                 }
                 Some(_) if did_run(id) && !m.rule_used(i) => Some((i, Stale::Unused)),
