@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -143,6 +145,9 @@ pub struct Engine {
     packages: PackageFinder,
     js_add_dependencies: bool,
     pass: Option<Box<dyn AnalysisPass>>,
+    /// Nanoseconds each rule's `check` has taken, summed over every unit
+    /// and thread (`LEAKFIX_TIMINGS`), in the order of `rules`.
+    rule_nanos: Vec<AtomicU64>,
 }
 
 impl Engine {
@@ -259,8 +264,10 @@ impl Engine {
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
         let js_catalog = JsCatalog::built_in()?;
         let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
+        let rule_nanos = rules.iter().map(|_| AtomicU64::new(0)).collect();
         let mut engine = Engine {
             rules,
+            rule_nanos,
             catalog,
             index,
             go_prefilter: None,
@@ -280,6 +287,31 @@ impl Engine {
         };
         engine.go_prefilter = engine.go_prefilter()?;
         Ok((engine, problems))
+    }
+
+    /// Runs `check` and charges its time to `rule`.
+    fn timed(&self, rule: &dyn Rule, check: impl FnOnce()) {
+        let start = Instant::now();
+        check();
+        let nanos = start.elapsed().as_nanos() as u64;
+        if let Some(i) = self
+            .rules
+            .iter()
+            .position(|r| r.meta().id == rule.meta().id)
+        {
+            self.rule_nanos[i].fetch_add(nanos, Ordering::Relaxed);
+        }
+    }
+
+    /// Time spent in each rule's `check` so far, summed over units and
+    /// threads (facts a package computes once are charged to the first rule
+    /// that asks for them).
+    pub fn rule_times(&self) -> Vec<(&'static str, Duration)> {
+        self.rules
+            .iter()
+            .zip(&self.rule_nanos)
+            .map(|(r, n)| (r.meta().id, Duration::from_nanos(n.load(Ordering::Relaxed))))
+            .collect()
     }
 
     /// The union of the selected Go rules' literals; None if one of them
@@ -492,7 +524,7 @@ impl Engine {
                 let pkg = GoPackage::new(abs, module, parsed);
                 for rule in rules {
                     let mut out = Vec::new();
-                    rule.check(&Unit::Go(&pkg), &cx, &mut out);
+                    self.timed(*rule, || rule.check(&Unit::Go(&pkg), &cx, &mut out));
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
                 ignores.extend(
@@ -532,7 +564,7 @@ impl Engine {
                 let file = RustFile::new(parsed, krate);
                 for rule in rules {
                     let mut out = Vec::new();
-                    rule.check(&Unit::Rust(&file), &cx, &mut out);
+                    self.timed(*rule, || rule.check(&Unit::Rust(&file), &cx, &mut out));
                     findings.extend(out.into_iter().filter(|f| {
                         !file
                             .parsed
@@ -613,7 +645,7 @@ impl Engine {
         let cx = self.context();
         for rule in rules {
             let mut out = Vec::new();
-            rule.check(&Unit::Js(&file), &cx, &mut out);
+            self.timed(*rule, || rule.check(&Unit::Js(&file), &cx, &mut out));
             findings.extend(out.into_iter().filter(|f| {
                 !file
                     .parsed
