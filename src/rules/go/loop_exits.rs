@@ -46,9 +46,8 @@ pub(super) fn loop_exits(file: &GoFile, lp: Node, ctx: &str) -> Result<Vec<Edit>
     for send in blocking_sends(body) {
         // `out <- v` becomes a select that also returns when the context is done.
         edits.push(
-            send_or_return(&path, source, send, &format!("<-{ctx}.Done()")).ok_or(
-                "a send in the loop spans several lines or shares its line with other code",
-            )?,
+            send_or_return(&path, source, send, &format!("<-{ctx}.Done()"), &[])
+                .ok_or("a send in the loop shares its line with other code")?,
         );
     }
     for sel in blocking_selects(body) {

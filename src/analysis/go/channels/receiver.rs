@@ -91,6 +91,7 @@ impl<'a, 't> Receiver<'a, 't> {
             let parent = cur.parent()?;
             if parent.kind() == "statement_list" {
                 let mut next = cur.next_named_sibling();
+                let mut flags = HashSet::new();
                 while let Some(s) = next {
                     next = s.next_named_sibling();
                     if s.kind() == "comment" {
@@ -99,10 +100,11 @@ impl<'a, 't> Receiver<'a, 't> {
                     if let Some(l) = self.scan(s, cov, need) {
                         return Some(l);
                     }
-                    let got = self.definite(s);
+                    let mut got = self.definite(s);
                     if got == 0 && self.bypass.is_none() {
                         self.bypass = self.non_receiving_case(s);
                     }
+                    got = self.after_range(s, &mut flags, got);
                     cov = cov.saturating_add(got).min(MANY);
                     need = need.saturating_add(self.starts(s)).min(MANY);
                     if is_terminating(s, self.src) || self.never_falls_through(s) {
@@ -209,6 +211,7 @@ impl<'a, 't> Receiver<'a, 't> {
                 let mut need = need;
                 let mut c = n.walk();
                 let stmts: Vec<Node> = n.named_children(&mut c).collect();
+                let mut flags = HashSet::new();
                 for s in stmts {
                     if s.kind() == "comment" {
                         continue;
@@ -216,7 +219,9 @@ impl<'a, 't> Receiver<'a, 't> {
                     if let Some(l) = self.scan(s, cov, need) {
                         return Some(l);
                     }
-                    cov = cov.saturating_add(self.definite(s)).min(MANY);
+                    let got = self.definite(s);
+                    let got = self.after_range(s, &mut flags, got);
+                    cov = cov.saturating_add(got).min(MANY);
                     need = need.saturating_add(self.starts(s)).min(MANY);
                     if is_terminating(s, self.src) || self.never_falls_through(s) {
                         break;
@@ -376,6 +381,99 @@ impl<'a, 't> Receiver<'a, 't> {
             "labeled_statement" => s.named_child(1).map_or(0, |x| self.definite(x)),
             _ => 0,
         }
+    }
+
+    /// What `s` is known to receive, given the statements before it in its
+    /// list: a range over the channel left by `break`s that each set a
+    /// flag first (`seriesErr = err; break Outer`), then an `if` on one of
+    /// those flags that ends the function (draining, or not): past that
+    /// `if`, the range ran to its end, so every value was received.
+    /// `flags` carries the names from the range to the `if`.
+    fn after_range(&self, s: Node, flags: &mut HashSet<String>, got: Count) -> Count {
+        if got > 0 {
+            return got;
+        }
+        if let Some(f) = self.break_flags(s) {
+            *flags = f;
+            return 0;
+        }
+        if !flags.is_empty()
+            && s.kind() == "if_statement"
+            && s.child_by_field_name("consequence")
+                .is_some_and(|c| is_terminating(c, self.src))
+            && s.child_by_field_name("condition")
+                .is_some_and(|c| mentions(c, flags, self.src))
+        {
+            flags.clear();
+            return MANY;
+        }
+        0
+    }
+
+    /// The names a range over the channel sets before each `break` out of
+    /// it, when every way out of the loop but its end is such a break (a
+    /// return is a way out of the function, scanned as one).
+    fn break_flags(&self, s: Node) -> Option<HashSet<String>> {
+        let (lp, label) = match s.kind() {
+            "for_statement" => (s, None),
+            "labeled_statement" => match (s.child_by_field_name("label"), s.named_child(1)) {
+                (Some(l), Some(x)) if x.kind() == "for_statement" => (x, Some(text(l, self.src))),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if !self.ranges_over(lp) {
+            return None;
+        }
+        let body = lp.child_by_field_name("body")?;
+        let mut breaks = Vec::new();
+        let mut stack: Vec<(Node, bool)> = vec![(body, false)];
+        while let Some((n, nested)) = stack.pop() {
+            match n.kind() {
+                "func_literal" => continue,
+                "goto_statement" => return None,
+                "break_statement" => {
+                    let out = match n.named_child(0) {
+                        Some(l) => Some(text(l, self.src)) == label,
+                        None => !nested,
+                    };
+                    if out {
+                        breaks.push(n);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            let nested = nested
+                || n.id() != body.id()
+                    && matches!(
+                        n.kind(),
+                        "for_statement"
+                            | "expression_switch_statement"
+                            | "type_switch_statement"
+                            | "select_statement"
+                    );
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c).map(|x| (x, nested)));
+        }
+        if breaks.is_empty() {
+            return None;
+        }
+        let mut names = HashSet::new();
+        for b in breaks {
+            let mut prev = b.prev_named_sibling();
+            while let Some(p) = prev.filter(|p| p.kind() == "comment") {
+                prev = p.prev_named_sibling();
+            }
+            let assign = prev.filter(|p| p.kind() == "assignment_statement")?;
+            let left = assign.child_by_field_name("left")?;
+            for x in crate::lang::go::named_children_no_comments(left) {
+                if x.kind() == "identifier" && text(x, self.src) != "_" {
+                    names.insert(text(x, self.src).to_string());
+                }
+            }
+        }
+        (!names.is_empty()).then_some(names)
     }
 
     /// Does every path through this select case receive from the channel
@@ -569,4 +667,17 @@ pub fn leaves(body: Node, src: &str, label: Option<&str>) -> bool {
     let mut c = body.walk();
     let children: Vec<Node> = body.named_children(&mut c).collect();
     children.into_iter().any(|ch| walk(ch, src, label, false))
+}
+
+/// Does `n` read one of `names`?
+fn mentions(n: Node, names: &HashSet<String>, src: &str) -> bool {
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        if x.kind() == "identifier" && names.contains(text(x, src)) {
+            return true;
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    false
 }

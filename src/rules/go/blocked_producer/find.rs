@@ -39,12 +39,40 @@ pub(super) struct Producer<'a> {
     pub(super) go: Node<'a>,
     /// The func literal the goroutine runs.
     pub(super) lit: Node<'a>,
+    /// The channel (the first, when the goroutine streams on several
+    /// channels with the same reader: one finding and one fix for them all).
     pub(super) ch: LocalChannel<'a>,
+    /// The other channels, in source order of their declarations.
+    pub(super) more: Vec<LocalChannel<'a>>,
     /// The function that makes the channel and starts the goroutine.
     pub(super) owner: Node<'a>,
-    /// Plain sends in a loop of the goroutine.
+    /// A send that runs again on the next iteration of a loop: what makes
+    /// it a stream. A goroutine that streams on one channel may send a
+    /// one-shot value on another the same reader reads (an error at the
+    /// end): that send blocks just the same once the reader is gone, so it
+    /// joins the stream's finding and fix, but makes none of its own.
+    pub(super) streaming: Option<Node<'a>>,
+    /// Every plain send of the goroutine on the channels: once its reader
+    /// is gone, the last send before a `return` blocks as surely as one in
+    /// the loop, so the fix must reach them all.
     pub(super) sends: Vec<Node<'a>>,
+    /// `close(ch)` calls the goroutine makes itself (not deferred): a
+    /// reader that ranges to the end must still see the channel closed
+    /// when the goroutine gives up.
+    pub(super) closes: Vec<String>,
     pub(super) reader: Reader<'a>,
+}
+
+impl Reader<'_> {
+    /// Readers that one fix can serve together: the same context, or the
+    /// function itself.
+    fn joins(&self, other: &Reader) -> bool {
+        match (self, other) {
+            (Reader::Caller { ctx: a }, Reader::Caller { ctx: b }) => a == b,
+            (Reader::Owner { .. }, Reader::Owner { .. }) => true,
+            _ => false,
+        }
+    }
 }
 
 /// The findings for one go statement.
@@ -64,11 +92,33 @@ pub(super) fn check<'a>(facts: &PackageFacts<'a>, g: &GoStmt<'a>) -> Vec<Finding
     if !forever_loops(body, &env).is_empty() || facts.runs_once(g.go, g.file) {
         return out; // go-unstoppable-goroutine's, or meant to live as long as the process
     }
+    let mut producers: Vec<Producer> = Vec::new();
     for ch in channels_sent_by(g) {
-        if let Some(p) = producer(facts, g, lit, ch) {
-            out.push(finding(&p));
+        let Some(p) = producer(facts, g, lit, ch) else {
+            continue;
+        };
+        match producers.iter_mut().find(|q| q.reader.joins(&p.reader)) {
+            Some(q) => {
+                if q.streaming.is_none() && p.streaming.is_some() {
+                    q.streaming = p.streaming;
+                    q.more.insert(0, q.ch);
+                    q.ch = p.ch;
+                } else {
+                    q.more.push(p.ch);
+                }
+                q.sends.extend(p.sends);
+                q.sends.sort_by_key(|n| n.start_byte());
+                q.closes.extend(p.closes);
+            }
+            None => producers.push(p),
         }
     }
+    out.extend(
+        producers
+            .iter()
+            .filter(|p| p.streaming.is_some())
+            .map(finding),
+    );
     out
 }
 
@@ -87,8 +137,10 @@ fn producer<'a>(
         .filter(|u| u.node.id() != ch.ident.id())
         .collect();
     let refs: HashSet<usize> = uses.iter().map(|u| u.node.id()).collect();
-    // The producer's plain sends that sit in a loop of its own.
+    // The producer's plain sends, and one that sits in a loop of its own.
     let mut sends = Vec::new();
+    let mut streaming = None;
+    let mut closes = Vec::new();
     let (mut returned, mut read) = (false, false);
     for u in &uses {
         match (u.op, u.place) {
@@ -97,13 +149,20 @@ fn producer<'a>(
                     return None; // already a select case: it decides its own ways out
                 }
                 // Sends that run again on the next iteration make a stream;
-                // a send followed by `return` is a one-shot result
-                // (go-abandoned-result's).
-                if scope::enclosing_loop(stmt, lit).is_some_and(|lp| repeats_in_loop(stmt, lp)) {
-                    sends.push(stmt);
+                // a goroutine whose sends are all followed by `return` sends
+                // a one-shot result (go-abandoned-result's).
+                if streaming.is_none()
+                    && scope::enclosing_loop(stmt, lit).is_some_and(|lp| repeats_in_loop(stmt, lp))
+                {
+                    streaming = Some(stmt);
+                }
+                sends.push(stmt);
+            }
+            (Op::Close { call }, Place::Goroutine(x)) if x.id() == g.go.id() => {
+                if call.parent().is_some_and(|s| s.kind() != "defer_statement") {
+                    closes.push(format!("close({name})"));
                 }
             }
-            (Op::Close { .. }, Place::Goroutine(x)) if x.id() == g.go.id() => {}
             (Op::Recv { .. } | Op::Range { .. }, Place::Owner) => read = true,
             (Op::Returned, Place::Owner) => returned = true,
             _ => return None,
@@ -112,6 +171,8 @@ fn producer<'a>(
     if sends.is_empty() {
         return None;
     }
+    sends.sort_by_key(|n| n.start_byte());
+    closes.dedup();
     let reader = match (returned, read) {
         (true, false) => {
             let ctx = context_param(owner, file)
@@ -144,8 +205,11 @@ fn producer<'a>(
         go: g.go,
         lit,
         ch,
+        more: Vec::new(),
         owner,
+        streaming,
         sends,
+        closes,
         reader,
     })
 }
@@ -295,13 +359,17 @@ fn written_outside(lit: Node, src: &str) -> HashSet<String> {
 
 fn finding(p: &Producer) -> Finding {
     let src = p.file.text();
-    let name = p.ch.name(src);
-    let func = enclosing_named(p.go, src).unwrap_or_else(|| "the function".into());
+    let names = std::iter::once(&p.ch)
+        .chain(&p.more)
+        .map(|c| format!("`{}`", c.name(src)))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let owner = owner_name(p.owner, src);
+    let send = one_line(text(p.streaming.unwrap_or(p.sends[0]), src));
     let line = |n: Node| n.start_position().row + 1;
     let message = match &p.reader {
         Reader::Caller { ctx } => format!(
-            "This goroutine sends on `{name}` in a loop without watching `{ctx}`: when a caller of `{func}` cancels and stops reading, it blocks on `{}` forever",
-            text(p.sends[0], src)
+            "This goroutine sends on {names} in a loop without watching `{ctx}`: when a caller of {owner} cancels and stops reading, it blocks on `{send}` forever"
         ),
         Reader::Owner { leave } => {
             let how = match leave.gave_up_on.and_then(|c| give_up_text(c, src)) {
@@ -312,9 +380,12 @@ fn finding(p: &Producer) -> Finding {
                 }
                 None => format!("ends (line {})", leave.at.end_position().row + 1),
             };
+            let mut owner = owner;
+            if let Some(first) = owner.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
             format!(
-                "`{func}` {how} while this goroutine may still be sending on `{name}` in a loop: it then blocks on `{}` forever, on every such call",
-                text(p.sends[0], src)
+                "{owner} {how} while this goroutine may still be sending on {names} in a loop: it then blocks on `{send}` forever, on every such call"
             )
         }
     };
@@ -332,5 +403,38 @@ fn finding(p: &Producer) -> Finding {
     match super::fix::fix(p) {
         Ok(fix) => f.with_fix(fix),
         Err(why) => f.with_note(format!("no fix: {why}")),
+    }
+}
+
+/// How a message names the function that makes the channel: `` `Watch` ``,
+/// or the func literal it is (`the goroutine started at line 12`).
+fn owner_name(owner: Node, src: &str) -> String {
+    if let Some(name) = owner.child_by_field_name("name") {
+        return format!("`{}`", text(name, src));
+    }
+    let line = owner.start_position().row + 1;
+    let started = owner
+        .parent()
+        .filter(|c| c.kind() == "call_expression")
+        .and_then(|c| c.parent())
+        .is_some_and(|g| g.kind() == "go_statement");
+    let within = enclosing_named(owner, src)
+        .map(|n| format!(" in `{n}`"))
+        .unwrap_or_default();
+    if started {
+        format!("the goroutine started at line {line}{within}")
+    } else {
+        format!("the func literal at line {line}{within}")
+    }
+}
+
+/// Code over several lines, shortened to one: its first line and its last
+/// (`out <- &Stats{…}`).
+fn one_line(code: &str) -> String {
+    let mut lines = code.lines();
+    let first = lines.next().unwrap_or("").trim_end();
+    match lines.last() {
+        Some(last) => format!("{first}…{}", last.trim()),
+        None => first.to_string(),
     }
 }

@@ -33,17 +33,26 @@ pub(super) fn fix(p: &Producer) -> Result<Fix, String> {
                 .iter()
                 .find(|n| identifiers_named(p.owner, n, src).is_empty())
                 .ok_or("the names `done`, `stop` and `quit` are all taken")?;
-            let stmt = if p.ch.decl.kind() == "var_spec" {
-                p.ch.decl
-                    .parent()
-                    .filter(|d| d.kind() == "var_declaration")
-                    .ok_or("the channel is declared in a `var` block")?
-            } else {
-                p.ch.decl
-            };
-            if scope::enclosing_loop(stmt, p.owner).is_some() {
-                return Err("the channel is made inside a loop".into());
+            // After the last of the channels' declarations: all of them are
+            // in scope at the go statement, and so is the new channel.
+            let mut stmt = None;
+            for ch in std::iter::once(&p.ch).chain(&p.more) {
+                let s = if ch.decl.kind() == "var_spec" {
+                    ch.decl
+                        .parent()
+                        .filter(|d| d.kind() == "var_declaration")
+                        .ok_or("the channel is declared in a `var` block")?
+                } else {
+                    ch.decl
+                };
+                if scope::enclosing_loop(s, p.owner).is_some() {
+                    return Err("the channel is made inside a loop".into());
+                }
+                if stmt.is_none_or(|x: tree_sitter::Node| x.end_byte() < s.end_byte()) {
+                    stmt = Some(s);
+                }
             }
+            let stmt = stmt.expect("at least one channel");
             let at = line_after(source, stmt.end_byte())
                 .ok_or("the channel's declaration shares its line with other code")?;
             let indent = source.indent_at(stmt.start_byte());
@@ -63,10 +72,16 @@ pub(super) fn fix(p: &Producer) -> Result<Fix, String> {
             )
         }
     };
+    // A reader that keeps ranging after it cancels waits for the close the
+    // goroutine would have made on its way out.
+    let closes: &[String] = match p.reader {
+        Reader::Caller { .. } => &p.closes,
+        Reader::Owner { .. } => &[],
+    };
     for send in &p.sends {
         edits.push(
-            send_or_return(&path, source, *send, &wait)
-                .ok_or("a send spans several lines or shares its line with other code")?,
+            send_or_return(&path, source, *send, &wait, closes)
+                .ok_or("a send shares its line with other code")?,
         );
     }
     let fix = Fix::unsafe_(title, edits).with_claim(path, p.go.byte_range());
