@@ -131,7 +131,7 @@ fn blocked_producer_fixtures_still_vet_after_fix() {
 }
 
 /// A rule's fixtures (tests/fixtures/RULE/*.go, each a package of one
-/// module, and RULE/multi/ when there is one, a module of its own) vet
+/// module, and every RULE/NAME/ with a go.mod, a module of its own) vet
 /// before `leakfix fix --unsafe --rule RULE`, are gofmt-clean and vet after
 /// it, and a second run changes nothing.
 fn rule_fixtures_still_vet_after_fix(rule: &str) {
@@ -159,11 +159,17 @@ fn rule_fixtures_still_vet_after_fix(rule: &str) {
         }
     }
     let mut dirs = vec![single];
-    if fixtures.join("multi").is_dir() {
-        let multi = ws.path().join("multi");
-        crate::common::copy_dir(&fixtures.join("multi"), &multi);
-        std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
-        dirs.push(multi);
+    // Fixtures that are modules of their own (RULE/NAME/go.mod).
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.join("go.mod").is_file() {
+            continue;
+        }
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let dir = ws.path().join(&name);
+        crate::common::copy_dir(&p, &dir);
+        std::fs::write(dir.join("go.mod"), go_mod(&format!("example.com/{name}"))).unwrap();
+        dirs.push(dir);
     }
 
     for dir in &dirs {

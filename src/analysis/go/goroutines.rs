@@ -79,6 +79,10 @@ pub struct PackageFacts<'a> {
     names: OnceCell<NameIndex<'a>>,
     /// Whether each function runs once per process (`once`), by node id.
     pub(super) once_memo: RefCell<HashMap<usize, bool>>,
+    /// The package-level variables (outside tests), on first use.
+    package_vars: OnceCell<HashSet<String>>,
+    /// Whether each type named so far has one value only (`once`).
+    singleton_memo: RefCell<HashMap<String, bool>>,
 }
 
 impl<'a> PackageFacts<'a> {
@@ -105,7 +109,96 @@ impl<'a> PackageFacts<'a> {
             background_vars: super::contexts::background_vars(pkg),
             names: OnceCell::new(),
             once_memo: RefCell::default(),
+            package_vars: OnceCell::new(),
+            singleton_memo: RefCell::default(),
         }
+    }
+
+    /// Is `name` a package-level variable of the package (tests aside)?
+    pub fn is_package_var(&self, name: &str) -> bool {
+        self.package_vars
+            .get_or_init(|| {
+                let mut out = HashSet::new();
+                for file in self.production_files() {
+                    let root = file.root();
+                    let mut c = root.walk();
+                    for d in root.named_children(&mut c) {
+                        if d.kind() != "var_declaration" {
+                            continue;
+                        }
+                        let mut stack = vec![d];
+                        while let Some(n) = stack.pop() {
+                            if n.kind() == "var_spec" {
+                                let mut c = n.walk();
+                                out.extend(
+                                    n.children_by_field_name("name", &mut c)
+                                        .map(|x| text(x, file.text()).to_string()),
+                                );
+                            } else {
+                                let mut c = n.walk();
+                                stack.extend(n.named_children(&mut c));
+                            }
+                        }
+                    }
+                }
+                out
+            })
+            .contains(name)
+    }
+
+    /// Does the package make exactly one value of the type `name`, a
+    /// package-level variable (`var Bucket bucket`, `var hub = &Hub{}`),
+    /// and name the type nowhere else but in its declaration and its
+    /// methods' receivers? Only for types other packages cannot make:
+    /// unexported ones, or any in package main.
+    pub fn is_singleton_type(&self, name: &str, package_name: &str) -> bool {
+        if package_name != "main" && !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return false;
+        }
+        if let Some(&known) = self.singleton_memo.borrow().get(name) {
+            return known;
+        }
+        let answer = self.compute_singleton(name);
+        self.singleton_memo
+            .borrow_mut()
+            .insert(name.to_string(), answer);
+        answer
+    }
+
+    fn compute_singleton(&self, name: &str) -> bool {
+        let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        let mut values = 0;
+        for file in self.production_files() {
+            let src = file.text();
+            let bytes = src.as_bytes();
+            for (start, _) in src.match_indices(name) {
+                let end = start + name.len();
+                if start > 0 && is_word(bytes[start - 1])
+                    || end < bytes.len() && is_word(bytes[end])
+                {
+                    continue;
+                }
+                let Some(n) = file.root().descendant_for_byte_range(start, end) else {
+                    continue;
+                };
+                if n.kind() != "type_identifier" || n.start_byte() != start || n.end_byte() != end {
+                    continue;
+                }
+                match type_use(n) {
+                    TypeUse::Declaration | TypeUse::Receiver => {}
+                    TypeUse::PackageValue => values += 1,
+                    TypeUse::Other => return false,
+                }
+            }
+        }
+        values == 1
+    }
+
+    fn production_files(&self) -> impl Iterator<Item = &'a GoFile> {
+        self.pkg
+            .files
+            .iter()
+            .filter(|f| !f.parsed.path.to_string_lossy().ends_with("_test.go"))
     }
 
     /// The package's functions and methods named `name`.
@@ -211,4 +304,86 @@ impl<'a> Worker<'a> {
             None => "func literal".into(),
         }
     }
+}
+
+/// Where a type's name is written.
+enum TypeUse {
+    /// `type T struct { ... }`.
+    Declaration,
+    /// A method's receiver, `func (t *T) M()`.
+    Receiver,
+    /// The one value of a package-level variable: `var x T`, `var x *T`,
+    /// `var x = T{...}`, `var x = &T{...}`.
+    PackageValue,
+    Other,
+}
+
+fn type_use(n: Node) -> TypeUse {
+    let Some(mut p) = n.parent() else {
+        return TypeUse::Other;
+    };
+    if p.kind() == "type_spec"
+        && p.child_by_field_name("name")
+            .is_some_and(|x| x.id() == n.id())
+    {
+        return TypeUse::Declaration;
+    }
+    let mut inner = n;
+    if p.kind() == "pointer_type" {
+        inner = p;
+        match p.parent() {
+            Some(q) => p = q,
+            None => return TypeUse::Other,
+        }
+    }
+    if p.kind() == "parameter_declaration"
+        && p.parent().and_then(|l| l.parent()).is_some_and(|m| {
+            m.kind() == "method_declaration"
+                && m.child_by_field_name("receiver")
+                    .is_some_and(|r| r.id() == p.parent().map_or(0, |l| l.id()))
+        })
+    {
+        return TypeUse::Receiver;
+    }
+    let top_spec = |spec: Node| {
+        let mut d = spec.parent();
+        if let Some(list) = d.filter(|l| l.kind() == "var_spec_list") {
+            d = list.parent();
+        }
+        spec.kind() == "var_spec"
+            && d.is_some_and(|d| {
+                d.kind() == "var_declaration"
+                    && d.parent().is_some_and(|r| r.kind() == "source_file")
+            })
+    };
+    // `var x T` / `var x *T`, one name.
+    if top_spec(p)
+        && p.child_by_field_name("type")
+            .is_some_and(|t| t.id() == inner.id())
+    {
+        let mut c = p.walk();
+        return if p.children_by_field_name("name", &mut c).count() == 1 {
+            TypeUse::PackageValue
+        } else {
+            TypeUse::Other
+        };
+    }
+    // `var x = T{...}` / `var x = &T{...}`.
+    if inner.id() == n.id() && p.kind() == "composite_literal" {
+        let mut v = p;
+        if let Some(u) = v.parent().filter(|u| u.kind() == "unary_expression") {
+            v = u;
+        }
+        if let Some(list) = v.parent().filter(|l| l.kind() == "expression_list")
+            && let Some(spec) = list.parent()
+            && top_spec(spec)
+            && spec
+                .child_by_field_name("value")
+                .is_some_and(|x| x.id() == list.id())
+            && list.named_child_count() == 1
+        {
+            return TypeUse::PackageValue;
+        }
+    }
+    TypeUse::Other
 }

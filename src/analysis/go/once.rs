@@ -27,6 +27,16 @@
 //! Exported functions and methods of a library package can be called from
 //! anywhere, and functions used as values (callbacks, handlers) whenever
 //! their holder likes: none of those runs once.
+//!
+//! A goroutine can also serve the process rather than the call that starts
+//! it (`serves_the_process`): it works on package-level state only (`go
+//! hub.run()` on a package-level `hub`, a literal that captures nothing of
+//! its function, a method of a type whose one value is a package-level
+//! variable). Starting such a goroutine twice would be a bug of its own,
+//! so wherever the start sits, it is taken to run once, unless the code
+//! around it is known to run again and again: inside an endless loop, in a
+//! callback, in a function used as a value (a handler), or in an HTTP
+//! handler.
 
 use tree_sitter::Node;
 
@@ -80,6 +90,109 @@ impl<'a> PackageFacts<'a> {
             }
             cur = p;
         }
+    }
+
+    /// Does this goroutine work on package-level state only, started where
+    /// nothing says it runs again and again (see the module docs)?
+    pub fn serves_the_process(&self, go: Node<'a>, call: Node<'a>, file: &'a GoFile) -> bool {
+        let src = file.text();
+        let Some(func) = crate::lang::go::enclosing_function(go) else {
+            return false;
+        };
+        let Some(callee) = call.child_by_field_name("function") else {
+            return false;
+        };
+        let args_global = call
+            .child_by_field_name("arguments")
+            .is_none_or(|a| captures_nothing(a, func, src, false));
+        let global = match callee.kind() {
+            "func_literal" => args_global && captures_nothing(callee, callee, src, true),
+            "identifier" => args_global,
+            "selector_expression" => {
+                args_global
+                    && callee
+                        .child_by_field_name("operand")
+                        .filter(|o| o.kind() == "identifier")
+                        .is_some_and(|o| {
+                            matches!(
+                                scope::resolve(func, text(o, src), o, src),
+                                Resolution::Package
+                            ) && self.is_package_var(text(o, src))
+                        })
+            }
+            _ => false,
+        };
+        (global || self.in_singleton_method(go, file)) && !self.repeats(go, file)
+    }
+
+    /// Is `go` inside a method of a type whose only value is a
+    /// package-level variable (`var TokenBucket tokenBucket`)?
+    fn in_singleton_method(&self, go: Node<'a>, file: &'a GoFile) -> bool {
+        let mut cur = crate::lang::go::enclosing_function(go);
+        while let Some(f) = cur {
+            if f.kind() == "method_declaration" {
+                return super::module::receiver_type_name(f, file.text())
+                    .is_some_and(|t| self.is_singleton_type(&t, &file.package_name));
+            }
+            cur = crate::lang::go::enclosing_function(f);
+        }
+        false
+    }
+
+    /// Can the code around `go` run again and again: an endless loop, a
+    /// callback, a function used as a value, an HTTP handler?
+    fn repeats(&self, go: Node<'a>, file: &'a GoFile) -> bool {
+        let src = file.text();
+        let mut cur = go;
+        while let Some(p) = cur.parent() {
+            match p.kind() {
+                "for_statement" if unbounded(p) && in_body(p, cur) => return true,
+                "func_literal" if !matches!(self.literal_runs(p, file), Literal::Inline) => {
+                    return true;
+                }
+                "function_declaration" | "method_declaration" => {
+                    let handler = p
+                        .child_by_field_name("parameters")
+                        .is_some_and(|ps| text(ps, src).contains("ResponseWriter"));
+                    return handler || self.used_as_value(p, file);
+                }
+                _ => {}
+            }
+            cur = p;
+        }
+        false
+    }
+
+    /// Is this function or method named anywhere in the package other than
+    /// as the callee of a call (a handler registered, a callback passed)?
+    fn used_as_value(&self, decl: Node<'a>, file: &'a GoFile) -> bool {
+        let Some(name) = decl.child_by_field_name("name") else {
+            return false;
+        };
+        let name_text = text(name, file.text());
+        self.names().named(name_text).iter().any(|&(i, n)| {
+            let f = &self.pkg.files[i];
+            if n.id() == name.id() || f.parsed.path.to_string_lossy().ends_with("_test.go") {
+                return false;
+            }
+            let declares = n.parent().is_some_and(|p| {
+                matches!(p.kind(), "function_declaration" | "method_declaration")
+                    && p.child_by_field_name("name")
+                        .is_some_and(|x| x.id() == n.id())
+            });
+            if declares {
+                return false;
+            }
+            let callee = match n.parent() {
+                Some(p) if p.kind() == "selector_expression" => p,
+                _ => n,
+            };
+            !callee.parent().is_some_and(|c| {
+                c.kind() == "call_expression"
+                    && c.child_by_field_name("function")
+                        .is_some_and(|x| x.id() == callee.id())
+            })
+        })
     }
 
     /// Does this function run once per process (see the module docs)?
@@ -235,6 +348,22 @@ impl<'a> PackageFacts<'a> {
         {
             return Literal::Inline; // called at once, deferred, or started with `go`
         }
+        // `registry.Register(&plugin.Registration{InitFn: func(...) {...}})`
+        // in `init`: a registration's init callback runs once per process.
+        if p.kind() == "literal_element"
+            && let Some(keyed) = p.parent().filter(|k| k.kind() == "keyed_element")
+            && keyed.named_child(1).is_some_and(|v| v.id() == p.id())
+            && keyed
+                .named_child(0)
+                .is_some_and(|k| text(k, src).trim().starts_with("Init"))
+            && crate::lang::go::enclosing_function(p).is_some_and(|f| {
+                f.kind() == "function_declaration"
+                    && f.child_by_field_name("name")
+                        .is_some_and(|n| text(n, src) == "init")
+            })
+        {
+            return Literal::Once;
+        }
         if p.kind() != "argument_list" {
             return Literal::Unknown;
         }
@@ -357,4 +486,26 @@ fn calls_param_before_returning(decl: Node, index: usize, src: &str) -> bool {
             crate::lang::go::enclosing_function(*r).is_some_and(|f| f.id() == decl.id())
                 && call.parent().is_none_or(|s| s.kind() != "go_statement")
         })
+}
+
+/// Does the code in `n` name nothing of the functions around it? With
+/// `own` (`n` is the func literal `func`), its own parameters and locals
+/// are fine; otherwise only package-level names are.
+fn captures_nothing(n: Node, func: Node, src: &str, own: bool) -> bool {
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        if x.kind() == "identifier" && text(x, src) != "_" {
+            let ok = match scope::resolve(func, text(x, src), x, src) {
+                Resolution::Package => true,
+                Resolution::Outer => false,
+                _ => own,
+            };
+            if !ok {
+                return false;
+            }
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    true
 }

@@ -112,9 +112,33 @@ impl<'a> Spawn<'a> {
                 .all(|l| names_a_context_at(*l, n, None, worker.file))
         });
         if let Some(at) = visible.or(live.first()).cloned() {
-            let finding = self.finding(format!(
-                "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
-            ));
+            // A loop that hands the context to a call (a receive that fails
+            // at once after it is done) and waits on no timer may spin on
+            // that failure.
+            let root = at.split(['.', '(']).next().unwrap_or(&at);
+            let spins = loops.iter().any(|l| {
+                let t = text(*l, self.src());
+                !crate::lang::go::identifiers_named(*l, root, self.src()).is_empty()
+                    && ![
+                        "time.Sleep",
+                        "time.After",
+                        "time.Tick",
+                        ".C:",
+                        "<-t.C",
+                        ".C\n",
+                    ]
+                    .iter()
+                    .any(|w| t.contains(w))
+            });
+            let finding = self.finding(if spins {
+                format!(
+                    "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}, and a receive that fails at once makes it spin"
+                )
+            } else {
+                format!(
+                    "This goroutine's loop never looks at `{at}`: once it is done the goroutine keeps running{what}"
+                )
+            });
             let mut plan = Plan::default();
             return Some(
                 match self
@@ -446,6 +470,7 @@ impl<'a> Spawn<'a> {
     /// meant to live as long as the process.
     pub(super) fn runs_once(&self) -> bool {
         self.facts.runs_once(self.go, self.file)
+            || self.facts.serves_the_process(self.go, self.call, self.file)
     }
 
     /// The code the goroutine runs: the literal, or the package's function
