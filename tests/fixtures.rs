@@ -311,3 +311,46 @@ fn rust_detached_task() {
         path
     ));
 }
+
+/// The single-file fixtures again, each a package of one module with a
+/// go.mod around it: what a rule finds and leaves alone must not depend on
+/// whether the code sits in a module (`go.mod` changes how leakfix resolves
+/// imports and callers).
+fn fixtures_in_a_module(rule: &str) {
+    let fixtures = crate::common::repo_root().join("tests/fixtures").join(rule);
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("go.mod"),
+        "module example.com/fixtures\n\ngo 1.22\n",
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "go") {
+            let pkg = ws.path().join(p.file_stem().unwrap());
+            std::fs::create_dir_all(&pkg).unwrap();
+            std::fs::copy(&p, pkg.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let run = run_rule_module(rule, ws.path(), Applicability::Unsafe);
+    let errors = check_module_labels(&run, ws.path());
+    assert!(
+        errors.is_empty(),
+        "{rule} in a module:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn go_fixtures_in_a_module() {
+    for rule in [
+        "go-missing-release",
+        "go-unstoppable-goroutine",
+        "go-abandoned-result",
+        "go-blocked-producer",
+        "go-unstoppable-handler",
+        "go-per-request-client",
+    ] {
+        fixtures_in_a_module(rule);
+    }
+}
