@@ -130,7 +130,12 @@ what a context means, but it is a change. When its reader is the function
 itself, the function closes a new `done` channel when it returns and the
 producer returns at its next send after that; nothing it would have sent
 could have been read. The producer's `defer close(out)` still runs, later
-than before only in that it now runs at all.
+than before only in that it now runs at all; a producer that closes the
+channel itself (not deferred) closes it before it returns on the context.
+Every plain send of the goroutine on the channel is changed, the last one
+before a `return` too (once the reader is gone it blocks like the others),
+and so are one-shot sends on other channels the same reader reads (an
+error at the end): one finding and one `done` channel per goroutine.
 
 No fix when the producer is a named function (it would need a new
 parameter), the goroutine's code returns values (a bare `return` cannot end

@@ -187,6 +187,13 @@ that a helper calls before it returns); and loops whose way out is ending
 the process (a signal handler that calls `os.Exit`, directly or through a
 local `exit` closure). A goroutine started inside an endless loop of
 `main` (one per accepted connection) is per call, and is reported.
+Nor are goroutines that serve the process wherever they are started: work
+on package-level state only (`go hub.run()` on a package-level `hub`, a
+literal that captures nothing of its function, a method of a type whose
+only value is a package-level variable), unless the code that starts it is
+known to run again and again (an HTTP handler, a callback, a function used
+as a value, an endless loop); and a plugin's init callback registered in
+`init` (`Registration{InitFn: ...}`).
 
 A goroutine that waits for a long-lived context to clean up after one
 call gets a way out when the call ends: the function closes a new `done`
