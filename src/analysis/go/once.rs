@@ -195,6 +195,17 @@ impl<'a> PackageFacts<'a> {
         })
     }
 
+    /// Does this function (a declaration, or a func literal) run once per
+    /// process? Then it also returns once: goroutines it leaves blocked on
+    /// its way out are left once, however many it started in a loop.
+    pub fn function_runs_once(&self, func: Node<'a>, file: &'a GoFile) -> bool {
+        match func.kind() {
+            "function_declaration" => self.func_runs_once(func, file),
+            "method_declaration" => self.method_runs_once(func, file),
+            _ => self.runs_once(func, file),
+        }
+    }
+
     /// Does this function run once per process (see the module docs)?
     fn func_runs_once(&self, decl: Node<'a>, file: &'a GoFile) -> bool {
         if let Some(&known) = self.once_memo.borrow().get(&decl.id()) {

@@ -196,6 +196,11 @@ fn producer<'a>(
             receiver.closed_at_end = closed_at_end(lit, owner, src);
             receiver.finished_flags = written_outside(lit, src);
             let leave = receiver.leaves_early(owner.child_by_field_name("body")?)?;
+            // A function that runs once per process returns once: what it
+            // leaves behind is left once.
+            if facts.function_runs_once(owner, file) {
+                return None;
+            }
             Reader::Owner { leave }
         }
         _ => return None,
