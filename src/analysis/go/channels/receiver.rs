@@ -128,6 +128,48 @@ impl<'a, 't> Receiver<'a, 't> {
         }
     }
 
+    /// Does the loop `lp` receive, in the same iteration, the value the
+    /// goroutine `go` (a statement of its body) sends: a statement after
+    /// `go` that receives on every path through it, with nothing before it
+    /// that can end the iteration or the function? Then the goroutines the
+    /// loop starts are received one by one, however many it starts.
+    pub fn received_each_iteration(&self, go: Node, lp: Node) -> bool {
+        let Some(body) = lp.child_by_field_name("body") else {
+            return false;
+        };
+        let in_body = go.parent().is_some_and(|l| {
+            l.id() == body.id()
+                || l.kind() == "statement_list" && l.parent().is_some_and(|b| b.id() == body.id())
+        });
+        if !in_body {
+            return false;
+        }
+        let mut next = go.next_named_sibling();
+        while let Some(s) = next {
+            next = s.next_named_sibling();
+            if s.kind() == "comment" {
+                continue;
+            }
+            let receives = if s.kind() == "select_statement" {
+                let mut c = s.walk();
+                let cases: Vec<Node> = s
+                    .named_children(&mut c)
+                    .filter(|x| matches!(x.kind(), "communication_case" | "default_case"))
+                    .collect();
+                !cases.is_empty() && cases.iter().all(|c| self.case_receives(*c))
+            } else {
+                self.definite(s) > 0
+            };
+            if receives {
+                return true;
+            }
+            if self.may_leave(s) || ends_iteration(s) {
+                return false;
+            }
+        }
+        false
+    }
+
     /// A `for { }` with no break out of it: what follows never runs.
     fn never_falls_through(&self, s: Node) -> bool {
         let (lp, label) = match s.kind() {
@@ -675,6 +717,22 @@ fn mentions(n: Node, names: &HashSet<String>, src: &str) -> bool {
     while let Some(x) = stack.pop() {
         if x.kind() == "identifier" && names.contains(text(x, src)) {
             return true;
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    false
+}
+
+/// A `break` or `continue` in `n` (outside func literals): it may end the
+/// iteration it is in.
+fn ends_iteration(n: Node) -> bool {
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        match x.kind() {
+            "func_literal" => continue,
+            "break_statement" | "continue_statement" => return true,
+            _ => {}
         }
         let mut c = x.walk();
         stack.extend(x.named_children(&mut c));

@@ -113,6 +113,13 @@ pub(super) fn check_channel<'a>(
             odd_defers: odd_defers(lit_body, src),
         });
     }
+    // A loop that starts a goroutine and then receives its value before the
+    // iteration can end takes every value, one per iteration.
+    let probe = Receiver::new(src, &refs, &[]);
+    senders.retain(|s| {
+        !s.lp
+            .is_some_and(|lp| probe.received_each_iteration(s.go, lp))
+    });
     if senders.is_empty() {
         return None;
     }

@@ -191,6 +191,9 @@ fn producer<'a>(
             Reader::Caller { ctx }
         }
         (false, true) => {
+            if sized_for_every_read(&ch, owner, &refs, src) {
+                return None;
+            }
             let counts = [(g.go, MANY)];
             let mut receiver = Receiver::new(src, &refs, &counts);
             receiver.closed_at_end = closed_at_end(lit, owner, src);
@@ -217,6 +220,60 @@ fn producer<'a>(
         closes,
         reader,
     })
+}
+
+/// `results := make(chan T, n)` read by a loop counted by the same `n`
+/// (`for ; n > 0; n--`, `for i := 0; i < n; i++`): the reader expects `n`
+/// values and the channel has room for all of them, so a producer that
+/// sends no more than its reader expects never waits, whenever the reader
+/// stops.
+fn sized_for_every_read(ch: &LocalChannel, owner: Node, refs: &HashSet<usize>, src: &str) -> bool {
+    let Some(cap) = ch.capacity.filter(|c| c.kind() != "int_literal") else {
+        return false;
+    };
+    let cap = text(cap, src);
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mentions = |hay: &str| {
+        hay.match_indices(cap).any(|(i, _)| {
+            let b = hay.as_bytes();
+            (i == 0 || !is_word(b[i - 1])) && b.get(i + cap.len()).is_none_or(|c| !is_word(*c))
+        })
+    };
+    let receives = |n: Node| {
+        let mut stack = vec![n];
+        while let Some(x) = stack.pop() {
+            if x.kind() == "func_literal" {
+                continue;
+            }
+            if x.kind() == "unary_expression"
+                && x.child_by_field_name("operand")
+                    .is_some_and(|o| refs.contains(&o.id()))
+            {
+                return true;
+            }
+            let mut c = x.walk();
+            stack.extend(x.named_children(&mut c));
+        }
+        false
+    };
+    let mut stack = vec![owner];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "func_literal" && n.id() != owner.id() {
+            continue;
+        }
+        if n.kind() == "for_statement"
+            && let Some(body) = n.child_by_field_name("body")
+            && n.named_child(0)
+                .filter(|cl| cl.kind() == "for_clause" || cl.kind() == "range_clause")
+                .is_some_and(|cl| mentions(text(cl, src)))
+            && receives(body)
+        {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
 }
 
 /// Does every call of the function in the package read what it returns to
