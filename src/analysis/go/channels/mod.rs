@@ -17,7 +17,7 @@ mod receiver;
 mod runs;
 
 pub use receiver::{Count, Leave, MANY, Receiver, leaves};
-pub use runs::{Runs, runs_of};
+pub use runs::{Runs, runs_of, single_flight};
 
 use super::contexts::declaration_of;
 use super::goroutines::GoStmt;

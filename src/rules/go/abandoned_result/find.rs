@@ -102,7 +102,10 @@ pub(super) fn check_channel<'a>(
         if !sends.last_action || streams_elsewhere(lit_body) {
             return None; // a producer that sends many values: another rule's
         }
-        let (runs, lp) = runs_of(g, ch.scope, src, is_slice_or_map);
+        let (mut runs, lp) = runs_of(g, ch.scope, src, is_slice_or_map);
+        if lp.is_some_and(|lp| channels::single_flight(g, lp, &sends.sends, src)) {
+            runs = Runs::Times("1".into()); // one in flight, and none after one sends
+        }
         senders.push(Sender {
             go: g,
             runs,
