@@ -340,7 +340,7 @@ fn visit_package(
         }
     }
     let module = engine.module_of(dir);
-    let pkg = GoPackage::new(dir.to_path_buf(), module, parsed);
+    let pkg = GoPackage::new(dir.to_path_buf(), module, parsed, engine.program());
     let mut out = Vec::new();
     for &r in wanted {
         let req = &requests[r];

@@ -16,6 +16,7 @@ use crate::analysis::go::module::{
     GoModule, ModuleFinder, TextFacts, constructor_literals, constructor_view, constructors,
     scan_text,
 };
+use crate::analysis::go::program::Program;
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
 use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
@@ -108,6 +109,8 @@ pub struct Engine {
     rust_prefilter: AhoCorasick,
     crates: CrateFinder,
     include_tests: bool,
+    /// The Go packages around the scanned ones (declarations read on demand).
+    program: Arc<Program>,
 }
 
 impl Engine {
@@ -215,6 +218,17 @@ impl Engine {
                 .collect()
         });
         let index = ModuleIndex::build(texts, ctors, catalog);
+        // Every module a scanned Go folder belongs to, once.
+        let mut workspace: Vec<Arc<GoModule>> = Vec::new();
+        for u in &units {
+            if let UnitSpec::GoPackage { dir, .. } = u
+                && let Some(m) = finder.find(dir)
+                && !workspace.iter().any(|w| Arc::ptr_eq(w, &m))
+            {
+                workspace.push(m);
+            }
+        }
+        let program = Arc::new(Program::new(&workspace));
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
         let rust_catalog = RustCatalog::built_in()?;
@@ -232,6 +246,7 @@ impl Engine {
             rust_prefilter,
             crates: CrateFinder::default(),
             include_tests: false,
+            program,
         };
         engine.go_prefilter = engine.go_prefilter()?;
         Ok((engine, problems))
@@ -282,6 +297,10 @@ impl Engine {
 
     pub(crate) fn caller_index(&self) -> &crate::callers::Index {
         &self.caller_index
+    }
+
+    pub(crate) fn program(&self) -> Arc<Program> {
+        self.program.clone()
     }
 
     /// The Go module (nearest go.mod upwards) a folder belongs to.
@@ -405,7 +424,7 @@ impl Engine {
                 }
                 let module = self.modules.find(dir);
                 let abs = std::path::absolute(dir).unwrap_or(dir.clone());
-                let pkg = GoPackage::new(abs, module, parsed);
+                let pkg = GoPackage::new(abs, module, parsed, self.program.clone());
                 for rule in rules {
                     let mut out = Vec::new();
                     rule.check(&Unit::Go(&pkg), &cx, &mut out);

@@ -23,29 +23,88 @@ pub struct GoModule {
     pub path: String,
     /// The `go` directive: (major, minor).
     pub go_version: Option<(u32, u32)>,
+    /// `require` lines: module path -> version.
+    pub requires: Vec<(String, String)>,
+    /// `replace` lines whose target is a local folder: module path -> folder
+    /// (absolute, resolved against the module root).
+    pub local_replaces: Vec<(String, PathBuf)>,
+    /// `replace` lines whose target is another module: path -> (path, version).
+    pub module_replaces: Vec<(String, (String, String))>,
 }
 
 impl GoModule {
     pub fn parse(root: PathBuf, go_mod: &str) -> Option<GoModule> {
         let mut path = None;
         let mut go_version = None;
+        let mut requires = Vec::new();
+        let mut local_replaces = Vec::new();
+        let mut module_replaces = Vec::new();
+        // The directive of the `( ... )` block we are in.
+        let mut block: Option<&str> = None;
         for line in go_mod.lines() {
             let line = line.split("//").next().unwrap_or("").trim();
-            if let Some(rest) = line.strip_prefix("module ") {
-                path = Some(rest.trim().trim_matches('"').to_string());
-            } else if let Some(rest) = line.strip_prefix("go ") {
-                let mut it = rest.trim().split('.');
-                let major = it.next().and_then(|s| s.parse().ok());
-                let minor = it.next().and_then(|s| s.parse().ok());
-                if let (Some(a), Some(b)) = (major, minor) {
-                    go_version = Some((a, b));
+            if line.is_empty() {
+                continue;
+            }
+            let (directive, rest) = match block {
+                Some(_) if line == ")" => {
+                    block = None;
+                    continue;
                 }
+                Some(d) => (d, line),
+                None => {
+                    let (d, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                    let rest = rest.trim();
+                    if rest == "(" {
+                        block = Some(match d {
+                            "require" => "require",
+                            "replace" => "replace",
+                            _ => "other",
+                        });
+                        continue;
+                    }
+                    (d, rest)
+                }
+            };
+            match directive {
+                "module" => path = Some(rest.trim_matches('"').to_string()),
+                "go" => {
+                    let mut it = rest.split('.');
+                    let major = it.next().and_then(|s| s.parse().ok());
+                    let minor = it.next().and_then(|s| s.parse().ok());
+                    if let (Some(a), Some(b)) = (major, minor) {
+                        go_version = Some((a, b));
+                    }
+                }
+                "require" => {
+                    let mut it = rest.split_whitespace();
+                    if let (Some(m), Some(v)) = (it.next(), it.next()) {
+                        requires.push((m.trim_matches('"').to_string(), v.to_string()));
+                    }
+                }
+                "replace" => {
+                    let Some((old, new)) = rest.split_once("=>") else {
+                        continue;
+                    };
+                    let old = old.split_whitespace().next().unwrap_or("").to_string();
+                    let mut new_parts = new.split_whitespace();
+                    let target = new_parts.next().unwrap_or("");
+                    if target.starts_with("./") || target.starts_with("../") || target.starts_with('/') {
+                        local_replaces.push((old, root.join(target)));
+                    } else if let Some(v) = new_parts.next() {
+                        module_replaces.push((old, (target.to_string(), v.to_string())));
+                    }
+                }
+                _ => {}
             }
         }
         Some(GoModule {
             root,
             path: path?,
             go_version,
+            requires,
+            local_replaces,
+            module_replaces,
         })
     }
 
@@ -540,6 +599,37 @@ mod tests {
         assert!(view.contains("func NewT() (*T, error) {\n\treturn &T{}, nil\n}"));
         assert!(!view.contains("Close") && !view.contains("helper") && !view.contains("type T"));
         assert!(crate::lang::Language::Go.parse(&view).1.is_none());
+    }
+
+    #[test]
+    fn go_mod_requires_and_replaces() {
+        let m = GoModule::parse(
+            PathBuf::from("/m"),
+            "module example.com/app\n\ngo 1.22\n\nrequire (\n\tcloud.google.com/go/storage v1.40.0\n\tgithub.com/x/y v0.1.0 // indirect\n)\n\nrequire github.com/a/b v1.2.3\n\nreplace cloud.google.com/go/storage => ./fork/storage\n\nreplace (\n\tgithub.com/x/y v0.1.0 => github.com/z/y v0.2.0\n)\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.requires,
+            vec![
+                ("cloud.google.com/go/storage".into(), "v1.40.0".into()),
+                ("github.com/x/y".into(), "v0.1.0".into()),
+                ("github.com/a/b".into(), "v1.2.3".into()),
+            ]
+        );
+        assert_eq!(
+            m.local_replaces,
+            vec![(
+                "cloud.google.com/go/storage".into(),
+                PathBuf::from("/m/./fork/storage")
+            )]
+        );
+        assert_eq!(
+            m.module_replaces,
+            vec![(
+                "github.com/x/y".into(),
+                ("github.com/z/y".into(), "v0.2.0".into())
+            )]
+        );
     }
 
     #[test]

@@ -1,0 +1,643 @@
+//! Function summaries: what a function does with each parameter (and its
+//! receiver) — only uses it, releases it, stores it, hands it back through
+//! a result — and whether each result is a fresh value the caller owns or
+//! one kept elsewhere (a field, a package variable, a parameter). Computed
+//! from the callee's body wherever the program can read it (this package,
+//! the rest of the module, the standard library, dependencies on disk),
+//! on first use, and kept for the analysis unit.
+//!
+//! Recursion and call cycles converge to a conservative answer: a call back
+//! into a function whose summary is being computed is "unknown", and a
+//! summary that saw such a cut is not kept, so every summary is a function
+//! of the code alone, whatever order the analysis asked in.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tree_sitter::Node;
+
+use super::flow::{Escape, FlowCx, ReleaseSpec};
+use super::types::TypeEnv;
+use super::{GoFile, GoPackage, GoType};
+use crate::catalog::go::Lookup;
+use crate::lang::text;
+
+/// What a function does with one of its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamFate {
+    /// Only uses it during the call.
+    Borrowed,
+    /// Releases it on every path.
+    Released,
+    /// Releases it on some paths only (a second release there would be wrong).
+    ReleasedSometimes,
+    /// Hands it back through a result, alone or inside another value.
+    IntoResult,
+    /// Stores it in (something reachable from) parameter `n`, 0 being the
+    /// receiver of a method.
+    IntoParam(usize),
+    /// Keeps it beyond the call.
+    Escapes(Escape),
+    Unknown,
+}
+
+/// Whether a function's result is the caller's to release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultFate {
+    /// Made by the call: the caller owns it.
+    Fresh,
+    /// Kept elsewhere too (a field, a package variable, a parameter, a registry).
+    NotOwned,
+    Unknown,
+}
+
+#[derive(Debug)]
+pub struct Summary {
+    /// The receiver first (methods), then the parameters in order.
+    pub params: Vec<ParamFate>,
+    pub method: bool,
+    /// The last parameter is variadic.
+    pub variadic: bool,
+}
+
+/// The summary of the function a call calls.
+pub struct CallSummary {
+    summary: Arc<Summary>,
+}
+
+impl CallSummary {
+    pub fn receiver(&self) -> Option<ParamFate> {
+        self.summary
+            .method
+            .then(|| self.summary.params.first().copied())
+            .flatten()
+    }
+
+    /// The fate of the call's `i`-th argument.
+    pub fn arg(&self, i: usize) -> Option<ParamFate> {
+        let idx = i + self.summary.method as usize;
+        match self.summary.params.get(idx) {
+            Some(p) => Some(*p),
+            None if self.summary.variadic => self.summary.params.last().copied(),
+            None => None,
+        }
+    }
+}
+
+type Key = (PathBuf, usize);
+
+/// Summaries made for one analysis unit (shared with the packages it reads).
+#[derive(Default)]
+pub struct SummaryCache {
+    params: Mutex<HashMap<Key, Option<Arc<Summary>>>>,
+    results: Mutex<HashMap<Key, Option<Arc<Vec<ResultFate>>>>>,
+    /// Functions whose summary is being computed (a call back into one is cut).
+    stack: Mutex<Vec<Key>>,
+    /// Set when a computation was cut by the stack or the depth limit.
+    cut: Mutex<bool>,
+    /// Packages made to read other packages' function bodies.
+    foreign: Mutex<HashMap<String, Arc<GoPackage>>>,
+}
+
+/// Summaries computed inside one another at most this deep.
+const MAX_DEPTH: usize = 6;
+
+/// Where a called function is declared.
+struct Callee {
+    file: Arc<GoFile>,
+    range: Range<usize>,
+    /// The package to read it in (None: the unit's own).
+    pkg: Option<Arc<GoPackage>>,
+    method: bool,
+}
+
+/// 1 when the call passes a receiver (a method call on a value), else 0.
+pub fn receiver_offset(env: &TypeEnv, call: Node) -> usize {
+    match crate::lang::go::selector_call(call) {
+        Some((operand, _)) if env.package_of(operand).is_none() => 1,
+        _ => 0,
+    }
+}
+
+/// The summary of the function `call` calls, when its body can be read.
+pub fn of_call(env: &TypeEnv, call: Node) -> Option<CallSummary> {
+    let callee = resolve(env, call)?;
+    let summary = params_summary(env, &callee)?;
+    Some(CallSummary { summary })
+}
+
+/// Whether the `index`-th result of `call` is fresh, from the callee's body.
+pub fn result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultFate {
+    let Some(callee) = resolve(env, call) else {
+        return ResultFate::Unknown;
+    };
+    match results_summary(env, &callee) {
+        Some(r) => r.get(index).copied().unwrap_or(ResultFate::Unknown),
+        None => ResultFate::Unknown,
+    }
+}
+
+fn cache(env: &TypeEnv) -> Arc<SummaryCache> {
+    env.pkg.summaries.clone()
+}
+
+/// Finds the declaration of the called function or method.
+fn resolve(env: &TypeEnv, call: Node) -> Option<Callee> {
+    let src = env.file.text();
+    let f = call.child_by_field_name("function")?;
+    let program = &env.pkg.program;
+    let (found, method) = match f.kind() {
+        "identifier" => {
+            let name = text(f, src);
+            if env.is_local(name) {
+                return None;
+            }
+            if let Some(c) = local_decl(env.pkg, name) {
+                return Some(c);
+            }
+            (program.func(&env.pkg.import_path, name)?, false)
+        }
+        "selector_expression" => {
+            let operand = f.child_by_field_name("operand")?;
+            let name = text(f.child_by_field_name("field")?, src);
+            if let Some(path) = env.package_of(operand) {
+                (program.func(path, name)?, false)
+            } else {
+                let recv = env.type_of(operand)?;
+                if recv.package == env.pkg.import_path
+                    && let Some(c) = local_decl(env.pkg, &format!("{}.{name}", recv.name))
+                {
+                    return Some(c);
+                }
+                let m = program.method(&recv, name)?;
+                (m.decl?, true)
+            }
+        }
+        _ => return None,
+    };
+    let (info, decl) = found;
+    // A file of the unit itself: read the unit's copy (it may be edited).
+    if let Some(file) = env.pkg.files.iter().find(|x| *x.parsed.path == *decl.file) {
+        return Some(Callee {
+            file: file.clone(),
+            range: decl.range,
+            pkg: None,
+            method,
+        });
+    }
+    let file = program.file(&decl.file)?;
+    let pkg = foreign_package(env, &info.import_path, &info.dir, &file);
+    Some(Callee {
+        file,
+        range: decl.range,
+        pkg: Some(pkg),
+        method,
+    })
+}
+
+/// A function (`F`) or method (`T.M`) declared in the unit's own files.
+fn local_decl(pkg: &GoPackage, key: &str) -> Option<Callee> {
+    let (fi, range) = pkg.decl_index().get(key)?.clone();
+    Some(Callee {
+        file: pkg.files[fi].clone(),
+        range,
+        pkg: None,
+        method: key.contains('.'),
+    })
+}
+
+/// A package holding one file of another package, for reading its bodies
+/// (everything else about that package comes from the program).
+fn foreign_package(
+    env: &TypeEnv,
+    import_path: &str,
+    dir: &std::path::Path,
+    file: &Arc<GoFile>,
+) -> Arc<GoPackage> {
+    let cache = cache(env);
+    let key = format!("{import_path}\u{0}{}", file.parsed.path.display());
+    if let Some(p) = cache.foreign.lock().unwrap().get(&key) {
+        return p.clone();
+    }
+    let pkg = Arc::new(GoPackage::foreign(
+        import_path.to_string(),
+        dir.to_path_buf(),
+        vec![file.clone()],
+        env.pkg.program.clone(),
+        cache.clone(),
+    ));
+    cache.foreign.lock().unwrap().insert(key, pkg.clone());
+    pkg
+}
+
+fn function_node<'t>(file: &'t GoFile, range: &Range<usize>) -> Option<Node<'t>> {
+    let mut n = file
+        .root()
+        .descendant_for_byte_range(range.start, range.end)?;
+    loop {
+        if matches!(n.kind(), "function_declaration" | "method_declaration")
+            && n.byte_range() == *range
+        {
+            return Some(n);
+        }
+        n = n.parent()?;
+    }
+}
+
+/// Runs `f` with `key` on the stack; None if it is already there (a cycle)
+/// or the stack is too deep. Returns the result and whether it may be kept.
+fn guarded<T>(cache: &SummaryCache, key: &Key, f: impl FnOnce() -> Option<T>) -> Option<(T, bool)> {
+    {
+        let mut stack = cache.stack.lock().unwrap();
+        if stack.contains(key) || stack.len() >= MAX_DEPTH {
+            *cache.cut.lock().unwrap() = true;
+            return None;
+        }
+        stack.push(key.clone());
+    }
+    let outer_cut = std::mem::replace(&mut *cache.cut.lock().unwrap(), false);
+    let r = f();
+    let cut = *cache.cut.lock().unwrap();
+    *cache.cut.lock().unwrap() = outer_cut || cut;
+    cache.stack.lock().unwrap().pop();
+    r.map(|v| (v, !cut))
+}
+
+fn params_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Summary>> {
+    let cache = cache(env);
+    let key = (callee.file.parsed.path.to_path_buf(), callee.range.start);
+    if let Some(hit) = cache.params.lock().unwrap().get(&key) {
+        return hit.clone();
+    }
+    let pkg: &GoPackage = callee.pkg.as_deref().unwrap_or(env.pkg);
+    let (summary, keep) = guarded(&cache, &key, || {
+        let func = function_node(&callee.file, &callee.range)?;
+        Some(compute_params(pkg, &callee.file, func, env, callee.method))
+    })?;
+    let summary = Arc::new(summary);
+    if keep {
+        cache
+            .params
+            .lock()
+            .unwrap()
+            .insert(key, Some(summary.clone()));
+    }
+    Some(summary)
+}
+
+fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>>> {
+    let cache = cache(env);
+    let key = (callee.file.parsed.path.to_path_buf(), callee.range.start);
+    if let Some(hit) = cache.results.lock().unwrap().get(&key) {
+        return hit.clone();
+    }
+    let pkg: &GoPackage = callee.pkg.as_deref().unwrap_or(env.pkg);
+    let (results, keep) = guarded(&cache, &key, || {
+        let func = function_node(&callee.file, &callee.range)?;
+        Some(compute_results(pkg, &callee.file, func, env))
+    })?;
+    let results = Arc::new(results);
+    if keep {
+        cache
+            .results
+            .lock()
+            .unwrap()
+            .insert(key, Some(results.clone()));
+    }
+    Some(results)
+}
+
+/// The parameters (receiver first) of a function: (name, type node).
+fn params_of<'t>(func: Node<'t>, src: &str) -> (Vec<(Option<String>, Option<Node<'t>>)>, bool) {
+    let mut out = Vec::new();
+    let mut variadic = false;
+    for field in ["receiver", "parameters"] {
+        let Some(list) = func.child_by_field_name(field) else {
+            continue;
+        };
+        let mut c = list.walk();
+        for d in list.named_children(&mut c) {
+            if !matches!(d.kind(), "parameter_declaration" | "variadic_parameter_declaration") {
+                continue;
+            }
+            variadic = d.kind() == "variadic_parameter_declaration";
+            let ty = d.child_by_field_name("type");
+            let mut c2 = d.walk();
+            let names: Vec<String> = d
+                .children_by_field_name("name", &mut c2)
+                .map(|n| text(n, src).to_string())
+                .collect();
+            if names.is_empty() {
+                out.push((None, ty));
+            }
+            for n in names {
+                out.push(((n != "_").then_some(n), ty));
+            }
+        }
+    }
+    (out, variadic)
+}
+
+fn compute_params(
+    pkg: &GoPackage,
+    file: &GoFile,
+    func: Node,
+    caller: &TypeEnv,
+    method: bool,
+) -> Summary {
+    let src = file.text();
+    let (params, variadic) = params_of(func, src);
+    let env = TypeEnv::for_function(pkg, file, caller.catalog, func);
+    let body = func.child_by_field_name("body");
+    let cfg = super::cfg::Cfg::build(func, src);
+    let mut fates = Vec::with_capacity(params.len());
+    for (i, (name, ty)) in params.iter().enumerate() {
+        let (Some(name), Some(ty), Some(body)) = (name, ty, body) else {
+            fates.push(ParamFate::Borrowed);
+            continue;
+        };
+        let gt = super::types::type_of_type_node(*ty, file, &pkg.import_path);
+        if env.is_plain(&gt) {
+            fates.push(ParamFate::Borrowed);
+            continue;
+        }
+        let spec = release_spec(&env, &gt);
+        let flow = FlowCx {
+            env: &env,
+            src,
+            func,
+        };
+        let fate = flow.fate(name, body, &spec);
+        let mut pf = param_fate(&fate, i);
+        if pf == ParamFate::Released
+            && !released_on_every_path(cfg.as_ref(), &fate)
+        {
+            pf = ParamFate::ReleasedSometimes;
+        }
+        fates.push(pf);
+    }
+    Summary {
+        params: fates,
+        method,
+        variadic,
+    }
+}
+
+/// Does every path from the function's entry pass a release?
+fn released_on_every_path(cfg: Option<&super::cfg::Cfg>, fate: &super::flow::Fate) -> bool {
+    let Some(cfg) = cfg else { return false };
+    let blocked: std::collections::HashSet<usize> = fate
+        .releases
+        .iter()
+        .filter_map(|(n, _)| cfg.node_of(*n))
+        .collect();
+    cfg.reach(
+        super::cfg::ENTRY,
+        &blocked,
+        &Default::default(),
+        |_, s| s,
+        |_, _, _| false,
+    )
+    .is_empty()
+}
+
+fn param_fate(fate: &super::flow::Fate, own_index: usize) -> ParamFate {
+    if !fate.escapes.is_empty() {
+        let all = |p: &dyn Fn(Escape) -> bool| fate.escapes.iter().all(|(e, _)| p(*e));
+        if all(&|e| e == Escape::Returned) {
+            return ParamFate::IntoResult;
+        }
+        if let Some((Escape::IntoParam(k), _)) = fate.escapes.first()
+            && *k != own_index
+            && all(&|e| e == Escape::IntoParam(*k))
+        {
+            return ParamFate::IntoParam(*k);
+        }
+        let e = fate
+            .imprecise_escape()
+            .unwrap_or_else(|| fate.escape().expect("non-empty"));
+        return ParamFate::Escapes(e);
+    }
+    if fate.released() {
+        ParamFate::Released
+    } else {
+        ParamFate::Borrowed
+    }
+}
+
+/// What releases a value of type `t`: its release method if the program
+/// or the catalog knows one, else any release-like method.
+pub fn release_spec(env: &TypeEnv, t: &GoType) -> ReleaseSpec {
+    if let GoType::Named(tn) = t
+        && let Some(r) = super::resources::release_of_type(env, tn)
+    {
+        return ReleaseSpec::exact(r.release, &[]);
+    }
+    ReleaseSpec::loose()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Value {
+    Fresh,
+    NotOwned,
+    Neutral,
+    Unknown,
+}
+
+fn compute_results(pkg: &GoPackage, file: &GoFile, func: Node, caller: &TypeEnv) -> Vec<ResultFate> {
+    let src = file.text();
+    let env = TypeEnv::for_function(pkg, file, caller.catalog, func);
+    let results = super::types::result_types(func, file, &pkg.import_path);
+    let n = results.len();
+    let mut acc: Vec<Option<Value>> = vec![None; n];
+    let Some(body) = func.child_by_field_name("body") else {
+        return vec![ResultFate::Unknown; n];
+    };
+    let named = super::types::named_results(func, src);
+    let mut stack = vec![body];
+    let mut returns = Vec::new();
+    while let Some(x) = stack.pop() {
+        match x.kind() {
+            "func_literal" => continue,
+            "return_statement" => returns.push(x),
+            _ => {}
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    for ret in returns {
+        let values: Vec<Node> = ret
+            .named_child(0)
+            .map(|l| {
+                let mut c = l.walk();
+                l.named_children(&mut c).collect()
+            })
+            .unwrap_or_default();
+        for (j, slot) in acc.iter_mut().enumerate() {
+            let v = if values.len() == n {
+                classify(&env, func, values[j], 0, src)
+            } else if values.len() == 1 && n > 1 && values[0].kind() == "call_expression" {
+                call_value(&env, values[0], j)
+            } else if values.is_empty() && named.len() == n {
+                // A naked return: what the named result holds.
+                Value::Unknown
+            } else {
+                Value::Unknown
+            };
+            *slot = Some(match (*slot, v) {
+                (None, v) | (Some(Value::Neutral), v) => v,
+                (Some(s), Value::Neutral) => s,
+                (Some(Value::NotOwned), _) | (_, Value::NotOwned) => Value::NotOwned,
+                (Some(Value::Unknown), _) | (_, Value::Unknown) => Value::Unknown,
+                (Some(Value::Fresh), Value::Fresh) => Value::Fresh,
+            });
+        }
+    }
+    acc.into_iter()
+        .map(|v| match v {
+            Some(Value::Fresh) => ResultFate::Fresh,
+            Some(Value::NotOwned) => ResultFate::NotOwned,
+            _ => ResultFate::Unknown,
+        })
+        .collect()
+}
+
+/// Is the `j`-th result of `call` fresh?
+fn call_value(env: &TypeEnv, call: Node, j: usize) -> Value {
+    if let Some(r) = catalog_resource(env, call)
+        && r.result == j
+    {
+        return Value::Fresh;
+    }
+    match result_fate(env, call, j) {
+        ResultFate::Fresh => Value::Fresh,
+        ResultFate::NotOwned => Value::NotOwned,
+        ResultFate::Unknown => Value::Unknown,
+    }
+}
+
+fn catalog_resource<'c>(env: &TypeEnv<'c>, call: Node) -> Option<&'c crate::catalog::go::Resource> {
+    let src = env.file.text();
+    let f = call.child_by_field_name("function")?;
+    let lookup = match f.kind() {
+        "selector_expression" => {
+            let operand = f.child_by_field_name("operand")?;
+            let name = text(f.child_by_field_name("field")?, src);
+            match env.package_of(operand) {
+                Some(path) => env.catalog.lookup_func(path, name),
+                None => env.catalog.lookup_method(env.type_of(operand).as_ref(), name),
+            }
+        }
+        "identifier" => env.catalog.lookup_func(&env.pkg.import_path, text(f, src)),
+        _ => return None,
+    };
+    match lookup {
+        Lookup::Resource(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// What a returned expression is.
+fn classify(env: &TypeEnv, func: Node, e: Node, depth: usize, src: &str) -> Value {
+    if depth > 4 {
+        return Value::Unknown;
+    }
+    match e.kind() {
+        "nil" => Value::Neutral,
+        "parenthesized_expression" => match e.named_child(0) {
+            Some(c) => classify(env, func, c, depth + 1, src),
+            None => Value::Unknown,
+        },
+        "composite_literal" => Value::Fresh,
+        "unary_expression" => {
+            let op = e.child_by_field_name("operator").map(|o| text(o, src));
+            match (op, e.child_by_field_name("operand")) {
+                (Some("&"), Some(o)) if o.kind() == "composite_literal" => Value::Fresh,
+                _ => Value::Unknown,
+            }
+        }
+        "call_expression" => {
+            let f = e.child_by_field_name("function");
+            if f.is_some_and(|f| matches!(text(f, src), "new" | "make")) {
+                return Value::Fresh;
+            }
+            call_value(env, e, 0)
+        }
+        "selector_expression" | "index_expression" => Value::NotOwned,
+        "identifier" => {
+            let name = text(e, src);
+            match super::scope::resolve(func, name, e, src) {
+                super::scope::Resolution::Local { .. } => local_value(env, func, e, depth, src),
+                super::scope::Resolution::Param
+                | super::scope::Resolution::Outer
+                | super::scope::Resolution::Package => Value::NotOwned,
+                super::scope::Resolution::NamedResult => Value::Unknown,
+            }
+        }
+        _ => Value::Unknown,
+    }
+}
+
+/// A returned local: fresh if every value assigned to it is, and it is not
+/// also kept elsewhere.
+fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) -> Value {
+    let name = text(ident, src);
+    let super::scope::Resolution::Local { scope, .. } = super::scope::resolve(func, name, ident, src)
+    else {
+        return Value::Unknown;
+    };
+    let mut acc: Option<Value> = None;
+    for r in super::scope::references(scope, name, src) {
+        let Some(list) = r.parent().filter(|p| p.kind() == "expression_list") else {
+            continue;
+        };
+        let Some(stmt) = list.parent() else { continue };
+        if !matches!(stmt.kind(), "short_var_declaration" | "assignment_statement")
+            || stmt.child_by_field_name("left").is_none_or(|l| l.id() != list.id())
+        {
+            continue;
+        }
+        let mut c = list.walk();
+        let targets: Vec<Node> = list.named_children(&mut c).collect();
+        let Some(i) = targets.iter().position(|t| t.id() == r.id()) else {
+            continue;
+        };
+        let Some(right) = stmt.child_by_field_name("right") else {
+            continue;
+        };
+        let mut c = right.walk();
+        let values: Vec<Node> = right.named_children(&mut c).collect();
+        let v = if values.len() == targets.len() {
+            classify(env, func, values[i], depth + 1, src)
+        } else if values.len() == 1 && values[0].kind() == "call_expression" {
+            call_value(env, values[0], i)
+        } else {
+            Value::Unknown
+        };
+        acc = Some(match (acc, v) {
+            (None, v) => v,
+            (Some(a), Value::Neutral) => a,
+            (Some(Value::Neutral), v) => v,
+            (Some(Value::Fresh), Value::Fresh) => Value::Fresh,
+            (Some(Value::NotOwned), _) | (_, Value::NotOwned) => Value::NotOwned,
+            _ => Value::Unknown,
+        });
+    }
+    let v = acc.unwrap_or(Value::Unknown);
+    if v != Value::Fresh {
+        return v;
+    }
+    // Kept somewhere besides being returned: not the caller's alone.
+    let flow = FlowCx { env, src, func };
+    let fate = flow.fate(name, scope, &ReleaseSpec::loose());
+    if fate.escapes.iter().any(|(e, _)| *e != Escape::Returned) {
+        return Value::NotOwned;
+    }
+    if fate.released() {
+        // Closed before it is returned on some path: not a usable resource.
+        return Value::Unknown;
+    }
+    Value::Fresh
+}
