@@ -85,129 +85,313 @@ pub enum PackageOrigin {
     Dependency,
 }
 
+/// One package's declarations, read lazily: every file's text is indexed
+/// by the top-level names it declares (a line scan, no parsing), and a file
+/// is parsed (its declaration view) only when one of its names is asked for.
 #[derive(Debug)]
 pub struct PackageInfo {
     pub import_path: String,
-    pub name: String,
     pub dir: std::path::PathBuf,
     pub origin: PackageOrigin,
-    pub files: Vec<Arc<Path>>,
-    pub types: HashMap<String, TypeDecl>,
-    pub funcs: HashMap<String, FuncDecl>,
+    files: Vec<Arc<Path>>,
+    /// `F`, `T`, `T.M`, `var V` -> files declaring it.
+    index: HashMap<String, Vec<usize>>,
+    state: std::sync::Mutex<Parsed>,
+}
+
+#[derive(Debug, Default)]
+struct Parsed {
+    done: Vec<bool>,
+    name: String,
+    types: HashMap<String, TypeDecl>,
+    funcs: HashMap<String, FuncDecl>,
     /// Receiver type name -> method name -> declaration.
-    pub methods: HashMap<String, HashMap<String, FuncDecl>>,
-    pub vars: HashMap<String, GoType>,
-    /// Declared in a generated file (`*.pb.go` and the like): message types
-    /// of generated code are plain data.
-    pub generated_types: std::collections::HashSet<String>,
+    methods: HashMap<String, HashMap<String, FuncDecl>>,
+    vars: HashMap<String, GoType>,
+    /// Declared in a generated file (`*.pb.go` and the like).
+    generated_types: std::collections::HashSet<String>,
 }
 
 impl PackageInfo {
+    /// A package over these files (`texts` read from them), indexed but not parsed.
     pub fn new(
         import_path: String,
         dir: std::path::PathBuf,
         origin: PackageOrigin,
+        files: Vec<(Arc<Path>, String)>,
     ) -> PackageInfo {
+        let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (_, text)) in files.iter().enumerate() {
+            for name in top_level_names(text) {
+                let e = index.entry(name).or_default();
+                if e.last() != Some(&i) {
+                    e.push(i);
+                }
+            }
+        }
+        let n = files.len();
         PackageInfo {
             import_path,
-            name: String::new(),
             dir,
             origin,
-            files: Vec::new(),
-            types: HashMap::new(),
-            funcs: HashMap::new(),
-            methods: HashMap::new(),
-            vars: HashMap::new(),
-            generated_types: Default::default(),
+            files: files.into_iter().map(|(p, _)| p).collect(),
+            index,
+            state: std::sync::Mutex::new(Parsed {
+                done: vec![false; n],
+                ..Parsed::default()
+            }),
         }
     }
 
-    pub fn method(&self, ty: &str, name: &str) -> Option<&FuncDecl> {
-        self.methods.get(ty)?.get(name)
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
     }
 
-    /// Adds one file's declarations (the first declaration of a name wins:
-    /// files for other platforms may declare it again).
-    pub fn add_file(&mut self, file: &GoFile) {
-        let src = file.text();
-        let pkg = self.import_path.clone();
-        if self.name.is_empty() {
-            self.name = file.package_name.clone();
-        }
-        self.files.push(file.parsed.path.clone());
-        let root = file.root();
-        let mut cursor = root.walk();
-        for decl in root.named_children(&mut cursor) {
-            match decl.kind() {
-                "type_declaration" => {
-                    let mut c = decl.walk();
-                    for spec in decl.named_children(&mut c) {
-                        let alias = spec.kind() == "type_alias";
-                        if !matches!(spec.kind(), "type_spec" | "type_alias") {
-                            continue;
-                        }
-                        let (Some(name), Some(ty)) = (
-                            spec.child_by_field_name("name"),
-                            spec.child_by_field_name("type"),
-                        ) else {
-                            continue;
-                        };
-                        let params = type_params(spec, src);
-                        let name = text(name, src).to_string();
-                        if file.generated {
-                            self.generated_types.insert(name.clone());
-                        }
-                        let d = type_decl(ty, file, &pkg, &params, alias);
-                        self.types.entry(name).or_insert(d);
-                    }
-                }
-                "var_declaration" => {
-                    for spec in descendants_of_kind(decl, "var_spec") {
-                        let ty = match spec.child_by_field_name("type") {
-                            Some(t) => type_of_type_node(t, file, &pkg),
-                            None => GoType::Other,
-                        };
-                        let mut c = spec.walk();
-                        for name in spec.children_by_field_name("name", &mut c) {
-                            self.vars
-                                .entry(text(name, src).to_string())
-                                .or_insert(ty.clone());
-                        }
-                    }
-                }
-                "function_declaration" => {
-                    let Some(name) = decl.child_by_field_name("name") else {
-                        continue;
-                    };
-                    let params = type_params(decl, src);
-                    let d = FuncDecl {
-                        sig: signature(decl, file, &pkg, &params),
-                        file: file.parsed.path.clone(),
-                        range: decl.byte_range(),
-                        receiver: None,
-                    };
-                    self.funcs.entry(text(name, src).to_string()).or_insert(d);
-                }
-                "method_declaration" => {
-                    let (Some(name), Some((recv_ty, recv_name, params))) =
-                        (decl.child_by_field_name("name"), receiver(decl, src))
-                    else {
-                        continue;
-                    };
-                    let d = FuncDecl {
-                        sig: signature(decl, file, &pkg, &params),
-                        file: file.parsed.path.clone(),
-                        range: decl.byte_range(),
-                        receiver: recv_name,
-                    };
-                    self.methods
-                        .entry(recv_ty)
-                        .or_default()
-                        .entry(text(name, src).to_string())
-                        .or_insert(d);
-                }
-                _ => {}
+    /// Parses the files declaring `key` (all files if the index does not
+    /// know it: code laid out in a way the line scan does not read).
+    fn ensure(&self, st: &mut Parsed, key: &str) {
+        let wanted: Vec<usize> = match self.index.get(key) {
+            Some(files) => files.clone(),
+            None => return,
+        };
+        for i in wanted {
+            if !st.done[i] {
+                st.done[i] = true;
+                self.parse_file(st, i);
             }
+        }
+    }
+
+    fn parse_file(&self, st: &mut Parsed, i: usize) {
+        let path = self.files[i].clone();
+        let Ok(source) = crate::parse::read_source(&path) else {
+            return;
+        };
+        let view = super::declview::declaration_view(source.text())
+            .map(crate::source::SourceText::new)
+            .unwrap_or(source);
+        let Ok(parsed) = crate::parse::ParsedFile::parse(path, crate::lang::Language::Go, view)
+        else {
+            return;
+        };
+        let file = GoFile::new(parsed);
+        if st.name.is_empty() {
+            st.name = file.package_name.clone();
+        }
+        add_file(st, &self.import_path, &file);
+    }
+
+    fn lookup<T>(&self, key: &str, get: impl Fn(&Parsed) -> Option<T>) -> Option<T> {
+        let mut st = self.state.lock().unwrap();
+        if let Some(v) = get(&st) {
+            return Some(v);
+        }
+        self.ensure(&mut st, key);
+        get(&st)
+    }
+
+    pub fn type_decl(&self, name: &str) -> Option<TypeDecl> {
+        self.lookup(name, |st| st.types.get(name).cloned())
+    }
+
+    pub fn func(&self, name: &str) -> Option<FuncDecl> {
+        self.lookup(name, |st| st.funcs.get(name).cloned())
+    }
+
+    pub fn method(&self, ty: &str, name: &str) -> Option<FuncDecl> {
+        self.lookup(&format!("{ty}.{name}"), |st| {
+            st.methods.get(ty).and_then(|m| m.get(name)).cloned()
+        })
+    }
+
+    pub fn var(&self, name: &str) -> Option<GoType> {
+        self.lookup(&format!("var {name}"), |st| st.vars.get(name).cloned())
+    }
+
+    /// Declared in a generated file (protobuf messages and the like).
+    pub fn is_generated_type(&self, name: &str) -> bool {
+        self.lookup(name, |st| {
+            st.types
+                .contains_key(name)
+                .then(|| st.generated_types.contains(name))
+        })
+        .unwrap_or(false)
+    }
+}
+
+/// The top-level names a gofmt'd file declares, read line by line: `F`
+/// (funcs), `T.M` (methods), `T` (types), `var V` (variables).
+pub fn top_level_names(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    // Inside `type (` or `var (` groups: which.
+    let mut group: Option<&str> = None;
+    for line in src.lines() {
+        if let Some(kind) = group {
+            if line.starts_with(')') {
+                group = None;
+                continue;
+            }
+            // One tab: a spec of the group.
+            if let Some(rest) = line.strip_prefix('\t')
+                && !rest.starts_with(['\t', ' ', '/', ')'])
+            {
+                let names: Vec<&str> = if kind == "type" {
+                    vec![ident_prefix(rest)]
+                } else {
+                    rest.split(['=', ' '])
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .map(str::trim)
+                        .collect()
+                };
+                for n in names {
+                    if !n.is_empty() {
+                        out.push(if kind == "var" { format!("var {n}") } else { n.to_string() });
+                    }
+                }
+                // `\tName, Other Type` in var groups are handled by the split.
+                if kind == "var" {
+                    for n in rest.split(['=']).next().unwrap_or("").split(',') {
+                        let n = ident_prefix(n.trim());
+                        if !n.is_empty() {
+                            out.push(format!("var {n}"));
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("func ") {
+            if let Some(recv) = rest.strip_prefix('(') {
+                // `(r *T) M(`, `(T) M(`, `(r *T[K]) M(`
+                let Some(close) = recv.find(')') else { continue };
+                let ty = recv[..close]
+                    .split_whitespace()
+                    .last()
+                    .unwrap_or("")
+                    .trim_start_matches('*');
+                let ty = ty.split('[').next().unwrap_or("");
+                let m = ident_prefix(recv[close + 1..].trim_start());
+                if !ty.is_empty() && !m.is_empty() {
+                    out.push(format!("{ty}.{m}"));
+                }
+            } else {
+                let n = ident_prefix(rest);
+                if !n.is_empty() {
+                    out.push(n.to_string());
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("type ") {
+            if rest.trim_end() == "(" {
+                group = Some("type");
+            } else {
+                let n = ident_prefix(rest);
+                if !n.is_empty() {
+                    out.push(n.to_string());
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("var ") {
+            if rest.trim_end() == "(" {
+                group = Some("var");
+            } else {
+                for n in rest.split(['=']).next().unwrap_or("").split(',') {
+                    let n = ident_prefix(n.trim());
+                    if !n.is_empty() {
+                        out.push(format!("var {n}"));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn ident_prefix(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// Adds one file's declarations (the first declaration of a name wins:
+/// files for other platforms may declare it again).
+fn add_file(st: &mut Parsed, pkg: &str, file: &GoFile) {
+    let src = file.text();
+    let root = file.root();
+    let mut cursor = root.walk();
+    for decl in root.named_children(&mut cursor) {
+        match decl.kind() {
+            "type_declaration" => {
+                let mut c = decl.walk();
+                for spec in decl.named_children(&mut c) {
+                    let alias = spec.kind() == "type_alias";
+                    if !matches!(spec.kind(), "type_spec" | "type_alias") {
+                        continue;
+                    }
+                    let (Some(name), Some(ty)) = (
+                        spec.child_by_field_name("name"),
+                        spec.child_by_field_name("type"),
+                    ) else {
+                        continue;
+                    };
+                    let params = type_params(spec, src);
+                    let name = text(name, src).to_string();
+                    if file.generated {
+                        st.generated_types.insert(name.clone());
+                    }
+                    let d = type_decl(ty, file, pkg, &params, alias);
+                    st.types.entry(name).or_insert(d);
+                }
+            }
+            "var_declaration" => {
+                for spec in descendants_of_kind(decl, "var_spec") {
+                    let ty = match spec.child_by_field_name("type") {
+                        Some(t) => type_of_type_node(t, file, pkg),
+                        None => GoType::Other,
+                    };
+                    let mut c = spec.walk();
+                    for name in spec.children_by_field_name("name", &mut c) {
+                        st.vars
+                            .entry(text(name, src).to_string())
+                            .or_insert(ty.clone());
+                    }
+                }
+            }
+            "function_declaration" => {
+                let Some(name) = decl.child_by_field_name("name") else {
+                    continue;
+                };
+                let params = type_params(decl, src);
+                let d = FuncDecl {
+                    sig: signature(decl, file, pkg, &params),
+                    file: file.parsed.path.clone(),
+                    range: decl.byte_range(),
+                    receiver: None,
+                };
+                st.funcs.entry(text(name, src).to_string()).or_insert(d);
+            }
+            "method_declaration" => {
+                let (Some(name), Some((recv_ty, recv_name, params))) =
+                    (decl.child_by_field_name("name"), receiver(decl, src))
+                else {
+                    continue;
+                };
+                let d = FuncDecl {
+                    sig: signature(decl, file, pkg, &params),
+                    file: file.parsed.path.clone(),
+                    range: decl.byte_range(),
+                    receiver: recv_name,
+                };
+                st.methods
+                    .entry(recv_ty)
+                    .or_default()
+                    .entry(text(name, src).to_string())
+                    .or_insert(d);
+            }
+            _ => {}
         }
     }
 }

@@ -230,6 +230,9 @@ pub struct ReleaseSpec {
     /// most one argument counts (conservative: a release found means no
     /// finding, and no second release).
     pub loose: bool,
+    /// Receiving from this field releases it too (a fired `time.Timer`
+    /// holds nothing: `<-t.C`).
+    pub released_by_receive: Option<String>,
 }
 
 impl ReleaseSpec {
@@ -238,6 +241,7 @@ impl ReleaseSpec {
             release: Some(release),
             also: also.to_vec(),
             loose: false,
+            released_by_receive: None,
         }
     }
 
@@ -246,6 +250,7 @@ impl ReleaseSpec {
             release: None,
             also: Vec::new(),
             loose: true,
+            released_by_receive: None,
         }
     }
 }
@@ -520,6 +525,13 @@ impl<'a, 't> FlowCx<'a, 't> {
                         Some("&") => {
                             // `&x` handed to a call that decodes into it, or kept.
                             self.escape(fate, Escape::AddressTaken, cur);
+                            return;
+                        }
+                        Some("<-")
+                            if matches!(&link, Link::Alias(p)
+                                if p.len() == 1 && spec.released_by_receive.as_deref() == Some(p[0].as_str())) =>
+                        {
+                            self.release(fate, parent, ReleasedBy::Method);
                             return;
                         }
                         Some("*") | Some("<-") => {
@@ -1090,8 +1102,10 @@ fn is_write(ident: Node) -> bool {
     };
     match p.kind() {
         "expression_list" => p.parent().is_some_and(|o| {
-            matches!(o.kind(), "short_var_declaration" | "assignment_statement")
-                && is_field(o, "left", p)
+            matches!(
+                o.kind(),
+                "short_var_declaration" | "assignment_statement" | "range_clause"
+            ) && is_field(o, "left", p)
         }),
         "var_spec" => {
             is_field(p, "name", ident) || {

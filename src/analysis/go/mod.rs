@@ -334,6 +334,9 @@ pub struct GoPackage {
     pub program: Arc<program::Program>,
     /// Function summaries made while analysing this package.
     pub summaries: Arc<summaries::SummaryCache>,
+    /// Holds only some files of the package (read for function bodies):
+    /// the rest of its declarations come from the program.
+    pub partial: bool,
     /// Functions (`F`) and methods (`T.M`) declared in `files`: (file index, range).
     decl_index: std::sync::OnceLock<HashMap<String, (usize, std::ops::Range<usize>)>>,
 }
@@ -382,7 +385,7 @@ impl GoPackage {
             .as_ref()
             .and_then(|m| m.import_path_of(&dir))
             .unwrap_or_else(|| format!("_/{}", dir.display()));
-        GoPackage::build(import_path, dir, module, files, program, Default::default())
+        GoPackage::build(import_path, dir, module, files, program, Default::default(), false)
     }
 
     /// A package made of some files of another package, to read function
@@ -394,7 +397,7 @@ impl GoPackage {
         program: Arc<program::Program>,
         summaries: Arc<summaries::SummaryCache>,
     ) -> GoPackage {
-        GoPackage::build(import_path, dir, None, files, program, summaries)
+        GoPackage::build(import_path, dir, None, files, program, summaries, true)
     }
 
     fn build(
@@ -404,10 +407,13 @@ impl GoPackage {
         files: Vec<Arc<GoFile>>,
         program: Arc<program::Program>,
         summaries: Arc<summaries::SummaryCache>,
+        partial: bool,
     ) -> GoPackage {
         let mut decls = PackageDecls::default();
-        for f in &files {
-            types::collect_decls(f, &import_path, &mut decls);
+        if !partial {
+            for f in &files {
+                types::collect_decls(f, &import_path, &mut decls);
+            }
         }
         GoPackage {
             dir,
@@ -417,6 +423,7 @@ impl GoPackage {
             decls,
             program,
             summaries,
+            partial,
             decl_index: Default::default(),
         }
     }

@@ -184,26 +184,93 @@ pub struct TextFacts {
     pub releasable_interfaces: Vec<TypeName>,
     /// Declares a function whose name starts like a constructor's.
     pub has_constructor: bool,
+    /// Functions, methods and interface methods with their results as
+    /// written (one-line signatures): (name, results text).
+    pub signatures: Vec<(String, String)>,
+    /// Interfaces and the interfaces they embed (simple names).
+    pub embeds: Vec<(String, Vec<String>)>,
+}
+
+/// The results part of a signature line after the name: `(a int) (*T, error) {` -> `(*T, error)`.
+fn results_text(after_name: &str) -> Option<String> {
+    let rest = after_name.strip_prefix('[').map_or(Some(after_name), |r| {
+        // Type parameters: skip to their closing bracket.
+        let mut depth = 1;
+        for (i, c) in r.char_indices() {
+            match c {
+                '[' => depth += 1,
+                ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(&r[i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    })?;
+    let rest = rest.strip_prefix('(')?;
+    let mut depth = 1;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let results = rest[i + 1..].trim_end().trim_end_matches('{').trim();
+                    return (!results.is_empty()).then(|| results.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn ident_at_start(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    &s[..end]
 }
 
 pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
     let mut facts = TextFacts::default();
-    let mut interface: Option<&str> = None;
+    // The interface whose body we are in: (name, releasable, embeds).
+    let mut interface: Option<(&str, bool, Vec<String>)> = None;
     for raw in src.lines() {
         let line = raw.trim_end();
-        if let Some(name) = interface {
+        if let Some((name, releasable, embeds)) = &mut interface {
             let t = line.trim();
             if t == "}" {
+                if *releasable {
+                    facts
+                        .releasable_interfaces
+                        .push(TypeName::new(import_path, *name));
+                }
+                facts.embeds.push((name.to_string(), std::mem::take(embeds)));
                 interface = None;
             } else if LEARNED_RELEASE_METHODS
                 .iter()
                 .any(|m| t.starts_with(m) && t[m.len()..].starts_with("()"))
                 || CLOSER_INTERFACES.contains(&t)
             {
-                facts
-                    .releasable_interfaces
-                    .push(TypeName::new(import_path, name));
-                interface = None;
+                *releasable = true;
+            } else {
+                let n = ident_at_start(t);
+                let after = &t[n.len()..];
+                if !n.is_empty() && after.starts_with('(') {
+                    if let Some(r) = results_text(after) {
+                        facts.signatures.push((n.to_string(), r));
+                    }
+                } else if !n.is_empty() && (after.is_empty() || after.starts_with('.')) {
+                    // An embedded interface: `Provider`, `content.Provider`.
+                    let simple = t.rsplit('.').next().unwrap_or(t);
+                    embeds.push(simple.to_string());
+                }
             }
             continue;
         }
@@ -212,8 +279,25 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
                 if let Some(fact) = release_method(recv, import_path) {
                     facts.release_methods.push(fact);
                 }
-            } else if CONSTRUCTOR_PREFIXES.iter().any(|p| rest.starts_with(p)) {
-                facts.has_constructor = true;
+                if let Some(close) = recv.find(')') {
+                    let after = recv[close + 1..].trim_start();
+                    let n = ident_at_start(after);
+                    if !n.is_empty()
+                        && let Some(r) = results_text(&after[n.len()..])
+                    {
+                        facts.signatures.push((n.to_string(), r));
+                    }
+                }
+            } else {
+                if CONSTRUCTOR_PREFIXES.iter().any(|p| rest.starts_with(p)) {
+                    facts.has_constructor = true;
+                }
+                let n = ident_at_start(rest);
+                if !n.is_empty()
+                    && let Some(r) = results_text(&rest[n.len()..])
+                {
+                    facts.signatures.push((n.to_string(), r));
+                }
             }
             continue;
         }
@@ -227,7 +311,7 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
             .or_else(|| t.strip_suffix(" interface{"))
         {
             if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                interface = Some(name);
+                interface = Some((name, false, Vec::new()));
             }
         } else if let Some((name, body)) = t.split_once(" interface {") {
             // One-line interface: `type C interface { Close() error }`.
@@ -243,6 +327,68 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
         }
     }
     facts
+}
+
+/// Standard-library functions and methods whose results have a release
+/// method (generated: scripts/gen-go-stdlib.py).
+static STDLIB_RELEASING: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    #[derive(serde::Deserialize)]
+    struct File {
+        releasing: Vec<String>,
+    }
+    toml::from_str::<File>(include_str!("../../../catalog/go-stdlib.toml"))
+        .expect("catalog/go-stdlib.toml is valid")
+        .releasing
+});
+
+/// Standard-library types with a release method, by simple name, that
+/// scanned code declares results of (`(*os.File, error)`, `io.ReadCloser`).
+const STDLIB_RELEASABLE: [&str; 16] = [
+    "File", "Conn", "Listener", "ReadCloser", "WriteCloser", "ReadWriteCloser", "Closer",
+    "PipeReader", "PipeWriter", "Ticker", "Timer", "Root", "DB", "Rows", "Stmt", "Tx",
+];
+
+/// The names of functions and methods that may return a value with a
+/// release method: the cheap filter that decides which calls (and files)
+/// the analysis looks at. Over-approximates: types are matched by simple
+/// name, whatever their package.
+pub fn releasing_names(texts: &[TextFacts], catalog: &GoCatalog) -> std::collections::HashSet<String> {
+    let mut releasable: std::collections::HashSet<&str> = STDLIB_RELEASABLE.into_iter().collect();
+    for t in texts {
+        releasable.extend(t.release_methods.iter().map(|(ty, _, _)| ty.name.as_str()));
+        releasable.extend(t.releasable_interfaces.iter().map(|ty| ty.name.as_str()));
+    }
+    for r in catalog.resources() {
+        if let Some(t) = &r.type_name {
+            releasable.insert(t.name.as_str());
+        }
+    }
+    // Interfaces embedding a releasable one are releasable.
+    loop {
+        let before = releasable.len();
+        for t in texts {
+            for (name, embeds) in &t.embeds {
+                if embeds.iter().any(|e| releasable.contains(e.as_str())) {
+                    releasable.insert(name.as_str());
+                }
+            }
+        }
+        if releasable.len() == before {
+            break;
+        }
+    }
+    let mut out: std::collections::HashSet<String> = STDLIB_RELEASING.iter().cloned().collect();
+    for t in texts {
+        for (name, results) in &t.signatures {
+            let mentions = results
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| releasable.contains(w));
+            if mentions {
+                out.insert(name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// `s *Store) Close() error {` -> (Store, "Close", true).
@@ -467,6 +613,8 @@ pub struct ModuleIndex {
     /// Types declared in the scanned code that have a release method
     /// (concrete types, and interfaces whose method set has one).
     pub releasable_types: std::collections::HashSet<TypeName>,
+    /// Names of functions and methods that may return a releasable value.
+    pub releasing_names: std::collections::HashSet<String>,
 }
 
 impl ModuleIndex {
@@ -479,6 +627,7 @@ impl ModuleIndex {
         ctors: Vec<Constructor>,
         catalog: &GoCatalog,
     ) -> ModuleIndex {
+        let releasing_names = releasing_names(&texts, catalog);
         let mut releases: HashMap<TypeName, (&'static str, bool)> = HashMap::new();
         let mut interfaces = Vec::new();
         for f in texts {
@@ -500,6 +649,7 @@ impl ModuleIndex {
 
         let mut index = ModuleIndex {
             releasable_types: releases.keys().cloned().chain(interfaces).collect(),
+            releasing_names,
             ..ModuleIndex::default()
         };
         for (package, name, ty, error) in ctors {

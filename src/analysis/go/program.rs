@@ -19,7 +19,6 @@ use super::{GoFile, GoModule, GoType};
 use crate::catalog::go::TypeName;
 use crate::lang::Language;
 use crate::parse::{ParsedFile, read_source};
-use crate::source::SourceText;
 
 type Slot<T> = Arc<OnceLock<Option<Arc<T>>>>;
 
@@ -40,7 +39,13 @@ pub struct Program {
     files: Mutex<HashMap<PathBuf, Slot<GoFile>>>,
     /// Bytes of source held in `files`, to bound memory.
     file_bytes: Mutex<usize>,
+    /// Function summaries kept for the run.
+    pub summaries: super::summaries::Memo,
+    /// Parsed function snippets: (file, start) -> (file, range in it, hash).
+    functions: Mutex<HashMap<(PathBuf, usize), FunctionSlot>>,
 }
+
+type FunctionSlot = Arc<OnceLock<Option<(Arc<GoFile>, std::ops::Range<usize>, u64)>>>;
 
 /// A method found on a type (declared on it, promoted from an embedded
 /// field, or in an interface's method set).
@@ -105,6 +110,8 @@ impl Program {
             packages: Mutex::default(),
             files: Mutex::default(),
             file_bytes: Mutex::default(),
+            summaries: Default::default(),
+            functions: Mutex::default(),
         }
     }
 
@@ -175,6 +182,9 @@ impl Program {
         let file = slot
             .get_or_init(|| {
                 let path: Arc<Path> = Arc::from(path);
+                if std::env::var_os("LEAKFIX_TRACE_PROGRAM").is_some() {
+                    eprintln!("program: parse file {}", path.display());
+                }
                 let source = read_source(&path).ok()?;
                 let len = source.text().len();
                 let parsed = ParsedFile::parse(path, Language::Go, source).ok()?;
@@ -192,10 +202,44 @@ impl Program {
         file
     }
 
+    /// One function of a file, parsed on its own: the file's header (package
+    /// clause and imports) followed by the function's text. Returns the
+    /// parsed snippet, the function's range in it, and a hash of its text.
+    /// Much cheaper than parsing the whole file to read one body.
+    pub fn function(
+        &self,
+        path: &Path,
+        range: &std::ops::Range<usize>,
+    ) -> Option<(Arc<GoFile>, std::ops::Range<usize>, u64)> {
+        let slot = {
+            let mut map = self.functions.lock().unwrap();
+            map.entry((path.to_path_buf(), range.start))
+                .or_default()
+                .clone()
+        };
+        slot.get_or_init(|| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let body = text.get(range.clone())?;
+            let header = &text[..header_end(&text).min(range.start)];
+            let snippet = format!("{header}\n{body}\n");
+            let start = header.len() + 1;
+            let path: Arc<Path> = Arc::from(path);
+            let parsed =
+                ParsedFile::parse(path, Language::Go, crate::source::SourceText::new(snippet))
+                    .ok()?;
+            Some((
+                Arc::new(GoFile::new(parsed)),
+                start..start + body.len(),
+                super::summaries::hash_text(body),
+            ))
+        })
+        .clone()
+    }
+
     /// The declaration of a named type.
     pub fn type_decl(&self, t: &TypeName) -> Option<(Arc<PackageInfo>, TypeDecl)> {
         let pkg = self.package(&t.package)?;
-        let d = pkg.types.get(&t.name)?.clone();
+        let d = pkg.type_decl(&t.name)?;
         Some((pkg, d))
     }
 
@@ -224,13 +268,13 @@ impl Program {
     /// A package-level function.
     pub fn func(&self, package: &str, name: &str) -> Option<(Arc<PackageInfo>, FuncDecl)> {
         let pkg = self.package(package)?;
-        let d = pkg.funcs.get(name)?.clone();
+        let d = pkg.func(name)?;
         Some((pkg, d))
     }
 
     /// The declared type of a package-level variable.
     pub fn var(&self, package: &str, name: &str) -> Option<GoType> {
-        self.package(package)?.vars.get(name).cloned()
+        self.package(package)?.var(name)
     }
 
     /// A method of a named type: declared on it, promoted through embedded
@@ -247,11 +291,11 @@ impl Program {
         if let Some(d) = pkg.method(&t.name, name) {
             return Some(Method {
                 sig: d.sig.clone(),
-                decl: Some((pkg.clone(), d.clone())),
+                decl: Some((pkg.clone(), d)),
                 owner: t.clone(),
             });
         }
-        match pkg.types.get(&t.name)? {
+        match &pkg.type_decl(&t.name)? {
             TypeDecl::Interface { methods, embeds } => {
                 if let Some(sig) = methods.get(name) {
                     return Some(Method {
@@ -333,12 +377,28 @@ impl Program {
     /// Whether the type was declared in a generated file (protobuf messages).
     pub fn is_generated_type(&self, t: &TypeName) -> bool {
         self.package(&t.package)
-            .is_some_and(|p| p.generated_types.contains(&t.name))
+            .is_some_and(|p| p.is_generated_type(&t.name))
     }
 
     pub fn origin(&self, package: &str) -> Option<PackageOrigin> {
         self.locate(package).map(|(_, o)| o)
     }
+}
+
+/// Where a file's header (package clause, imports, comments) ends: the
+/// start of its first top-level declaration other than an import.
+fn header_end(src: &str) -> usize {
+    let mut at = 0;
+    for line in src.split_inclusive('\n') {
+        if ["func ", "type ", "var ", "const "]
+            .iter()
+            .any(|k| line.starts_with(k))
+        {
+            return at;
+        }
+        at += line.len();
+    }
+    at
 }
 
 /// `import_path` is `module` or below it: the rest (`""` for the module itself).
@@ -419,6 +479,9 @@ const OTHER_PLATFORMS: [&str; 12] = [
 ];
 
 fn load_package(import_path: &str, dir: &Path, origin: PackageOrigin) -> Option<PackageInfo> {
+    if std::env::var_os("LEAKFIX_TRACE_PROGRAM").is_some() {
+        eprintln!("program: load package {import_path}");
+    }
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok())
@@ -433,30 +496,38 @@ fn load_package(import_path: &str, dir: &Path, origin: PackageOrigin) -> Option<
             .any(|p| stem.ends_with(&format!("_{p}")) || stem.contains(&format!("_{p}_")));
         (foreign, n.clone())
     });
-    let mut info = PackageInfo::new(import_path.to_string(), dir.to_path_buf(), origin);
+    // A folder holds one package (plus `package x_test` files and the odd
+    // `package main` tool): keep the files of the first package name seen.
+    let mut files = Vec::new();
+    let mut package_name: Option<String> = None;
     for name in names {
         let path: Arc<Path> = Arc::from(dir.join(&name).as_path());
-        let Ok(source) = read_source(&path) else {
+        let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        if excluded_by_build_tag(source.text()) {
+        if excluded_by_build_tag(&text) {
             continue;
         }
-        let view = super::declview::declaration_view(source.text())
-            .map(SourceText::new)
-            .unwrap_or(source);
-        let Ok(parsed) = ParsedFile::parse(path, Language::Go, view) else {
-            continue;
-        };
-        let file = GoFile::new(parsed);
-        // Test helpers in `package x_test`, `package main` of a tool: a
-        // folder holds one package; keep the first name's files.
-        if !info.name.is_empty() && file.package_name != info.name {
-            continue;
+        let this = package_clause(&text);
+        match (&package_name, this) {
+            (None, Some(n)) => package_name = Some(n.to_string()),
+            (Some(p), Some(n)) if p != n => continue,
+            _ => {}
         }
-        info.add_file(&file);
+        files.push((path, text));
     }
-    (!info.files.is_empty()).then_some(info)
+    let info = PackageInfo::new(import_path.to_string(), dir.to_path_buf(), origin, files);
+    (!info.is_empty()).then_some(info)
+}
+
+/// The package name of a file (`package x` before any declaration).
+fn package_clause(src: &str) -> Option<&str> {
+    for line in src.lines() {
+        if let Some(rest) = line.strip_prefix("package ") {
+            return rest.split_whitespace().next();
+        }
+    }
+    None
 }
 
 /// `//go:build ignore` (generators and examples kept beside a package).

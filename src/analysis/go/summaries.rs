@@ -86,31 +86,49 @@ impl CallSummary {
     }
 }
 
-type Key = (PathBuf, usize);
+/// A function: its file, where it starts, and a hash of its text (so an
+/// edited copy of the file gets summaries of its own).
+type Key = (PathBuf, usize, u64);
 
-/// Summaries made for one analysis unit (shared with the packages it reads).
+/// Summaries kept for the whole run. Only summaries computed without a cut
+/// (a call cycle, the depth limit) are kept: those depend on the code alone.
 #[derive(Default)]
-pub struct SummaryCache {
+pub struct Memo {
     params: Mutex<HashMap<Key, Option<Arc<Summary>>>>,
     results: Mutex<HashMap<Key, Option<Arc<Vec<ResultFate>>>>>,
+}
+
+/// The state of one analysis unit's summary computations (shared with the
+/// packages it reads function bodies from).
+#[derive(Default)]
+pub struct SummaryCache {
     /// Functions whose summary is being computed (a call back into one is cut).
     stack: Mutex<Vec<Key>>,
     /// Set when a computation was cut by the stack or the depth limit.
     cut: Mutex<bool>,
     /// Packages made to read other packages' function bodies.
     foreign: Mutex<HashMap<String, Arc<GoPackage>>>,
+    /// Inside the summary of a library function: no summaries of its
+    /// callees (library code is judged one call deep, and its summaries are
+    /// kept for the whole run).
+    shallow: Mutex<usize>,
 }
+
+
 
 /// Summaries computed inside one another at most this deep.
 const MAX_DEPTH: usize = 6;
 
 /// Where a called function is declared.
 struct Callee {
+    key: Key,
     file: Arc<GoFile>,
     range: Range<usize>,
     /// The package to read it in (None: the unit's own).
     pkg: Option<Arc<GoPackage>>,
     method: bool,
+    /// Standard library or dependency code.
+    library: bool,
 }
 
 /// 1 when the call passes a receiver (a method call on a value), else 0.
@@ -123,6 +141,9 @@ pub fn receiver_offset(env: &TypeEnv, call: Node) -> usize {
 
 /// The summary of the function `call` calls, when its body can be read.
 pub fn of_call(env: &TypeEnv, call: Node) -> Option<CallSummary> {
+    if *cache(env).shallow.lock().unwrap() > 0 {
+        return None;
+    }
     let callee = resolve(env, call)?;
     let summary = params_summary(env, &callee)?;
     Some(CallSummary { summary })
@@ -130,6 +151,9 @@ pub fn of_call(env: &TypeEnv, call: Node) -> Option<CallSummary> {
 
 /// Whether the `index`-th result of `call` is fresh, from the callee's body.
 pub fn result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultFate {
+    if *cache(env).shallow.lock().unwrap() > 0 {
+        return ResultFate::Unknown;
+    }
     let Some(callee) = resolve(env, call) else {
         return ResultFate::Unknown;
     };
@@ -179,32 +203,61 @@ fn resolve(env: &TypeEnv, call: Node) -> Option<Callee> {
     };
     let (info, decl) = found;
     // A file of the unit itself: read the unit's copy (it may be edited).
-    if let Some(file) = env.pkg.files.iter().find(|x| *x.parsed.path == *decl.file) {
+    if let Some(file) = env
+        .pkg
+        .files
+        .iter()
+        .find(|x| !env.pkg.partial && *x.parsed.path == *decl.file)
+    {
         return Some(Callee {
+            key: key_of(file, &decl.range),
             file: file.clone(),
             range: decl.range,
             pkg: None,
             method,
+            library: false,
         });
     }
-    let file = program.file(&decl.file)?;
+    let (file, range, hash) = program.function(&decl.file, &decl.range)?;
     let pkg = foreign_package(env, &info.import_path, &info.dir, &file);
     Some(Callee {
+        key: (decl.file.to_path_buf(), decl.range.start, hash),
         file,
-        range: decl.range,
+        range,
         pkg: Some(pkg),
         method,
+        library: info.origin != super::decls::PackageOrigin::Workspace,
     })
+}
+
+fn key_of(file: &GoFile, range: &Range<usize>) -> Key {
+    (
+        file.parsed.path.to_path_buf(),
+        range.start,
+        hash_text(&file.text()[range.clone()]),
+    )
+}
+
+pub fn hash_text(t: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
 }
 
 /// A function (`F`) or method (`T.M`) declared in the unit's own files.
 fn local_decl(pkg: &GoPackage, key: &str) -> Option<Callee> {
+    if pkg.partial {
+        return None; // snippets of another package: found through the program
+    }
     let (fi, range) = pkg.decl_index().get(key)?.clone();
     Some(Callee {
+        key: key_of(&pkg.files[fi], &range),
         file: pkg.files[fi].clone(),
         range,
         pkg: None,
         method: key.contains('.'),
+        library: false,
     })
 }
 
@@ -265,48 +318,69 @@ fn guarded<T>(cache: &SummaryCache, key: &Key, f: impl FnOnce() -> Option<T>) ->
     r.map(|v| (v, !cut))
 }
 
-fn params_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Summary>> {
-    let cache = cache(env);
-    let key = (callee.file.parsed.path.to_path_buf(), callee.range.start);
-    if let Some(hit) = cache.params.lock().unwrap().get(&key) {
+/// Computes a library function's summary one call deep, or takes it from
+/// the run's cache.
+fn library<T>(
+    env: &TypeEnv,
+    map: &Mutex<HashMap<Key, Option<Arc<T>>>>,
+    key: Key,
+    compute: impl FnOnce() -> Option<T>,
+) -> Option<Arc<T>> {
+    if let Some(hit) = map.lock().unwrap().get(&key) {
         return hit.clone();
     }
+    let cache = cache(env);
+    *cache.shallow.lock().unwrap() += 1;
+    let v = compute().map(Arc::new);
+    *cache.shallow.lock().unwrap() -= 1;
+    map.lock().unwrap().insert(key, v.clone());
+    v
+}
+
+fn params_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Summary>> {
+    let memo = &env.pkg.program.summaries.params;
     let pkg: &GoPackage = callee.pkg.as_deref().unwrap_or(env.pkg);
-    let (summary, keep) = guarded(&cache, &key, || {
+    let compute = || {
         let func = function_node(&callee.file, &callee.range)?;
         Some(compute_params(pkg, &callee.file, func, env, callee.method))
-    })?;
-    let summary = Arc::new(summary);
-    if keep {
-        cache
-            .params
-            .lock()
-            .unwrap()
-            .insert(key, Some(summary.clone()));
+    };
+    if callee.library {
+        return library(env, memo, callee.key.clone(), compute);
     }
-    Some(summary)
+    memoized(env, memo, &callee.key, compute)
 }
 
 fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>>> {
-    let cache = cache(env);
-    let key = (callee.file.parsed.path.to_path_buf(), callee.range.start);
-    if let Some(hit) = cache.results.lock().unwrap().get(&key) {
-        return hit.clone();
-    }
+    let memo = &env.pkg.program.summaries.results;
     let pkg: &GoPackage = callee.pkg.as_deref().unwrap_or(env.pkg);
-    let (results, keep) = guarded(&cache, &key, || {
+    let compute = || {
         let func = function_node(&callee.file, &callee.range)?;
         Some(compute_results(pkg, &callee.file, func, env))
-    })?;
-    let results = Arc::new(results);
-    if keep {
-        cache
-            .results
-            .lock()
-            .unwrap()
-            .insert(key, Some(results.clone()));
+    };
+    if callee.library {
+        return library(env, memo, callee.key.clone(), compute);
     }
-    Some(results)
+    memoized(env, memo, &callee.key, compute)
+}
+
+/// A workspace function's summary: from the run's memo, or computed (with
+/// the summaries of its callees) and kept if nothing was cut.
+fn memoized<T>(
+    env: &TypeEnv,
+    memo: &Mutex<HashMap<Key, Option<Arc<T>>>>,
+    key: &Key,
+    compute: impl FnOnce() -> Option<T>,
+) -> Option<Arc<T>> {
+    if let Some(hit) = memo.lock().unwrap().get(key) {
+        return hit.clone();
+    }
+    let cache = cache(env);
+    let (v, keep) = guarded(&cache, key, compute)?;
+    let v = Arc::new(v);
+    if keep {
+        memo.lock().unwrap().insert(key.clone(), Some(v.clone()));
+    }
+    Some(v)
 }
 
 /// The parameters (receiver first) of a function: (name, type node).

@@ -35,12 +35,25 @@ const PLAIN_BUILTINS: [&str; 21] = [
     "struct{}",
 ];
 
-/// Standard-library types that hold no reference to anything releasable.
-const PLAIN_QUALIFIED: [(&str, &str); 4] = [
+/// Standard-library types that hold no reference to anything releasable
+/// (interfaces among them describe data: a directory entry, file info).
+const PLAIN_QUALIFIED: [(&str, &str); 16] = [
     ("time", "Time"),
     ("time", "Duration"),
     ("time", "Month"),
     ("time", "Weekday"),
+    ("io/fs", "FileInfo"),
+    ("io/fs", "DirEntry"),
+    ("io/fs", "FileMode"),
+    ("os", "FileInfo"),
+    ("os", "DirEntry"),
+    ("os", "FileMode"),
+    ("net/url", "URL"),
+    ("net/url", "Values"),
+    ("net/http", "Header"),
+    ("net/netip", "Addr"),
+    ("net/netip", "AddrPort"),
+    ("math/big", "Int"),
 ];
 
 /// The type denoted by a type node (`*sql.DB`, `[]string`, `Store`).
@@ -557,6 +570,7 @@ impl<'a> TypeEnv<'a> {
                     .get(name)
                     .or_else(|| self.pkg.decls.vars.get(name))
                     .cloned()
+                    .or_else(|| self.package_var(name))
             }
             "parenthesized_expression" => self.full_type_of(expr.named_child(0)?),
             "composite_literal" => Some(type_of_type_node(
@@ -614,6 +628,15 @@ impl<'a> TypeEnv<'a> {
         self.pkg.program.field(t, name)
     }
 
+    /// A package-level variable declared in a file of this package that the
+    /// unit does not hold (packages read for a function body).
+    fn package_var(&self, name: &str) -> Option<GoType> {
+        if !self.pkg.partial || self.file.imports.resolve(name).is_some() {
+            return None;
+        }
+        self.pkg.program.var(&self.pkg.import_path, name)
+    }
+
     pub fn local_type(&self, name: &str) -> Option<&GoType> {
         self.locals.get(name)
     }
@@ -641,12 +664,12 @@ impl<'a> TypeEnv<'a> {
         match expr.kind() {
             "identifier" => {
                 let name = text(expr, src);
-                match self
-                    .locals
-                    .get(name)
-                    .or_else(|| self.pkg.decls.vars.get(name))?
-                {
-                    GoType::Named(t) => Some(t.clone()),
+                let t = match self.locals.get(name).or_else(|| self.pkg.decls.vars.get(name)) {
+                    Some(t) => t.clone(),
+                    None => self.package_var(name)?,
+                };
+                match t {
+                    GoType::Named(t) => Some(t),
                     _ => None,
                 }
             }
@@ -788,12 +811,17 @@ impl<'a> TypeEnv<'a> {
             GoType::Map(k, v) => {
                 self.is_plain_depth(k, depth + 1) && self.is_plain_depth(v, depth + 1)
             }
-            GoType::Named(t) if t.package == self.pkg.import_path => self
+            GoType::Named(t) if t.package == self.pkg.import_path && !self.pkg.partial => self
                 .pkg
                 .decls
                 .struct_fields
                 .get(&t.name)
                 .is_some_and(|fields| fields.values().all(|f| self.is_plain_depth(f, depth + 1))),
+            GoType::Named(t)
+                if PLAIN_QUALIFIED.contains(&(t.package.as_str(), t.name.as_str())) =>
+            {
+                true
+            }
             // Generated messages (protobuf) are data.
             GoType::Named(t) if self.pkg.program.is_generated_type(t) => true,
             GoType::Named(t) => self

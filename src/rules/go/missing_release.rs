@@ -113,6 +113,8 @@ impl Rule for GoMissingRelease {
         let mut lits = cx.go_catalog.call_literals();
         // Constructors of the scanned code, called from their own package too.
         lits.extend(cx.index.learned_names.iter().map(|n| format!("{n}(")));
+        // Functions and methods whose results may have a release method.
+        lits.extend(cx.index.releasing_names.iter().map(|n| format!("{n}(")));
         // `pkg.NewFooClient(...)` the catalog does not know is still reported.
         lits.push("Client(".into());
         Some(lits)
@@ -244,10 +246,14 @@ where
         {
             return None;
         }
-        let spec = match resource {
+        let mut spec = match resource {
             Some(r) => ReleaseSpec::exact(r.release.clone(), &r.also_released_by),
             None => ReleaseSpec::loose(),
         };
+        // A timer that fired holds nothing.
+        if resource.and_then(|r| r.type_name.as_ref()).is_some_and(|t| t.package == "time" && t.name == "Timer") {
+            spec.released_by_receive = Some("C".into());
+        }
         // The other results of the call live as long as the resource does
         // (the context a cancel func cancels).
         let mut companions = Vec::new();
@@ -489,10 +495,24 @@ where
         let source = &self.file.parsed.source;
         let nl = source.newline();
         let path = self.file.parsed.path.clone();
+        let decl = match scope::resolve(func, var, stmt, src) {
+            Resolution::Local { decl, .. } => decl,
+            _ => return Err("the variable is not a local".into()),
+        };
         let mut edits = Vec::new();
         for ret in &rets {
             if mentions(*ret, var, src) {
                 return Err(format!("a leaking `return` uses `{var}`"));
+            }
+            // The name must still mean this variable where the release goes.
+            let same = matches!(
+                scope::resolve(func, var, *ret, src),
+                Resolution::Local { decl: d, .. } if d.id() == decl.id()
+            );
+            if !same {
+                return Err(format!(
+                    "it leaks at a `return` where `{var}` is out of scope (or another variable)"
+                ));
             }
             if ret.parent().is_none_or(|p| p.kind() != "statement_list") {
                 return Err("a leaking `return` is not a statement of its own block".into());
@@ -592,6 +612,18 @@ where
             self.pkg,
             self.cx.go_catalog,
         ) {
+            return true;
+        }
+        // A function or method whose declared results may have a release method.
+        let name = match self.call.child_by_field_name("function") {
+            Some(f) if f.kind() == "identifier" => text(f, src),
+            Some(f) if f.kind() == "selector_expression" => f
+                .child_by_field_name("field")
+                .map(|n| text(n, src))
+                .unwrap_or(""),
+            _ => "",
+        };
+        if self.cx.index.releasing_names.contains(name) {
             return true;
         }
         // `pkg.NewFooClient(...)` the catalog does not know is still reported.
