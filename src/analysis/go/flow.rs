@@ -340,6 +340,15 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, parent, ReleasedBy::Method);
                         return;
                     }
+                    // A field of plain data (`resp.StatusCode`) is not the value.
+                    if !called
+                        && self
+                            .env
+                            .full_type_of(parent)
+                            .is_some_and(|t| self.env.is_plain(&t))
+                    {
+                        return;
+                    }
                     cur = parent;
                 }
                 "call_expression" if is_field(parent, "function", cur) => {

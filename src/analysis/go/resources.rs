@@ -144,27 +144,29 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
         };
         let fate = summaries::result_fate(env, call, j);
         let basis = match fate {
-            ResultFate::Fresh => format!(
+            ResultFate::Fresh if !is_interface_method(env, recv.as_ref(), f, src) => format!(
                 "`{}` returns a new value (its body was read) and {} names its release",
                 text(f, src),
                 rel.basis
             ),
-            ResultFate::Unknown if is_interface_method(env, recv.as_ref(), f, src) => {
-                let name = f
-                    .child_by_field_name("field")
-                    .map(|n| text(n, src))
-                    .unwrap_or("");
-                if looks_like_getter(name) {
-                    return None;
+            ResultFate::Fresh if is_interface_method(env, recv.as_ref(), f, src) => format!(
+                "`{}` is an interface method returning `{}`, whose release {} names",
+                text(f, src),
+                short(tn),
+                rel.basis
+            ),
+            other => {
+                if std::env::var_os("LEAKFIX_DEBUG_OWNERSHIP").is_some() {
+                    eprintln!(
+                        "acquisition: {}:{}: `{}` result {j} ({}) is {other:?}, not a new value",
+                        env.file.parsed.path.display(),
+                        call.start_position().row + 1,
+                        text(f, src),
+                        short(tn)
+                    );
                 }
-                format!(
-                    "`{}` is an interface method returning `{}`, whose release {} names",
-                    text(f, src),
-                    short(tn),
-                    rel.basis
-                )
+                return None;
             }
-            _ => return None,
         };
         let kind = env
             .catalog
@@ -193,6 +195,36 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
         });
     }
     None
+}
+
+/// The `index`-th result of an interface method call: fresh when it has a
+/// release method and the method's name is not a getter's (`ReaderAt`,
+/// `Writer`, `Open` make values; `Client`, `GetConn` hand out shared ones).
+/// No body can be read: this rests on the name.
+pub fn interface_result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultFate {
+    let src = env.file.text();
+    let Some(f) = call.child_by_field_name("function") else {
+        return ResultFate::Unknown;
+    };
+    let (Some(operand), Some(name)) = (
+        f.child_by_field_name("operand"),
+        f.child_by_field_name("field").map(|n| text(n, src)),
+    ) else {
+        return ResultFate::Unknown;
+    };
+    if env.package_of(operand).is_some() || looks_like_getter(name) {
+        return ResultFate::Unknown;
+    }
+    let Some(recv) = env.type_of(operand) else {
+        return ResultFate::Unknown;
+    };
+    let Some(m) = env.pkg.program.method(&recv, name).filter(|m| m.decl.is_none()) else {
+        return ResultFate::Unknown;
+    };
+    match m.sig.results.get(index).map(|r| &r.ty) {
+        Some(GoType::Named(t)) if release_of_type(env, t).is_some() => ResultFate::Fresh,
+        _ => ResultFate::Unknown,
+    }
 }
 
 /// The callee's last result is an error.

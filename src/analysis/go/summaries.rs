@@ -108,10 +108,10 @@ pub struct SummaryCache {
     cut: Mutex<bool>,
     /// Packages made to read other packages' function bodies.
     foreign: Mutex<HashMap<String, Arc<GoPackage>>>,
-    /// Inside the summary of a library function: no summaries of its
-    /// callees (library code is judged one call deep, and its summaries are
-    /// kept for the whole run).
-    shallow: Mutex<usize>,
+    /// Inside the summary of a library function: how many more calls deep
+    /// library code may be read (its summaries are kept for the whole run,
+    /// computed with a budget of their own, so they depend on the code alone).
+    budget: Mutex<Option<usize>>,
 }
 
 
@@ -141,7 +141,7 @@ pub fn receiver_offset(env: &TypeEnv, call: Node) -> usize {
 
 /// The summary of the function `call` calls, when its body can be read.
 pub fn of_call(env: &TypeEnv, call: Node) -> Option<CallSummary> {
-    if *cache(env).shallow.lock().unwrap() > 0 {
+    if *cache(env).budget.lock().unwrap() == Some(0) {
         return None;
     }
     let callee = resolve(env, call)?;
@@ -151,11 +151,13 @@ pub fn of_call(env: &TypeEnv, call: Node) -> Option<CallSummary> {
 
 /// Whether the `index`-th result of `call` is fresh, from the callee's body.
 pub fn result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultFate {
-    if *cache(env).shallow.lock().unwrap() > 0 {
+    if *cache(env).budget.lock().unwrap() == Some(0) {
         return ResultFate::Unknown;
     }
     let Some(callee) = resolve(env, call) else {
-        return ResultFate::Unknown;
+        // An interface method has no body to read: a factory by its name
+        // and result type.
+        return super::resources::interface_result_fate(env, call, index);
     };
     match results_summary(env, &callee) {
         Some(r) => r.get(index).copied().unwrap_or(ResultFate::Unknown),
@@ -320,19 +322,34 @@ fn guarded<T>(cache: &SummaryCache, key: &Key, f: impl FnOnce() -> Option<T>) ->
 
 /// Computes a library function's summary one call deep, or takes it from
 /// the run's cache.
+/// How deep library code is read: a parameter summary one call deep, a
+/// result summary (is what this function returns fresh?) three calls deep,
+/// for wrappers of wrappers (`OpenFifo` -> `openFifo` -> `os.OpenFile`).
+const LIBRARY_PARAMS_DEPTH: usize = 0;
+const LIBRARY_RESULTS_DEPTH: usize = 3;
+
+/// Computes a library function's summary with a budget of calls it may
+/// look into, or takes it from the run's memo (keyed by that budget too).
 fn library<T>(
     env: &TypeEnv,
     map: &Mutex<HashMap<Key, Option<Arc<T>>>>,
     key: Key,
+    fresh_budget: usize,
     compute: impl FnOnce() -> Option<T>,
 ) -> Option<Arc<T>> {
+    let cache = cache(env);
+    let outer = *cache.budget.lock().unwrap();
+    let budget = match outer {
+        Some(b) => b.saturating_sub(1).min(fresh_budget),
+        None => fresh_budget,
+    };
+    let key = (key.0, key.1, key.2 ^ ((budget as u64 + 1) << 56));
     if let Some(hit) = map.lock().unwrap().get(&key) {
         return hit.clone();
     }
-    let cache = cache(env);
-    *cache.shallow.lock().unwrap() += 1;
+    *cache.budget.lock().unwrap() = Some(budget);
     let v = compute().map(Arc::new);
-    *cache.shallow.lock().unwrap() -= 1;
+    *cache.budget.lock().unwrap() = outer;
     map.lock().unwrap().insert(key, v.clone());
     v
 }
@@ -345,7 +362,7 @@ fn params_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Summary>> {
         Some(compute_params(pkg, &callee.file, func, env, callee.method))
     };
     if callee.library {
-        return library(env, memo, callee.key.clone(), compute);
+        return library(env, memo, callee.key.clone(), LIBRARY_PARAMS_DEPTH, compute);
     }
     memoized(env, memo, &callee.key, compute)
 }
@@ -358,7 +375,7 @@ fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>
         Some(compute_results(pkg, &callee.file, func, env))
     };
     if callee.library {
-        return library(env, memo, callee.key.clone(), compute);
+        return library(env, memo, callee.key.clone(), LIBRARY_RESULTS_DEPTH, compute);
     }
     memoized(env, memo, &callee.key, compute)
 }
@@ -639,7 +656,27 @@ fn classify(env: &TypeEnv, func: Node, e: Node, depth: usize, src: &str) -> Valu
             }
             call_value(env, e, 0)
         }
-        "selector_expression" | "index_expression" => Value::NotOwned,
+        // A field of a value made here (`return resp.Body, nil`) is the
+        // caller's as much as the value is; of anything else, it is shared.
+        "selector_expression" | "index_expression" => {
+            let mut root = e;
+            while let Some(o) = root
+                .child_by_field_name("operand")
+                .filter(|_| matches!(root.kind(), "selector_expression" | "index_expression"))
+            {
+                root = o;
+            }
+            if root.kind() == "identifier"
+                && matches!(
+                    super::scope::resolve(func, text(root, src), root, src),
+                    super::scope::Resolution::Local { .. }
+                )
+            {
+                local_value(env, func, root, depth, src)
+            } else {
+                Value::NotOwned
+            }
+        }
         "identifier" => {
             let name = text(e, src);
             match super::scope::resolve(func, name, e, src) {
@@ -652,6 +689,33 @@ fn classify(env: &TypeEnv, func: Node, e: Node, depth: usize, src: &str) -> Valu
         }
         _ => Value::Unknown,
     }
+}
+
+/// A release in a deferred func literal under a condition on a named result
+/// (`defer func() { if retErr != nil { f.Close() } }()`): it happens only
+/// when the function fails, never to a value it returns.
+fn closes_on_failure_only(site: Node, named: &[&str], src: &str) -> bool {
+    let mut cur = site;
+    let mut guarded = false;
+    while let Some(p) = cur.parent() {
+        if p.kind() == "if_statement"
+            && p.child_by_field_name("condition").is_some_and(|c| {
+                named
+                    .iter()
+                    .any(|n| super::syntax::mentions(c, n, src))
+            })
+        {
+            guarded = true;
+        }
+        if p.kind() == "func_literal" {
+            return guarded
+                && p.parent()
+                    .and_then(|c| c.parent())
+                    .is_some_and(|d| d.kind() == "defer_statement");
+        }
+        cur = p;
+    }
+    false
 }
 
 /// A returned local: fresh if every value assigned to it is, and it is not
@@ -703,15 +767,40 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
     if v != Value::Fresh {
         return v;
     }
-    // Kept somewhere besides being returned: not the caller's alone.
+    // Kept somewhere besides being returned (a field, a package variable, a
+    // registry, a channel): not the caller's alone. Goroutines and closures
+    // of its own implementation (a reader loop started by the constructor)
+    // do not change who must close it.
     let flow = FlowCx { env, src, func };
     let fate = flow.fate(name, scope, &ReleaseSpec::loose());
-    if fate.escapes.iter().any(|(e, _)| *e != Escape::Returned) {
+    if fate.escapes.iter().any(|(e, _)| {
+        matches!(
+            e,
+            Escape::Stored | Escape::IntoParam(_) | Escape::Sent | Escape::HandedOn
+        )
+    }) {
         return Value::NotOwned;
     }
     if fate.released() {
-        // Closed before it is returned on some path: not a usable resource.
-        return Value::Unknown;
+        // Closed on a path that then returns it: not a usable resource.
+        let Some(cfg) = super::cfg::Cfg::build(func, src) else {
+            return Value::Unknown;
+        };
+        let returns: Vec<usize> = fate
+            .escapes
+            .iter()
+            .filter_map(|(_, n)| cfg.node_of(*n))
+            .collect();
+        let named = super::types::named_results(func, src);
+        let closed_then_returned = fate.releases.iter().any(|(n, _)| {
+            !closes_on_failure_only(*n, &named, src)
+                && cfg
+                    .node_of(*n)
+                    .is_some_and(|r| returns.iter().any(|&ret| cfg.reaches(r, ret)))
+        });
+        if closed_then_returned {
+            return Value::Unknown;
+        }
     }
     Value::Fresh
 }
