@@ -325,7 +325,8 @@ impl<'a, 't> FlowCx<'a, 't> {
         loop {
             let Some(parent) = cur.parent() else { return };
             match parent.kind() {
-                "parenthesized_expression" => cur = parent,
+                // `f(xs...)`: the argument is the slice itself.
+                "parenthesized_expression" | "variadic_argument" => cur = parent,
                 "selector_expression" if is_field(parent, "operand", cur) => {
                     let field = parent.child_by_field_name("field").map(|f| text(f, src));
                     last_field = field;
