@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: leakfix check (every rule) against one ast-grep query, same tree.
 
-    scripts/bench.py [TREE ...] [--runs N] [--jobs N]
+    scripts/bench.py [TREE ...] [--runs N] [--jobs N] [--lang go|js]
 
 Without TREE it builds a synthetic corpus under target/bench-corpus from the
 repository's own Go fixtures (2,000 files), so anyone can reproduce the
@@ -14,6 +14,12 @@ every `a, b := f(...)` in every Go file, with .gitignore respected, and the
 files leakfix skips by default (vendor/, testdata/, _test.go) excluded so
 that both tools read the same files. Times are wall-clock medians; on a
 shared machine also compare user CPU time (--cpu).
+
+With --lang js (TREE required) the files are JavaScript and TypeScript
+(.js .mjs .cjs .jsx .ts .mts .cts .tsx, without node_modules/, *.d.ts and
+the test files leakfix skips), and the ast-grep workload is the one
+js-missing-release starts from: every `const $V = await $R.$M($$$)`, run
+once per grammar (js, ts, tsx) and the times added.
 """
 import argparse
 import os
@@ -80,6 +86,26 @@ def go_files(tree: Path):
                 yield Path(dirpath) / f
 
 
+JS_EXTS = {".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "js", ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx"}
+
+
+def is_js_test(path: Path) -> bool:
+    parts = path.name.split(".")[1:-1]
+    if any(p in ("test", "spec", "test-d", "tst") for p in parts):
+        return True
+    return any(p in ("__tests__", "test", "tests") for p in path.parent.parts)
+
+
+def js_files(tree: Path):
+    skip = {"vendor", "testdata", "target", "node_modules"}
+    for dirpath, dirnames, filenames in os.walk(tree):
+        dirnames[:] = [d for d in dirnames if d not in skip and not d.startswith(".")]
+        for f in filenames:
+            p = Path(dirpath) / f
+            if p.suffix in JS_EXTS and ".d." not in f and not is_js_test(p.relative_to(tree)):
+                yield p
+
+
 def timed(cmd, runs: int) -> float:
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the page cache
     times = []
@@ -97,7 +123,12 @@ def main():
     ap.add_argument("trees", nargs="*", type=Path)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=0, help="threads for both tools (0: all cores)")
+    ap.add_argument("--lang", choices=["go", "js"], default="go")
     args = ap.parse_args()
+    if args.lang == "js":
+        if not args.trees:
+            sys.exit("--lang js needs the trees to measure")
+        return main_js(args)
     trees = args.trees or [corpus()]
     lf, sg = leakfix(), ast_grep()
     jobs = args.jobs or os.cpu_count()
@@ -112,6 +143,32 @@ def main():
             + [str(tree)],
             args.runs,
         )
+        name = str(tree)[-40:]
+        print(
+            f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {len(files) / t_lf:9.0f} {mb / t_lf:7.1f} "
+            f"{t_sg:11.3f} {t_lf / t_sg:6.2f}"
+        )
+    print(f"(median of {args.runs} runs, {jobs} threads; ratio < 1 means leakfix is faster)")
+
+
+def main_js(args):
+    lf, sg = leakfix(), ast_grep()
+    jobs = args.jobs or os.cpu_count()
+    print(f"{'tree':40} {'files':>7} {'MB':>7} {'leakfix s':>10} {'files/s':>9} {'MB/s':>7} {'ast-grep s':>11} {'ratio':>6}")
+    for tree in args.trees:
+        files = list(js_files(tree))
+        mb = sum(f.stat().st_size for f in files) / 1e6
+        t_lf = timed([lf, "check", "--no-progress", "-j", str(jobs), str(tree)], args.runs)
+        t_sg = 0.0
+        for lang in ("js", "ts", "tsx"):
+            globs = [g for ext, l in JS_EXTS.items() if l == lang for g in ("--globs", f"**/*{ext}")]
+            t_sg += timed(
+                [sg, "run", "--lang", lang, "--pattern", "const $V = await $R.$M($$$A)", "--threads", str(jobs)]
+                + globs
+                + [f for g in ["!**/node_modules/**", "!**/*.d.ts", "!**/*.test.*", "!**/*.spec.*", "!**/__tests__/**", "!**/test/**", "!**/tests/**"] for f in ("--globs", g)]
+                + [str(tree)],
+                args.runs,
+            )
         name = str(tree)[-40:]
         print(
             f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {len(files) / t_lf:9.0f} {mb / t_lf:7.1f} "

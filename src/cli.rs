@@ -79,6 +79,18 @@ pub struct RunArgs {
     #[arg(long = "unsafe")]
     pub unsafe_fixes: bool,
 
+    /// Type-check every fix before anything is written (Go: `go build` and
+    /// `go vet` with `-overlay`; Rust: `cargo check` of a scratch copy); a fix
+    /// that does not compile is withheld and reported with the compiler's
+    /// error. Exits 2 if the toolchain is missing. `verify = true` in
+    /// leakfix.toml turns it on.
+    #[arg(long, overrides_with = "no_verify")]
+    pub verify: bool,
+
+    /// Do not verify fixes, even when the configuration says `verify = true`.
+    #[arg(long, overrides_with = "verify")]
+    pub no_verify: bool,
+
     /// Number of worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -86,6 +98,52 @@ pub struct RunArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    #[command(flatten)]
+    pub adopt: AdoptArgs,
+}
+
+/// For a repository that already has findings: baselines, new code only,
+/// one patch per owner (`crate::adopt`).
+#[derive(Debug, Default, Args)]
+pub struct AdoptArgs {
+    /// check: write the current findings to FILE, a baseline to commit (exit 0).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Hide the findings FILE lists, matched by rule, path, function and
+    /// statement text, not line numbers (default: `baseline` in leakfix.toml).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Report and fix the findings the baseline lists too.
+    #[arg(long)]
+    pub include_baselined: bool,
+
+    /// Report only findings on lines added or changed since the git revision REV.
+    #[arg(long, value_name = "REV", conflicts_with = "new_from_patch")]
+    pub new_from_rev: Option<String>,
+
+    /// Report only findings on lines a unified diff (git diff output) adds or changes.
+    #[arg(long, value_name = "FILE")]
+    pub new_from_patch: Option<PathBuf>,
+
+    /// check --format diff: one patch per owner in CODEOWNERS or per
+    /// top-level folder, written to --output DIR with a summary.md.
+    #[arg(long, value_enum, value_name = "BY")]
+    pub split_by: Option<SplitBy>,
+
+    /// The folder --split-by writes its patches and summary.md to.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitBy {
+    /// One patch per owner list in CODEOWNERS (GitHub or GitLab); unowned files get their own.
+    Codeowners,
+    /// One patch per top-level folder.
+    Dir,
 }
 
 #[derive(Debug, Args)]

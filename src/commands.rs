@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+use crate::adopt::Adoption;
 use crate::cli::{ColorChoice, Format, RunArgs};
 use crate::config::{Config, Mode};
 use crate::engine::{Engine, Overlay};
 use crate::finding::{Finding, Problem};
-use crate::fix_loop::fix_until_stable;
+use crate::fix_loop::{FindingKey, finding_key, fix_until_stable};
 use crate::report::{self, FileChange, Report, Reported, Status, display_path};
 use crate::source::SourceText;
+use crate::verify::{Verdict, Verification};
 use crate::walk::{WalkOptions, walk};
 use crate::{Outcome, rules};
 
@@ -69,9 +71,12 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         &files,
         config.jobs,
     )?;
+    let adoption = Arc::new(Adoption::new(config.rules.clone(), &config.adopt));
     let engine = engine
         .with_rust_catalog(config.rust_catalog.clone())?
-        .with_include_tests(config.include_tests);
+        .with_js(config.js_catalog.clone(), config.js_add_dependencies)?
+        .with_include_tests(config.include_tests)
+        .with_pass(Box::new(adoption.clone()));
     problems.extend(index_problems);
 
     let progress = Progress::new(&config, engine.units.len(), started);
@@ -81,14 +86,50 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     timings.mark("analyse");
     progress.finish();
     problems.extend(initial.problems.iter().cloned());
+    if let Some(path) = &config.adopt.write_baseline {
+        let (findings, entries) = crate::adopt::write_baseline(path, &initial.findings)?;
+        dedup_problems(&mut problems);
+        let mut err = std::io::stderr().lock();
+        for p in &problems {
+            writeln!(
+                err,
+                "leakfix: {}: {}",
+                display_path(&config.cwd, &p.path),
+                p.message
+            )?;
+        }
+        writeln!(
+            err,
+            "leakfix: wrote {findings} findings ({entries} entries) to {}",
+            path.display()
+        )?;
+        return Ok(Outcome::Clean);
+    }
 
     let min = config.required_applicability();
     let cwd = config.cwd.clone();
+    // --verify: the fixes are checked with the compilers before anything
+    // is written; the run to write (or show) leaves out what broke a build.
+    let (mut verified, verification) = match &config.verify {
+        Some(options) => {
+            let (run, v) = verify_fixes(&config, options, &engine, &initial, min)?;
+            timings.mark("verify");
+            (Some(run), Some(v))
+        }
+        None => (None, None),
+    };
+    // The findings whose fixes `check --format diff` shows (for --split-by).
+    let mut check_fixed = Vec::new();
     let (findings, changes, outcome) = match mode {
         Mode::Check => {
-            let changes = if matches!(config.format, Format::Diff | Format::Json | Format::Sarif) {
+            let changes = if let Some(run) = verified.take() {
+                problems.extend(run.problems);
+                check_fixed = run.fixed;
+                run.changes
+            } else if matches!(config.format, Format::Diff | Format::Json | Format::Sarif) {
                 let run = fix_until_stable(&engine, &initial, min);
                 problems.extend(run.problems);
+                check_fixed = run.fixed;
                 run.changes
             } else {
                 Vec::new()
@@ -105,7 +146,10 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             )
         }
         Mode::Fix => {
-            let run = fix_until_stable(&engine, &initial, min);
+            let run = match verified.take() {
+                Some(run) => run,
+                None => fix_until_stable(&engine, &initial, min),
+            };
             problems.extend(run.problems);
             let mut fixed = run.fixed;
             let mut remaining = run.remaining;
@@ -137,7 +181,18 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             (all, written, outcome)
         }
         Mode::Review => {
-            let result = crate::review::review(&engine, &initial, &cwd, &mut problems)?;
+            let verdict_of = |f: &Finding| {
+                verification
+                    .as_ref()
+                    .and_then(|v| v.verdicts.get(&finding_key(f)).cloned())
+            };
+            let result = crate::review::review(
+                &engine,
+                &initial,
+                &cwd,
+                &mut problems,
+                verification.is_some().then_some(&verdict_of as _),
+            )?;
             dedup_problems(&mut problems);
             let mut err = std::io::stderr().lock();
             for p in &problems {
@@ -182,10 +237,15 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
             .map(|(_, new)| new.clone())
             .or_else(|| crate::parse::read_source(&Arc::from(p)).ok())
     };
+    let mut findings = findings;
+    let verify_summary = verification
+        .as_ref()
+        .map(|v| annotate(&cwd, &mut findings, v));
     let report = Report {
         mode,
         cwd: &cwd,
         findings,
+        verification: verify_summary,
         changes,
         problems,
         min_applicability: min,
@@ -196,15 +256,42 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     timings.mark("fix and prepare the report");
-    report::emit(config.format, &report, &mut out)?;
+    match &config.adopt.split {
+        Some(split) => report::split::write(split, &report, &check_fixed, &mut out)?,
+        None => report::emit(config.format, &report, &mut out)?,
+    }
     timings.mark("report");
     out.flush()?;
     report::emit_problems(&report, &mut std::io::stderr().lock())?;
+    if config.format == Format::Text {
+        adoption_note(&adoption, &mut std::io::stderr().lock())?;
+    }
     Ok(if config.exit_zero {
         Outcome::Clean
     } else {
         outcome
     })
+}
+
+/// What the baseline and new-code filters hid, so that nobody wonders.
+fn adoption_note(adoption: &Adoption, err: &mut dyn Write) -> Result<()> {
+    let baselined = adoption.hidden_by_baseline.load(Ordering::Relaxed);
+    let old = adoption.hidden_as_old.load(Ordering::Relaxed);
+    if baselined > 0 {
+        writeln!(
+            err,
+            "leakfix: {baselined} finding{} listed in the baseline not shown (--include-baselined shows them)",
+            if baselined == 1 { "" } else { "s" }
+        )?;
+    }
+    if old > 0 {
+        writeln!(
+            err,
+            "leakfix: {old} finding{} on lines not added or changed (new code only) not shown",
+            if old == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(())
 }
 
 fn tag(cwd: &Path, findings: Vec<Finding>, status: Status) -> Vec<Reported> {
@@ -214,8 +301,86 @@ fn tag(cwd: &Path, findings: Vec<Finding>, status: Status) -> Vec<Reported> {
             path: display_path(cwd, &finding.path),
             finding,
             status,
+            verdict: None,
         })
         .collect()
+}
+
+/// `--verify`: computes the fixes as `fix` would, checks them with the
+/// compilers, and returns the run without the fixes that broke a build.
+fn verify_fixes(
+    config: &Config,
+    options: &crate::verify::Options,
+    engine: &Engine,
+    initial: &crate::engine::Analysis,
+    min: crate::fix::Applicability,
+) -> Result<(crate::fix_loop::FixRun, Verification<FindingKey>)> {
+    let checker = crate::verify::Toolchains::new(options)?;
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+    if config.progress && std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+    }
+    let timings = std::env::var_os("LEAKFIX_TIMINGS").is_some_and(|v| !v.is_empty());
+    let progress = |msg: &str| {
+        if timings {
+            eprintln!("leakfix: {msg}");
+        }
+        bar.set_message(msg.to_string());
+    };
+    let result = crate::fix_loop::fix_verified(engine, initial, min, &checker, &progress);
+    bar.finish_and_clear();
+    result
+}
+
+/// Gives each finding whose fix was checked its verdict, and a note for
+/// people when the fix was withheld or could not be checked.
+fn annotate(
+    cwd: &Path,
+    findings: &mut [Reported],
+    verification: &Verification<FindingKey>,
+) -> report::VerifySummary {
+    let show = |p: &Path| display_path(cwd, p);
+    let mut summary = report::VerifySummary {
+        units: verification.units_checked,
+        tools: verification.tools.iter().copied().collect(),
+        elapsed: verification.elapsed,
+        ..Default::default()
+    };
+    for r in findings.iter_mut() {
+        if r.finding.fix.is_none() {
+            continue;
+        }
+        let Some(verdict) = verification.verdicts.get(&finding_key(&r.finding)) else {
+            continue;
+        };
+        match verdict {
+            Verdict::Verified => summary.verified += 1,
+            Verdict::Withheld(diag) => {
+                summary.withheld += 1;
+                let what = if diag.tool == "go vet" {
+                    "fails go vet"
+                } else {
+                    "does not compile"
+                };
+                r.finding.notes.push(format!(
+                    "fix withheld: the fixed code {what}: {}",
+                    diag.render(&show)
+                ));
+            }
+            Verdict::Unverifiable(why) => {
+                summary.unverifiable += 1;
+                r.finding.notes.push(format!("fix not verified: {why}"));
+            }
+        }
+        r.verdict = Some(verdict.clone());
+    }
+    summary
 }
 
 fn dedup_problems(problems: &mut Vec<Problem>) {
@@ -295,7 +460,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
             #[derive(serde::Serialize)]
             struct JsonRule {
                 id: &'static str,
-                language: crate::lang::Language,
+                language: &'static str,
                 summary: &'static str,
                 fix: &'static str,
                 fix_availability: rules::FixAvailability,
@@ -307,7 +472,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
                     let m = r.meta();
                     JsonRule {
                         id: m.id,
-                        language: m.language,
+                        language: m.language_name(),
                         summary: m.summary,
                         fix: m.fix_summary,
                         fix_availability: m.fix_availability,
@@ -348,7 +513,7 @@ pub fn rules(format: Format) -> Result<Outcome> {
                     out,
                     "{:width$}  {:4}  {:fix_width$}  {}",
                     m.id,
-                    m.language.name(),
+                    m.language_name(),
                     fix_of(m),
                     m.summary
                 )?;
@@ -384,7 +549,7 @@ pub fn explain(id: &str) -> Result<Outcome> {
         "# {}\n\n{}.\n\nLanguage: {} · Fix: {}\n",
         m.id,
         m.summary,
-        m.language.name(),
+        m.language_name(),
         fix
     )?;
     writeln!(out, "{}", m.docs.trim_end())?;
@@ -393,7 +558,10 @@ pub fn explain(id: &str) -> Result<Outcome> {
 
 pub fn dump_ast(file: &Path) -> Result<Outcome> {
     let Some(lang) = crate::lang::Language::from_path(file) else {
-        bail!("{}: not a .go or .rs file", file.display());
+        bail!(
+            "{}: not a Go, Rust, JavaScript or TypeScript file",
+            file.display()
+        );
     };
     let text = std::fs::read_to_string(file)?;
     print!("{}", crate::lang::dump(lang, &text));

@@ -37,10 +37,18 @@ pub struct Config {
     pub go_catalog: GoCatalog,
     /// The user's `[rust]` entries only; the engine layers them over the built-in catalog.
     pub rust_catalog: crate::catalog::RustCatalog,
+    /// The user's `[js]` entries only, and whether a fix may add a package
+    /// to package.json (`[js] add-dependencies`, default true).
+    pub js_catalog: crate::catalog::JsCatalog,
+    pub js_add_dependencies: bool,
     pub config_file: Option<PathBuf>,
     pub color: bool,
     pub progress: bool,
     pub jobs: Option<usize>,
+    /// `--verify` (or `verify = true`): how to check fixes; None when off.
+    pub verify: Option<crate::verify::Options>,
+    /// Baseline, new code only, ignore checks, split patches.
+    pub adopt: crate::adopt::AdoptOptions,
 }
 
 /// Paths the user never wants read, from the config file's `exclude`.
@@ -82,6 +90,22 @@ pub struct FileConfig {
     /// User-declared Rust clients, writers and process builders, in the format of catalog/rust.toml.
     #[serde(default)]
     pub rust: crate::catalog::rust::CatalogFile,
+    /// Type-check fixes before writing them, as `--verify` does.
+    pub verify: Option<bool>,
+    /// Flags for the go command when verifying (`["-tags=integration"]`).
+    #[serde(default)]
+    pub verify_go_flags: Vec<String>,
+    /// Arguments for `cargo check` when verifying (`["--all-features"]`).
+    #[serde(default)]
+    pub verify_cargo_flags: Vec<String>,
+    /// User-declared JavaScript/TypeScript acquisitions, clients and
+    /// streams, in the format of catalog/js.toml, plus `add-dependencies`.
+    #[serde(default)]
+    pub js: crate::catalog::js::CatalogFile,
+    /// A baseline file (relative to this file) whose findings are hidden.
+    pub baseline: Option<String>,
+    /// Every `leakfix:ignore` must give a reason (`-- why`).
+    pub require_reason: Option<bool>,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -154,6 +178,19 @@ impl Config {
             },
         };
 
+        let adopt = crate::adopt::AdoptOptions::resolve(
+            mode,
+            args.format,
+            &args.adopt,
+            &crate::adopt::FileOptions {
+                baseline: file.baseline.as_deref(),
+                require_reason: file.require_reason.unwrap_or(false),
+                dir: &excludes.root,
+            },
+            &paths,
+            &cwd,
+        )?;
+
         let builtin = GoCatalog::built_in()?;
         let rust_catalog = match &config_file {
             Some(f) => {
@@ -162,6 +199,12 @@ impl Config {
             }
             None => Default::default(),
         };
+        let js_catalog = match &config_file {
+            Some(f) => crate::catalog::JsCatalog::from_file(&file.js, &Origin::Config(f.clone()))
+                .with_context(|| format!("bad [js] tables in {}", f.display()))?,
+            None => Default::default(),
+        };
+        let js_add_dependencies = file.js.add_dependencies.unwrap_or(true);
         let go_catalog = match &config_file {
             Some(f) if !is_empty_catalog(&file.go) => {
                 let mut user = GoCatalog::default();
@@ -196,10 +239,22 @@ impl Config {
             excludes,
             go_catalog,
             rust_catalog,
+            js_catalog,
+            js_add_dependencies,
             config_file,
             color,
             progress: !args.no_progress,
             jobs: args.jobs,
+            verify: (!args.no_verify && (args.verify || file.verify.unwrap_or(false))).then(|| {
+                crate::verify::Options {
+                    go_flags: file.verify_go_flags.clone(),
+                    cargo_flags: file.verify_cargo_flags.clone(),
+                    jobs: args.jobs.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, |n| n.get())
+                    }),
+                }
+            }),
+            adopt,
         })
     }
 

@@ -18,14 +18,17 @@ use crate::analysis::go::module::{
 };
 use crate::analysis::go::program::Program;
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::js::{JsFile, PackageFinder, PackageInfo};
 use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
+use crate::catalog::js::JsCatalog;
 use crate::catalog::rust::RustCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
 use crate::lang::Language;
 use crate::parse::{ParsedFile, read_source};
 use crate::rules::{Rule, Unit};
 use crate::source::SourceText;
+use crate::suppress::{IgnoreFile, MARKER};
 use crate::walk::WalkedFile;
 
 /// What rules may read besides the unit itself.
@@ -38,20 +41,29 @@ pub struct Context<'a> {
     /// Report test code too (`--include-tests`): Rust test modules and
     /// `#[test]` functions live in ordinary files, so rules check it.
     pub include_tests: bool,
+    /// User configuration, then the built-in JavaScript catalog.
+    pub js_catalog: &'a JsCatalog,
+    /// May a JavaScript fix add a package to package.json?
+    pub js_add_dependencies: bool,
 }
 
 /// A group of files analysed together.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UnitSpec {
-    GoPackage { dir: PathBuf, files: Vec<Arc<Path>> },
+    GoPackage {
+        dir: PathBuf,
+        files: Vec<Arc<Path>>,
+    },
     RustFile(Arc<Path>),
+    /// A JavaScript or TypeScript file (read with its nearest package.json).
+    JsFile(Arc<Path>, Language),
 }
 
 impl UnitSpec {
     pub fn files(&self) -> Vec<&Arc<Path>> {
         match self {
             UnitSpec::GoPackage { files, .. } => files.iter().collect(),
-            UnitSpec::RustFile(f) => vec![f],
+            UnitSpec::RustFile(f) | UnitSpec::JsFile(f, _) => vec![f],
         }
     }
 }
@@ -91,6 +103,24 @@ impl Overlay {
 pub struct Analysis {
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
+    /// The analysed files that contain `leakfix:ignore` markers, with what
+    /// each marker silenced (for `unused-ignore`).
+    pub ignores: Vec<IgnoreFile>,
+}
+
+impl Analysis {
+    fn extend(&mut self, other: Analysis) {
+        self.findings.extend(other.findings);
+        self.problems.extend(other.problems);
+        self.ignores.extend(other.ignores);
+    }
+}
+
+/// Runs over every analysis before `Engine::analyse` returns it, the first
+/// and each re-analysis after fixes alike: what `crate::adopt` adds and
+/// hides (unused ignores, the baseline, new code only).
+pub trait AnalysisPass: Send + Sync {
+    fn run(&self, analysis: &mut Analysis, overlay: &Overlay);
 }
 
 pub struct Engine {
@@ -111,6 +141,11 @@ pub struct Engine {
     include_tests: bool,
     /// The Go packages around the scanned ones (declarations read on demand).
     program: Arc<Program>,
+    js_catalog: JsCatalog,
+    js_prefilter: AhoCorasick,
+    packages: PackageFinder,
+    js_add_dependencies: bool,
+    pass: Option<Box<dyn AnalysisPass>>,
 }
 
 impl Engine {
@@ -136,6 +171,9 @@ impl Engine {
                     go_dirs.entry(dir).or_default().push(f.path.clone());
                 }
                 Language::Rust => units.push(UnitSpec::RustFile(f.path.clone())),
+                Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                    units.push(UnitSpec::JsFile(f.path.clone(), f.language))
+                }
             }
         }
         units.extend(
@@ -233,6 +271,8 @@ impl Engine {
 
         let rust_catalog = RustCatalog::built_in()?;
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
+        let js_catalog = JsCatalog::built_in()?;
+        let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
         let mut engine = Engine {
             rules,
             catalog,
@@ -247,6 +287,11 @@ impl Engine {
             crates: CrateFinder::default(),
             include_tests: false,
             program,
+            js_catalog,
+            js_prefilter,
+            packages: PackageFinder::default(),
+            js_add_dependencies: true,
+            pass: None,
         };
         engine.go_prefilter = engine.go_prefilter()?;
         Ok((engine, problems))
@@ -260,7 +305,7 @@ impl Engine {
         for rule in self
             .rules
             .iter()
-            .filter(|r| r.meta().language == Language::Go)
+            .filter(|r| r.meta().language == Some(Language::Go))
         {
             match rule.go_literals(&cx) {
                 Some(l) => literals.extend(l),
@@ -279,10 +324,24 @@ impl Engine {
         Ok(self)
     }
 
+    /// Puts a user's `[js]` catalog entries before the built-in ones.
+    pub fn with_js(mut self, user: JsCatalog, add_dependencies: bool) -> anyhow::Result<Engine> {
+        self.js_catalog = JsCatalog::layered(user, &self.js_catalog);
+        self.js_prefilter = AhoCorasick::new(self.js_catalog.prefilter_literals())?;
+        self.js_add_dependencies = add_dependencies;
+        Ok(self)
+    }
+
     /// Also report test code inside Rust files (`#[cfg(test)]` modules,
     /// `#[test]` functions); test files are left out by the walk.
     pub fn with_include_tests(mut self, include: bool) -> Engine {
         self.include_tests = include;
+        self
+    }
+
+    /// Every analysis goes through `pass` before it is returned.
+    pub fn with_pass(mut self, pass: Box<dyn AnalysisPass>) -> Engine {
+        self.pass = Some(pass);
         self
     }
 
@@ -292,6 +351,8 @@ impl Engine {
             index: &self.index,
             rust_catalog: &self.rust_catalog,
             include_tests: self.include_tests,
+            js_catalog: &self.js_catalog,
+            js_add_dependencies: self.js_add_dependencies,
         }
     }
 
@@ -322,7 +383,7 @@ impl Engine {
         overlay: &Overlay,
         progress: Option<&(dyn Fn() + Sync)>,
     ) -> Analysis {
-        let results: Vec<(Vec<Finding>, Vec<Problem>)> = self.pool.install(|| {
+        let results: Vec<Analysis> = self.pool.install(|| {
             units
                 .par_iter()
                 .map(|u| {
@@ -338,14 +399,14 @@ impl Engine {
                                 .first()
                                 .map(|p| (*p).clone())
                                 .unwrap_or_else(|| Arc::from(Path::new(".")));
-                            (
-                                Vec::new(),
-                                vec![Problem {
+                            Analysis {
+                                problems: vec![Problem {
                                     path,
                                     kind: ProblemKind::Internal,
                                     message: format!("internal error, please report it: {msg}"),
                                 }],
-                            )
+                                ..Analysis::default()
+                            }
                         });
                     if let Some(p) = progress {
                         p();
@@ -355,11 +416,13 @@ impl Engine {
                 .collect()
         });
         let mut analysis = Analysis::default();
-        for (f, p) in results {
-            analysis.findings.extend(f);
-            analysis.problems.extend(p);
+        for r in results {
+            analysis.extend(r);
         }
         crate::callers::complete(self, &mut analysis.findings, overlay);
+        if let Some(pass) = &self.pass {
+            pass.run(&mut analysis, overlay);
+        }
         analysis
             .findings
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -367,7 +430,24 @@ impl Engine {
         analysis
     }
 
-    fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> (Vec<Finding>, Vec<Problem>) {
+    fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
+        let mut ignores = Vec::new();
+        let (findings, problems) = self.run_rules(unit, overlay, &mut ignores);
+        Analysis {
+            findings,
+            problems,
+            ignores,
+        }
+    }
+
+    /// The unit's findings; the files the rules ran over that carry
+    /// `leakfix:ignore` markers go to `ignores` once the rules are done.
+    fn run_rules(
+        &self,
+        unit: &UnitSpec,
+        overlay: &Overlay,
+        ignores: &mut Vec<IgnoreFile>,
+    ) -> (Vec<Finding>, Vec<Problem>) {
         let mut findings = Vec::new();
         let mut problems = Vec::new();
         let cx = self.context();
@@ -376,7 +456,7 @@ impl Engine {
                 let rules: Vec<_> = self
                     .rules
                     .iter()
-                    .filter(|r| r.meta().language == Language::Go)
+                    .filter(|r| r.meta().language == Some(Language::Go))
                     .collect();
                 if rules.is_empty() {
                     return (findings, problems);
@@ -392,8 +472,12 @@ impl Engine {
                         Err(p) => problems.push(p),
                     }
                 }
+                // (A package with ignore markers is analysed all the same, to
+                // tell whether they still silence anything.)
                 if let Some(filter) = &self.go_prefilter
-                    && !sources.iter().any(|(_, s)| filter.is_match(s.text()))
+                    && !sources
+                        .iter()
+                        .any(|(_, s)| filter.is_match(s.text()) || s.text().contains(MARKER))
                 {
                     return (findings, problems);
                 }
@@ -430,12 +514,18 @@ impl Engine {
                     rule.check(&Unit::Go(&pkg), &cx, &mut out);
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
+                ignores.extend(
+                    pkg.files
+                        .iter()
+                        .filter(|f| !f.generated)
+                        .filter_map(|f| IgnoreFile::of(&f.parsed)),
+                );
             }
             UnitSpec::RustFile(path) => {
                 let rules: Vec<_> = self
                     .rules
                     .iter()
-                    .filter(|r| r.meta().language == Language::Rust)
+                    .filter(|r| r.meta().language == Some(Language::Rust))
                     .collect();
                 if rules.is_empty() {
                     return (findings, problems);
@@ -447,7 +537,7 @@ impl Engine {
                         return (findings, problems);
                     }
                 };
-                if !self.rust_prefilter.is_match(source.text()) {
+                if !self.rust_prefilter.is_match(source.text()) && !source.text().contains(MARKER) {
                     return (findings, problems);
                 }
                 let parsed = match ParsedFile::parse(path.clone(), Language::Rust, source) {
@@ -470,9 +560,87 @@ impl Engine {
                             && (self.include_tests || !file.is_test_code(f.range.start))
                     }));
                 }
+                // Rules skip test code without --include-tests: its markers
+                // cannot be judged then.
+                ignores.extend(IgnoreFile::of(&file.parsed).and_then(|mut f| {
+                    let src = &file.parsed.source;
+                    f.markers.retain(|m| {
+                        self.include_tests
+                            || !(file.is_test_code(m.comment.start)
+                                || src
+                                    .next_line_start(m.comment.start)
+                                    .is_some_and(|next| file.is_test_code(next)))
+                    });
+                    (!f.markers.is_empty()).then_some(f)
+                }));
             }
+            UnitSpec::JsFile(path, language) => self.analyse_js(
+                path,
+                *language,
+                overlay,
+                (&mut findings, &mut problems),
+                ignores,
+            ),
         }
         (findings, problems)
+    }
+}
+
+impl Engine {
+    /// A JavaScript/TypeScript file, read with its package (package.json as
+    /// edited by earlier fixes, if any).
+    fn analyse_js(
+        &self,
+        path: &Arc<Path>,
+        language: Language,
+        overlay: &Overlay,
+        (findings, problems): (&mut Vec<Finding>, &mut Vec<Problem>),
+        ignores: &mut Vec<IgnoreFile>,
+    ) {
+        let rules: Vec<_> = self
+            .rules
+            .iter()
+            .filter(|r| r.meta().language == Some(language.family()))
+            .collect();
+        if rules.is_empty() {
+            return;
+        }
+        let source = match overlay.load(path) {
+            Ok(s) => s,
+            Err(p) => return problems.push(p),
+        };
+        if !self.js_prefilter.is_match(source.text()) && !source.text().contains(MARKER)
+            || crate::analysis::js::is_generated(path, source.text())
+        {
+            return;
+        }
+        let parsed = match ParsedFile::parse(path.clone(), language, source) {
+            Ok(f) => f,
+            Err(p) => return problems.push(p),
+        };
+        let mut package = self.packages.find(path);
+        if let Some(p) = &package
+            && let Some(edited) = overlay.get(&p.manifest)
+        {
+            let mut info = PackageInfo::from_manifest(p.manifest.clone(), edited.text());
+            info.uses_prettier |= p.uses_prettier;
+            info.prettier = p.prettier.clone();
+            info.es_module_interop = p.es_module_interop;
+            package = Some(Arc::new(info));
+        }
+        let file = JsFile::new(parsed, package);
+        let cx = self.context();
+        for rule in rules {
+            let mut out = Vec::new();
+            rule.check(&Unit::Js(&file), &cx, &mut out);
+            findings.extend(out.into_iter().filter(|f| {
+                !file
+                    .parsed
+                    .suppressions
+                    .is_suppressed(f.rule, f.start.line - 1)
+            }));
+        }
+        ignores.extend(IgnoreFile::of(&file.parsed));
     }
 }
 

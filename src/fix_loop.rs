@@ -3,7 +3,7 @@
 //! gets its turn on the edited text). Nothing is written here: the result is
 //! the new text of each file, which `check` diffs and `fix` writes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,16 +27,27 @@ pub struct FixRun {
     pub overlay: Overlay,
 }
 
-/// Applies fixes of at least `min` applicability, round by round. `select`
-/// may veto individual fixes (the review keeps its own loop; this is for
-/// `fix` and `check --format diff`).
+/// Applies fixes of at least `min` applicability, round by round (the
+/// review keeps its own loop; this is for `fix` and `check --format diff`).
 pub fn fix_until_stable(engine: &Engine, initial: &Analysis, min: Applicability) -> FixRun {
+    fix_until_stable_without(engine, initial, min, &BTreeSet::new())
+}
+
+/// `fix_until_stable`, leaving out the fixes of the findings in `withheld`
+/// (by `finding_key`, so a fix re-computed over other fixes stays out too):
+/// their findings remain.
+pub fn fix_until_stable_without(
+    engine: &Engine,
+    initial: &Analysis,
+    min: Applicability,
+    withheld: &BTreeSet<FindingKey>,
+) -> FixRun {
     let mut overlay = Overlay::default();
     let mut originals: HashMap<Arc<Path>, SourceText> = HashMap::new();
     let mut current: Vec<Finding> = initial.findings.clone();
     let mut fixed = Vec::new();
     let mut problems = Vec::new();
-    let mut given_up: HashSet<(String, &'static str, String)> = HashSet::new();
+    let mut given_up: HashSet<FixKey> = HashSet::new();
 
     for round in 0.. {
         let mut candidates: Vec<usize> = current
@@ -44,6 +55,7 @@ pub fn fix_until_stable(engine: &Engine, initial: &Analysis, min: Applicability)
             .enumerate()
             .filter(|(_, f)| f.fix.as_ref().is_some_and(|x| x.applicability() >= min))
             .filter(|(_, f)| !given_up.contains(&fix_key(f)))
+            .filter(|(_, f)| withheld.is_empty() || !withheld.contains(&finding_key(f)))
             .map(|(i, _)| i)
             .collect();
         // Conflicts go to the earlier fix. When the run allows unsafe fixes,
@@ -146,8 +158,24 @@ pub fn fix_until_stable(engine: &Engine, initial: &Analysis, min: Applicability)
     }
 }
 
+/// Identifies a finding across rounds and runs (its fix may be re-computed
+/// over other fixes; lines move): file, rule, message and column. Findings
+/// that share all four (the same leak twice in a file) share a key.
+pub type FindingKey = (String, &'static str, String, usize);
+
+pub fn finding_key(f: &Finding) -> FindingKey {
+    (
+        f.path.display().to_string(),
+        f.rule,
+        f.message.clone(),
+        f.start.column,
+    )
+}
+
 /// Identifies a fix across rounds (positions move; rule, file and edit text do not).
-fn fix_key(f: &Finding) -> (String, &'static str, String) {
+type FixKey = (String, &'static str, String);
+
+fn fix_key(f: &Finding) -> FixKey {
     let edits = f
         .fix
         .as_ref()
@@ -160,4 +188,62 @@ fn fix_key(f: &Finding) -> (String, &'static str, String) {
         })
         .unwrap_or_default();
     (f.path.display().to_string(), f.rule, edits)
+}
+
+/// `fix_until_stable` with `--verify`: the fixes are checked with the
+/// compilers (`crate::verify`) and those that break a build are left out.
+/// Returns the run to write (without the withheld fixes) and what became
+/// of each fix.
+pub fn fix_verified(
+    engine: &Engine,
+    initial: &Analysis,
+    min: Applicability,
+    checker: &dyn crate::verify::Checker,
+    progress: crate::verify::Progress,
+) -> anyhow::Result<(FixRun, crate::verify::Verification<FindingKey>)> {
+    let mut last: Option<(BTreeSet<FindingKey>, FixRun)> = None;
+    let mut fixer = |withheld: &BTreeSet<FindingKey>| {
+        let run = fix_until_stable_without(engine, initial, min, withheld);
+        let mut fixes: Vec<(FindingKey, Vec<Arc<Path>>)> = Vec::new();
+        for f in &run.fixed {
+            let key = finding_key(f);
+            let paths = f
+                .fix
+                .as_ref()
+                .map(|x| x.paths().into_iter().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            match fixes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, ps)) => {
+                    for p in paths {
+                        if !ps.contains(&p) {
+                            ps.push(p);
+                        }
+                    }
+                }
+                None => fixes.push((key, paths)),
+            }
+        }
+        let attempt = crate::verify::Attempt {
+            texts: run
+                .changes
+                .iter()
+                .map(|(p, _, new)| (p.clone(), new.to_bytes()))
+                .collect(),
+            fixes,
+        };
+        last = Some((withheld.clone(), run));
+        attempt
+    };
+    let verification = crate::verify::verify(&mut fixer, checker, progress)?;
+    let withheld: BTreeSet<FindingKey> = verification
+        .verdicts
+        .iter()
+        .filter(|(_, v)| matches!(v, crate::verify::Verdict::Withheld(_)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let run = match last {
+        Some((w, run)) if w == withheld => run,
+        _ => fix_until_stable_without(engine, initial, min, &withheld),
+    };
+    Ok((run, verification))
 }

@@ -4,11 +4,15 @@
 //! walk -> parse -> analysis -> rules -> fix (edits) -> apply -> diff / write -> report.
 //! `run` wires them; `main.rs` maps the outcome to an exit code.
 
+pub mod adopt;
 pub mod analysis;
 pub mod apply;
+pub mod baseline;
 pub mod callers;
 pub mod catalog;
+pub mod changed_lines;
 pub mod cli;
+pub mod codeowners;
 pub mod config;
 pub mod diff;
 pub mod engine;
@@ -23,6 +27,7 @@ pub mod rewrite;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod verify;
 pub mod walk;
 pub mod write;
 

@@ -36,6 +36,7 @@ use crate::finding::{Finding, Problem, ProblemKind};
 use crate::fix::{Applicability, Fix, shift_range};
 use crate::report::display_path;
 use crate::source::SourceText;
+use crate::verify::Verdict;
 
 /// Lines of context around each change in the diffs shown.
 const CONTEXT: usize = 3;
@@ -102,6 +103,8 @@ struct Item {
     state: State,
     /// The fix was re-computed over fixes accepted before it.
     recomputed: bool,
+    /// `--verify`: what the compilers said about this fix (None: not checked).
+    verdict: Option<Verdict>,
 }
 
 struct FileState {
@@ -134,6 +137,8 @@ pub struct Session<'a> {
     /// Files leakfix wrote.
     pub written: Vec<Arc<Path>>,
     pub problems: Vec<Problem>,
+    /// `--verify` ran: each fix shows its verdict.
+    verifying: bool,
 }
 
 impl<'a> Session<'a> {
@@ -148,6 +153,7 @@ impl<'a> Session<'a> {
             recompute,
             written: Vec::new(),
             problems: Vec::new(),
+            verifying: false,
         };
         let mut sorted: Vec<Item> = findings
             .into_iter()
@@ -159,6 +165,7 @@ impl<'a> Session<'a> {
                     fix,
                     state: State::Pending,
                     recomputed: false,
+                    verdict: None,
                 })
             })
             .collect();
@@ -189,6 +196,15 @@ impl<'a> Session<'a> {
         }
         session.items = items;
         session
+    }
+
+    /// `--verify`: each fix shows what the compilers said about it.
+    pub fn with_verdicts(mut self, verdict_of: &VerdictOf) -> Self {
+        self.verifying = true;
+        for item in &mut self.items {
+            item.verdict = verdict_of(&item.finding);
+        }
+        self
     }
 
     /// How many fixes will be asked about, and in how many files.
@@ -381,6 +397,7 @@ impl<'a> Session<'a> {
                     item.fix = fix;
                     item.range = Some(f.range);
                     item.recomputed = true;
+                    item.verdict = None;
                     item.state = State::Pending;
                     Ok(())
                 }
@@ -694,6 +711,28 @@ impl<'a> Session<'a> {
             }
         }
         writeln!(out, "{} {}", style("fix:").bold(), item.fix.title())?;
+        if self.verifying {
+            let line = match &item.verdict {
+                Some(Verdict::Verified) => style(
+                    "verified: the packages it touches build (and vet) with it".to_string(),
+                )
+                .green(),
+                Some(Verdict::Unverifiable(why)) => {
+                    style(format!("not verified: {}", one_line(why))).yellow()
+                }
+                Some(Verdict::Withheld(_)) => style("withheld: it does not compile".into()).red(),
+                None if item.recomputed => style(
+                    "not verified: re-computed after the check (run `leakfix check --verify` afterwards)"
+                        .to_string(),
+                )
+                .yellow(),
+                None => style(
+                    "not verified: another fix for the same code was checked instead".to_string(),
+                )
+                .yellow(),
+            };
+            writeln!(out, "{line}")?;
+        }
         let several = new_texts.len() > 1;
         for (p, new) in new_texts {
             let old = &self.files[p].text;
@@ -860,6 +899,9 @@ fn render_diff(old: &str, new: &str, focus: Option<usize>, out: &mut dyn Write) 
     Ok(())
 }
 
+/// `--verify`: what the compilers said about a finding's fix.
+pub type VerdictOf<'a> = dyn Fn(&Finding) -> Option<Verdict> + 'a;
+
 /// What the review did, for the exit code.
 pub struct ReviewOutcome {
     pub end: End,
@@ -875,6 +917,7 @@ pub fn review(
     initial: &Analysis,
     cwd: &Path,
     problems: &mut Vec<Problem>,
+    verdict_of: Option<&VerdictOf>,
 ) -> io::Result<ReviewOutcome> {
     let (offered, not_offered): (Vec<Finding>, Vec<Finding>) =
         initial.findings.iter().cloned().partition(|f| {
@@ -882,6 +925,20 @@ pub fn review(
                 .as_ref()
                 .is_some_and(|x| x.applicability() >= Applicability::Unsafe)
         });
+    // --verify: a fix that does not compile is not offered; its finding is
+    // listed with the compiler's error.
+    let (offered, withheld): (Vec<Finding>, Vec<Finding>) = offered
+        .into_iter()
+        .partition(|f| !matches!(verdict_of.and_then(|v| v(f)), Some(Verdict::Withheld(_))));
+    let mut withheld = withheld;
+    for f in &mut withheld {
+        if let Some(Some(Verdict::Withheld(d))) = verdict_of.map(|v| v(f)) {
+            f.notes.push(format!(
+                "the fixed code does not build: {}",
+                d.render(&|p| display_path(cwd, p))
+            ));
+        }
+    }
     let recompute = |texts: &HashMap<Arc<Path>, SourceText>,
                      finding: &Finding,
                      range: Range<usize>|
@@ -907,6 +964,9 @@ pub fn review(
     let term = console::Term::stdout();
     let mut out = io::stdout();
     let mut session = Session::new(cwd, offered, &recompute);
+    if let Some(v) = verdict_of {
+        session = session.with_verdicts(v);
+    }
     let (n, files) = session.counts();
     let end = if n == 0 {
         writeln!(out, "No fixes to review.")?;
@@ -924,6 +984,32 @@ pub fn review(
         end
     };
     problems.append(&mut session.problems);
+
+    if !withheld.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            style("Withheld by --verify (not offered: the fixed code does not build):").bold()
+        )?;
+        for f in &withheld {
+            writeln!(
+                out,
+                "  {}:{}:{} {} {}",
+                display_path(cwd, &f.path),
+                f.start.line,
+                f.start.column,
+                style(f.rule).yellow(),
+                one_line(&f.message)
+            )?;
+            if let Some(fix) = &f.fix {
+                writeln!(out, "    {} {}", style("fix:").bold(), fix.title())?;
+            }
+            for note in &f.notes {
+                writeln!(out, "    {} {}", style("note:").bold(), one_line(note))?;
+            }
+        }
+    }
 
     if !not_offered.is_empty() {
         writeln!(out)?;

@@ -1,17 +1,93 @@
 //! Inline suppression: `// leakfix:ignore` on the reported line or the line
 //! above silences every rule there; `// leakfix:ignore RULE-ID[, RULE-ID]`
-//! silences only those.
+//! silences only those; text after ` -- ` is the reason.
+//!
+//! Each marker remembers whether it silenced anything (whoever asked: the
+//! engine dropping a finding, or a rule skipping a site early), so that the
+//! markers that silence nothing can be reported (`unused-ignore`).
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::lang::Language;
+use crate::parse::ParsedFile;
 use crate::source::SourceText;
 
-const MARKER: &str = "leakfix:ignore";
+pub const MARKER: &str = "leakfix:ignore";
+
+/// One `// leakfix:ignore ...` comment.
+#[derive(Debug)]
+pub struct Marker {
+    /// 0-based line of the comment.
+    pub line: usize,
+    /// Byte range of the comment, from `//` to the end of its line (without
+    /// the line break).
+    pub comment: Range<usize>,
+    /// The rule ids it names, each with its byte range (empty: every rule).
+    pub rules: Vec<(String, Range<usize>)>,
+    /// Text after the rule ids (without a leading `--`), trimmed; None when
+    /// there is none.
+    pub reason: Option<String>,
+    /// One flag per named rule id, or one for a bare marker: did it silence
+    /// something in this run?
+    used: Box<[AtomicBool]>,
+}
+
+impl Marker {
+    pub fn is_bare(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// A bare marker: did it silence anything?
+    pub fn used(&self) -> bool {
+        self.used.iter().any(|u| u.load(Ordering::Relaxed))
+    }
+
+    /// A marker naming rules: did it silence something of the `i`-th one?
+    pub fn rule_used(&self, i: usize) -> bool {
+        self.used.get(i).is_some_and(|u| u.load(Ordering::Relaxed))
+    }
+
+    /// Would it silence `rule`? Records the use when it does.
+    fn silences(&self, rule: &str) -> bool {
+        if self.rules.is_empty() {
+            self.used[0].store(true, Ordering::Relaxed);
+            return true;
+        }
+        match self.rules.iter().position(|(r, _)| r == rule) {
+            Some(i) => {
+                self.used[i].store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Clone for Marker {
+    fn clone(&self) -> Self {
+        Marker {
+            line: self.line,
+            comment: self.comment.clone(),
+            rules: self.rules.clone(),
+            reason: self.reason.clone(),
+            used: self
+                .used
+                .iter()
+                .map(|u| AtomicBool::new(u.load(Ordering::Relaxed)))
+                .collect(),
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Suppressions {
-    /// 0-based line -> rules silenced there (empty: all rules).
-    lines: HashMap<usize, Vec<String>>,
+    markers: Vec<Marker>,
+    /// 0-based line -> index into `markers`.
+    lines: HashMap<usize, usize>,
 }
 
 impl Suppressions {
@@ -19,49 +95,136 @@ impl Suppressions {
     /// language-independent; a marker inside a string literal is so unusual
     /// that the cost of honouring it is nil.
     pub fn scan(source: &SourceText) -> Suppressions {
-        let mut lines = HashMap::new();
+        let mut sup = Suppressions::default();
         let text = source.text();
         for (at, _) in text.match_indices(MARKER) {
             let line = source.line_index(at);
-            let before = &text[source.line_range(line).start..at];
+            let line_range = source.line_range(line);
+            let before = &text[line_range.start..at];
             let Some(comment) = before.rfind("//") else {
                 continue;
             };
             if !before[comment + 2..].trim().is_empty() {
                 continue; // `// something leakfix:ignore` is prose, not a marker
             }
-            let rest_end = source.line_range(line).end;
-            let rest = &text[at + MARKER.len()..rest_end];
+            let rest_start = at + MARKER.len();
+            let rest = &text[rest_start..line_range.end];
             if !(rest.is_empty() || rest.starts_with([' ', '\t', ':'])) {
                 continue;
             }
-            let rules: Vec<String> = rest
-                .trim_start_matches(':')
-                .split(|c: char| c == ',' || c.is_whitespace())
-                .map(str::trim)
-                .filter(|w| !w.is_empty())
-                .take_while(|w| {
-                    // Rule ids look like `go-missing-release`; anything else starts the reason.
-                    w.starts_with(|c: char| c.is_ascii_alphabetic())
-                        && w.contains('-')
-                        && w.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                })
-                .map(str::to_string)
-                .collect();
-            lines.insert(line, rules);
+            let (rules, reason) = parse_rest(
+                text,
+                rest_start + usize::from(rest.starts_with(':')),
+                line_range.end,
+            );
+            let flags = rules.len().max(1);
+            let marker = Marker {
+                line,
+                comment: line_range.start + comment..line_range.end,
+                rules,
+                reason,
+                used: (0..flags).map(|_| AtomicBool::new(false)).collect(),
+            };
+            sup.lines.insert(line, sup.markers.len());
+            sup.markers.push(marker);
         }
-        Suppressions { lines }
+        sup
     }
 
-    /// Is `rule` silenced for a finding that starts on 0-based `line`?
+    pub fn is_empty(&self) -> bool {
+        self.markers.is_empty()
+    }
+
+    pub fn markers(&self) -> &[Marker] {
+        &self.markers
+    }
+
+    /// Is `rule` silenced for a finding that starts on 0-based `line`? A
+    /// marker that answers yes remembers it was used.
     pub fn is_suppressed(&self, rule: &str, line: usize) -> bool {
         let hit = |l: usize| {
             self.lines
                 .get(&l)
-                .is_some_and(|rules| rules.is_empty() || rules.iter().any(|r| r == rule))
+                .is_some_and(|&m| self.markers[m].silences(rule))
         };
-        hit(line) || (line > 0 && hit(line - 1))
+        // Both are asked, so that each marker that applies counts as used.
+        let here = hit(line);
+        let above = line > 0 && hit(line - 1);
+        here || above
+    }
+}
+
+/// A file the rules ran over that has markers, with what each silenced.
+#[derive(Clone, Debug)]
+pub struct IgnoreFile {
+    pub path: Arc<Path>,
+    pub language: Language,
+    pub source: SourceText,
+    /// The markers that are comments in the syntax tree (text that looks
+    /// like one inside a string literal silences, but is never judged).
+    pub markers: Vec<Marker>,
+}
+
+impl IgnoreFile {
+    /// After the rules ran over `file`: its markers, if it has any.
+    pub fn of(file: &ParsedFile) -> Option<IgnoreFile> {
+        let root = file.tree.root_node();
+        let markers: Vec<Marker> = file
+            .suppressions
+            .markers()
+            .iter()
+            .filter(|m| {
+                // The smallest node there may be the comment's `//` token.
+                std::iter::successors(
+                    root.descendant_for_byte_range(m.comment.start, m.comment.start + 2),
+                    |n| n.parent(),
+                )
+                .take(3)
+                .any(|n| n.kind().contains("comment"))
+            })
+            .cloned()
+            .collect();
+        (!markers.is_empty()).then(|| IgnoreFile {
+            path: file.path.clone(),
+            language: file.language,
+            source: file.source.clone(),
+            markers,
+        })
+    }
+}
+
+/// The rule ids after the marker (each with its byte range) and the reason.
+fn parse_rest(
+    text: &str,
+    start: usize,
+    end: usize,
+) -> (Vec<(String, Range<usize>)>, Option<String>) {
+    let mut rules = Vec::new();
+    let mut at = start;
+    let is_sep = |c: char| c == ',' || c.is_whitespace();
+    loop {
+        let rest = &text[at..end];
+        let skipped = rest.len() - rest.trim_start_matches(is_sep).len();
+        at += skipped;
+        if at >= end {
+            return (rules, None);
+        }
+        let rest = &text[at..end];
+        let word_len = rest.find(is_sep).unwrap_or(rest.len());
+        let word = &rest[..word_len];
+        // Rule ids look like `go-missing-release`; anything else starts the reason.
+        let is_id = word.starts_with(|c: char| c.is_ascii_alphabetic())
+            && word.contains('-')
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !is_id {
+            let reason = rest.trim();
+            let reason = reason.strip_prefix("--").unwrap_or(reason).trim();
+            return (rules, (!reason.is_empty()).then(|| reason.to_string()));
+        }
+        rules.push((word.to_string(), at..at + word_len));
+        at += word_len;
     }
 }
 
@@ -98,11 +261,58 @@ mod tests {
 ",
         );
         assert!(sup.is_suppressed("go-missing-release", 0));
+        assert_eq!(
+            sup.markers()[0].reason.as_deref(),
+            Some("kept open for the process lifetime")
+        );
     }
 
     #[test]
     fn prose_mentioning_the_marker_is_not_a_marker() {
         let sup = s("// use leakfix:ignore to silence\nx\n");
         assert!(!sup.is_suppressed("x", 1));
+        assert!(sup.is_empty());
+    }
+
+    #[test]
+    fn markers_know_their_parts_and_what_they_silenced() {
+        let text =
+            "a\nx := f() // leakfix:ignore go-a, go-b -- kept for the process\n// leakfix:ignore\n";
+        let sup = s(text);
+        let m = &sup.markers()[0];
+        assert_eq!(m.line, 1);
+        assert_eq!(
+            &text[m.comment.clone()],
+            "// leakfix:ignore go-a, go-b -- kept for the process"
+        );
+        let ids: Vec<&str> = m
+            .rules
+            .iter()
+            .map(|(r, at)| {
+                assert_eq!(&text[at.clone()], r);
+                r.as_str()
+            })
+            .collect();
+        assert_eq!(ids, ["go-a", "go-b"]);
+        assert_eq!(m.reason.as_deref(), Some("kept for the process"));
+        assert!(!m.rule_used(0) && !m.rule_used(1));
+        assert!(sup.is_suppressed("go-b", 1));
+        let m = &sup.markers()[0];
+        assert!(!m.rule_used(0) && m.rule_used(1));
+        assert!(sup.markers()[1].reason.is_none());
+        assert!(!sup.markers()[1].used());
+        // The finding on line 2 is silenced by the bare marker on it; the
+        // marker above does not name go-c.
+        assert!(sup.is_suppressed("go-c", 2));
+        assert!(sup.markers()[1].used());
+        assert!(!sup.markers()[0].rule_used(0));
+    }
+
+    #[test]
+    fn a_reason_needs_text_after_the_separator() {
+        let sup = s("// leakfix:ignore go-a --\n// leakfix:ignore: -- why\n");
+        assert_eq!(sup.markers()[0].reason, None);
+        assert_eq!(sup.markers()[1].reason.as_deref(), Some("why"));
+        assert!(sup.markers()[1].is_bare());
     }
 }

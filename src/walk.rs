@@ -31,6 +31,9 @@ pub fn is_test_file(path: &Path, language: Language) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     match language {
         Language::Go => name.ends_with("_test.go"),
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            crate::lang::js::is_test_file(path)
+        }
         Language::Rust => {
             if name == "tests.rs" {
                 return true;

@@ -88,6 +88,10 @@ fn the_bundled_examples_show_rust_findings_too() {
         "rust-unflushed-writer",
         "go-missing-release",
         "go-unstoppable-goroutine",
+        "js-missing-release",
+        "js-per-request-client",
+        "js-release-on-finish",
+        "js-unhandled-pipe",
     ] {
         assert!(
             text.contains(rule),

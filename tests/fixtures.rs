@@ -10,7 +10,7 @@ use crate::common::{
     check_labels, check_module_labels, render, render_module, run_rule, run_rule_module,
 };
 
-fn fixture(rule: &str, path: &Path) {
+pub(crate) fn fixture(rule: &str, path: &Path) {
     let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
     let applicability = applicability
         .min(Applicability::Safe)
@@ -77,12 +77,24 @@ fn rust_fixture(rule: &str, path: &Path) {
     );
 }
 
+/// Does rustfmt leave `text` unchanged? (`rustfmt --check` on stdin exits 0
+/// even when it would change the code, so the output is compared instead.)
 pub fn rustfmt_clean(text: &str) -> bool {
+    rustfmt_clean_with(text, "2024", None)
+}
+
+/// As `rustfmt_clean`, for a crate's edition and rustfmt.toml.
+pub fn rustfmt_clean_with(text: &str, edition: &str, config: Option<&Path>) -> bool {
     use std::io::Write;
-    let mut child = std::process::Command::new("rustfmt")
-        .args(["--edition", "2024", "--check"])
+    let mut cmd = std::process::Command::new("rustfmt");
+    cmd.args(["--edition", edition, "--emit", "stdout"]);
+    if let Some(c) = config {
+        cmd.arg("--config-path").arg(c);
+    }
+    let mut child = cmd
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("rustfmt runs");
     child
@@ -91,7 +103,8 @@ pub fn rustfmt_clean(text: &str) -> bool {
         .unwrap()
         .write_all(text.as_bytes())
         .unwrap();
-    child.wait_with_output().unwrap().status.success()
+    let out = child.wait_with_output().unwrap();
+    out.status.success() && String::from_utf8_lossy(&out.stdout) == text
 }
 
 #[test]
@@ -100,6 +113,58 @@ fn rust_per_call_client() {
         "rust-per-call-client",
         path
     ));
+}
+
+/// Fixtures that are crates (`<rule>/<name>/src/lib.rs` with a Cargo.toml,
+/// maybe a rustfmt.toml): what the crate says about itself changes the fix.
+/// The fixed code must be rustfmt-clean with the crate's edition and
+/// rustfmt.toml.
+fn rust_crate_fixture(rule: &str, lib: &Path) {
+    let krate = lib.parent().unwrap().parent().unwrap();
+    let name = krate.file_name().unwrap().to_string_lossy().to_string();
+    let applicability = leakfix::rules::by_id(rule).unwrap().meta().applicability;
+    let run = run_rule(rule, lib, applicability.min(Applicability::Unsafe), true);
+    let errors = check_labels(&run);
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        krate.display(),
+        errors.join("\n")
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(lib);
+    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), render(&run, "lib.rs")));
+    if !crate::common::require_tool("rustfmt") {
+        return;
+    }
+    let manifest = std::fs::read_to_string(krate.join("Cargo.toml")).unwrap();
+    let edition = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("edition = "))
+        .map(|e| e.trim_matches('"').to_string())
+        .unwrap_or_else(|| "2015".into());
+    let config = krate.join("rustfmt.toml");
+    let config = config.exists().then_some(config.as_path());
+    assert!(
+        rustfmt_clean_with(&run.original, &edition, config),
+        "{}: the fixture itself is not rustfmt-clean",
+        krate.display()
+    );
+    assert!(
+        rustfmt_clean_with(&run.fixed, &edition, config),
+        "{}: the fixed code is not rustfmt-clean:\n{}",
+        krate.display(),
+        run.fixed
+    );
+}
+
+#[test]
+fn rust_per_call_client_crates() {
+    insta::glob!("fixtures/rust-per-call-client/*/src/lib.rs", |path| {
+        rust_crate_fixture("rust-per-call-client", path)
+    });
 }
 
 /// Fixtures that are whole Go modules (`<rule>/<name>/go.mod`): calls in
@@ -174,6 +239,21 @@ fn rust_unwaited_child() {
 fn rust_unflushed_writer() {
     insta::glob!("fixtures/rust-unflushed-writer/*.rs", |path| rust_fixture(
         "rust-unflushed-writer",
+        path
+    ));
+}
+
+#[test]
+fn rust_unwaited_child_crates() {
+    insta::glob!("fixtures/rust-unwaited-child/*/src/lib.rs", |path| {
+        rust_crate_fixture("rust-unwaited-child", path)
+    });
+}
+
+#[test]
+fn rust_detached_task() {
+    insta::glob!("fixtures/rust-detached-task/*.rs", |path| rust_fixture(
+        "rust-detached-task",
         path
     ));
 }

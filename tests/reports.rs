@@ -30,11 +30,11 @@ struct Leak {
     fix: bool,
 }
 
-/// Every labelled leak in the `.go` files below `dir`.
+/// Every labelled leak in the `.go` and `.js` files below `dir`.
 fn labelled(dir: &Path) -> Vec<Leak> {
     let mut leaks = Vec::new();
     for file in files(dir) {
-        if file.extension().is_none_or(|e| e != "go") {
+        if file.extension().is_none_or(|e| e != "go" && e != "js") {
             continue;
         }
         let text = String::from_utf8(std::fs::read(dir.join(&file)).unwrap()).unwrap();
@@ -474,7 +474,7 @@ fn validator_command(exe: &Path) -> Command {
 
 /// Validates `sarif` with every rule of the SARIF and GitHub Advanced
 /// Security kinds at every level, and fails on anything not accepted above.
-fn assert_valid_sarif(sarif: &str) {
+pub(crate) fn assert_valid_sarif(sarif: &str) {
     let Some(exe) = sarif_validator() else { return };
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("leakfix.sarif");
@@ -591,7 +591,8 @@ fn sarif_describes_the_tool_and_every_rule() {
                     meta.id
                 );
             }
-            let fence = format!("```{}", meta.language.name());
+            // The rules about ignore markers show Go examples.
+            let fence = format!("```{}", meta.language.map_or("go", |l| l.name()));
             assert!(
                 help.contains(&fence),
                 "{}: before/after examples in {fence}",
@@ -878,7 +879,7 @@ fn github_annotations_in_fix_mode_show_only_what_remains() {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonDoc {
+pub(crate) struct JsonDoc {
     version: u32,
     tool: JsonTool,
     mode: String,
@@ -930,6 +931,26 @@ struct JsonFix {
     title: String,
     edits: Vec<JsonEdit>,
     diff: String,
+    /// `--verify` only (tests/verify.rs reads it untyped).
+    #[allow(dead_code)]
+    verification: Option<JsonVerification>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonVerification {
+    status: String,
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct JsonVerifySummary {
+    verified: usize,
+    withheld: usize,
+    unverifiable: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -966,6 +987,9 @@ struct JsonSummary {
     without_fix: usize,
     files_changed: usize,
     problems: usize,
+    /// `--verify` only (tests/verify.rs reads it untyped).
+    #[allow(dead_code)]
+    verification: Option<JsonVerifySummary>,
 }
 
 /// Every field name above, for the docs check.
@@ -1003,9 +1027,13 @@ const JSON_FIELDS: &[&str] = &[
     "fixable_unsafe",
     "without_fix",
     "files_changed",
+    "verification",
+    "verified",
+    "withheld",
+    "unverifiable",
 ];
 
-fn json(text: &str) -> JsonDoc {
+pub(crate) fn json(text: &str) -> JsonDoc {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
 }
 
@@ -1125,7 +1153,8 @@ fn json_document_in_fix_mode() {
         (doc.summary.fixed, doc.summary.remaining),
         (fixed, remaining)
     );
-    assert_eq!(doc.summary.files_changed, 2);
+    // main.go, store/store.go, web/users.js
+    assert_eq!(doc.summary.files_changed, 3);
 }
 
 #[test]
@@ -1462,7 +1491,7 @@ fn pre_commit_hook_definition() {
         h.language, "rust",
         "pre-commit builds it with cargo from this repository"
     );
-    assert_eq!(h.types_or, ["go", "rust"]);
+    assert_eq!(h.types_or, ["go", "rust", "javascript", "jsx", "ts", "tsx"]);
     assert!(h.pass_filenames && h.require_serial);
     assert!(!h.minimum_pre_commit_version.is_empty());
     // The entry is a leakfix command line that parses, and never writes.
@@ -1612,7 +1641,10 @@ fn github_action_check_step_runs() {
             .lines()
             .filter(|l| l.starts_with("::warning "))
             .count(),
-        labelled(ws.path()).len()
+        labelled(ws.path())
+            .iter()
+            .filter(|l| l.path.ends_with(".go"))
+            .count()
     );
 
     let (out, outputs) = run_step("no-such-dir", "", "false");

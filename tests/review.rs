@@ -121,7 +121,13 @@ impl Review {
             .current_dir(dir);
         cmd.env("TERM", "xterm-256color")
             .env_remove("CLICOLOR")
-            .env_remove("CLICOLOR_FORCE");
+            .env_remove("CLICOLOR_FORCE")
+            // For --verify: the Go fixtures build offline, and leakfix keeps
+            // its cache in a hidden folder of the tree (the walk skips it).
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOWORK", "off")
+            .env("LEAKFIX_CACHE_DIR", dir.join(".leakfix-cache"));
         if color {
             cmd.env_remove("NO_COLOR");
         } else {
@@ -559,4 +565,78 @@ fn a_over_the_fixtures_and_the_example_matches_fix() {
         );
         by_review.assert_gofmt_clean();
     }
+}
+
+/// `--verify`: each fix says whether it was verified; a fix that does not
+/// compile is not offered, and is listed at the end with its error.
+#[test]
+fn verify_shows_each_verdict_and_does_not_offer_withheld_fixes() {
+    if !require_tool("go") {
+        return;
+    }
+    let ws = crate::common::go_workspace();
+    let dir = ws.path().join("fixtures/verify");
+    let mut r = Review::start(&dir, &["--verify"]);
+    r.expect("6 fixes to review in 5 files");
+    r.expect("broken/report.go");
+    r.expect("not verified: its package did not build before the fix");
+    r.answer("n");
+    r.expect("cache/cache.go");
+    r.expect("verified: the packages it touches build (and vet) with it");
+    r.answer("a");
+    let (exit, out) = r.finish();
+    assert_eq!(exit, Exit::Code(1), "{out}");
+    let withheld = out
+        .split("Withheld by --verify")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no withheld section:\n{out}"));
+    for error in [
+        "not enough arguments in call to rdb.Close",
+        "atomic already declared through import of package atomic",
+        "dev.Close undefined",
+    ] {
+        assert!(withheld.contains(error), "{error}:\n{out}");
+    }
+    let cache = std::fs::read_to_string(dir.join("cache/cache.go")).unwrap();
+    assert!(cache.contains("defer client.Close()") && !cache.contains("rdb.Close"));
+    let out = crate::common::go_command(
+        &dir,
+        &[
+            "vet", "./cache", "./fine", "./jobs", "./shadow", "./tagged", "./worker",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A JavaScript file with one leak: a pool client released on the happy
+/// path only.
+const LEAKY_JS: &str = "const { Pool } = require(\"pg\");\n\nconst pool = new Pool();\n\nasync function user(id) {\n  const client = await pool.connect();\n  const { rows } = await client.query(\"SELECT $1\", [id]);\n  client.release();\n  return rows[0];\n}\n\nmodule.exports = { user };\n";
+
+/// JavaScript fixes are offered like the others: y writes the first file's,
+/// n leaves the second untouched.
+#[test]
+fn javascript_fixes_are_offered_one_by_one() {
+    let tree = Tree::new(&[("a.js", LEAKY_JS), ("b.mjs", LEAKY_JS)]);
+    let before = tree.snapshot();
+    let mut r = Review::start(tree.path(), &[]);
+    r.expect("2 fixes to review in 2 files");
+    r.expect("js-missing-release");
+    r.answer("y");
+    r.expect("wrote a.js (1 fix)");
+    r.answer("n");
+    let (exit, out) = r.finish();
+    assert_eq!(exit, Exit::Code(1), "one leak remains\n{out}");
+    assert!(
+        tree.read("a.js").contains("  try {\n    const { rows }"),
+        "{}",
+        tree.read("a.js")
+    );
+    assert_eq!(
+        tree.snapshot()[Path::new("b.mjs")],
+        before[Path::new("b.mjs")]
+    );
 }

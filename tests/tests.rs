@@ -2,11 +2,15 @@
 
 mod common;
 
+mod adopt;
 mod callers;
 mod cli;
 mod fixtures;
 mod go_hoist;
 mod go_toolchain;
+mod js;
+mod js_runtime;
 mod reports;
 mod review;
 mod rust_crate;
+mod verify;

@@ -2,10 +2,12 @@
 //! `catalog/`, embedded in the binary) merged with a user's `leakfix.toml`.
 
 pub mod go;
+pub mod js;
 pub mod pattern;
 pub mod rust;
 
 pub use go::GoCatalog;
+pub use js::JsCatalog;
 pub use rust::RustCatalog;
 
 /// Where a catalog entry came from; shown by `leakfix explain` and in notes.

@@ -104,6 +104,29 @@ impl ClientEntry {
     }
 }
 
+impl ClientEntry {
+    /// The type is inferred from the client's use (`type = "_"`): only a
+    /// type the code writes can name it.
+    pub fn type_inferred(&self) -> bool {
+        self.type_template == "_"
+    }
+}
+
+/// A function that builds a client for one request and drops it
+/// (`reqwest::get(url)`): the same request on a shared client is `call`.
+#[derive(Clone, Debug)]
+pub struct ShortcutEntry {
+    pub functions: Vec<PathPattern>,
+    /// The constructor of the client the function builds (a `constructors`
+    /// path of a `[[client]]`).
+    pub client: String,
+    /// What follows the shared client to make the same request;
+    /// `{args}` is the function's argument list without parentheses.
+    pub call: String,
+    pub doc: Option<String>,
+    pub origin: Origin,
+}
+
 #[derive(Clone, Debug)]
 pub struct WriterEntry {
     pub constructors: Vec<PathPattern>,
@@ -126,11 +149,25 @@ pub struct ProcessEntry {
     pub origin: Origin,
 }
 
+/// A function that starts a background task or thread.
+#[derive(Clone, Debug)]
+pub struct TaskEntry {
+    pub spawners: Vec<PathPattern>,
+    /// The handle type it returns (`tokio::task::JoinHandle`).
+    pub handle: String,
+    /// The handle can stop the task (`abort()`).
+    pub abortable: bool,
+    pub doc: Option<String>,
+    pub origin: Origin,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RustCatalog {
     pub clients: Vec<ClientEntry>,
+    pub shortcuts: Vec<ShortcutEntry>,
     pub writers: Vec<WriterEntry>,
     pub processes: Vec<ProcessEntry>,
+    pub tasks: Vec<TaskEntry>,
 }
 
 /// The TOML shape shared by catalog/rust.toml and leakfix.toml's `[rust]`.
@@ -140,9 +177,13 @@ pub struct CatalogFile {
     #[serde(default)]
     pub client: Vec<RawClient>,
     #[serde(default)]
+    pub shortcut: Vec<RawShortcut>,
+    #[serde(default)]
     pub writer: Vec<RawWriter>,
     #[serde(default)]
     pub process: Vec<RawProcess>,
+    #[serde(default)]
+    pub task: Vec<RawTask>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -166,6 +207,15 @@ pub struct RawClient {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawShortcut {
+    pub functions: Vec<String>,
+    pub client: String,
+    pub call: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawWriter {
     pub constructors: Vec<String>,
     #[serde(default, rename = "async")]
@@ -181,6 +231,16 @@ pub struct RawProcess {
     pub command: String,
     #[serde(default, rename = "async")]
     pub is_async: bool,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTask {
+    pub spawners: Vec<String>,
+    pub handle: String,
+    #[serde(default)]
+    pub abortable: bool,
     pub doc: Option<String>,
 }
 
@@ -217,6 +277,18 @@ impl RustCatalog {
                 origin: origin.clone(),
             });
         }
+        for sc in &file.shortcut {
+            if !sc.call.contains("{args}") {
+                bail!("a [[rust.shortcut]]'s `call` must contain {{args}}");
+            }
+            cat.shortcuts.push(ShortcutEntry {
+                functions: patterns(&sc.functions)?,
+                client: sc.client.clone(),
+                call: sc.call.clone(),
+                doc: sc.doc.clone(),
+                origin: origin.clone(),
+            });
+        }
         for w in &file.writer {
             cat.writers.push(WriterEntry {
                 constructors: patterns(&w.constructors)?,
@@ -234,6 +306,15 @@ impl RustCatalog {
                 origin: origin.clone(),
             });
         }
+        for t in &file.task {
+            cat.tasks.push(TaskEntry {
+                spawners: patterns(&t.spawners)?,
+                handle: t.handle.clone(),
+                abortable: t.abortable,
+                doc: t.doc.clone(),
+                origin: origin.clone(),
+            });
+        }
         Ok(cat)
     }
 
@@ -241,8 +322,10 @@ impl RustCatalog {
     pub fn layered(first: RustCatalog, then: &RustCatalog) -> RustCatalog {
         let mut cat = first;
         cat.clients.extend(then.clients.iter().cloned());
+        cat.shortcuts.extend(then.shortcuts.iter().cloned());
         cat.writers.extend(then.writers.iter().cloned());
         cat.processes.extend(then.processes.iter().cloned());
+        cat.tasks.extend(then.tasks.iter().cloned());
         cat
     }
 
@@ -273,10 +356,30 @@ impl RustCatalog {
         })
     }
 
+    /// The shortcut function `path` names, with the client entry it builds.
+    pub fn shortcut(
+        &self,
+        path: &str,
+        depends_on: &dyn Fn(&str) -> bool,
+    ) -> Option<(&ShortcutEntry, &ClientEntry)> {
+        let s = self
+            .shortcuts
+            .iter()
+            .find(|s| s.functions.iter().any(|p| p.matches(path)))?;
+        let c = self.client_constructor(&s.client, depends_on)?;
+        Some((s, c))
+    }
+
     pub fn writer(&self, path: &str) -> Option<&WriterEntry> {
         self.writers
             .iter()
             .find(|w| w.constructors.iter().any(|p| p.matches(path)))
+    }
+
+    pub fn task(&self, path: &str) -> Option<&TaskEntry> {
+        self.tasks
+            .iter()
+            .find(|t| t.spawners.iter().any(|p| p.matches(path)))
     }
 
     pub fn process(&self, command_type: &str) -> Option<&ProcessEntry> {
@@ -294,11 +397,17 @@ impl RustCatalog {
                     .map(PathPattern::literal),
             );
         }
+        for s in &self.shortcuts {
+            out.extend(s.functions.iter().map(PathPattern::literal));
+        }
         for w in &self.writers {
             out.extend(w.constructors.iter().map(PathPattern::literal));
         }
         if !self.processes.is_empty() {
             out.push(".spawn(".into());
+        }
+        if !self.tasks.is_empty() {
+            out.push("spawn".into());
         }
         out.retain(|l| !l.is_empty());
         out.sort();
@@ -337,7 +446,21 @@ mod tests {
                 .is_none()
         );
         assert!(cat.writer("std::io::BufWriter::new").is_some());
+        let (sc, client) = cat.shortcut("reqwest::blocking::get", &yes).unwrap();
+        assert_eq!(client.type_template, "reqwest::blocking::Client");
+        assert!(sc.call.contains("{args}"));
+        assert!(
+            cat.client_builder(
+                "hyper_util::client::legacy::Client::builder",
+                "build_http",
+                &yes
+            )
+            .unwrap()
+            .type_inferred()
+        );
         assert!(cat.process("std::process::Command").is_some());
+        assert!(cat.task("tokio::spawn").is_some_and(|t| t.abortable));
+        assert!(cat.task("std::thread::spawn").is_some_and(|t| !t.abortable));
         let lits = cat.prefilter_literals();
         assert!(lits.contains(&"Client".to_string()) && lits.contains(&"BufWriter".to_string()));
     }

@@ -2,6 +2,7 @@
 //! for reading its syntax trees.
 
 pub mod go;
+pub mod js;
 pub mod rust;
 
 use std::cell::RefCell;
@@ -14,15 +15,33 @@ use tree_sitter::{Node, Parser, Tree};
 pub enum Language {
     Go,
     Rust,
+    /// JavaScript (with JSX): `.js .mjs .cjs .jsx`. Rules for JavaScript and
+    /// TypeScript are registered under this one language (ids `js-...`).
+    JavaScript,
+    /// TypeScript, a dialect of JavaScript to the rules: `.ts .mts .cts`.
+    TypeScript,
+    /// TypeScript with JSX: `.tsx`.
+    Tsx,
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::Go, Language::Rust];
+    pub const ALL: [Language; 5] = [
+        Language::Go,
+        Language::Rust,
+        Language::JavaScript,
+        Language::TypeScript,
+        Language::Tsx,
+    ];
 
     pub fn from_path(path: &Path) -> Option<Language> {
         match path.extension()?.to_str()? {
             "go" => Some(Language::Go),
             "rs" => Some(Language::Rust),
+            "js" | "mjs" | "cjs" | "jsx" => Some(Language::JavaScript),
+            // Declaration files hold types only: nothing to release.
+            "ts" | "mts" | "cts" if js::is_declaration_file(path) => None,
+            "ts" | "mts" | "cts" => Some(Language::TypeScript),
+            "tsx" => Some(Language::Tsx),
             _ => None,
         }
     }
@@ -31,6 +50,32 @@ impl Language {
         match self {
             Language::Go => "go",
             Language::Rust => "rust",
+            Language::JavaScript => "js",
+            Language::TypeScript => "ts",
+            Language::Tsx => "tsx",
+        }
+    }
+
+    /// The language whose rules run on this language's files: TypeScript
+    /// and TSX files get the JavaScript rules.
+    pub fn family(self) -> Language {
+        match self {
+            Language::TypeScript | Language::Tsx => Language::JavaScript,
+            other => other,
+        }
+    }
+
+    /// Syntax-tree kinds of named function declarations (the `name` field
+    /// names them): where `analysis::anchor` finds a finding's function.
+    pub fn function_kinds(self) -> &'static [&'static str] {
+        match self {
+            Language::Go => &["function_declaration", "method_declaration"],
+            Language::Rust => &["function_item"],
+            Language::JavaScript | Language::TypeScript | Language::Tsx => &[
+                "function_declaration",
+                "generator_function_declaration",
+                "method_definition",
+            ],
         }
     }
 
@@ -38,6 +83,9 @@ impl Language {
         match self {
             Language::Go => tree_sitter_go::LANGUAGE.into(),
             Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
         }
     }
 
@@ -63,7 +111,8 @@ impl Language {
 
     fn parse_exact(self, text: &str) -> (Tree, Option<usize>) {
         thread_local! {
-            static PARSERS: RefCell<[Option<Parser>; 2]> = const { RefCell::new([None, None]) };
+            static PARSERS: RefCell<[Option<Parser>; Language::ALL.len()]> =
+                const { RefCell::new([None, None, None, None, None]) };
         }
         let tree = PARSERS.with(|cell| {
             let mut parsers = cell.borrow_mut();

@@ -54,6 +54,25 @@ struct JsonFix {
     edits: Vec<JsonEdit>,
     /// The fix alone, as a unified diff against the file as it was read.
     diff: String,
+    /// `--verify` only: what the compilers said about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<JsonVerification>,
+}
+
+#[derive(Serialize)]
+struct JsonVerification {
+    /// `verified`, `withheld`, `unverifiable`.
+    status: &'static str,
+    /// withheld: the first compiler error; unverifiable: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonVerifySummary {
+    verified: usize,
+    withheld: usize,
+    unverifiable: usize,
 }
 
 #[derive(Serialize)]
@@ -86,6 +105,9 @@ struct Summary {
     without_fix: usize,
     files_changed: usize,
     problems: usize,
+    /// `--verify` only: how many fixes were verified, withheld, unverifiable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<JsonVerifySummary>,
 }
 
 pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -128,6 +150,16 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                     title: fix.title().to_string(),
                     edits,
                     diff: fix_diff(report, r, fix),
+                    verification: r.verdict.as_ref().map(|v| JsonVerification {
+                        status: v.label(),
+                        message: match v {
+                            crate::verify::Verdict::Verified => None,
+                            crate::verify::Verdict::Withheld(d) => {
+                                Some(d.render(&|p| report.display_path(p)))
+                            }
+                            crate::verify::Verdict::Unverifiable(why) => Some(why.clone()),
+                        },
+                    }),
                 }
             });
             JsonFinding {
@@ -172,6 +204,11 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             .count(),
         files_changed: report.changes.len(),
         problems: report.problems.len(),
+        verification: report.verification.as_ref().map(|v| JsonVerifySummary {
+            verified: v.verified,
+            withheld: v.withheld,
+            unverifiable: v.unverifiable,
+        }),
     };
     let doc = Document {
         version: SCHEMA_VERSION,

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod github;
 pub mod json;
 pub mod sarif;
+pub mod split;
 pub mod text;
 
 use std::io::Write;
@@ -32,6 +33,20 @@ pub struct Reported {
     pub finding: Finding,
     pub status: Status,
     pub path: String,
+    /// `--verify`: what the compilers said about its fix.
+    pub verdict: Option<crate::verify::Verdict>,
+}
+
+/// `--verify`: how the fixes fared.
+#[derive(Clone, Debug, Default)]
+pub struct VerifySummary {
+    pub verified: usize,
+    pub withheld: usize,
+    pub unverifiable: usize,
+    /// Packages (Go) and crates (Rust) checked.
+    pub units: usize,
+    pub tools: Vec<&'static str>,
+    pub elapsed: std::time::Duration,
 }
 
 pub struct FileChange {
@@ -59,6 +74,8 @@ pub struct Report<'a> {
     pub findings: Vec<Reported>,
     pub changes: Vec<FileChange>,
     pub problems: Vec<Problem>,
+    /// `--verify`: the counts, for the summary.
+    pub verification: Option<VerifySummary>,
     /// Applicability a fix needs to be applied in this run.
     pub min_applicability: crate::fix::Applicability,
     /// A file as it was read (what open and fixed findings point into).

@@ -188,6 +188,10 @@ struct SarifFix {
 #[derive(Serialize)]
 struct FixProperties {
     applicability: &'static str,
+    /// `--verify` only: `verified` or `unverifiable` (a withheld fix is
+    /// not offered as a fix; the result's message says why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -300,7 +304,10 @@ fn descriptor(m: &RuleMeta) -> ReportingDescriptor {
         },
         default_configuration: Configuration { level: "warning" },
         properties: RuleProperties {
-            tags: vec![m.language.name(), "resource-leak"],
+            tags: match m.language {
+                Some(l) => vec![l.name(), "resource-leak"],
+                None => vec!["suppression"],
+            },
             applicability: m.applicability.as_str(),
             fix_availability: m.fix_availability,
         },
@@ -317,9 +324,11 @@ fn result(report: &Report, rules: &[&RuleMeta], r: &Reported) -> SarifResult {
         text.push('\n');
         text.push_str(n);
     }
+    let withheld = matches!(r.verdict, Some(crate::verify::Verdict::Withheld(_)));
     let fixes = f
         .fix
         .iter()
+        .filter(|_| !withheld)
         .map(|fix| {
             let mut changes: Vec<ArtifactChange> = Vec::new();
             for path in fix.paths() {
@@ -341,7 +350,10 @@ fn result(report: &Report, rules: &[&RuleMeta], r: &Reported) -> SarifResult {
                     text: format!("{} ({applicability} fix)", fix.title()),
                 },
                 artifact_changes: changes,
-                properties: FixProperties { applicability },
+                properties: FixProperties {
+                    applicability,
+                    verification: r.verdict.as_ref().map(|v| v.label()),
+                },
             }
         })
         .collect();

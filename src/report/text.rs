@@ -102,6 +102,17 @@ fn finding(report: &Report, r: &Reported, out: &mut dyn Write) -> std::io::Resul
     }
     let pad = " ".repeat(f.start.line.to_string().len());
     match &f.fix {
+        Some(fix) if matches!(r.verdict, Some(crate::verify::Verdict::Withheld(_))) => {
+            writeln!(
+                out,
+                "{pad} {} {}: {}",
+                style("=").blue().bold(),
+                style(format!("fix ({}, withheld)", fix.applicability().as_str()))
+                    .red()
+                    .bold(),
+                fix.title()
+            )?;
+        }
         Some(fix) => {
             let label = match fix.applicability() {
                 Applicability::Safe => style("fix (safe)").green().bold(),
@@ -140,7 +151,50 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `--verify`: one line with the counts.
+fn verification(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let Some(v) = &report.verification else {
+        return Ok(());
+    };
+    let total = v.verified + v.withheld + v.unverifiable;
+    if total == 0 {
+        return Ok(());
+    }
+    let mut parts = vec![format!("{} verified", v.verified)];
+    if v.withheld > 0 {
+        parts.push(format!(
+            "{} withheld (the fixed code does not build)",
+            v.withheld
+        ));
+    }
+    if v.unverifiable > 0 {
+        parts.push(format!("{} unverifiable (see the notes)", v.unverifiable));
+    }
+    let how = if v.tools.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " with {} in {}",
+            v.tools.join(", "),
+            plural(v.units, "package", "packages")
+        )
+    };
+    let label = style(format!("Checked {}", plural(total, "fix", "fixes"))).bold();
+    let label = if v.withheld > 0 {
+        label.yellow()
+    } else {
+        label.green()
+    };
+    writeln!(
+        out,
+        "{label}{how} ({:.1}s): {}.",
+        v.elapsed.as_secs_f64(),
+        parts.join(", ")
+    )
+}
+
 fn summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    verification(report, out)?;
     let files = |status: Status| {
         report
             .findings

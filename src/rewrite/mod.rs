@@ -3,4 +3,5 @@
 //! change; these helpers know how to say it in each language's style.
 
 pub mod go;
+pub mod js;
 pub mod rust;

@@ -3,9 +3,12 @@
 //! never touches files.
 
 mod go;
+mod js;
 mod rust;
+mod suppression;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::js::JsFile;
 use crate::analysis::rust::RustFile;
 use crate::engine::Context;
 use crate::finding::Finding;
@@ -13,7 +16,9 @@ use crate::fix::Applicability;
 use crate::lang::Language;
 
 pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
-pub use rust::{RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
+pub use js::{JsMissingRelease, JsPerRequestClient, JsReleaseOnFinish, JsUnhandledPipe};
+pub use rust::{RustDetachedTask, RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
+pub use suppression::{IgnoreWithoutReason, UnusedIgnore, check_markers};
 
 /// Whether a rule's findings come with a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -27,7 +32,10 @@ pub enum FixAvailability {
 pub struct RuleMeta {
     /// Stable id used by `--rule`, `// leakfix:ignore ID`, reports.
     pub id: &'static str,
-    pub language: Language,
+    /// The language whose units the engine hands the rule; None for the
+    /// rules about `leakfix:ignore` markers, judged after the others over
+    /// files of every language (`suppression`).
+    pub language: Option<Language>,
     /// What it finds, one line.
     pub summary: &'static str,
     /// What its fix does, one line.
@@ -40,10 +48,18 @@ pub struct RuleMeta {
     pub docs: &'static str,
 }
 
+impl RuleMeta {
+    /// `go`, `rust`, or `any` for the rules of every language.
+    pub fn language_name(&self) -> &'static str {
+        self.language.map_or("any", Language::name)
+    }
+}
+
 /// What a rule is run on.
 pub enum Unit<'a> {
     Go(&'a GoPackage),
     Rust(&'a RustFile),
+    Js(&'a JsFile),
 }
 
 pub trait Rule: Sync {
@@ -65,6 +81,13 @@ static RULES: &[&dyn Rule] = &[
     &RustPerCallClient,
     &RustUnwaitedChild,
     &RustUnflushedWriter,
+    &RustDetachedTask,
+    &JsMissingRelease,
+    &JsPerRequestClient,
+    &JsReleaseOnFinish,
+    &JsUnhandledPipe,
+    &UnusedIgnore,
+    &IgnoreWithoutReason,
 ];
 
 pub fn all() -> &'static [&'static dyn Rule] {
@@ -98,17 +121,18 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{id}"
             );
-            assert!(
-                id.starts_with(
-                    all()
+            // A language's rules start with its name; the rules of every
+            // language (about ignore markers) start with none of them.
+            let meta = by_id(id).unwrap().meta();
+            match meta.language {
+                Some(l) => assert!(id.starts_with(&format!("{}-", l.name())), "{id}"),
+                None => assert!(
+                    Language::ALL
                         .iter()
-                        .find(|r| r.meta().id == *id)
-                        .unwrap()
-                        .meta()
-                        .language
-                        .name()
-                )
-            );
+                        .all(|l| !id.starts_with(&format!("{}-", l.name()))),
+                    "{id}"
+                ),
+            }
         }
         ids.sort();
         let n = ids.len();

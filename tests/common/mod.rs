@@ -19,6 +19,10 @@ use leakfix::walk::{WalkOptions, walk};
 /// - `// leak: no fix`: a finding without a fix
 /// - `// ok` (or `...; ok` after another comment): no finding
 /// - `// ok (false negative)`: a known miss, written down rather than hidden
+///
+/// A line that is only `// next line: <label>` gives the next line that
+/// label, for code where rustfmt would move a comment at the end of the line
+/// (`if let Err(e) = cmd.spawn() {`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Label {
     Leak,
@@ -138,24 +142,40 @@ pub fn run_rule(
     }
 }
 
+/// Each line's label, with `// next line: <label>` applied to the line after it.
+fn line_labels(text: &str) -> Vec<Option<Label>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<Option<Label>> = lines.iter().map(|l| label_of(l)).collect();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(rest) = l.trim().strip_prefix("// next line: ") {
+            out[i] = None;
+            if i + 1 < out.len() {
+                out[i + 1] = label_of(&format!("// {rest}"));
+            }
+        }
+    }
+    out
+}
+
 /// Checks that findings sit exactly on the labelled lines.
 pub fn check_labels(run: &FixtureRun) -> Vec<String> {
     let mut errors = Vec::new();
     let lines: Vec<&str> = run.original.lines().collect();
+    let labels = line_labels(&run.original);
     // A finding may span lines (a method chain): its label goes on any of
     // them, usually the last.
     let labelled = |f: &Finding| {
         (f.start.line..=f.end.line).any(|l| {
             matches!(
-                lines.get(l - 1).and_then(|t| label_of(t)),
+                labels.get(l - 1).copied().flatten(),
                 Some(Label::Leak | Label::LeakNoFix)
             )
         })
     };
-    for (i, line) in lines.iter().enumerate() {
+    for (i, label) in labels.iter().copied().enumerate().take(lines.len()) {
         let n = i + 1;
         let covers = |f: &&Finding| f.start.line <= n && n <= f.end.line;
-        let here: Vec<&Finding> = match label_of(line) {
+        let here: Vec<&Finding> = match label {
             Some(Label::Leak | Label::LeakNoFix) => run.findings.iter().filter(covers).collect(),
             _ => run
                 .findings
@@ -163,7 +183,7 @@ pub fn check_labels(run: &FixtureRun) -> Vec<String> {
                 .filter(|f| f.start.line == n && !labelled(f))
                 .collect(),
         };
-        match label_of(line) {
+        match label {
             Some(Label::Leak) => {
                 if here.is_empty() {
                     errors.push(format!("line {n}: labelled `leak` but nothing was found"));
@@ -509,4 +529,88 @@ pub fn render_module(run: &ModuleRun, dir: &Path) -> String {
         out.push_str(&leakfix::diff::unified(rel, original, fixed, 2));
     }
     out
+}
+
+/// The JavaScript tools scripts/test.sh installs (prettier, express,
+/// on-finished): their `node_modules` folder, from LEAKFIX_JS_TOOLS or
+/// `.tools/js`. Without them (or without node): a visible skip locally, a
+/// failure in CI.
+pub fn js_tools() -> Option<PathBuf> {
+    if !require_tool("node") {
+        return None;
+    }
+    let dir = std::env::var_os("LEAKFIX_JS_TOOLS")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            let d = repo_root().join(".tools/js/node_modules");
+            d.is_dir().then_some(d)
+        });
+    if let Some(d) = dir
+        && d.join("prettier/bin/prettier.cjs").is_file()
+    {
+        return Some(d);
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!(
+            "prettier, express and on-finished are required in CI (CI is set) but were not found: run ./scripts/test.sh, which installs them into .tools/js, or set LEAKFIX_JS_TOOLS"
+        );
+    }
+    eprintln!(
+        "SKIPPED: the JavaScript test tools are not installed; ./scripts/test.sh installs them into .tools/js (this test fails instead when CI is set)"
+    );
+    None
+}
+
+/// prettier's layout of `text` as if it were the file at `path` (whose
+/// folder's prettier config applies): None when prettier rejects it.
+pub fn prettier_format(tools: &Path, path: &Path, text: &str) -> Option<String> {
+    use std::io::Write;
+    let mut child = Command::new("node")
+        .arg(tools.join("prettier/bin/prettier.cjs"))
+        .arg("--stdin-filepath")
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs prettier");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+/// `node --check` of JavaScript text (as an ES module when it uses
+/// import/export): Err with node's message when it does not parse.
+pub fn node_check(path: &Path, text: &str) -> Result<(), String> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("js");
+    let esm = text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("import ") || l.starts_with("export ")
+    });
+    let ext = match ext {
+        "js" | "jsx" if esm => "mjs",
+        "jsx" => "js",
+        e => e,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("check.{ext}"));
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new("node")
+        .arg("--check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).to_string())
+    }
 }

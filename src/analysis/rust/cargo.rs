@@ -53,6 +53,8 @@ pub struct CrateInfo {
     /// Versions resolved in Cargo.lock, by package name (the newest when
     /// several are locked).
     pub locked: BTreeMap<String, RustVersion>,
+    /// How rustfmt lays out the crate's code.
+    pub rustfmt: super::rustfmt::RustfmtStyle,
 }
 
 impl CrateInfo {
@@ -277,6 +279,7 @@ fn load(dir: &Path, manifest: PathBuf, text: &str) -> CrateInfo {
         }
     }
     let mut info = CrateInfo::from_manifest(manifest, text, workspace.as_ref());
+    info.rustfmt = super::rustfmt::RustfmtStyle::find(dir, info.edition.as_deref());
     let lock = lock_dir
         .unwrap_or_else(|| dir.to_path_buf())
         .join("Cargo.lock");

@@ -92,6 +92,42 @@ pub fn uses_after<'t>(decl: Node<'t>, name: &str, src: &str) -> Option<Vec<VarUs
     )
 }
 
+/// The uses of `name` inside `scope` (a match arm's value, a closure body),
+/// where it is bound by a pattern just outside it. `None` when it is bound
+/// again inside.
+pub fn uses_in<'t>(scope: Node<'t>, name: &str, src: &str) -> Option<Vec<VarUse<'t>>> {
+    let mut rebound = false;
+    let mut found = Vec::new();
+    visit(scope, &mut |n| match n.kind() {
+        "let_declaration" | "for_expression" | "let_condition" | "match_pattern"
+        | "closure_parameters" => {
+            let pat = match n.kind() {
+                "closure_parameters" => Some(n),
+                _ => n.child_by_field_name("pattern"),
+            };
+            if let Some(p) = pat {
+                let mut names = Vec::new();
+                pattern_names(p, src, &mut names);
+                rebound |= names.iter().any(|(b, _)| b == name);
+            }
+        }
+        "identifier" if text(n, src) == name && !is_path_segment(n) => found.push(n),
+        _ => {}
+    });
+    if rebound {
+        return None;
+    }
+    Some(
+        found
+            .into_iter()
+            .map(|n| VarUse {
+                kind: classify(n, scope, src),
+                node: n,
+            })
+            .collect(),
+    )
+}
+
 fn is_path_segment(n: Node) -> bool {
     n.parent().is_some_and(|p| {
         matches!(p.kind(), "scoped_identifier" | "scoped_type_identifier")

@@ -3,8 +3,13 @@
 //! crate it belongs to (`Cargo.toml`: minimum Rust version, dependencies).
 
 pub mod cargo;
+pub mod context;
+pub mod errors;
 pub mod flow;
+pub mod items;
+pub mod rustfmt;
 pub mod syntax;
+pub mod tasks;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -67,6 +72,13 @@ impl RustFile {
 
     pub fn root(&self) -> Node<'_> {
         self.parsed.tree.root_node()
+    }
+
+    /// How rustfmt lays out this file's crate.
+    pub fn style(&self) -> &rustfmt::RustfmtStyle {
+        static DEFAULT: std::sync::LazyLock<rustfmt::RustfmtStyle> =
+            std::sync::LazyLock::new(rustfmt::RustfmtStyle::default);
+        self.krate.as_ref().map(|k| &k.rustfmt).unwrap_or(&DEFAULT)
     }
 
     pub fn is_test_code(&self, at: usize) -> bool {

@@ -169,6 +169,100 @@ pub fn pattern_names<'t>(pat: Node<'t>, src: &str, out: &mut Vec<(String, Node<'
     }
 }
 
+/// How code leaves a scope before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    /// `return value`; `error` when the value is written `Err(..)`.
+    Return { error: bool },
+    /// `break` or `continue` out of a loop around the scope.
+    Loop,
+}
+
+/// The ways out of `block` after byte `from`, other than its end and `?`:
+/// `return`s (not in nested closures, functions or async blocks) and
+/// `break`/`continue` whose loop is outside the block.
+pub fn early_exits<'t>(block: Node<'t>, from: usize, src: &str) -> Vec<(Node<'t>, ExitKind)> {
+    let mut out = Vec::new();
+    for item in block_items(block) {
+        if item.end_byte() <= from {
+            continue;
+        }
+        walk_exits(item, block, src, &mut out);
+    }
+    out
+}
+
+fn walk_exits<'t>(n: Node<'t>, block: Node<'t>, src: &str, out: &mut Vec<(Node<'t>, ExitKind)>) {
+    match n.kind() {
+        "closure_expression" | "function_item" | "async_block" => return,
+        "return_expression" => {
+            let error = n
+                .named_child(0)
+                .is_some_and(|v| text(v, src).starts_with("Err("));
+            out.push((n, ExitKind::Return { error }));
+        }
+        "break_expression" | "continue_expression" => {
+            // Which loop it leaves: a label names one; otherwise the innermost.
+            let label = {
+                let mut c = n.walk();
+                n.named_children(&mut c)
+                    .find(|x| x.kind() == "label")
+                    .map(|l| text(l, src).to_string())
+            };
+            let mut cur = n.parent();
+            let mut target = None;
+            while let Some(p) = cur {
+                if is_body_owner(p) || p.kind() == "async_block" {
+                    break;
+                }
+                if matches!(
+                    p.kind(),
+                    "loop_expression" | "while_expression" | "for_expression"
+                ) {
+                    let own = {
+                        let mut c = p.walk();
+                        p.named_children(&mut c)
+                            .find(|x| x.kind() == "label")
+                            .map(|l| text(l, src).to_string())
+                    };
+                    if label.is_none() || label == own {
+                        target = Some(p);
+                        break;
+                    }
+                }
+                cur = p.parent();
+            }
+            if target.is_some_and(|t| !contains(block, t)) {
+                out.push((n, ExitKind::Loop));
+            }
+        }
+        _ => {}
+    }
+    let mut c = n.walk();
+    let kids: Vec<Node> = n.named_children(&mut c).collect();
+    for k in kids {
+        walk_exits(k, block, src, out);
+    }
+}
+
+/// The name a `let` binds when its pattern is a plain (possibly `mut`) identifier.
+pub fn simple_binding(stmt: Node, src: &str) -> Option<String> {
+    let pat = stmt.child_by_field_name("pattern")?;
+    if pat.kind() != "identifier" {
+        return None;
+    }
+    let mut names = Vec::new();
+    pattern_names(pat, src, &mut names);
+    names.into_iter().next().map(|(n, _)| n)
+}
+
+/// Is the `let` declared `mut`?
+pub fn is_mut_let(decl: Node) -> bool {
+    let mut c = decl.walk();
+    decl.children(&mut c)
+        .any(|n| n.kind() == "mutable_specifier")
+}
+
 /// Every name bound inside `owner` (parameters, `let`, `for`, `if let`,
 /// `match` arms, closure parameters) together with the binding node.
 pub fn local_bindings<'t>(owner: Node<'t>, src: &str) -> Vec<(String, Node<'t>)> {
@@ -354,6 +448,53 @@ pub fn attributes<'t>(item: Node<'t>, src: &'t str) -> Vec<String> {
     out
 }
 
+/// Is `node` compiled only for Windows (`#[cfg(windows)]`,
+/// `#[cfg(target_os = "windows")]` on it or on an item, statement or block
+/// around it)?
+pub fn windows_only(node: Node, src: &str) -> bool {
+    let mut cur = Some(node);
+    while let Some(n) = cur {
+        for a in attributes(n, src) {
+            let a = a.replace(' ', "");
+            let Some(pred) = a.strip_prefix("#[cfg(").and_then(|p| p.strip_suffix(")]")) else {
+                continue;
+            };
+            // `windows`, or `all(.., windows, ..)`: what `not(..)` says is left out.
+            let pred = pred
+                .strip_prefix("all(")
+                .and_then(|p| p.strip_suffix(')'))
+                .unwrap_or(pred);
+            if pred.starts_with("any(") {
+                continue;
+            }
+            let mut depth = 0;
+            let mut part = String::new();
+            let mut parts = Vec::new();
+            for c in pred.chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    ',' if depth == 0 => {
+                        parts.push(std::mem::take(&mut part));
+                        continue;
+                    }
+                    _ => {}
+                }
+                part.push(c);
+            }
+            parts.push(part);
+            if parts
+                .iter()
+                .any(|p| p == "windows" || p == "target_os=\"windows\"")
+            {
+                return true;
+            }
+        }
+        cur = n.parent();
+    }
+    false
+}
+
 /// Why code in `owner` runs per call, and whether that is because it serves
 /// requests (a handler) rather than only because it takes arguments.
 pub struct PerCall {
@@ -365,22 +506,66 @@ pub struct PerCall {
 /// per call, if it does.
 pub fn per_call(file: &RustFile, owner: Node) -> Option<PerCall> {
     let src = file.text();
-    if let Some(why) = per_request_reason(file, owner) {
-        return Some(PerCall { why, handler: true });
-    }
     let f = if owner.kind() == "function_item" {
         Some(owner)
     } else {
         enclosing_fn_item(owner)
-    }?;
+    };
     let name = f
-        .child_by_field_name("name")
+        .and_then(|f| f.child_by_field_name("name"))
         .map(|n| text(n, src))
         .unwrap_or("");
+    // Called only from `main`: once, whatever its parameters are called.
+    if f.is_some_and(|f| runs_once_from_main(file, f, name)) && owner.kind() == "function_item" {
+        return None;
+    }
+    if let Some(why) = per_request_reason(file, owner) {
+        return Some(PerCall { why, handler: true });
+    }
+    let f = f?;
     takes_arguments(f, name).map(|why| PerCall {
         why,
         handler: false,
     })
+}
+
+/// A private free function that the file calls only from `main`, outside
+/// loops: it runs once, at startup, whatever arguments it takes.
+fn runs_once_from_main(file: &RustFile, f: Node, name: &str) -> bool {
+    let src = file.text();
+    let private = {
+        let mut c = f.walk();
+        !f.children(&mut c)
+            .any(|ch| ch.kind() == "visibility_modifier")
+    };
+    let free = f.parent().is_some_and(|p| p.kind() == "source_file");
+    if !private || !free || name.is_empty() {
+        return false;
+    }
+    let mut calls = 0;
+    let mut elsewhere = false;
+    super::visit(file.root(), &mut |n| {
+        if n.kind() != "identifier"
+            || text(n, src) != name
+            || n.id() == f.child_by_field_name("name").map(|x| x.id()).unwrap_or(0)
+        {
+            return;
+        }
+        let called = n.parent().is_some_and(|p| {
+            p.kind() == "call_expression"
+                && p.child_by_field_name("function")
+                    .is_some_and(|x| x.id() == n.id())
+        });
+        let in_main = outermost_fn(n)
+            .and_then(|m| m.child_by_field_name("name"))
+            .is_some_and(|m| text(m, src) == "main");
+        if called && in_main && enclosing_loop(n).is_none() {
+            calls += 1;
+        } else {
+            elsewhere = true;
+        }
+    });
+    calls >= 1 && !elsewhere
 }
 
 /// Why code in `owner` (a function or closure) runs once per request, if it does.

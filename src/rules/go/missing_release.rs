@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::cfg::{Cfg, Exit};
 use crate::analysis::go::flow::{FlowCx, ReleaseSpec};
 use crate::analysis::go::ownership::{self, Acquired, Verdict};
@@ -26,6 +25,7 @@ use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::go::enclosing_function;
 use crate::lang::{Language, text};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoMissingRelease;
 
@@ -33,7 +33,7 @@ pub const ID: &str = "go-missing-release";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A client, connection, file, response body, ticker or cancel func is created and never released",
     fix_summary: "Insert `defer x.Close()` (or the right release) after the error check",
     fix_availability: FixAvailability::Sometimes,
@@ -188,10 +188,8 @@ where
         let env = &f.env;
         let callee = self.callee(env)?;
         let names = self.lhs();
-        let line = self.file.parsed.source.line_index(self.call.start_byte());
-        if self.file.parsed.suppressions.is_suppressed(ID, line) {
-            return None;
-        }
+        // An ignore marker is applied by the engine to the finding, so that
+        // a marker over a call that is no longer a leak counts as unused.
         let (acq, callee_text) = match callee {
             Callee::Resource(a, t) => (Some(*a), t),
             Callee::UnknownClient(t) => (None, t),

@@ -15,7 +15,6 @@ use std::path::Path;
 
 use tree_sitter::Node;
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::deps::{
     Binding, Deps, Inline, Origin, bind, definition, is_context_expr, is_env_helper, is_pure_call,
     is_write, local_uses,
@@ -36,6 +35,7 @@ use crate::lang::{Language, text};
 use crate::rewrite::go::{
     delete_lines, full_lines, import_edits, reindent, render, tokens, with_comments_above,
 };
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoPerRequestClient;
 
@@ -43,7 +43,7 @@ pub const ID: &str = "go-per-request-client";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A client meant to be built once and shared is built per request or per loop iteration",
     fix_summary: "Build it once in a shared, lazily built accessor (or before the loop) and reuse it",
     fix_availability: FixAvailability::Sometimes,
@@ -379,15 +379,12 @@ impl<'a> Planner<'a> {
                 let Some(func) = enclosing_function(assign) else {
                     continue;
                 };
-                let line = file.parsed.source.line_index(call.start_byte());
-                if file.parsed.suppressions.is_suppressed(ID, line)
-                    || !crate::analysis::go::calls::may_be_resource(
-                        call,
-                        file,
-                        self.pkg,
-                        self.cx.go_catalog,
-                    )
-                {
+                if !crate::analysis::go::calls::may_be_resource(
+                    call,
+                    file,
+                    self.pkg,
+                    self.cx.go_catalog,
+                ) {
                     continue;
                 }
                 let env = envs.entry(func.id()).or_insert_with(|| {
@@ -396,6 +393,13 @@ impl<'a> Planner<'a> {
                 let Some((resource, ty)) = self.shareable_callee(call, env) else {
                     continue;
                 };
+                // A silenced construction is left out of the shared accessor
+                // too. Asked only now, so that the marker counts as used only
+                // over a shareable client (`unused-ignore`).
+                let line = file.parsed.source.line_index(call.start_byte());
+                if file.parsed.suppressions.is_suppressed(ID, line) {
+                    continue;
+                }
                 let stmt = if assign.kind() == "var_spec" {
                     let mut cur = assign;
                     while cur.kind() != "var_declaration" {

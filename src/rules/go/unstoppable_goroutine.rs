@@ -33,7 +33,6 @@ use std::sync::Arc;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor};
 
-use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::analysis::go::contexts::{
     ContextDecl, classify_decl, context_param, declaration_of, declaration_of_name,
     is_background_call, is_context_param, is_transparent, names_a_context_at, request_param,
@@ -59,6 +58,7 @@ use crate::lang::go::{
 };
 use crate::lang::{Language, text};
 use crate::rewrite::go::{ImportEdit, delete_statement, ensure_import, insert_first};
+use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 mod call_sites;
 mod held;
@@ -72,7 +72,7 @@ pub const ID: &str = "go-unstoppable-goroutine";
 
 static META: RuleMeta = RuleMeta {
     id: ID,
-    language: Language::Go,
+    language: Some(Language::Go),
     summary: "A goroutine loops forever with no way to stop it (often on `context.Background()`)",
     fix_summary: "Thread the caller's context, return from the loop when it is done, release what the goroutine holds",
     fix_availability: FixAvailability::Sometimes,

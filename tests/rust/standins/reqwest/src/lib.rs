@@ -102,6 +102,12 @@ macro_rules! client_module {
                 200
             }
         }
+
+        impl RequestBuilder {
+            pub fn header(self, _name: &str, _value: &str) -> RequestBuilder {
+                self
+            }
+        }
     };
 }
 
@@ -139,4 +145,15 @@ pub mod blocking {
             Ok(self.body)
         }
     }
+
+    /// Builds a client for this one request, as reqwest's `blocking::get` does.
+    pub fn get(url: impl Into<String>) -> Result<Response> {
+        Client::builder().build()?.get(url).send()
+    }
 }
+
+/// Builds a client for this one request, as reqwest's `get` does.
+pub async fn get(url: impl Into<String>) -> Result<Response> {
+    Client::builder().build()?.get(url).send().await
+}
+
