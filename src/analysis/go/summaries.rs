@@ -90,22 +90,47 @@ impl CallSummary {
 /// edited copy of the file gets summaries of its own).
 type Key = (PathBuf, usize, u64);
 
-/// Summaries kept for the whole run. Only summaries computed without a cut
-/// (a call cycle, the depth limit) are kept: those depend on the code alone.
+/// Summaries kept for the whole run. A function's summary depends on the
+/// code alone: functions of one call cycle (a strongly connected component
+/// of the call graph, found as in Tarjan's algorithm while the summaries are
+/// computed) all get the conservative answer, whichever of them was asked
+/// first, so every function is summarised once and the answers do not depend
+/// on the order the run asks in.
 #[derive(Default)]
 pub struct Memo {
     params: Mutex<HashMap<Key, Option<Arc<Summary>>>>,
     results: Mutex<HashMap<Key, Option<Arc<Vec<ResultFate>>>>>,
+    /// Summaries (by kind) of functions found on a call cycle.
+    cyclic: Mutex<std::collections::HashSet<Node_>>,
+}
+
+/// A summary being computed: which function, and which summary of it.
+type Node_ = (Key, Kind);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Kind {
+    Params,
+    Results,
+}
+
+/// A summary on the stack of computations.
+struct Frame {
+    node: Node_,
+    /// The lowest stack position this computation reached back to.
+    low: usize,
+    /// A computation above reached back to this one.
+    on_cycle: bool,
 }
 
 /// The state of one analysis unit's summary computations (shared with the
 /// packages it reads function bodies from).
 #[derive(Default)]
 pub struct SummaryCache {
-    /// Functions whose summary is being computed (a call back into one is cut).
-    stack: Mutex<Vec<Key>>,
-    /// Set when a computation was cut by the stack or the depth limit.
-    cut: Mutex<bool>,
+    /// Summaries being computed, innermost last.
+    stack: Mutex<Vec<Frame>>,
+    /// Computed summaries of a cycle still open: the stack position of the
+    /// cycle's first function.
+    provisional: Mutex<HashMap<Node_, usize>>,
     /// Packages made to read other packages' function bodies.
     foreign: Mutex<HashMap<String, Arc<GoPackage>>>,
     /// Inside the summary of a library function: how many more calls deep
@@ -114,10 +139,8 @@ pub struct SummaryCache {
     budget: Mutex<Option<usize>>,
 }
 
-
-
 /// Summaries computed inside one another at most this deep.
-const MAX_DEPTH: usize = 6;
+const MAX_DEPTH: usize = 48;
 
 /// Where a called function is declared.
 struct Callee {
@@ -301,23 +324,67 @@ fn function_node<'t>(file: &'t GoFile, range: &Range<usize>) -> Option<Node<'t>>
     }
 }
 
-/// Runs `f` with `key` on the stack; None if it is already there (a cycle)
-/// or the stack is too deep. Returns the result and whether it may be kept.
-fn guarded<T>(cache: &SummaryCache, key: &Key, f: impl FnOnce() -> Option<T>) -> Option<(T, bool)> {
+/// Runs `f` with `node` on the stack. None (the conservative answer) when
+/// the call closes a cycle; otherwise the result and whether it is final
+/// (a function on a cycle still open is final only once the cycle is).
+fn guarded<T>(
+    cache: &SummaryCache,
+    memo: &Memo,
+    node: &Node_,
+    f: impl FnOnce() -> Option<T>,
+) -> Option<(T, bool)> {
     {
         let mut stack = cache.stack.lock().unwrap();
-        if stack.contains(key) || stack.len() >= MAX_DEPTH {
-            *cache.cut.lock().unwrap() = true;
+        let back_to = stack
+            .iter()
+            .position(|fr| fr.node == *node)
+            .or_else(|| cache.provisional.lock().unwrap().get(node).copied())
+            // Too deep to follow: as if the chain looped back to its start.
+            .or_else(|| (stack.len() >= MAX_DEPTH).then_some(0));
+        if let Some(p) = back_to {
+            stack[p].on_cycle = true;
+            if let Some(top) = stack.last_mut() {
+                top.low = top.low.min(p);
+            }
             return None;
         }
-        stack.push(key.clone());
+        let low = stack.len();
+        stack.push(Frame {
+            node: node.clone(),
+            low,
+            on_cycle: false,
+        });
     }
-    let outer_cut = std::mem::replace(&mut *cache.cut.lock().unwrap(), false);
     let r = f();
-    let cut = *cache.cut.lock().unwrap();
-    *cache.cut.lock().unwrap() = outer_cut || cut;
-    cache.stack.lock().unwrap().pop();
-    r.map(|v| (v, !cut))
+    let mut stack = cache.stack.lock().unwrap();
+    let frame = stack.pop().expect("summary stack");
+    let pos = stack.len();
+    if frame.low < pos {
+        // On a cycle through a computation below: provisional.
+        cache.provisional.lock().unwrap().insert(frame.node, frame.low);
+        if let Some(top) = stack.last_mut() {
+            top.low = top.low.min(frame.low);
+        }
+        return r.map(|v| (v, false));
+    }
+    if frame.on_cycle {
+        // The first function of a cycle: every member gets the
+        // conservative answer, now and for the rest of the run.
+        let mut provisional = cache.provisional.lock().unwrap();
+        let members: Vec<Node_> = provisional
+            .iter()
+            .filter(|(_, root)| **root >= pos)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut cyclic = memo.cyclic.lock().unwrap();
+        for m in members {
+            provisional.remove(&m);
+            cyclic.insert(m);
+        }
+        cyclic.insert(frame.node);
+        return None;
+    }
+    r.map(|v| (v, true))
 }
 
 /// Computes a library function's summary one call deep, or takes it from
@@ -364,7 +431,7 @@ fn params_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Summary>> {
     if callee.library {
         return library(env, memo, callee.key.clone(), LIBRARY_PARAMS_DEPTH, compute);
     }
-    memoized(env, memo, &callee.key, compute)
+    memoized(env, memo, (callee.key.clone(), Kind::Params), compute)
 }
 
 fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>>> {
@@ -377,25 +444,29 @@ fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>
     if callee.library {
         return library(env, memo, callee.key.clone(), LIBRARY_RESULTS_DEPTH, compute);
     }
-    memoized(env, memo, &callee.key, compute)
+    memoized(env, memo, (callee.key.clone(), Kind::Results), compute)
 }
 
 /// A workspace function's summary: from the run's memo, or computed (with
 /// the summaries of its callees) and kept if nothing was cut.
 fn memoized<T>(
     env: &TypeEnv,
-    memo: &Mutex<HashMap<Key, Option<Arc<T>>>>,
-    key: &Key,
+    map: &Mutex<HashMap<Key, Option<Arc<T>>>>,
+    node: Node_,
     compute: impl FnOnce() -> Option<T>,
 ) -> Option<Arc<T>> {
-    if let Some(hit) = memo.lock().unwrap().get(key) {
+    if let Some(hit) = map.lock().unwrap().get(&node.0) {
         return hit.clone();
     }
+    let memo = &env.pkg.program.summaries;
+    if memo.cyclic.lock().unwrap().contains(&node) {
+        return None;
+    }
     let cache = cache(env);
-    let (v, keep) = guarded(&cache, key, compute)?;
+    let (v, keep) = guarded(&cache, memo, &node, compute)?;
     let v = Arc::new(v);
     if keep {
-        memo.lock().unwrap().insert(key.clone(), Some(v.clone()));
+        map.lock().unwrap().insert(node.0, Some(v.clone()));
     }
     Some(v)
 }
