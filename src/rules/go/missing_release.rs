@@ -262,6 +262,12 @@ where
             let name = text(*c, src);
             match scope::resolve(func, name, *c, src) {
                 Resolution::Local { scope, .. } => companions.push((name.to_string(), scope)),
+                // A parameter given a derived value (`ctx, cancel =
+                // context.WithTimeout(ctx, d)`) is a local of the function.
+                Resolution::Param if func.child_by_field_name("body").is_some() => {
+                    let body = func.child_by_field_name("body").expect("checked");
+                    companions.push((name.to_string(), body));
+                }
                 _ => {
                     return Some(
                         self.finding_for(resource, var_name, &callee_text).with_note(format!(
