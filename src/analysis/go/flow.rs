@@ -52,6 +52,10 @@ pub enum Escape {
     Goroutine,
     /// Captured by a func literal that may outlive the call.
     Closure,
+    /// A callback bound to it (a func literal capturing it, or a method
+    /// value `x.serve`) handed to a call that may keep it: registered
+    /// elsewhere (`mux.HandleFunc("/", s.serve)`).
+    Registered,
     /// Put in a composite value whose fate is not followed.
     Collected,
     AddressTaken,
@@ -73,6 +77,7 @@ impl Escape {
             Escape::Sent => "it is sent on a channel",
             Escape::Goroutine => "a goroutine uses it",
             Escape::Closure => "a func literal that may outlive the call uses it",
+            Escape::Registered => "a callback bound to it is registered elsewhere",
             Escape::Collected => "it is put in a composite value",
             Escape::AddressTaken => "its address is taken",
             Escape::HandedOn => "it is handed to a call that may keep it",
@@ -341,6 +346,19 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, parent, ReleasedBy::Method);
                         return;
                     }
+                    // A method value handed to a call (`mux.HandleFunc("/",
+                    // s.serve)`) registers a callback bound to the value.
+                    if !called
+                        && link.owns()
+                        && let Some(args) = parent.parent().filter(|g| g.kind() == "argument_list")
+                        && let Some(call) = args.parent()
+                        && self.is_method_value(parent)
+                        && !self.is_sync_callback(call)
+                        && !in_go_statement(call)
+                    {
+                        self.escape(fate, Escape::Registered, call);
+                        return;
+                    }
                     // A field of plain data (`resp.StatusCode`) is not the value.
                     if !called
                         && self
@@ -485,7 +503,12 @@ impl<'a, 't> FlowCx<'a, 't> {
                     let Some(owner) = parent.parent() else { return };
                     match owner.kind() {
                         "return_statement" => {
-                            if !self.returns_plain(owner, parent, cur) {
+                            // The value itself is handed to the caller
+                            // whatever its type looks like; what holds it or
+                            // was derived from it, only if it can hold it.
+                            if matches!(link, Link::Alias(_))
+                                || !self.returns_plain(owner, parent, cur)
+                            {
                                 self.escape(fate, Escape::Returned, owner);
                             }
                             return;
@@ -939,10 +962,35 @@ impl<'a, 't> FlowCx<'a, 't> {
                 {
                     return None;
                 }
-                Some(Escape::Closure)
+                Some(Escape::Registered)
             }
             _ => Some(Escape::Closure),
         }
+    }
+
+    /// Is `sel` (`x.m`, not called) a method value of `x`?
+    fn is_method_value(&self, sel: Node<'t>) -> bool {
+        if self.env.full_type_of(sel).is_some_and(|t| matches!(t, GoType::Func)) {
+            return true;
+        }
+        let (Some(operand), Some(field)) = (
+            sel.child_by_field_name("operand"),
+            sel.child_by_field_name("field"),
+        ) else {
+            return false;
+        };
+        let Some(t) = self.env.type_of(operand) else {
+            return false;
+        };
+        let name = text(field, self.src);
+        if t.package == self.env.pkg.import_path && !self.env.pkg.partial {
+            return self
+                .env
+                .pkg
+                .decl_index()
+                .contains_key(&format!("{}.{name}", t.name));
+        }
+        self.env.pkg.program.method(&t, name).is_some()
     }
 
     fn is_sync_callback(&self, call: Node<'t>) -> bool {
