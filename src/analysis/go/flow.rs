@@ -964,8 +964,50 @@ impl<'a, 't> FlowCx<'a, 't> {
                 }
                 Some(Escape::Registered)
             }
+            // `step := func() {...}` only called here: it runs now.
+            "expression_list" if self.local_func_only_called(parent, child) => None,
             _ => Some(Escape::Closure),
         }
+    }
+
+    /// Is the literal `lit` (in the expression list `list`) assigned to a
+    /// local of the tracking function that is only ever called, not in a
+    /// goroutine and not handed anywhere?
+    fn local_func_only_called(&self, list: Node<'t>, lit: Node<'t>) -> bool {
+        let Some(stmt) = list.parent() else {
+            return false;
+        };
+        if !matches!(stmt.kind(), "short_var_declaration" | "assignment_statement")
+            || !is_field(stmt, "right", list)
+        {
+            return false;
+        }
+        let Some(i) = arg_index(list, lit) else {
+            return false;
+        };
+        let Some(target) = stmt
+            .child_by_field_name("left")
+            .and_then(|l| l.named_child(i as u32))
+            .filter(|t| t.kind() == "identifier")
+        else {
+            return false;
+        };
+        let name = text(target, self.src);
+        let Resolution::Local { scope, .. } = resolve(self.func, name, target, self.src) else {
+            return false;
+        };
+        references(scope, name, self.src).iter().all(|r| {
+            if r.id() == target.id() {
+                return true;
+            }
+            let Some(call) = r.parent() else {
+                return false;
+            };
+            call.kind() == "call_expression"
+                && is_field(call, "function", *r)
+                && !in_go_statement(call)
+                && enclosing_function(call).is_some_and(|f| f.id() == self.func.id())
+        })
     }
 
     /// Is `sel` (`x.m`, not called) a method value of `x`?
