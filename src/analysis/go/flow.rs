@@ -482,6 +482,9 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, call, ReleasedBy::Cleanup);
                         return;
                     }
+                    if link.owns() && self.io_parameter_only(call, parent, cur) {
+                        return; // template.Execute(f, v), client.Export(ctx, w)
+                    }
                     if link.owns()
                         && let Some(c) = callee
                         && self.may_keep(c, callee_name, cur)
@@ -1057,6 +1060,32 @@ impl<'a, 't> FlowCx<'a, 't> {
             return is_keeping_func(name);
         }
         !BORROWING_METHODS.contains(&name)
+    }
+
+    /// Is `arg` passed as an `io.Reader`/`io.Writer`-like parameter of a
+    /// call whose results cannot hold it? Such a callee reads or writes
+    /// through the interface during the call and keeps nothing.
+    fn io_parameter_only(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        const IO: [&str; 9] = [
+            "Reader", "Writer", "ReaderAt", "WriterAt", "ReadSeeker", "ReadWriter",
+            "StringWriter", "ByteReader", "ByteWriter",
+        ];
+        let Some(index) = arg_index(args, arg) else {
+            return false;
+        };
+        let Some(params) = self.env.call_params(call) else {
+            return false;
+        };
+        let param = params
+            .get(index)
+            .or_else(|| params.last().filter(|p| p.variadic));
+        let io = param.is_some_and(|p| {
+            matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
+        });
+        io && self
+            .env
+            .call_results(call)
+            .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
     }
 
     fn is_context(&self, expr: Node<'t>) -> bool {
