@@ -105,9 +105,9 @@ pub fn excluded_by_walk(
     dir.components().any(|c| {
         prefix.push(c);
         match c {
-            std::path::Component::Normal(name) => name.to_str().is_some_and(|n| {
-                skipped_dir(&prefix, n) || (n.starts_with('.') && n.len() > 1)
-            }),
+            std::path::Component::Normal(name) => name
+                .to_str()
+                .is_some_and(|n| skipped_dir(&prefix, n) || (n.starts_with('.') && n.len() > 1)),
             _ => false,
         }
     })
@@ -248,7 +248,10 @@ mod tests {
         // Cargo's build folder beside a Cargo.toml, and one marked by Cargo.
         write("gomod/tool/Cargo.toml", "[package]\n");
         write("gomod/tool/target/debug/build/x.rs", "fn main() {}\n");
-        write("gomod/other/target/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n");
+        write(
+            "gomod/other/target/CACHEDIR.TAG",
+            "Signature: 8a477f597d28d172789f06886806bc55\n",
+        );
         write("gomod/other/target/y.go", "package y\n");
         // Outside any Go module, target/ is never code.
         write("plain/target/z.go", "package z\n");
@@ -264,9 +267,7 @@ mod tests {
             .map(|f| f.path.strip_prefix(root).unwrap().display().to_string())
             .collect();
         assert_eq!(found, ["gomod/event/target/t.go"]);
-        let ex = |p: &str| {
-            excluded_by_walk(&root.join(p), root, Language::Go, false, &none)
-        };
+        let ex = |p: &str| excluded_by_walk(&root.join(p), root, Language::Go, false, &none);
         assert!(!ex("gomod/event/target/t.go"));
         assert!(ex("gomod/other/target/y.go"));
         assert!(ex("plain/target/z.go"));

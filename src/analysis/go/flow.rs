@@ -20,10 +20,10 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
+use super::GoType;
 use super::scope::{Resolution, references, resolve};
 use super::summaries::{self, ParamFate};
 use super::types::{TypeEnv, result_types};
-use super::GoType;
 use crate::catalog::go::{CallRef, Release};
 use crate::lang::go::{enclosing_function, is_function};
 use crate::lang::text;
@@ -91,7 +91,11 @@ impl Escape {
     pub fn is_precise(self) -> bool {
         matches!(
             self,
-            Escape::Returned | Escape::Stored | Escape::Sent | Escape::Goroutine | Escape::IntoParam(_)
+            Escape::Returned
+                | Escape::Stored
+                | Escape::Sent
+                | Escape::Goroutine
+                | Escape::IntoParam(_)
         )
     }
 }
@@ -426,7 +430,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                             return;
                         }
                         // The new slice holds it.
-                        link = if link.owns() { Link::Wrapper } else { Link::Derived };
+                        link = if link.owns() {
+                            Link::Wrapper
+                        } else {
+                            Link::Derived
+                        };
                         cur = call;
                         continue;
                     }
@@ -447,7 +455,10 @@ impl<'a, 't> FlowCx<'a, 't> {
                     // Data derived from the value: plain data goes anywhere, and a
                     // call whose results cannot hold it only reads it.
                     if !link.owns()
-                        && (self.env.full_type_of(cur).is_some_and(|t| self.env.is_plain(&t))
+                        && (self
+                            .env
+                            .full_type_of(cur)
+                            .is_some_and(|t| self.env.is_plain(&t))
                             || self.has_plain_results(call, callee))
                     {
                         return;
@@ -457,12 +468,18 @@ impl<'a, 't> FlowCx<'a, 't> {
                         && let Some(index) = arg_index(parent, cur)
                         && let Some(pf) = cs.arg(index)
                     {
-                        if link.owns() || matches!(pf, ParamFate::Escapes(_) | ParamFate::IntoParam(_)) {
+                        if link.owns()
+                            || matches!(pf, ParamFate::Escapes(_) | ParamFate::IntoParam(_))
+                        {
                             if self.apply_param_fate(pf, call, Some(parent), &link, fate, work) {
                                 return;
                             }
                             if pf == ParamFate::IntoResult {
-                                link = if link.owns() { Link::Wrapper } else { Link::Derived };
+                                link = if link.owns() {
+                                    Link::Wrapper
+                                } else {
+                                    Link::Derived
+                                };
                                 cur = call;
                                 continue;
                             }
@@ -545,7 +562,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                 }
                 "composite_literal" => {
                     // The composite value holds it from here on.
-                    link = if link.owns() { Link::Wrapper } else { Link::Derived };
+                    link = if link.owns() {
+                        Link::Wrapper
+                    } else {
+                        Link::Derived
+                    };
                     cur = parent;
                 }
                 "send_statement" => {
@@ -774,7 +795,12 @@ impl<'a, 't> FlowCx<'a, 't> {
         }
     }
 
-    fn flow_into_var_spec(&self, spec: Node<'t>, link: &Link, work: &mut Vec<(String, Node<'t>, Link)>) {
+    fn flow_into_var_spec(
+        &self,
+        spec: Node<'t>,
+        link: &Link,
+        work: &mut Vec<(String, Node<'t>, Link)>,
+    ) {
         let mut c = spec.walk();
         for name in spec.children_by_field_name("name", &mut c) {
             if let Resolution::Local { scope, .. } =
@@ -815,7 +841,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                 && !self.is_shared_local(root)
             {
                 fate.transfers.push((target, scope));
-                let holder = if link.owns() { Link::Wrapper } else { Link::Derived };
+                let holder = if link.owns() {
+                    Link::Wrapper
+                } else {
+                    Link::Derived
+                };
                 work.push((text(root, self.src).to_string(), scope, holder));
                 return;
             }
@@ -863,7 +893,8 @@ impl<'a, 't> FlowCx<'a, 't> {
     fn is_shared_local(&self, root: Node<'t>) -> bool {
         // Locals whose type is a pointer or map may alias outside values;
         // accept only those declared from a literal or `make`/`new` here.
-        let Resolution::Local { decl, .. } = resolve(self.func, text(root, self.src), root, self.src)
+        let Resolution::Local { decl, .. } =
+            resolve(self.func, text(root, self.src), root, self.src)
         else {
             return true;
         };
@@ -889,9 +920,9 @@ impl<'a, 't> FlowCx<'a, 't> {
         };
         match v.kind() {
             "composite_literal" => false,
-            "call_expression" => !v.child_by_field_name("function").is_some_and(|f| {
-                matches!(text(f, self.src), "make" | "new")
-            }),
+            "call_expression" => !v
+                .child_by_field_name("function")
+                .is_some_and(|f| matches!(text(f, self.src), "make" | "new")),
             _ => true,
         }
     }
@@ -960,7 +991,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                     && let Some(i) = arg_index(parent, child)
                     && matches!(
                         cs.arg(i),
-                        Some(ParamFate::Borrowed | ParamFate::Released | ParamFate::ReleasedSometimes)
+                        Some(
+                            ParamFate::Borrowed
+                                | ParamFate::Released
+                                | ParamFate::ReleasedSometimes
+                        )
                     )
                 {
                     return None;
@@ -980,8 +1015,10 @@ impl<'a, 't> FlowCx<'a, 't> {
         let Some(stmt) = list.parent() else {
             return false;
         };
-        if !matches!(stmt.kind(), "short_var_declaration" | "assignment_statement")
-            || !is_field(stmt, "right", list)
+        if !matches!(
+            stmt.kind(),
+            "short_var_declaration" | "assignment_statement"
+        ) || !is_field(stmt, "right", list)
         {
             return false;
         }
@@ -1015,7 +1052,11 @@ impl<'a, 't> FlowCx<'a, 't> {
 
     /// Is `sel` (`x.m`, not called) a method value of `x`?
     fn is_method_value(&self, sel: Node<'t>) -> bool {
-        if self.env.full_type_of(sel).is_some_and(|t| matches!(t, GoType::Func)) {
+        if self
+            .env
+            .full_type_of(sel)
+            .is_some_and(|t| matches!(t, GoType::Func))
+        {
             return true;
         }
         let (Some(operand), Some(field)) = (
@@ -1067,8 +1108,15 @@ impl<'a, 't> FlowCx<'a, 't> {
     /// through the interface during the call and keeps nothing.
     fn io_parameter_only(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
         const IO: [&str; 9] = [
-            "Reader", "Writer", "ReaderAt", "WriterAt", "ReadSeeker", "ReadWriter",
-            "StringWriter", "ByteReader", "ByteWriter",
+            "Reader",
+            "Writer",
+            "ReaderAt",
+            "WriterAt",
+            "ReadSeeker",
+            "ReadWriter",
+            "StringWriter",
+            "ByteReader",
+            "ByteWriter",
         ];
         let Some(index) = arg_index(args, arg) else {
             return false;
@@ -1216,7 +1264,9 @@ pub fn param_index(func: Node, name: &str, src: &str) -> Option<usize> {
     if let Some(recv) = func.child_by_field_name("receiver") {
         let mut c = recv.walk();
         for d in recv.named_children(&mut c) {
-            let n = d.child_by_field_name("name").map(|n| text(n, src).to_string());
+            let n = d
+                .child_by_field_name("name")
+                .map(|n| text(n, src).to_string());
             names.push(n.unwrap_or_default());
         }
     }

@@ -58,7 +58,8 @@ fn starter<'t>(site: Node<'t>, func: Node<'t>, src: &str) -> Option<Start<'t>> {
                 .and_then(|a| a.parent())
             && let Some(f) = call.child_by_field_name("function")
             && f.kind() == "selector_expression"
-            && f.child_by_field_name("field").is_some_and(|m| text(m, src) == "Go")
+            && f.child_by_field_name("field")
+                .is_some_and(|m| text(m, src) == "Go")
         {
             return Some(Start::Group {
                 literal: cur,
@@ -83,7 +84,8 @@ fn go_literal_body<'t>(go: Node<'t>) -> Option<Node<'t>> {
 fn watches_done(body: Node, ctx: &str, src: &str) -> bool {
     any_node(body, &mut |n| {
         n.kind() == "unary_expression"
-            && n.child_by_field_name("operator").is_some_and(|o| text(o, src) == "<-")
+            && n.child_by_field_name("operator")
+                .is_some_and(|o| text(o, src) == "<-")
             && n.child_by_field_name("operand").is_some_and(|c| {
                 c.kind() == "call_expression"
                     && c.child_by_field_name("function")
@@ -124,9 +126,9 @@ fn joined(start: Start, func: Node, body: Option<Node>, src: &str) -> bool {
         if !after(n) {
             return false;
         }
-        signals.iter().any(|s| {
-            is_method_call(n, s, "Wait", src) || receives_from(n, s, src)
-        })
+        signals
+            .iter()
+            .any(|s| is_method_call(n, s, "Wait", src) || receives_from(n, s, src))
     })
 }
 
@@ -135,8 +137,10 @@ fn is_method_call(n: Node, name: &str, method: &str, src: &str) -> bool {
     n.kind() == "call_expression"
         && n.child_by_field_name("function").is_some_and(|f| {
             f.kind() == "selector_expression"
-                && f.child_by_field_name("field").is_some_and(|m| text(m, src) == method)
-                && f.child_by_field_name("operand").is_some_and(|o| text(o, src) == name)
+                && f.child_by_field_name("field")
+                    .is_some_and(|m| text(m, src) == method)
+                && f.child_by_field_name("operand")
+                    .is_some_and(|o| text(o, src) == name)
         })
 }
 
@@ -144,10 +148,14 @@ fn is_method_call(n: Node, name: &str, method: &str, src: &str) -> bool {
 fn receives_from(n: Node, ch: &str, src: &str) -> bool {
     match n.kind() {
         "unary_expression" => {
-            n.child_by_field_name("operator").is_some_and(|o| text(o, src) == "<-")
-                && n.child_by_field_name("operand").is_some_and(|o| text(o, src) == ch)
+            n.child_by_field_name("operator")
+                .is_some_and(|o| text(o, src) == "<-")
+                && n.child_by_field_name("operand")
+                    .is_some_and(|o| text(o, src) == ch)
         }
-        "range_clause" => n.child_by_field_name("right").is_some_and(|o| text(o, src) == ch),
+        "range_clause" => n
+            .child_by_field_name("right")
+            .is_some_and(|o| text(o, src) == ch),
         _ => false,
     }
 }
