@@ -357,8 +357,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                         && let Some(args) = parent.parent().filter(|g| g.kind() == "argument_list")
                         && let Some(call) = args.parent()
                         && self.is_method_value(parent)
-                        && !self.is_sync_callback(call)
-                        && !in_go_statement(call)
+                        && self.registers_callback(call)
                     {
                         self.escape(fate, Escape::Registered, call);
                         return;
@@ -1000,7 +999,10 @@ impl<'a, 't> FlowCx<'a, 't> {
                 {
                     return None;
                 }
-                Some(Escape::Registered)
+                if self.registers_callback(call) {
+                    return Some(Escape::Registered);
+                }
+                Some(Escape::Closure)
             }
             // `step := func() {...}` only called here: it runs now.
             "expression_list" if self.local_func_only_called(parent, child) => None,
@@ -1048,6 +1050,23 @@ impl<'a, 't> FlowCx<'a, 't> {
                 && !in_go_statement(call)
                 && enclosing_function(call).is_some_and(|f| f.id() == self.func.id())
         })
+    }
+
+    /// Does `call` register the callback it is given, to be called later
+    /// (`mux.HandleFunc`, `RegisterX`, `OnClose`, `time.AfterFunc`)?
+    fn registers_callback(&self, call: Node<'t>) -> bool {
+        if in_go_statement(call) || self.is_sync_callback(call) {
+            return false;
+        }
+        let Some(callee) = call.child_by_field_name("function") else {
+            return false;
+        };
+        let name = last_name(callee, self.src);
+        is_keeping_func(name)
+            || name == "AfterFunc"
+            || name
+                .strip_prefix("On")
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_uppercase()))
     }
 
     /// Is `sel` (`x.m`, not called) a method value of `x`?

@@ -462,6 +462,26 @@ where
                 "a leaking return comes before the error check, where `{var}` may be nil"
             ));
         }
+        // `f` assigned again after it was made (`f, err = os.Create(tmp)`):
+        // at a later return it may name another value, or nil.
+        if crate::lang::go::identifiers_named(func, var, src)
+            .iter()
+            .any(|i| {
+                i.start_byte() > stmt.end_byte()
+                    && i.parent().is_some_and(|l| {
+                        l.kind() == "expression_list"
+                            && l.parent().is_some_and(|a| {
+                                matches!(a.kind(), "assignment_statement" | "short_var_declaration")
+                                    && a.child_by_field_name("left")
+                                        .is_some_and(|x| x.id() == l.id())
+                            })
+                    })
+            })
+        {
+            return Err(format!(
+                "`{var}` is assigned again later, so a release before a later return could release another value"
+            ));
+        }
         // Move a later `defer <release>` in the same block up, when every
         // leaking return sits between the error check and it.
         if let Some(defer) = fate.releases.iter().find_map(|(site, _)| {
