@@ -18,6 +18,7 @@ use crate::analysis::go::module::{
     GoModule, ModuleFinder, TextFacts, constructor_literals, constructor_view, constructors,
     scan_text,
 };
+use crate::analysis::go::program::Program;
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
 use crate::analysis::js::{JsFile, PackageFinder, PackageInfo};
 use crate::analysis::rust::{CrateFinder, RustFile};
@@ -140,6 +141,8 @@ pub struct Engine {
     rust_prefilter: AhoCorasick,
     crates: CrateFinder,
     include_tests: bool,
+    /// The Go packages around the scanned ones (declarations read on demand).
+    program: Arc<Program>,
     js_catalog: JsCatalog,
     js_prefilter: AhoCorasick,
     packages: PackageFinder,
@@ -258,6 +261,17 @@ impl Engine {
                 .collect()
         });
         let index = ModuleIndex::build(texts, ctors, catalog);
+        // Every module a scanned Go folder belongs to, once.
+        let mut workspace: Vec<Arc<GoModule>> = Vec::new();
+        for u in &units {
+            if let UnitSpec::GoPackage { dir, .. } = u
+                && let Some(m) = finder.find(dir)
+                && !workspace.iter().any(|w| Arc::ptr_eq(w, &m))
+            {
+                workspace.push(m);
+            }
+        }
+        let program = Arc::new(Program::new(&workspace));
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
         let rust_catalog = RustCatalog::built_in()?;
@@ -279,6 +293,7 @@ impl Engine {
             rust_prefilter,
             crates: CrateFinder::default(),
             include_tests: false,
+            program,
             js_catalog,
             js_prefilter,
             packages: PackageFinder::default(),
@@ -375,6 +390,10 @@ impl Engine {
 
     pub(crate) fn caller_index(&self) -> &crate::callers::Index {
         &self.caller_index
+    }
+
+    pub(crate) fn program(&self) -> Arc<Program> {
+        self.program.clone()
     }
 
     /// The Go module (nearest go.mod upwards) a folder belongs to.
@@ -521,7 +540,7 @@ impl Engine {
                 }
                 let module = self.modules.find(dir);
                 let abs = std::path::absolute(dir).unwrap_or(dir.clone());
-                let pkg = GoPackage::new(abs, module, parsed);
+                let pkg = GoPackage::new(abs, module, parsed, self.program.clone());
                 for rule in rules {
                     let mut out = Vec::new();
                     self.timed(*rule, || rule.check(&Unit::Go(&pkg), &cx, &mut out));

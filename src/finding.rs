@@ -55,6 +55,12 @@ impl Finding {
         self
     }
 
+    /// Appends to the message (before any notes are shown).
+    pub fn with_message_suffix(mut self, suffix: &str) -> Self {
+        self.message.push_str(suffix);
+        self
+    }
+
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self

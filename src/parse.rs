@@ -31,6 +31,9 @@ impl ParsedFile {
         language: Language,
         source: SourceText,
     ) -> Result<ParsedFile, Problem> {
+        if std::env::var_os("LEAKFIX_TRACE_PARSE").is_some() {
+            eprintln!("parse: {} {}", source.text().len(), path.display());
+        }
         let (tree, error) = language.parse(source.text());
         if let Some(at) = error {
             let lc = source.line_col(at);

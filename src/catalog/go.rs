@@ -252,6 +252,8 @@ pub struct Consume {
 /// What could possibly match, computed once per catalog.
 #[derive(Clone, Debug, Default)]
 struct Quick {
+    /// The first catalog (not learned) resource of each type.
+    by_type: HashMap<TypeName, usize>,
     packages: std::collections::HashSet<String>,
     package_prefixes: Vec<String>,
     methods: std::collections::HashSet<String>,
@@ -276,6 +278,13 @@ enum Entry {
 impl Quick {
     fn build(c: &GoCatalog) -> Quick {
         let mut q = Quick::default();
+        for (i, r) in c.resources.iter().enumerate() {
+            if let Some(t) = &r.type_name
+                && !matches!(r.origin, Origin::Learned(_))
+            {
+                q.by_type.entry(t.clone()).or_insert(i);
+            }
+        }
         let entries = (0..c.ignores.len())
             .map(|i| (&c.ignores[i].target, Entry::Ignore(i)))
             .chain((0..c.resources.len()).map(|i| (&c.resources[i].target, Entry::Resource(i))));
@@ -636,6 +645,11 @@ impl GoCatalog {
 
     pub fn resources(&self) -> &[Resource] {
         &self.resources
+    }
+
+    /// A catalog resource of type `t` (how values of it are released).
+    pub fn resource_of_type(&self, t: &TypeName) -> Option<&Resource> {
+        self.quick().by_type.get(t).map(|&i| &self.resources[i])
     }
 
     fn quick(&self) -> &Quick {

@@ -199,6 +199,7 @@ impl<'a> PackageFacts<'a> {
             .files
             .iter()
             .filter(|f| !f.parsed.path.to_string_lossy().ends_with("_test.go"))
+            .map(|f| &**f)
     }
 
     /// The package's functions and methods named `name`.

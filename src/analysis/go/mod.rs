@@ -3,16 +3,24 @@
 //! index (what the scanned module itself teaches about resources).
 
 pub mod calls;
+pub mod cfg;
 pub mod channels;
 pub mod contexts;
+pub mod decls;
+pub mod declview;
 pub mod deps;
 pub mod flow;
 pub mod goroutines;
 pub mod handlers;
+pub mod joins;
 pub mod loops;
 pub mod module;
 pub mod once;
+pub mod ownership;
+pub mod program;
+pub mod resources;
 pub mod scope;
+pub mod summaries;
 pub mod syntax;
 pub mod types;
 pub mod uses;
@@ -295,6 +303,10 @@ pub enum GoType {
     Slice(Box<GoType>),
     /// `map[K]V`.
     Map(Box<GoType>, Box<GoType>),
+    /// `chan T`, `<-chan T`, `chan<- T`.
+    Chan(Box<GoType>),
+    /// A function type: it may close over anything.
+    Func,
     /// Anything else (interfaces, funcs, channels, unresolved names).
     Other,
 }
@@ -320,8 +332,17 @@ pub struct GoPackage {
     /// The import path (module path + folder), or `_/<folder>` outside a module.
     pub import_path: String,
     pub module: Option<Arc<GoModule>>,
-    pub files: Vec<GoFile>,
+    pub files: Vec<Arc<GoFile>>,
     pub decls: PackageDecls,
+    /// Every other package the analysis may look into.
+    pub program: Arc<program::Program>,
+    /// Function summaries made while analysing this package.
+    pub summaries: Arc<summaries::SummaryCache>,
+    /// Holds only some files of the package (read for function bodies):
+    /// the rest of its declarations come from the program.
+    pub partial: bool,
+    /// Functions (`F`) and methods (`T.M`) declared in `files`: (file index, range).
+    decl_index: std::sync::OnceLock<HashMap<String, (usize, std::ops::Range<usize>)>>,
 }
 
 impl GoPackage {
@@ -339,17 +360,72 @@ impl GoPackage {
                 )
             })
             .collect();
-        GoPackage::new(PathBuf::from(dir), None, files)
+        GoPackage::new(
+            PathBuf::from(dir),
+            None,
+            files,
+            Arc::new(program::Program::empty()),
+        )
     }
 
-    pub fn new(dir: PathBuf, module: Option<Arc<GoModule>>, files: Vec<GoFile>) -> GoPackage {
+    pub fn new(
+        dir: PathBuf,
+        module: Option<Arc<GoModule>>,
+        files: Vec<GoFile>,
+        program: Arc<program::Program>,
+    ) -> GoPackage {
+        let files: Vec<Arc<GoFile>> = files.into_iter().map(Arc::new).collect();
+        GoPackage::with_shared_files(dir, module, files, program)
+    }
+
+    /// A package over files that may be shared with the program's cache.
+    pub fn with_shared_files(
+        dir: PathBuf,
+        module: Option<Arc<GoModule>>,
+        files: Vec<Arc<GoFile>>,
+        program: Arc<program::Program>,
+    ) -> GoPackage {
         let import_path = module
             .as_ref()
             .and_then(|m| m.import_path_of(&dir))
             .unwrap_or_else(|| format!("_/{}", dir.display()));
+        GoPackage::build(
+            import_path,
+            dir,
+            module,
+            files,
+            program,
+            Default::default(),
+            false,
+        )
+    }
+
+    /// A package made of some files of another package, to read function
+    /// bodies there; it shares the summaries of the unit that asked.
+    pub fn foreign(
+        import_path: String,
+        dir: PathBuf,
+        files: Vec<Arc<GoFile>>,
+        program: Arc<program::Program>,
+        summaries: Arc<summaries::SummaryCache>,
+    ) -> GoPackage {
+        GoPackage::build(import_path, dir, None, files, program, summaries, true)
+    }
+
+    fn build(
+        import_path: String,
+        dir: PathBuf,
+        module: Option<Arc<GoModule>>,
+        files: Vec<Arc<GoFile>>,
+        program: Arc<program::Program>,
+        summaries: Arc<summaries::SummaryCache>,
+        partial: bool,
+    ) -> GoPackage {
         let mut decls = PackageDecls::default();
-        for f in &files {
-            types::collect_decls(f, &import_path, &mut decls);
+        if !partial {
+            for f in &files {
+                types::collect_decls(f, &import_path, &mut decls);
+            }
         }
         GoPackage {
             dir,
@@ -357,7 +433,38 @@ impl GoPackage {
             module,
             files,
             decls,
+            program,
+            summaries,
+            partial,
+            decl_index: Default::default(),
         }
+    }
+
+    /// Functions (`F`) and methods (`T.M`) declared in this package's files.
+    pub fn decl_index(&self) -> &HashMap<String, (usize, std::ops::Range<usize>)> {
+        self.decl_index.get_or_init(|| {
+            let mut out = HashMap::new();
+            for (i, f) in self.files.iter().enumerate() {
+                let src = f.text();
+                let root = f.root();
+                let mut c = root.walk();
+                for d in root.named_children(&mut c) {
+                    let Some(name) = d.child_by_field_name("name") else {
+                        continue;
+                    };
+                    let key = match d.kind() {
+                        "function_declaration" => text(name, src).to_string(),
+                        "method_declaration" => match module::receiver_type_name(d, src) {
+                            Some(t) => format!("{t}.{}", text(name, src)),
+                            None => continue,
+                        },
+                        _ => continue,
+                    };
+                    out.entry(key).or_insert((i, d.byte_range()));
+                }
+            }
+            out
+        })
     }
 }
 

@@ -23,29 +23,91 @@ pub struct GoModule {
     pub path: String,
     /// The `go` directive: (major, minor).
     pub go_version: Option<(u32, u32)>,
+    /// `require` lines: module path -> version.
+    pub requires: Vec<(String, String)>,
+    /// `replace` lines whose target is a local folder: module path -> folder
+    /// (absolute, resolved against the module root).
+    pub local_replaces: Vec<(String, PathBuf)>,
+    /// `replace` lines whose target is another module: path -> (path, version).
+    pub module_replaces: Vec<(String, (String, String))>,
 }
 
 impl GoModule {
     pub fn parse(root: PathBuf, go_mod: &str) -> Option<GoModule> {
         let mut path = None;
         let mut go_version = None;
+        let mut requires = Vec::new();
+        let mut local_replaces = Vec::new();
+        let mut module_replaces = Vec::new();
+        // The directive of the `( ... )` block we are in.
+        let mut block: Option<&str> = None;
         for line in go_mod.lines() {
             let line = line.split("//").next().unwrap_or("").trim();
-            if let Some(rest) = line.strip_prefix("module ") {
-                path = Some(rest.trim().trim_matches('"').to_string());
-            } else if let Some(rest) = line.strip_prefix("go ") {
-                let mut it = rest.trim().split('.');
-                let major = it.next().and_then(|s| s.parse().ok());
-                let minor = it.next().and_then(|s| s.parse().ok());
-                if let (Some(a), Some(b)) = (major, minor) {
-                    go_version = Some((a, b));
+            if line.is_empty() {
+                continue;
+            }
+            let (directive, rest) = match block {
+                Some(_) if line == ")" => {
+                    block = None;
+                    continue;
                 }
+                Some(d) => (d, line),
+                None => {
+                    let (d, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                    let rest = rest.trim();
+                    if rest == "(" {
+                        block = Some(match d {
+                            "require" => "require",
+                            "replace" => "replace",
+                            _ => "other",
+                        });
+                        continue;
+                    }
+                    (d, rest)
+                }
+            };
+            match directive {
+                "module" => path = Some(rest.trim_matches('"').to_string()),
+                "go" => {
+                    let mut it = rest.split('.');
+                    let major = it.next().and_then(|s| s.parse().ok());
+                    let minor = it.next().and_then(|s| s.parse().ok());
+                    if let (Some(a), Some(b)) = (major, minor) {
+                        go_version = Some((a, b));
+                    }
+                }
+                "require" => {
+                    let mut it = rest.split_whitespace();
+                    if let (Some(m), Some(v)) = (it.next(), it.next()) {
+                        requires.push((m.trim_matches('"').to_string(), v.to_string()));
+                    }
+                }
+                "replace" => {
+                    let Some((old, new)) = rest.split_once("=>") else {
+                        continue;
+                    };
+                    let old = old.split_whitespace().next().unwrap_or("").to_string();
+                    let mut new_parts = new.split_whitespace();
+                    let target = new_parts.next().unwrap_or("");
+                    if target.starts_with("./")
+                        || target.starts_with("../")
+                        || target.starts_with('/')
+                    {
+                        local_replaces.push((old, root.join(target)));
+                    } else if let Some(v) = new_parts.next() {
+                        module_replaces.push((old, (target.to_string(), v.to_string())));
+                    }
+                }
+                _ => {}
             }
         }
         Some(GoModule {
             root,
             path: path?,
             go_version,
+            requires,
+            local_replaces,
+            module_replaces,
         })
     }
 
@@ -125,26 +187,95 @@ pub struct TextFacts {
     pub releasable_interfaces: Vec<TypeName>,
     /// Declares a function whose name starts like a constructor's.
     pub has_constructor: bool,
+    /// Functions, methods and interface methods with their results as
+    /// written (one-line signatures): (name, results text).
+    pub signatures: Vec<(String, String)>,
+    /// Interfaces and the interfaces they embed (simple names).
+    pub embeds: Vec<(String, Vec<String>)>,
+}
+
+/// The results part of a signature line after the name: `(a int) (*T, error) {` -> `(*T, error)`.
+fn results_text(after_name: &str) -> Option<String> {
+    let rest = after_name.strip_prefix('[').map_or(Some(after_name), |r| {
+        // Type parameters: skip to their closing bracket.
+        let mut depth = 1;
+        for (i, c) in r.char_indices() {
+            match c {
+                '[' => depth += 1,
+                ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(&r[i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    })?;
+    let rest = rest.strip_prefix('(')?;
+    let mut depth = 1;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let results = rest[i + 1..].trim_end().trim_end_matches('{').trim();
+                    return (!results.is_empty()).then(|| results.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn ident_at_start(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    &s[..end]
 }
 
 pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
     let mut facts = TextFacts::default();
-    let mut interface: Option<&str> = None;
+    // The interface whose body we are in: (name, releasable, embeds).
+    let mut interface: Option<(&str, bool, Vec<String>)> = None;
     for raw in src.lines() {
         let line = raw.trim_end();
-        if let Some(name) = interface {
+        if let Some((name, releasable, embeds)) = &mut interface {
             let t = line.trim();
             if t == "}" {
+                if *releasable {
+                    facts
+                        .releasable_interfaces
+                        .push(TypeName::new(import_path, *name));
+                }
+                facts
+                    .embeds
+                    .push((name.to_string(), std::mem::take(embeds)));
                 interface = None;
             } else if LEARNED_RELEASE_METHODS
                 .iter()
                 .any(|m| t.starts_with(m) && t[m.len()..].starts_with("()"))
                 || CLOSER_INTERFACES.contains(&t)
             {
-                facts
-                    .releasable_interfaces
-                    .push(TypeName::new(import_path, name));
-                interface = None;
+                *releasable = true;
+            } else {
+                let n = ident_at_start(t);
+                let after = &t[n.len()..];
+                if !n.is_empty() && after.starts_with('(') {
+                    if let Some(r) = results_text(after) {
+                        facts.signatures.push((n.to_string(), r));
+                    }
+                } else if !n.is_empty() && (after.is_empty() || after.starts_with('.')) {
+                    // An embedded interface: `Provider`, `content.Provider`.
+                    let simple = t.rsplit('.').next().unwrap_or(t);
+                    embeds.push(simple.to_string());
+                }
             }
             continue;
         }
@@ -153,8 +284,25 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
                 if let Some(fact) = release_method(recv, import_path) {
                     facts.release_methods.push(fact);
                 }
-            } else if CONSTRUCTOR_PREFIXES.iter().any(|p| rest.starts_with(p)) {
-                facts.has_constructor = true;
+                if let Some(close) = recv.find(')') {
+                    let after = recv[close + 1..].trim_start();
+                    let n = ident_at_start(after);
+                    if !n.is_empty()
+                        && let Some(r) = results_text(&after[n.len()..])
+                    {
+                        facts.signatures.push((n.to_string(), r));
+                    }
+                }
+            } else {
+                if CONSTRUCTOR_PREFIXES.iter().any(|p| rest.starts_with(p)) {
+                    facts.has_constructor = true;
+                }
+                let n = ident_at_start(rest);
+                if !n.is_empty()
+                    && let Some(r) = results_text(&rest[n.len()..])
+                {
+                    facts.signatures.push((n.to_string(), r));
+                }
             }
             continue;
         }
@@ -168,7 +316,7 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
             .or_else(|| t.strip_suffix(" interface{"))
         {
             if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                interface = Some(name);
+                interface = Some((name, false, Vec::new()));
             }
         } else if let Some((name, body)) = t.split_once(" interface {") {
             // One-line interface: `type C interface { Close() error }`.
@@ -184,6 +332,85 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
         }
     }
     facts
+}
+
+/// Standard-library functions and methods whose results have a release
+/// method (generated: scripts/gen-go-stdlib.py).
+static STDLIB_RELEASING: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    #[derive(serde::Deserialize)]
+    struct File {
+        releasing: Vec<String>,
+    }
+    toml::from_str::<File>(include_str!("../../../catalog/go-stdlib.toml"))
+        .expect("catalog/go-stdlib.toml is valid")
+        .releasing
+});
+
+/// Standard-library types with a release method, by simple name, that
+/// scanned code declares results of (`(*os.File, error)`, `io.ReadCloser`).
+const STDLIB_RELEASABLE: [&str; 16] = [
+    "File",
+    "Conn",
+    "Listener",
+    "ReadCloser",
+    "WriteCloser",
+    "ReadWriteCloser",
+    "Closer",
+    "PipeReader",
+    "PipeWriter",
+    "Ticker",
+    "Timer",
+    "Root",
+    "DB",
+    "Rows",
+    "Stmt",
+    "Tx",
+];
+
+/// The names of functions and methods that may return a value with a
+/// release method: the cheap filter that decides which calls (and files)
+/// the analysis looks at. Over-approximates: types are matched by simple
+/// name, whatever their package.
+pub fn releasing_names(
+    texts: &[TextFacts],
+    catalog: &GoCatalog,
+) -> std::collections::HashSet<String> {
+    let mut releasable: std::collections::HashSet<&str> = STDLIB_RELEASABLE.into_iter().collect();
+    for t in texts {
+        releasable.extend(t.release_methods.iter().map(|(ty, _, _)| ty.name.as_str()));
+        releasable.extend(t.releasable_interfaces.iter().map(|ty| ty.name.as_str()));
+    }
+    for r in catalog.resources() {
+        if let Some(t) = &r.type_name {
+            releasable.insert(t.name.as_str());
+        }
+    }
+    // Interfaces embedding a releasable one are releasable.
+    loop {
+        let before = releasable.len();
+        for t in texts {
+            for (name, embeds) in &t.embeds {
+                if embeds.iter().any(|e| releasable.contains(e.as_str())) {
+                    releasable.insert(name.as_str());
+                }
+            }
+        }
+        if releasable.len() == before {
+            break;
+        }
+    }
+    let mut out: std::collections::HashSet<String> = STDLIB_RELEASING.iter().cloned().collect();
+    for t in texts {
+        for (name, results) in &t.signatures {
+            let mentions = results
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| releasable.contains(w));
+            if mentions {
+                out.insert(name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// `s *Store) Close() error {` -> (Store, "Close", true).
@@ -408,6 +635,8 @@ pub struct ModuleIndex {
     /// Types declared in the scanned code that have a release method
     /// (concrete types, and interfaces whose method set has one).
     pub releasable_types: std::collections::HashSet<TypeName>,
+    /// Names of functions and methods that may return a releasable value.
+    pub releasing_names: std::collections::HashSet<String>,
 }
 
 impl ModuleIndex {
@@ -420,6 +649,7 @@ impl ModuleIndex {
         ctors: Vec<Constructor>,
         catalog: &GoCatalog,
     ) -> ModuleIndex {
+        let releasing_names = releasing_names(&texts, catalog);
         let mut releases: HashMap<TypeName, (&'static str, bool)> = HashMap::new();
         let mut interfaces = Vec::new();
         for f in texts {
@@ -441,6 +671,7 @@ impl ModuleIndex {
 
         let mut index = ModuleIndex {
             releasable_types: releases.keys().cloned().chain(interfaces).collect(),
+            releasing_names,
             ..ModuleIndex::default()
         };
         for (package, name, ty, error) in ctors {
@@ -540,6 +771,37 @@ mod tests {
         assert!(view.contains("func NewT() (*T, error) {\n\treturn &T{}, nil\n}"));
         assert!(!view.contains("Close") && !view.contains("helper") && !view.contains("type T"));
         assert!(crate::lang::Language::Go.parse(&view).1.is_none());
+    }
+
+    #[test]
+    fn go_mod_requires_and_replaces() {
+        let m = GoModule::parse(
+            PathBuf::from("/m"),
+            "module example.com/app\n\ngo 1.22\n\nrequire (\n\tcloud.google.com/go/storage v1.40.0\n\tgithub.com/x/y v0.1.0 // indirect\n)\n\nrequire github.com/a/b v1.2.3\n\nreplace cloud.google.com/go/storage => ./fork/storage\n\nreplace (\n\tgithub.com/x/y v0.1.0 => github.com/z/y v0.2.0\n)\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.requires,
+            vec![
+                ("cloud.google.com/go/storage".into(), "v1.40.0".into()),
+                ("github.com/x/y".into(), "v0.1.0".into()),
+                ("github.com/a/b".into(), "v1.2.3".into()),
+            ]
+        );
+        assert_eq!(
+            m.local_replaces,
+            vec![(
+                "cloud.google.com/go/storage".into(),
+                PathBuf::from("/m/./fork/storage")
+            )]
+        );
+        assert_eq!(
+            m.module_replaces,
+            vec![(
+                "github.com/x/y".into(),
+                ("github.com/z/y".into(), "v0.2.0".into())
+            )]
+        );
     }
 
     #[test]

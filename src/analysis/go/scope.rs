@@ -209,6 +209,30 @@ fn is_scope(n: Node) -> bool {
 pub fn references<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
     let mut out = Vec::new();
     collect_refs(scope, name, src, Shadow::NONE, true, &mut out);
+    // Before the declaration, and on the right of `:=` that declares it,
+    // the name still means an outer variable (`ctx, cancel := context.WithCancel(ctx)`).
+    if let Some(d) = direct_declaration(scope, name, usize::MAX, src)
+        && matches!(
+            d.kind(),
+            "short_var_declaration" | "var_declaration" | "range_clause" | "receive_statement"
+        )
+    {
+        let right = d
+            .child_by_field_name("right")
+            .or_else(|| {
+                crate::lang::go::named_children_no_comments(d)
+                    .into_iter()
+                    .find(|c| c.kind() == "var_spec")
+                    .and_then(|s| s.child_by_field_name("value"))
+            })
+            .map(|r| r.byte_range());
+        out.retain(|r| {
+            r.start_byte() >= d.start_byte()
+                && !right
+                    .as_ref()
+                    .is_some_and(|rr| rr.start <= r.start_byte() && r.end_byte() <= rr.end)
+        });
+    }
     out
 }
 

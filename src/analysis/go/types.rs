@@ -35,12 +35,25 @@ const PLAIN_BUILTINS: [&str; 21] = [
     "struct{}",
 ];
 
-/// Standard-library types that hold no reference to anything releasable.
-const PLAIN_QUALIFIED: [(&str, &str); 4] = [
+/// Standard-library types that hold no reference to anything releasable
+/// (interfaces among them describe data: a directory entry, file info).
+const PLAIN_QUALIFIED: [(&str, &str); 16] = [
     ("time", "Time"),
     ("time", "Duration"),
     ("time", "Month"),
     ("time", "Weekday"),
+    ("io/fs", "FileInfo"),
+    ("io/fs", "DirEntry"),
+    ("io/fs", "FileMode"),
+    ("os", "FileInfo"),
+    ("os", "DirEntry"),
+    ("os", "FileMode"),
+    ("net/url", "URL"),
+    ("net/url", "Values"),
+    ("net/http", "Header"),
+    ("net/netip", "Addr"),
+    ("net/netip", "AddrPort"),
+    ("math/big", "Int"),
 ];
 
 /// The type denoted by a type node (`*sql.DB`, `[]string`, `Store`).
@@ -55,6 +68,8 @@ pub fn type_of_type_node(node: Node, file: &GoFile, package: &str) -> GoType {
             let name = text(node, src);
             if PLAIN_BUILTINS.contains(&name) {
                 GoType::Plain
+            } else if name == "any" || name == "comparable" {
+                GoType::Other
             } else {
                 GoType::Named(TypeName::new(package, name))
             }
@@ -95,6 +110,15 @@ pub fn type_of_type_node(node: Node, file: &GoFile, package: &str) -> GoType {
         "struct_type" if text(node, src).split_whitespace().collect::<String>() == "struct{}" => {
             GoType::Plain
         }
+        "channel_type" => match node.child_by_field_name("value") {
+            Some(v) => GoType::Chan(Box::new(type_of_type_node(v, file, package))),
+            None => GoType::Other,
+        },
+        "function_type" => GoType::Func,
+        "generic_type" => match node.child_by_field_name("type") {
+            Some(t) => type_of_type_node(t, file, package),
+            None => GoType::Other,
+        },
         _ => GoType::Other,
     }
 }
@@ -472,10 +496,100 @@ impl<'a> TypeEnv<'a> {
         if values.len() == names {
             return self.full_type_of(values[i]);
         }
-        if values.len() == 1 && i == 0 {
-            return self.full_type_of(values[0]);
+        if values.len() == 1 && names > 1 {
+            let v = values[0];
+            if v.kind() == "call_expression"
+                && let Some(results) = self.call_results(v)
+                && results.len() == names
+            {
+                return Some(results[i].clone());
+            }
+            if i == 0 {
+                return self.full_type_of(v);
+            }
+            // `v, ok := m[k]`, `v, ok := x.(T)`, `v, ok := <-ch`: the second is a bool.
+            if i == 1
+                && matches!(
+                    v.kind(),
+                    "index_expression" | "type_assertion_expression" | "unary_expression"
+                )
+            {
+                return Some(GoType::Plain);
+            }
         }
         None
+    }
+
+    /// The result types of a call, from the callee's declaration (this
+    /// package, or any package the program can read); None when unknown.
+    /// The declared parameters of the function `call` calls (receiver
+    /// not included), from the program's index.
+    pub fn call_params(&self, call: Node) -> Option<Vec<super::decls::Param>> {
+        let src = self.file.text();
+        let func = call.child_by_field_name("function")?;
+        let program = &self.pkg.program;
+        match func.kind() {
+            "selector_expression" => {
+                let operand = func.child_by_field_name("operand")?;
+                let name = text(func.child_by_field_name("field")?, src);
+                if let Some(path) = self.package_of(operand) {
+                    return program.func(path, name).map(|(_, d)| d.sig.params);
+                }
+                let recv = self.type_of(operand)?;
+                program.method(&recv, name).map(|m| m.sig.params)
+            }
+            "identifier" => {
+                let name = text(func, src);
+                if self.locals.contains_key(name) {
+                    return None;
+                }
+                program
+                    .func(&self.pkg.import_path, name)
+                    .map(|(_, d)| d.sig.params)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn call_results(&self, call: Node) -> Option<Vec<GoType>> {
+        let src = self.file.text();
+        let func = call.child_by_field_name("function")?;
+        let program = &self.pkg.program;
+        match func.kind() {
+            "selector_expression" => {
+                let operand = func.child_by_field_name("operand")?;
+                let name = text(func.child_by_field_name("field")?, src);
+                if let Some(path) = self.package_of(operand) {
+                    return program.func(path, name).map(|(_, d)| d.sig.result_types());
+                }
+                let recv = self.type_of(operand)?;
+                if recv.package == self.pkg.import_path
+                    && let Some(sig) = self
+                        .pkg
+                        .decls
+                        .methods
+                        .get(&(recv.name.clone(), name.to_string()))
+                    && !sig.results.is_empty()
+                {
+                    return Some(sig.results.clone());
+                }
+                program.method(&recv, name).map(|m| m.sig.result_types())
+            }
+            "identifier" => {
+                let name = text(func, src);
+                if self.locals.contains_key(name) {
+                    return None;
+                }
+                if let Some(sig) = self.pkg.decls.funcs.get(name) {
+                    return Some(sig.results.clone());
+                }
+                program
+                    .func(&self.pkg.import_path, name)
+                    .map(|(_, d)| d.sig.result_types())
+            }
+            "parenthesized_expression" => None,
+            _ => None,
+        }
     }
 
     /// The type of an expression including slices and maps (`[]string{}`,
@@ -490,6 +604,7 @@ impl<'a> TypeEnv<'a> {
                     .get(name)
                     .or_else(|| self.pkg.decls.vars.get(name))
                     .cloned()
+                    .or_else(|| self.package_var(name))
             }
             "parenthesized_expression" => self.full_type_of(expr.named_child(0)?),
             "composite_literal" => Some(type_of_type_node(
@@ -505,20 +620,14 @@ impl<'a> TypeEnv<'a> {
             "selector_expression" => {
                 let operand = expr.child_by_field_name("operand")?;
                 let field = text(expr.child_by_field_name("field")?, src);
-                if self.package_of(operand).is_some() {
-                    return self.type_of(expr).map(GoType::Named);
+                if let Some(path) = self.package_of(operand) {
+                    return self
+                        .type_of(expr)
+                        .map(GoType::Named)
+                        .or_else(|| self.pkg.program.var(path, field));
                 }
                 let t = self.type_of(operand)?;
-                if t.package == *pkg {
-                    self.pkg
-                        .decls
-                        .struct_fields
-                        .get(&t.name)?
-                        .get(field)
-                        .cloned()
-                } else {
-                    None
-                }
+                self.field_type(&t, field)
             }
             "call_expression" => {
                 let func = expr.child_by_field_name("function")?;
@@ -529,10 +638,37 @@ impl<'a> TypeEnv<'a> {
                     let t = expr.child_by_field_name("arguments")?.named_child(0)?;
                     return Some(type_of_type_node(t, self.file, pkg));
                 }
-                self.type_of(expr).map(GoType::Named)
+                self.type_of(expr)
+                    .map(GoType::Named)
+                    .or_else(|| self.call_results(expr)?.into_iter().next())
             }
             _ => self.type_of(expr).map(GoType::Named),
         }
+    }
+
+    /// The type of field `name` of struct type `t` (this package's
+    /// declarations first, then the program's; promoted fields included).
+    pub fn field_type(&self, t: &TypeName, name: &str) -> Option<GoType> {
+        if t.package == self.pkg.import_path
+            && let Some(f) = self
+                .pkg
+                .decls
+                .struct_fields
+                .get(&t.name)
+                .and_then(|fields| fields.get(name))
+        {
+            return Some(f.clone());
+        }
+        self.pkg.program.field(t, name)
+    }
+
+    /// A package-level variable declared in a file of this package that the
+    /// unit does not hold (packages read for a function body).
+    fn package_var(&self, name: &str) -> Option<GoType> {
+        if !self.pkg.partial || self.file.imports.resolve(name).is_some() {
+            return None;
+        }
+        self.pkg.program.var(&self.pkg.import_path, name)
     }
 
     pub fn local_type(&self, name: &str) -> Option<&GoType> {
@@ -562,12 +698,16 @@ impl<'a> TypeEnv<'a> {
         match expr.kind() {
             "identifier" => {
                 let name = text(expr, src);
-                match self
+                let t = match self
                     .locals
                     .get(name)
-                    .or_else(|| self.pkg.decls.vars.get(name))?
+                    .or_else(|| self.pkg.decls.vars.get(name))
                 {
-                    GoType::Named(t) => Some(t.clone()),
+                    Some(t) => t.clone(),
+                    None => self.package_var(name)?,
+                };
+                match t {
+                    GoType::Named(t) => Some(t),
                     _ => None,
                 }
             }
@@ -596,16 +736,17 @@ impl<'a> TypeEnv<'a> {
                 let operand = expr.child_by_field_name("operand")?;
                 let field = text(expr.child_by_field_name("field")?, src);
                 if let Some(path) = self.package_of(operand) {
-                    return self.catalog.var_type(path, field);
+                    return self.catalog.var_type(path, field).or_else(|| {
+                        match self.pkg.program.var(path, field)? {
+                            GoType::Named(t) => Some(t),
+                            _ => None,
+                        }
+                    });
                 }
                 let t = self.type_of(operand)?;
-                if t.package == *pkg {
-                    match self.pkg.decls.struct_fields.get(&t.name)?.get(field)? {
-                        GoType::Named(f) => Some(f.clone()),
-                        _ => None,
-                    }
-                } else {
-                    None
+                match self.field_type(&t, field)? {
+                    GoType::Named(f) => Some(f),
+                    _ => None,
                 }
             }
             "call_expression" => {
@@ -615,7 +756,22 @@ impl<'a> TypeEnv<'a> {
                         let operand = func.child_by_field_name("operand")?;
                         let name = text(func.child_by_field_name("field")?, src);
                         if let Some(path) = self.package_of(operand) {
-                            return self.catalog.func_type(path, name);
+                            return self.catalog.func_type(path, name).or_else(|| {
+                                match self
+                                    .pkg
+                                    .program
+                                    .func(path, name)?
+                                    .1
+                                    .sig
+                                    .results
+                                    .first()?
+                                    .ty
+                                    .clone()
+                                {
+                                    GoType::Named(t) => Some(t),
+                                    _ => None,
+                                }
+                            });
                         }
                         let recv = self.type_of(operand)?;
                         if recv.package == *pkg
@@ -630,7 +786,21 @@ impl<'a> TypeEnv<'a> {
                                 _ => None,
                             };
                         }
-                        self.catalog.method_type(&recv, name)
+                        self.catalog.method_type(&recv, name).or_else(|| {
+                            match self
+                                .pkg
+                                .program
+                                .method(&recv, name)?
+                                .sig
+                                .results
+                                .first()?
+                                .ty
+                                .clone()
+                            {
+                                GoType::Named(t) => Some(t),
+                                _ => None,
+                            }
+                        })
                     }
                     "identifier" => {
                         let name = text(func, src);
@@ -647,8 +817,21 @@ impl<'a> TypeEnv<'a> {
                         if let Some(t) = self.catalog.func_type(pkg, name) {
                             return Some(t);
                         }
-                        match self.pkg.decls.funcs.get(name)?.results.first()? {
-                            GoType::Named(t) => Some(t.clone()),
+                        let first = match self.pkg.decls.funcs.get(name) {
+                            Some(sig) => sig.results.first()?.clone(),
+                            None => self
+                                .pkg
+                                .program
+                                .func(pkg, name)?
+                                .1
+                                .sig
+                                .results
+                                .first()?
+                                .ty
+                                .clone(),
+                        };
+                        match first {
+                            GoType::Named(t) => Some(t),
                             _ => None,
                         }
                     }
@@ -694,13 +877,25 @@ impl<'a> TypeEnv<'a> {
             GoType::Map(k, v) => {
                 self.is_plain_depth(k, depth + 1) && self.is_plain_depth(v, depth + 1)
             }
-            GoType::Named(t) if t.package == self.pkg.import_path => self
+            GoType::Named(t) if t.package == self.pkg.import_path && !self.pkg.partial => self
                 .pkg
                 .decls
                 .struct_fields
                 .get(&t.name)
                 .is_some_and(|fields| fields.values().all(|f| self.is_plain_depth(f, depth + 1))),
-            GoType::Named(_) | GoType::Other => false,
+            GoType::Named(t)
+                if PLAIN_QUALIFIED.contains(&(t.package.as_str(), t.name.as_str())) =>
+            {
+                true
+            }
+            // Generated messages (protobuf) are data.
+            GoType::Named(t) if self.pkg.program.is_generated_type(t) => true,
+            GoType::Named(t) => self
+                .pkg
+                .program
+                .struct_fields(t)
+                .is_some_and(|fields| fields.iter().all(|f| self.is_plain_depth(f, depth + 1))),
+            GoType::Other | GoType::Chan(_) | GoType::Func => false,
         }
     }
 }

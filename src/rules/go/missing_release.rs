@@ -8,14 +8,17 @@ use std::sync::Arc;
 
 use tree_sitter::Node;
 
-use crate::analysis::go::flow::FlowCx;
+use crate::analysis::go::cfg::{Cfg, Exit};
+use crate::analysis::go::flow::{FlowCx, ReleaseSpec};
+use crate::analysis::go::ownership::{self, Acquired, Verdict};
+use crate::analysis::go::resources::{self, Acquisition};
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::syntax::{
     can_exit_early, following_statements, is_err_check, is_terminating, mentions,
 };
 use crate::analysis::go::types::TypeEnv;
 use crate::analysis::go::{GoFile, GoPackage};
-use crate::catalog::go::{Lookup, Release, Resource};
+use crate::catalog::go::{Lookup, Resource};
 use crate::embedded_query;
 use crate::engine::Context;
 use crate::finding::Finding;
@@ -110,6 +113,8 @@ impl Rule for GoMissingRelease {
         let mut lits = cx.go_catalog.call_literals();
         // Constructors of the scanned code, called from their own package too.
         lits.extend(cx.index.learned_names.iter().map(|n| format!("{n}(")));
+        // Functions and methods whose results may have a release method.
+        lits.extend(cx.index.releasing_names.iter().map(|n| format!("{n}(")));
         // `pkg.NewFooClient(...)` the catalog does not know is still reported.
         lits.push("Client(".into());
         Some(lits)
@@ -121,7 +126,7 @@ impl Rule for GoMissingRelease {
             if file.generated {
                 continue;
             }
-            let mut envs = HashMap::new();
+            let mut facts = HashMap::new();
             let query = embedded_query!(Language::Go, "go/missing_release.scm");
             // Only the statements around the prefilter's hits can create a resource.
             for (assign, call) in file.acquisitions(query) {
@@ -132,7 +137,7 @@ impl Rule for GoMissingRelease {
                     assign,
                     call,
                 };
-                if let Some(f) = site.check(&mut envs) {
+                if let Some(f) = site.check(&mut facts) {
                     out.push(f);
                 }
             }
@@ -150,10 +155,16 @@ struct Site<'a, 't> {
 }
 
 /// What the callee is.
-enum Callee<'c> {
-    Resource(&'c Resource, String),
+enum Callee {
+    Resource(Box<Acquisition>, String),
     /// A `New*Client` the catalog does not know.
     UnknownClient(String),
+}
+
+/// Per function: its type environment and control-flow graph.
+struct FuncFacts<'a, 't> {
+    env: TypeEnv<'a>,
+    cfg: Option<Cfg<'t>>,
 }
 
 impl<'a, 't> Site<'a, 't>
@@ -164,23 +175,26 @@ where
         self.file.text()
     }
 
-    fn check(&self, envs: &mut HashMap<usize, TypeEnv<'a>>) -> Option<Finding> {
+    fn check(&self, facts: &mut HashMap<usize, FuncFacts<'a, 't>>) -> Option<Finding> {
         let func = enclosing_function(self.assign)?;
         if !self.may_be_resource() || self.runs_once(func) {
             return None;
         }
-        let env = envs.entry(func.id()).or_insert_with(|| {
-            TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func)
+        let src = self.src();
+        let f = facts.entry(func.id()).or_insert_with(|| FuncFacts {
+            env: TypeEnv::for_function(self.pkg, self.file, self.cx.go_catalog, func),
+            cfg: Cfg::build(func, src),
         });
+        let env = &f.env;
         let callee = self.callee(env)?;
         let names = self.lhs();
-        let src = self.src();
         // An ignore marker is applied by the engine to the finding, so that
         // a marker over a call that is no longer a leak counts as unused.
-        let (resource, callee_text) = match callee {
-            Callee::Resource(r, t) => (Some(r), t),
+        let (acq, callee_text) = match callee {
+            Callee::Resource(a, t) => (Some(*a), t),
             Callee::UnknownClient(t) => (None, t),
         };
+        let resource = acq.as_ref().map(|a| &a.resource);
         let result = resource.map_or(0, |r| r.result);
         let var = *names.get(result)?;
         let var_name = text(var, src);
@@ -220,7 +234,7 @@ where
         {
             return None;
         }
-        // A constructor learned from the scanned code that is handed another
+        // A constructor the catalog does not know that is handed another
         // releasable value builds a view over it, and we cannot see whether
         // its Close closes what it was given (a RowReader closing the caller's
         // Reader): leave it to people.
@@ -230,45 +244,111 @@ where
         {
             return None;
         }
-        if let (Some(r), Some(m)) = (resource, &self.pkg.module)
-            && let Some((major, minor)) = r.go_before
-            && m.at_least(major, minor)
-        {
-            return None; // e.g. tickers, collected since Go 1.23
-        }
-        let release_for_flow = match resource {
-            Some(r) => r.release.clone(),
-            None => Release::parse("{v}.Close()").expect("valid"),
+        let mut spec = match resource {
+            Some(r) => ReleaseSpec::exact(r.release.clone(), &r.also_released_by),
+            None => ReleaseSpec::loose(),
         };
-        let also = resource
-            .map(|r| r.also_released_by.as_slice())
-            .unwrap_or(&[]);
-        let flow = FlowCx { env, src, func };
-        let mut fate = flow.fate(var_name, decl_scope, &release_for_flow, also);
-        if fate.released || fate.escape.is_some() {
-            return None;
+        // A timer that fired holds nothing.
+        if resource
+            .and_then(|r| r.type_name.as_ref())
+            .is_some_and(|t| t.package == "time" && t.name == "Timer")
+        {
+            spec.released_by_receive = Some("C".into());
         }
         // The other results of the call live as long as the resource does
-        // (the context a cancel func cancels): a release must come after
-        // their last use, and cannot be placed if they escape.
-        let mut companion_escape = None;
+        // (the context a cancel func cancels).
+        let mut companions = Vec::new();
         for (i, c) in names.iter().enumerate() {
             if i == result || Some(*c) == err || c.kind() != "identifier" || text(*c, src) == "_" {
                 continue;
             }
             let name = text(*c, src);
             match scope::resolve(func, name, *c, src) {
-                Resolution::Local { scope, .. } => {
-                    // Only its uses and escapes matter, not whether it is released.
-                    let f = flow.fate(name, scope, &release_for_flow, &[]);
-                    fate.last_use = fate.last_use.max(f.last_use);
-                    if let Some(e) = f.escape {
-                        companion_escape = Some((name, e));
-                    }
+                Resolution::Local { scope, .. } => companions.push((name.to_string(), scope)),
+                // A parameter given a derived value (`ctx, cancel =
+                // context.WithTimeout(ctx, d)`) is a local of the function.
+                Resolution::Param if func.child_by_field_name("body").is_some() => {
+                    let body = func.child_by_field_name("body").expect("checked");
+                    companions.push((name.to_string(), body));
                 }
-                _ => companion_escape = Some((name, crate::analysis::go::flow::Escape::Stored)),
+                _ => {
+                    return Some(
+                        self.finding_for(resource, var_name, &callee_text).with_note(format!(
+                            "`{name}`, which `{var_name}` governs, outlives this function (it is stored outside the function), so releasing `{var_name}` here would break it"
+                        )),
+                    );
+                }
             }
         }
+        let acquired = Acquired {
+            func,
+            stmt: self.statement()?,
+            var: var_name.to_string(),
+            scope: decl_scope,
+            err: err.map(|e| text(e, src).to_string()),
+            companions,
+        };
+        let flow = FlowCx { env, src, func };
+        let analysis = ownership::analyse(&flow, f.cfg.as_ref(), &acquired, &spec);
+        let basis = acq
+            .as_ref()
+            .filter(|a| a.basis != "the catalog")
+            .map(|a| format!("leakfix knows this needs a release because {}", a.basis));
+        let with_basis = |f: Finding| match &basis {
+            Some(b) => f.with_note(b.clone()),
+            None => f,
+        };
+        let last_use = match analysis.verdict {
+            Verdict::Owned => return None,
+            Verdict::Escapes {
+                companion: None, ..
+            } => return None,
+            Verdict::Escapes {
+                companion: Some(name),
+                escape,
+            } => {
+                return Some(self.finding_for(resource, var_name, &callee_text).with_note(format!(
+                    "`{name}`, which `{var_name}` governs, outlives this function ({}), so releasing `{var_name}` here would break it",
+                    escape.describe()
+                )));
+            }
+            Verdict::DeferredInLoop { defer } => {
+                let line = self.file.parsed.source.line_index(defer.start_byte()) + 1;
+                return Some(with_basis(
+                    self.finding_for(resource, var_name, &callee_text)
+                        .with_message_suffix(" until the function returns: it is made in a loop and released by a `defer`")
+                        .with_note(format!(
+                            "the `defer` at line {line} runs only when the function returns, so one open value piles up per iteration; release it at the end of each iteration (or move the loop body into a function)"
+                        )),
+                ));
+            }
+            Verdict::LeaksOn { exits, last_use } => {
+                let finding =
+                    with_basis(self.path_finding(resource, var_name, &callee_text, &exits));
+                let Some(resource) = resource else {
+                    return Some(finding);
+                };
+                let release_text = match self.release_text(resource, var_name) {
+                    Ok(t) => t,
+                    Err(why) => return Some(finding.with_note(why)),
+                };
+                return Some(
+                    match self.path_fix(
+                        func,
+                        err.map(|e| text(e, src)),
+                        var_name,
+                        &release_text,
+                        &exits,
+                        &analysis.fate,
+                        last_use,
+                    ) {
+                        Ok(fix) => finding.with_fix(fix),
+                        Err(why) => finding.with_note(why),
+                    },
+                );
+            }
+            Verdict::LeaksEverywhere { last_use } => last_use,
+        };
 
         let Some(resource) = resource else {
             return Some(
@@ -280,29 +360,22 @@ where
                 ),
             );
         };
-
-        if let Some((name, e)) = companion_escape {
-            return Some(self.leak_finding(resource, var_name, &callee_text).with_note(format!(
-                "`{name}`, which `{var_name}` governs, outlives this function ({}), so releasing `{var_name}` here would break it",
-                e.describe()
-            )));
-        }
         let release_text = match self.release_text(resource, var_name) {
             Ok(t) => t,
             Err(why) => {
-                return Some(
+                return Some(with_basis(
                     self.leak_finding(resource, var_name, &callee_text)
                         .with_note(why),
-                );
+                ));
             }
         };
-        let finding = self.leak_finding(resource, var_name, &callee_text);
+        let finding = with_basis(self.leak_finding(resource, var_name, &callee_text));
         match self.placement(
             func,
             decl_scope,
             var_name,
             err.map(|e| text(e, src)),
-            fate.last_use,
+            last_use,
         ) {
             Ok(p) => {
                 let fix = self.build_fix(p, &release_text);
@@ -315,6 +388,194 @@ where
             }
             Err(why) => Some(finding.with_note(why)),
         }
+    }
+
+    fn finding_for(&self, r: Option<&Resource>, var: &str, callee: &str) -> Finding {
+        match r {
+            Some(r) => self.leak_finding(r, var, callee),
+            None => self.finding(format!("`{var}` from `{callee}` is never closed")),
+        }
+    }
+
+    /// A finding for a value released or handed on on some paths only.
+    fn path_finding(
+        &self,
+        r: Option<&Resource>,
+        var: &str,
+        callee: &str,
+        exits: &[Exit<'t>],
+    ) -> Finding {
+        let source = &self.file.parsed.source;
+        let mut lines: Vec<String> = exits
+            .iter()
+            .map(|e| match e {
+                Exit::Return(ret) => format!(
+                    "the return at line {}",
+                    source.line_index(ret.start_byte()) + 1
+                ),
+                Exit::End => "the end of the function".to_string(),
+                Exit::Stopped(_) => "the next iteration, which makes a new one".to_string(),
+            })
+            .collect();
+        lines.sort();
+        lines.dedup();
+        let noun = r
+            .map(|r| capitalise(r.kind.noun()))
+            .unwrap_or_else(|| "Value".into());
+        let verb = r
+            .and_then(|r| r.release.method())
+            .map(past_tense)
+            .unwrap_or_else(|| "released".into());
+        self.finding(format!(
+            "{noun} `{var}` from `{callee}` is {verb} on some paths but not on the way to {}",
+            lines.join(", ")
+        ))
+    }
+
+    /// Releases the value on the paths that leak it: moves a later `defer`
+    /// up to the error check when only early returns before it leak, or
+    /// inserts the release before each leaking `return`.
+    #[allow(clippy::too_many_arguments)]
+    fn path_fix(
+        &self,
+        func: Node<'t>,
+        err: Option<&str>,
+        var: &str,
+        release: &str,
+        exits: &[Exit<'t>],
+        fate: &crate::analysis::go::flow::Fate<'t>,
+        last_use: usize,
+    ) -> Result<Fix, String> {
+        let src = self.src();
+        let stmt = self.statement().ok_or("no statement")?;
+        let (anchor, _) = self.error_anchor(stmt, var, err)?;
+        let rets: Vec<Node> = exits
+            .iter()
+            .map(|e| match e {
+                Exit::Return(r) => Ok(*r),
+                Exit::End => Err("it leaks where the function ends without a `return`".to_string()),
+                Exit::Stopped(_) => Err("it leaks when the loop makes a new one".to_string()),
+            })
+            .collect::<Result<_, _>>()?;
+        if rets.iter().any(|r| r.start_byte() < anchor.end_byte()) {
+            return Err(format!(
+                "a leaking return comes before the error check, where `{var}` may be nil"
+            ));
+        }
+        // `f` assigned again after it was made (`f, err = os.Create(tmp)`):
+        // at a later return it may name another value, or nil.
+        if crate::lang::go::identifiers_named(func, var, src)
+            .iter()
+            .any(|i| {
+                i.start_byte() > stmt.end_byte()
+                    && i.parent().is_some_and(|l| {
+                        l.kind() == "expression_list"
+                            && l.parent().is_some_and(|a| {
+                                matches!(a.kind(), "assignment_statement" | "short_var_declaration")
+                                    && a.child_by_field_name("left")
+                                        .is_some_and(|x| x.id() == l.id())
+                            })
+                    })
+            })
+        {
+            return Err(format!(
+                "`{var}` is assigned again later, so a release before a later return could release another value"
+            ));
+        }
+        // Move a later `defer <release>` in the same block up, when every
+        // leaking return sits between the error check and it.
+        if let Some(defer) = fate.releases.iter().find_map(|(site, _)| {
+            let d = site.parent().filter(|p| p.kind() == "defer_statement")?;
+            (d.parent()?.id() == stmt.parent()?.id()
+                && text(d, src).trim() == format!("defer {release}"))
+            .then_some(d)
+        }) && rets.iter().all(|r| r.end_byte() <= defer.start_byte())
+        {
+            let between: Vec<Node> = following_statements(anchor)
+                .into_iter()
+                .take_while(|s| s.id() != defer.id())
+                .collect();
+            let other_defer = between.iter().any(|s| contains_kind(*s, "defer_statement"));
+            let reassigned = between.iter().any(|s| assigns_name(*s, var, src));
+            if !other_defer && !reassigned {
+                let p = self.placement(func, stmt_scope(stmt), var, err, last_use)?;
+                let Placement::After { anchor, indent_of } = p else {
+                    return Err(
+                        "the value is made in a loop or the error is handled in an `else`".into(),
+                    );
+                };
+                let source = &self.file.parsed.source;
+                let nl = source.newline();
+                let indent = source.indent_at(indent_of.start_byte());
+                let at = line_end_insert_point(src, source, anchor.end_byte())
+                    .ok_or("the code around the call is laid out in a way leakfix does not edit")?;
+                let line = source.line_index(defer.start_byte());
+                let del = source.line_range(line);
+                let del_end = source.next_line_start(del.start).unwrap_or(del.end);
+                if source.line_text(line).trim() != text(defer, src).trim() {
+                    return Err("the `defer` shares its line with other code".into());
+                }
+                let path = self.file.parsed.path.clone();
+                return Ok(Fix::safe(
+                    format!("move `defer {release}` up to right after the error check"),
+                    vec![
+                        Edit::insertion(path.clone(), at, format!("{indent}defer {release}{nl}")),
+                        Edit::deletion(path.clone(), del.start..del_end),
+                    ],
+                )
+                .with_claim(path, self.call.byte_range()));
+            }
+        }
+        // Insert the release before each leaking return.
+        let source = &self.file.parsed.source;
+        let nl = source.newline();
+        let path = self.file.parsed.path.clone();
+        let decl = match scope::resolve(func, var, stmt, src) {
+            Resolution::Local { decl, .. } => decl,
+            _ => return Err("the variable is not a local".into()),
+        };
+        let mut edits = Vec::new();
+        for ret in &rets {
+            if mentions(*ret, var, src) {
+                return Err(format!("a leaking `return` uses `{var}`"));
+            }
+            // The name must still mean this variable where the release goes.
+            let same = matches!(
+                scope::resolve(func, var, *ret, src),
+                Resolution::Local { decl: d, .. } if d.id() == decl.id()
+            );
+            if !same {
+                return Err(format!(
+                    "it leaks at a `return` where `{var}` is out of scope (or another variable)"
+                ));
+            }
+            if ret.parent().is_none_or(|p| p.kind() != "statement_list") {
+                return Err("a leaking `return` is not a statement of its own block".into());
+            }
+            let line = source.line_index(ret.start_byte());
+            let start = source.line_range(line).start;
+            if !src[start..ret.start_byte()].trim().is_empty() {
+                return Err("a leaking `return` shares its line with other code".into());
+            }
+            let indent = source.indent_at(ret.start_byte());
+            edits.push(Edit::insertion(
+                path.clone(),
+                start,
+                format!("{indent}{release}{nl}"),
+            ));
+        }
+        edits.sort_by_key(|e| e.start());
+        edits.dedup_by_key(|e| e.start());
+        let n = edits.len();
+        Ok(Fix::safe(
+            if n == 1 {
+                format!("call `{release}` before the return that leaks it")
+            } else {
+                format!("call `{release}` before the {n} returns that leak it")
+            },
+            edits,
+        )
+        .with_claim(path, self.call.byte_range()))
     }
 
     fn finding(&self, message: String) -> Finding {
@@ -392,6 +653,18 @@ where
         ) {
             return true;
         }
+        // A function or method whose declared results may have a release method.
+        let name = match self.call.child_by_field_name("function") {
+            Some(f) if f.kind() == "identifier" => text(f, src),
+            Some(f) if f.kind() == "selector_expression" => f
+                .child_by_field_name("field")
+                .map(|n| text(n, src))
+                .unwrap_or(""),
+            _ => "",
+        };
+        if self.cx.index.releasing_names.contains(name) {
+            return true;
+        }
         // `pkg.NewFooClient(...)` the catalog does not know is still reported.
         crate::lang::go::selector_call(self.call)
             .filter(|(o, _)| o.kind() == "identifier")
@@ -399,49 +672,30 @@ where
             .is_some_and(|(path, name)| self.looks_like_unknown_client(path, name))
     }
 
-    fn callee(&self, env: &TypeEnv<'a>) -> Option<Callee<'a>> {
+    fn callee(&self, env: &TypeEnv<'a>) -> Option<Callee> {
         let src = self.src();
-        let catalog = self.cx.go_catalog;
         let f = self.call.child_by_field_name("function")?;
-        let (lookup, shown, package_call) = match f.kind() {
-            "selector_expression" => {
-                let operand = f.child_by_field_name("operand")?;
-                let name = text(f.child_by_field_name("field")?, src);
-                if let Some(path) = env.package_of(operand) {
-                    (
-                        catalog.lookup_func(path, name),
-                        (path.to_string(), name),
-                        true,
-                    )
-                } else {
-                    let recv = env.type_of(operand);
-                    let lookup = catalog.lookup_method(recv.as_ref(), name);
-                    (lookup, (String::new(), name), false)
-                }
-            }
-            "identifier" => {
-                let name = text(f, src);
-                if env.is_local(name) {
-                    return None;
-                }
-                (
-                    catalog.lookup_func(&self.pkg.import_path, name),
-                    (self.pkg.import_path.clone(), name),
-                    false,
-                )
-            }
-            _ => return None,
-        };
         let callee_text = text(f, src).to_string();
-        match lookup {
-            Lookup::Resource(r) => Some(Callee::Resource(r, callee_text)),
-            Lookup::Ignored(_) => None,
-            Lookup::Unknown => {
-                let (path, name) = shown;
-                (package_call && self.looks_like_unknown_client(&path, name))
-                    .then_some(Callee::UnknownClient(callee_text))
-            }
+        if let Some(a) = resources::acquisition(env, self.call) {
+            return Some(Callee::Resource(Box::new(a), callee_text));
         }
+        // `pkg.NewFooClient(...)` that nothing knows: reported without a fix,
+        // unless its type's source shows it needs no release.
+        let (operand, name) = crate::lang::go::selector_call(self.call)?;
+        let path = env.package_of(operand)?;
+        let name = text(name, src);
+        if !matches!(self.cx.go_catalog.lookup_func(path, name), Lookup::Unknown) {
+            return None;
+        }
+        if let Some(crate::analysis::go::GoType::Named(t)) = env
+            .call_results(self.call)
+            .and_then(|r| r.into_iter().next())
+            && resources::needs_no_release(env, &t)
+        {
+            return None;
+        }
+        self.looks_like_unknown_client(path, name)
+            .then_some(Callee::UnknownClient(callee_text))
     }
 
     /// `pkg.NewFooClient(...)` from outside the scanned module, that is not a
@@ -552,7 +806,6 @@ where
         err: Option<&str>,
         last_use: usize,
     ) -> Result<Placement<'t>, String> {
-        let src = self.src();
         let stmt = self.statement().ok_or("no statement")?;
         if stmt.parent().is_none_or(|p| p.kind() != "statement_list") {
             return Err(
@@ -560,56 +813,7 @@ where
                     .into(),
             );
         }
-        // After which statement may the value be used? After its error check.
-        let mut anchor = stmt;
-        let mut into_else = None;
-        if let Some(err) = err {
-            if err == "_" {
-                return Err(format!(
-                    "the error is discarded: a failed call would leave `{var}` nil and a deferred release would panic"
-                ));
-            }
-            let mut found = false;
-            for next in following_statements(stmt).into_iter().take(4) {
-                if next.kind() == "if_statement"
-                    && next.child_by_field_name("initializer").is_none()
-                    && next
-                        .child_by_field_name("condition")
-                        .is_some_and(|c| is_err_check(c, err, src))
-                {
-                    let cons = next
-                        .child_by_field_name("consequence")
-                        .ok_or("malformed if")?;
-                    match next.child_by_field_name("alternative") {
-                        Some(alt) if alt.kind() == "block" => into_else = Some(alt),
-                        Some(_) => return Err("the error check continues with `else if`".into()),
-                        None if is_terminating(cons, src) => {}
-                        None => {
-                            return Err(format!(
-                                "the error path does not return, so `{var}` may be nil after the check"
-                            ));
-                        }
-                    }
-                    anchor = next;
-                    found = true;
-                    break;
-                }
-                if is_check_call(next, err, src) {
-                    anchor = next;
-                    found = true;
-                    break;
-                }
-                if mentions(next, err, src) || mentions(next, var, src) || is_terminating(next, src)
-                {
-                    break;
-                }
-            }
-            if !found {
-                return Err(format!(
-                    "the error from this call is not checked right after it, so `{var}` may be nil"
-                ));
-            }
-        }
+        let (anchor, into_else) = self.error_anchor(stmt, var, err)?;
 
         if let Some(lp) = scope::enclosing_loop(stmt, func) {
             // A deferred call in a loop runs only when the function returns.
@@ -649,6 +853,57 @@ where
                 indent_of: stmt,
             },
         })
+    }
+
+    /// After which statement may the value be used: its error check (and
+    /// the `else` block when the check has one), or the statement itself.
+    fn error_anchor(
+        &self,
+        stmt: Node<'t>,
+        var: &str,
+        err: Option<&str>,
+    ) -> Result<(Node<'t>, Option<Node<'t>>), String> {
+        let src = self.src();
+        let Some(err) = err else {
+            return Ok((stmt, None));
+        };
+        if err == "_" {
+            return Err(format!(
+                "the error is discarded: a failed call would leave `{var}` nil and a deferred release would panic"
+            ));
+        }
+        for next in following_statements(stmt).into_iter().take(4) {
+            if next.kind() == "if_statement"
+                && next.child_by_field_name("initializer").is_none()
+                && next
+                    .child_by_field_name("condition")
+                    .is_some_and(|c| is_err_check(c, err, src))
+            {
+                let cons = next
+                    .child_by_field_name("consequence")
+                    .ok_or("malformed if")?;
+                let into_else = match next.child_by_field_name("alternative") {
+                    Some(alt) if alt.kind() == "block" => Some(alt),
+                    Some(_) => return Err("the error check continues with `else if`".into()),
+                    None if is_terminating(cons, src) => None,
+                    None => {
+                        return Err(format!(
+                            "the error path does not return, so `{var}` may be nil after the check"
+                        ));
+                    }
+                };
+                return Ok((next, into_else));
+            }
+            if is_check_call(next, err, src) {
+                return Ok((next, None));
+            }
+            if mentions(next, err, src) || mentions(next, var, src) || is_terminating(next, src) {
+                break;
+            }
+        }
+        Err(format!(
+            "the error from this call is not checked right after it, so `{var}` may be nil"
+        ))
     }
 
     fn build_fix(&self, p: Placement<'t>, release: &str) -> Option<Fix> {
@@ -710,6 +965,29 @@ enum Placement<'t> {
         after: Node<'t>,
         indent_of: Node<'t>,
     },
+}
+
+/// The block (statement list) a statement sits in.
+fn stmt_scope(stmt: Node) -> Node {
+    stmt.parent().unwrap_or(stmt)
+}
+
+fn contains_kind(n: Node, kind: &str) -> bool {
+    if n.kind() == kind {
+        return true;
+    }
+    if n.kind() == "func_literal" {
+        return false;
+    }
+    let mut c = n.walk();
+    n.named_children(&mut c).any(|ch| contains_kind(ch, kind))
+}
+
+/// Does this statement (or one inside it) assign to `name`?
+fn assigns_name(n: Node, name: &str, src: &str) -> bool {
+    crate::lang::go::identifiers_named(n, name, src)
+        .iter()
+        .any(|i| crate::lang::go::is_written(*i))
 }
 
 /// `check(err)`, `must(err)`, `fatalIf(err)`: helpers that stop on error.

@@ -1359,7 +1359,11 @@ impl<'a> Planner<'a> {
             }
             cur
         };
-        self.pkg.files.iter().find(|f| f.root().id() == root.id())
+        self.pkg
+            .files
+            .iter()
+            .find(|f| f.root().id() == root.id())
+            .map(|f| &**f)
     }
 
     /// Builds the accessors and the fixes of the accessor sites. Returns,

@@ -1,0 +1,280 @@
+//! Which values must be released, and how. A call creates a resource when
+//! the catalog says so, or when the program can read the callee and its
+//! result is a fresh value (summaries) of a type with a release method
+//! (read from the type's source: `Close()`, `Close(ctx)`, `Stop()`). Each
+//! answer says what it rests on, for the finding's notes.
+
+use tree_sitter::Node;
+
+use super::GoType;
+use super::summaries::{self, ResultFate};
+use super::types::TypeEnv;
+use crate::catalog::go::{Lookup, Release, Resource, Target, TypeName};
+use crate::catalog::pattern::{NamePattern, PackagePattern};
+use crate::catalog::{Kind, Origin};
+use crate::lang::text;
+
+/// How a type is released, and why leakfix thinks so.
+#[derive(Clone, Debug)]
+pub struct TypeRelease {
+    pub release: Release,
+    pub returns_error: bool,
+    /// Where the knowledge comes from, for notes ("the catalog", "the
+    /// source of example.com/x.Client").
+    pub basis: String,
+}
+
+/// The release of values of type `t`: the catalog's, else its `Close` or
+/// `Stop` method as declared in its source (interfaces included).
+pub fn release_of_type(env: &TypeEnv, t: &TypeName) -> Option<TypeRelease> {
+    if let Some(r) = env.catalog.resource_of_type(t) {
+        return Some(TypeRelease {
+            release: r.release.clone(),
+            returns_error: r.release_returns_error,
+            basis: "the catalog".into(),
+        });
+    }
+    let program = &env.pkg.program;
+    for name in ["Close", "Stop"] {
+        let Some(m) = program.method(t, name) else {
+            continue;
+        };
+        let template = match m.sig.params.as_slice() {
+            [] => format!("{{v}}.{name}()"),
+            [p] if is_context(&p.ty) && name == "Close" => format!("{{v}}.{name}({{ctx}})"),
+            _ => continue,
+        };
+        // Release methods return nothing, an error, or (Stop) whether it stopped.
+        let ok = match m.sig.results.as_slice() {
+            [] => true,
+            [_] if m.sig.returns_error() => true,
+            [r] => name == "Stop" && r.ty == GoType::Plain,
+            _ => false,
+        };
+        if !ok {
+            continue;
+        }
+        return Some(TypeRelease {
+            release: Release::parse(&template).expect("valid template"),
+            returns_error: m.sig.returns_error(),
+            basis: format!("the source of `{}`", short(&m.owner)),
+        });
+    }
+    None
+}
+
+/// The source of `t` is readable and it has no release method: values of
+/// it need none (`*http.Client`, SDK clients over HTTP).
+pub fn needs_no_release(env: &TypeEnv, t: &TypeName) -> bool {
+    env.pkg.program.type_decl(t).is_some() && release_of_type(env, t).is_none()
+}
+
+fn is_context(t: &GoType) -> bool {
+    matches!(t, GoType::Named(n) if n.package == "context" && n.name == "Context")
+}
+
+fn short(t: &TypeName) -> String {
+    let pkg = t.package.rsplit('/').next().unwrap_or(&t.package);
+    format!("{pkg}.{}", t.name)
+}
+
+/// A call that creates a value its caller must release.
+#[derive(Clone, Debug)]
+pub struct Acquisition {
+    pub resource: Resource,
+    /// What the decision rests on.
+    pub basis: String,
+}
+
+/// Names of interface methods that hand out a shared value rather than
+/// make one (no body to read: judged by name).
+fn looks_like_getter(name: &str) -> bool {
+    name.starts_with("Get")
+        || name.starts_with("Current")
+        || name.starts_with("Default")
+        || name.starts_with("Shared")
+        || ["Client", "Conn", "DB", "Pool", "Session"]
+            .iter()
+            .any(|s| name.ends_with(s))
+}
+
+/// Does `call` create a resource? The catalog answers first; for calls it
+/// does not know, the callee's declaration and summary do.
+pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
+    let src = env.file.text();
+    let f = call.child_by_field_name("function")?;
+    let (lookup, recv) = match f.kind() {
+        "selector_expression" => {
+            let operand = f.child_by_field_name("operand")?;
+            let name = text(f.child_by_field_name("field")?, src);
+            match env.package_of(operand) {
+                Some(path) => (env.catalog.lookup_func(path, name), None),
+                None => {
+                    let recv = env.type_of(operand);
+                    (env.catalog.lookup_method(recv.as_ref(), name), recv)
+                }
+            }
+        }
+        "identifier" => {
+            let name = text(f, src);
+            if env.is_local(name) {
+                return None;
+            }
+            (env.catalog.lookup_func(&env.pkg.import_path, name), None)
+        }
+        _ => return None,
+    };
+    match lookup {
+        Lookup::Ignored(_) => return None,
+        Lookup::Resource(r) if !matches!(r.origin, Origin::Learned(_)) => {
+            return Some(Acquisition {
+                resource: r.clone(),
+                basis: "the catalog".into(),
+            });
+        }
+        _ => {}
+    }
+    // The callee's declared results: the first one of a releasable type.
+    let results = env.call_results(call)?;
+    let error = results.len() >= 2 && callee_returns_error(env, call);
+    for (j, t) in results.iter().enumerate() {
+        let GoType::Named(tn) = t else { continue };
+        let Some(rel) = release_of_type(env, tn) else {
+            continue;
+        };
+        let fate = summaries::result_fate(env, call, j);
+        let basis = match fate {
+            ResultFate::Fresh if !is_interface_method(env, recv.as_ref(), f, src) => format!(
+                "`{}` returns a new value (its body was read) and {} names its release",
+                text(f, src),
+                rel.basis
+            ),
+            ResultFate::Fresh if is_interface_method(env, recv.as_ref(), f, src) => format!(
+                "`{}` is an interface method returning `{}`, whose release {} names",
+                text(f, src),
+                short(tn),
+                rel.basis
+            ),
+            other => {
+                if std::env::var_os("LEAKFIX_DEBUG_OWNERSHIP").is_some() {
+                    eprintln!(
+                        "acquisition: {}:{}: `{}` result {j} ({}) is {other:?}, not a new value",
+                        env.file.parsed.path.display(),
+                        call.start_position().row + 1,
+                        text(f, src),
+                        short(tn)
+                    );
+                }
+                return None;
+            }
+        };
+        let kind = env
+            .catalog
+            .resource_of_type(tn)
+            .map(|r| r.kind)
+            .unwrap_or(Kind::Resource);
+        return Some(Acquisition {
+            resource: Resource {
+                target: Target::Func {
+                    package: PackagePattern::new(&env.pkg.import_path),
+                    names: vec![NamePattern::new(text(f, src))],
+                },
+                result: j,
+                error,
+                release: rel.release,
+                release_returns_error: rel.returns_error,
+                type_name: Some(tn.clone()),
+                shareable: false,
+                kind,
+                doc: None,
+                origin: Origin::Learned(basis.clone()),
+                also_released_by: Vec::new(),
+                go_before: None,
+            },
+            basis,
+        });
+    }
+    None
+}
+
+/// The `index`-th result of an interface method call: fresh when it has a
+/// release method and the method's name is not a getter's (`ReaderAt`,
+/// `Writer`, `Open` make values; `Client`, `GetConn` hand out shared ones).
+/// No body can be read: this rests on the name.
+pub fn interface_result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultFate {
+    let src = env.file.text();
+    let Some(f) = call.child_by_field_name("function") else {
+        return ResultFate::Unknown;
+    };
+    let (Some(operand), Some(name)) = (
+        f.child_by_field_name("operand"),
+        f.child_by_field_name("field").map(|n| text(n, src)),
+    ) else {
+        return ResultFate::Unknown;
+    };
+    if env.package_of(operand).is_some() || looks_like_getter(name) {
+        return ResultFate::Unknown;
+    }
+    let Some(recv) = env.type_of(operand) else {
+        return ResultFate::Unknown;
+    };
+    let Some(m) = env
+        .pkg
+        .program
+        .method(&recv, name)
+        .filter(|m| m.decl.is_none())
+    else {
+        return ResultFate::Unknown;
+    };
+    match m.sig.results.get(index).map(|r| &r.ty) {
+        Some(GoType::Named(t)) if release_of_type(env, t).is_some() => ResultFate::Fresh,
+        _ => ResultFate::Unknown,
+    }
+}
+
+/// The callee's last result is an error.
+fn callee_returns_error(env: &TypeEnv, call: Node) -> bool {
+    let src = env.file.text();
+    let Some(f) = call.child_by_field_name("function") else {
+        return false;
+    };
+    let program = &env.pkg.program;
+    match f.kind() {
+        "identifier" => {
+            let name = text(f, src);
+            program
+                .func(&env.pkg.import_path, name)
+                .is_some_and(|(_, d)| d.sig.returns_error())
+        }
+        "selector_expression" => {
+            let (Some(operand), Some(field)) = (
+                f.child_by_field_name("operand"),
+                f.child_by_field_name("field"),
+            ) else {
+                return false;
+            };
+            let name = text(field, src);
+            match env.package_of(operand) {
+                Some(path) => program
+                    .func(path, name)
+                    .is_some_and(|(_, d)| d.sig.returns_error()),
+                None => env
+                    .type_of(operand)
+                    .and_then(|t| program.method(&t, name))
+                    .is_some_and(|m| m.sig.returns_error()),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn is_interface_method(env: &TypeEnv, recv: Option<&TypeName>, f: Node, src: &str) -> bool {
+    let Some(recv) = recv else { return false };
+    let Some(name) = f.child_by_field_name("field").map(|n| text(n, src)) else {
+        return false;
+    };
+    env.pkg
+        .program
+        .method(recv, name)
+        .is_some_and(|m| m.decl.is_none())
+}
