@@ -253,7 +253,7 @@ pub fn uses_of<'t>(
         .collect()
 }
 
-fn op_of<'t>(r: Node<'t>, src: &str) -> Op<'t> {
+pub fn op_of<'t>(r: Node<'t>, src: &str) -> Op<'t> {
     let Some(p) = r.parent() else {
         return Op::Other;
     };
@@ -304,7 +304,15 @@ fn op_of<'t>(r: Node<'t>, src: &str) -> Op<'t> {
                 .map(|f| text(f, src))
                 .unwrap_or("");
             match callee {
-                "close" => Op::Close { call },
+                // `close(ch)`, or a helper that closes it only once
+                // (`xioutil.SafeClose(ch)`).
+                c if c == "close"
+                    || c.rsplit('.')
+                        .next()
+                        .is_some_and(|l| l.eq_ignore_ascii_case("safeclose")) =>
+                {
+                    Op::Close { call }
+                }
                 "len" | "cap" => Op::LenCap { call },
                 _ => match call.parent().filter(|g| g.kind() == "go_statement") {
                     Some(go) => {
@@ -341,6 +349,17 @@ fn place_of<'t>(r: Node<'t>, owner: Node<'t>) -> Place<'t> {
                 Some(_) if call.is_some() && place == Place::Owner => Place::Owner,
                 _ => Place::Closure(p),
             };
+            // A closure deferred by a goroutine runs as that goroutine
+            // ends (`defer func() { res.panicked = recover(); ch <- res }()`):
+            // it is the goroutine's code.
+            if matches!(place, Place::Closure(_))
+                && call
+                    .and_then(|c| c.parent())
+                    .is_some_and(|d| d.kind() == "defer_statement")
+                && let Some(g) = deferring_goroutine(p, owner)
+            {
+                return Place::Goroutine(g);
+            }
             if !matches!(place, Place::Owner) {
                 // The innermost literal that runs apart decides; an outer
                 // goroutine around it does not make it run at once.
@@ -360,6 +379,26 @@ fn place_of<'t>(r: Node<'t>, owner: Node<'t>) -> Place<'t> {
         cur = p;
     }
     place
+}
+
+/// The go statement whose func literal defers the closure `lit` directly
+/// (the defer statement is in that literal, not in another one inside it).
+fn deferring_goroutine<'t>(lit: Node<'t>, owner: Node<'t>) -> Option<Node<'t>> {
+    let mut cur = lit.parent()?;
+    while cur.kind() != "func_literal" {
+        if cur.id() == owner.id() {
+            return None;
+        }
+        cur = cur.parent()?;
+    }
+    cur.parent()
+        .filter(|c| {
+            c.kind() == "call_expression"
+                && c.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == cur.id())
+        })
+        .and_then(|c| c.parent())
+        .filter(|g| g.kind() == "go_statement")
 }
 
 /// How the code of one goroutine sends on a channel.
@@ -442,7 +481,16 @@ pub fn is_last_action(stmt: Node, body: Node) -> bool {
                     next = n.next_named_sibling();
                 }
             }
-            "for_statement" | "func_literal" => return false,
+            "for_statement" => return false,
+            // The last thing a deferred closure does: it runs as the
+            // goroutine ends, after everything else it does.
+            "func_literal" => {
+                return p
+                    .parent()
+                    .filter(|c| c.kind() == "call_expression")
+                    .and_then(|c| c.parent())
+                    .is_some_and(|d| d.kind() == "defer_statement");
+            }
             "communication_case" if cur.kind() == "send_statement" => {} // the select's own case
             _ => {}
         }

@@ -120,7 +120,8 @@ first one exactly as before.
 
 The fix is only offered when nothing else can tell the difference: every
 goroutine sends at most once, as the last thing it does (only a `return`
-and its deferred calls after it); the channel is used by nothing but those
+and its deferred calls after it, or as the last thing of a closure it
+defers: `defer func() { r.panicked = recover(); ch <- r }()`); the channel is used by nothing but those
 goroutines and the function's receives (not passed on, stored, returned,
 closed by the function, or measured with `len`/`cap`); and the count is
 written in the loop header (`range xs` over a slice or map, `range n`,

@@ -146,7 +146,7 @@ fn producer<'a>(
         match (u.op, u.place) {
             (Op::Send { stmt, select }, Place::Goroutine(x)) if x.id() == g.go.id() => {
                 if select.is_some() {
-                    return None; // already a select case: it decides its own ways out
+                    continue; // already a select case: it decides its own ways out
                 }
                 // Sends that run again on the next iteration make a stream;
                 // a goroutine whose sends are all followed by `return` sends
@@ -160,9 +160,12 @@ fn producer<'a>(
             }
             (Op::Close { call }, Place::Goroutine(x)) if x.id() == g.go.id() => {
                 if call.parent().is_some_and(|s| s.kind() != "defer_statement") {
-                    closes.push(format!("close({name})"));
+                    closes.push(text(call, src).to_string());
                 }
             }
+            // `go func(wg *sync.WaitGroup, ch chan T) { wg.Wait(); close(ch) }(&wg, ch)`:
+            // a goroutine that closes it once the producers are done.
+            (Op::GoArg { go, index }, Place::Owner) if closes_param(go, index, src) => {}
             (Op::Recv { .. } | Op::Range { .. }, Place::Owner) => read = true,
             (Op::Returned, Place::Owner) => returned = true,
             _ => return None,
@@ -220,6 +223,36 @@ fn producer<'a>(
         closes,
         reader,
     })
+}
+
+/// Does the go statement start a func literal whose `index`th parameter
+/// it only closes?
+fn closes_param(go: Node, index: usize, src: &str) -> bool {
+    let Some(lit) = go
+        .named_child(0)
+        .and_then(|c| c.child_by_field_name("function"))
+        .filter(|f| f.kind() == "func_literal")
+    else {
+        return false;
+    };
+    let params = crate::lang::go::param_names(lit, src);
+    let Some(p) = params
+        .get(index)
+        .filter(|p| !p.is_empty() && p.as_str() != "_")
+    else {
+        return false;
+    };
+    let Some(body) = lit.child_by_field_name("body") else {
+        return false;
+    };
+    let refs = scope::references(body, p, src);
+    !refs.is_empty()
+        && refs.iter().all(|r| {
+            matches!(
+                crate::analysis::go::channels::op_of(*r, src),
+                Op::Close { .. }
+            )
+        })
 }
 
 /// `results := make(chan T, n)` read by a loop counted by the same `n`

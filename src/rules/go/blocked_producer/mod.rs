@@ -142,8 +142,11 @@ parameter), the goroutine's code returns values (a bare `return` cannot end
 it), a send shares its line with other code, the channel is made inside a
 loop, or the names `done`, `stop` and `quit` are all taken. A producer whose
 loop never ends is `go-unstoppable-goroutine`'s; a channel that leaves the
-function any other way (stored, passed on) is not reported, nor are
-goroutines started once per process.
+function any other way (stored, passed on, except to a goroutine that only
+closes it once the producers are done) is not reported, nor are goroutines
+started once per process, nor a channel whose capacity is what counts its
+reading loop. Sends already written as a `select` are left as they are; a
+`close` helper (`SafeClose(ch)`) closes like `close`.
 
 ## References
 - https://go.dev/blog/pipelines (stopping short: explicit cancellation with a done channel)
