@@ -256,6 +256,10 @@ fn blocked_goroutines_end_after_fix() {
     let read =
         |p: &str| std::fs::read_to_string(ws.path().join("fixtures/goroutines").join(p)).unwrap();
     assert!(read("results/results.go").contains("ch := make(chan result, 1)"));
+    assert!(
+        read("results/results.go")
+            .contains("errc := make(chan error, 1)\n\tgo func() {\n\t\t_, err := download(url)")
+    );
     assert!(read("races/races.go").contains("ch := make(chan string, len(mirrors))"));
     assert!(read("races/races.go").contains("answers := make(chan string, n)"));
     assert!(read("producers/producers.go").contains("case <-ctx.Done():"));

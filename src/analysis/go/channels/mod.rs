@@ -447,7 +447,10 @@ pub fn sends_in<'t>(body: Node<'t>, refs: &HashSet<usize>) -> Sends<'t> {
         stack.extend(n.named_children(&mut c));
     }
     sends.sort_by_key(|n| n.start_byte());
-    let last_action = !sends.is_empty() && sends.iter().all(|s| is_last_action(*s, body));
+    let last_action = !sends.is_empty()
+        && sends
+            .iter()
+            .all(|s| last_action_closing(*s, body, Some(refs)));
     let top = block_statements(body);
     let conditional = !sends.iter().any(|s| top.iter().any(|t| t.id() == s.id()));
     Sends {
@@ -461,6 +464,26 @@ pub fn sends_in<'t>(body: Node<'t>, refs: &HashSet<usize>) -> Sends<'t> {
 /// Is `stmt` the last thing `body` does on its path: followed only by a
 /// `return` at every level up to `body`, and inside no loop?
 pub fn is_last_action(stmt: Node, body: Node) -> bool {
+    last_action_closing(stmt, body, None)
+}
+
+/// As `is_last_action`, also allowing a close of the channel (its
+/// references `refs`) right after the send: `ch <- v; close(ch)` leaves
+/// nothing to do after the value but closing the channel it is in, which
+/// a receiver of the value cannot tell from before.
+fn last_action_closing(stmt: Node, body: Node, refs: Option<&HashSet<usize>>) -> bool {
+    // A call on the channel in the goroutine's code is a close: the rules
+    // give up on a channel that the goroutine uses any other way.
+    let closes = |n: Node| {
+        refs.is_some_and(|refs| {
+            n.kind() == "expression_statement"
+                && n.named_child(0)
+                    .filter(|c| c.kind() == "call_expression")
+                    .and_then(|c| c.child_by_field_name("arguments"))
+                    .and_then(|a| a.named_child(0))
+                    .is_some_and(|a| refs.contains(&a.id()))
+        })
+    };
     let mut cur = stmt;
     loop {
         if cur.id() == body.id() {
@@ -476,6 +499,7 @@ pub fn is_last_action(stmt: Node, body: Node) -> bool {
                     match n.kind() {
                         "comment" => {}
                         "return_statement" => return true,
+                        _ if closes(n) => {}
                         _ => return false,
                     }
                     next = n.next_named_sibling();

@@ -99,7 +99,7 @@ pub(super) fn check_channel<'a>(
         if sends.can_give_up {
             continue;
         }
-        if !sends.last_action || streams_elsewhere(lit_body) {
+        if !sends.last_action || streams_elsewhere(lit_body, &refs) {
             return None; // a producer that sends many values: another rule's
         }
         let (mut runs, lp) = runs_of(g, ch.scope, src, is_slice_or_map);
@@ -288,7 +288,7 @@ fn worker_sender<'a>(
 /// Does the goroutine also send on a channel other than as its last
 /// action (a stream of values before its result)? Then it can block there
 /// first, and a slot for the result does not free it.
-fn streams_elsewhere(body: Node) -> bool {
+fn streams_elsewhere(body: Node, own: &HashSet<usize>) -> bool {
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         if n.kind() == "func_literal" && n.id() != body.id() {
@@ -296,6 +296,9 @@ fn streams_elsewhere(body: Node) -> bool {
         }
         if n.kind() == "send_statement"
             && n.parent().is_none_or(|p| p.kind() != "communication_case")
+            && !n
+                .child_by_field_name("channel")
+                .is_some_and(|c| own.contains(&c.id()))
             && !channels::is_last_action(n, body)
         {
             return true;
