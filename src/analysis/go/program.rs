@@ -82,7 +82,9 @@ impl Program {
                 requires.entry(p.clone()).or_insert_with(|| v.clone());
             }
             for (p, r) in &m.module_replaces {
-                module_replaces.entry(p.clone()).or_insert_with(|| r.clone());
+                module_replaces
+                    .entry(p.clone())
+                    .or_insert_with(|| r.clone());
             }
             for (path, dir) in &m.local_replaces {
                 let dir = normalize(dir);
@@ -309,13 +311,12 @@ impl Program {
                     _ => None,
                 })
             }
-            TypeDecl::Struct(fields) => fields
-                .iter()
-                .filter(|f| f.embedded)
-                .find_map(|f| match &f.ty {
-                    GoType::Named(e) => self.method_depth(e, name, depth + 1),
-                    _ => None,
-                }),
+            TypeDecl::Struct(fields) => fields.iter().filter(|f| f.embedded).find_map(|f| match &f
+                .ty
+            {
+                GoType::Named(e) => self.method_depth(e, name, depth + 1),
+                _ => None,
+            }),
             TypeDecl::Other {
                 underlying: GoType::Named(u),
                 alias,
@@ -349,10 +350,13 @@ impl Program {
                 if let Some(f) = fields.iter().find(|f| f.name == name) {
                     return Some(f.ty.clone());
                 }
-                fields.iter().filter(|f| f.embedded).find_map(|f| match &f.ty {
-                    GoType::Named(e) => self.field_depth(e, name, depth + 1),
-                    _ => None,
-                })
+                fields
+                    .iter()
+                    .filter(|f| f.embedded)
+                    .find_map(|f| match &f.ty {
+                        GoType::Named(e) => self.field_depth(e, name, depth + 1),
+                        _ => None,
+                    })
             }
             TypeDecl::Other {
                 underlying: GoType::Named(u),
@@ -558,22 +562,40 @@ mod tests {
     fn workspace_packages_methods_fields_and_interfaces() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        write(root, "go.mod", "module example.com/app\n\ngo 1.22\n\nreplace example.com/fork => ./fork\n");
+        write(
+            root,
+            "go.mod",
+            "module example.com/app\n\ngo 1.22\n\nreplace example.com/fork => ./fork\n",
+        );
         write(
             root,
             "store/store.go",
             "package store\n\nimport \"io\"\n\ntype Provider interface {\n\tReaderAt(name string) (ReaderAt, error)\n}\n\ntype ReaderAt interface {\n\tio.ReaderAt\n\tio.Closer\n\tSize() int64\n}\n\ntype Store interface {\n\tProvider\n}\n\ntype base struct{ n int }\n\nfunc (b *base) Close() error { return nil }\n\ntype DB struct {\n\t*base\n\tName string\n}\n\nfunc Open(p string) (*DB, error) {\n\treturn &DB{}, nil\n}\n",
         );
         write(root, "fork/go.mod", "module example.com/fork\n");
-        write(root, "fork/c.go", "package fork\n\ntype Client struct{}\n\nfunc (c *Client) Close(ctx any) error { return nil }\n");
-        let m = GoModule::parse(root.to_path_buf(), &std::fs::read_to_string(root.join("go.mod")).unwrap()).unwrap();
+        write(
+            root,
+            "fork/c.go",
+            "package fork\n\ntype Client struct{}\n\nfunc (c *Client) Close(ctx any) error { return nil }\n",
+        );
+        let m = GoModule::parse(
+            root.to_path_buf(),
+            &std::fs::read_to_string(root.join("go.mod")).unwrap(),
+        )
+        .unwrap();
         let p = Program::new(&[Arc::new(m)]);
         let store = TypeName::new("example.com/app/store", "Store");
-        let m = p.method(&store, "ReaderAt").expect("promoted interface method");
+        let m = p
+            .method(&store, "ReaderAt")
+            .expect("promoted interface method");
         assert!(m.decl.is_none());
-        let GoType::Named(ra) = &m.sig.results[0].ty else { panic!() };
+        let GoType::Named(ra) = &m.sig.results[0].ty else {
+            panic!()
+        };
         assert_eq!(ra.name, "ReaderAt");
-        let close = p.method(ra, "Close").expect("io.Closer embedded, from GOROOT");
+        let close = p
+            .method(ra, "Close")
+            .expect("io.Closer embedded, from GOROOT");
         assert_eq!(close.owner, TypeName::new("io", "Closer"));
         let db = TypeName::new("example.com/app/store", "DB");
         assert!(p.method(&db, "Close").is_some_and(|m| m.decl.is_some()));
@@ -590,7 +612,10 @@ mod tests {
 
     #[test]
     fn module_cache_paths_are_escaped() {
-        assert_eq!(escape_module_path("github.com/Azure/go-x"), "github.com/!azure/go-x");
+        assert_eq!(
+            escape_module_path("github.com/Azure/go-x"),
+            "github.com/!azure/go-x"
+        );
         assert_eq!(under("a/b/c", "a/b"), Some("c"));
         assert_eq!(under("a/bc", "a/b"), None);
         assert_eq!(under("a/b", "a/b"), Some(""));

@@ -361,7 +361,11 @@ fn guarded<T>(
     let pos = stack.len();
     if frame.low < pos {
         // On a cycle through a computation below: provisional.
-        cache.provisional.lock().unwrap().insert(frame.node, frame.low);
+        cache
+            .provisional
+            .lock()
+            .unwrap()
+            .insert(frame.node, frame.low);
         if let Some(top) = stack.last_mut() {
             top.low = top.low.min(frame.low);
         }
@@ -442,7 +446,13 @@ fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>
         Some(compute_results(pkg, &callee.file, func, env))
     };
     if callee.library {
-        return library(env, memo, callee.key.clone(), LIBRARY_RESULTS_DEPTH, compute);
+        return library(
+            env,
+            memo,
+            callee.key.clone(),
+            LIBRARY_RESULTS_DEPTH,
+            compute,
+        );
     }
     memoized(env, memo, (callee.key.clone(), Kind::Results), compute)
 }
@@ -481,7 +491,10 @@ fn params_of<'t>(func: Node<'t>, src: &str) -> (Vec<(Option<String>, Option<Node
         };
         let mut c = list.walk();
         for d in list.named_children(&mut c) {
-            if !matches!(d.kind(), "parameter_declaration" | "variadic_parameter_declaration") {
+            if !matches!(
+                d.kind(),
+                "parameter_declaration" | "variadic_parameter_declaration"
+            ) {
                 continue;
             }
             variadic = d.kind() == "variadic_parameter_declaration";
@@ -533,9 +546,7 @@ fn compute_params(
         };
         let fate = flow.fate(name, body, &spec);
         let mut pf = param_fate(&fate, i);
-        if pf == ParamFate::Released
-            && !released_on_every_path(cfg.as_ref(), &fate)
-        {
+        if pf == ParamFate::Released && !released_on_every_path(cfg.as_ref(), &fate) {
             pf = ParamFate::ReleasedSometimes;
         }
         fates.push(pf);
@@ -608,7 +619,12 @@ enum Value {
     Unknown,
 }
 
-fn compute_results(pkg: &GoPackage, file: &GoFile, func: Node, caller: &TypeEnv) -> Vec<ResultFate> {
+fn compute_results(
+    pkg: &GoPackage,
+    file: &GoFile,
+    func: Node,
+    caller: &TypeEnv,
+) -> Vec<ResultFate> {
     let src = file.text();
     let env = TypeEnv::for_function(pkg, file, caller.catalog, func);
     let results = super::types::result_types(func, file, &pkg.import_path);
@@ -689,7 +705,9 @@ fn catalog_resource<'c>(env: &TypeEnv<'c>, call: Node) -> Option<&'c crate::cata
             let name = text(f.child_by_field_name("field")?, src);
             match env.package_of(operand) {
                 Some(path) => env.catalog.lookup_func(path, name),
-                None => env.catalog.lookup_method(env.type_of(operand).as_ref(), name),
+                None => env
+                    .catalog
+                    .lookup_method(env.type_of(operand).as_ref(), name),
             }
         }
         "identifier" => env.catalog.lookup_func(&env.pkg.import_path, text(f, src)),
@@ -770,11 +788,8 @@ fn closes_on_failure_only(site: Node, named: &[&str], src: &str) -> bool {
     let mut guarded = false;
     while let Some(p) = cur.parent() {
         if p.kind() == "if_statement"
-            && p.child_by_field_name("condition").is_some_and(|c| {
-                named
-                    .iter()
-                    .any(|n| super::syntax::mentions(c, n, src))
-            })
+            && p.child_by_field_name("condition")
+                .is_some_and(|c| named.iter().any(|n| super::syntax::mentions(c, n, src)))
         {
             guarded = true;
         }
@@ -793,7 +808,8 @@ fn closes_on_failure_only(site: Node, named: &[&str], src: &str) -> bool {
 /// also kept elsewhere.
 fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) -> Value {
     let name = text(ident, src);
-    let super::scope::Resolution::Local { scope, .. } = super::scope::resolve(func, name, ident, src)
+    let super::scope::Resolution::Local { scope, .. } =
+        super::scope::resolve(func, name, ident, src)
     else {
         return Value::Unknown;
     };
@@ -803,8 +819,12 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
             continue;
         };
         let Some(stmt) = list.parent() else { continue };
-        if !matches!(stmt.kind(), "short_var_declaration" | "assignment_statement")
-            || stmt.child_by_field_name("left").is_none_or(|l| l.id() != list.id())
+        if !matches!(
+            stmt.kind(),
+            "short_var_declaration" | "assignment_statement"
+        ) || stmt
+            .child_by_field_name("left")
+            .is_none_or(|l| l.id() != list.id())
         {
             continue;
         }
