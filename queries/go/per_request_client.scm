@@ -13,3 +13,7 @@
 
 (var_spec
   value: (expression_list . (call_expression) @call .)) @assign
+
+; A factory handing the client straight to its callers.
+(return_statement
+  (expression_list . (call_expression) @call .)) @assign

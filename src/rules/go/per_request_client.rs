@@ -9,6 +9,7 @@
 //! every handler that builds the same client); in a loop the construction
 //! and its error check move before the loop and the release after it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
@@ -41,6 +42,7 @@ use crate::rewrite::go::{
 };
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
+mod factories;
 mod loops;
 mod placement;
 mod plan;
@@ -233,6 +235,10 @@ impl Rule for GoPerRequestClient {
     fn go_literals(&self, cx: &Context<'_>) -> Option<Vec<String>> {
         let mut lits = cx.go_catalog.call_literals();
         lits.extend(cx.index.learned_names.iter().map(|n| format!("{n}(")));
+        // Factories of the scanned code and of dependencies whose result may
+        // be a client (`s.store(ctx)`, `gcp.NewStorageClient(ctx)`).
+        lits.extend(cx.index.releasing_names.iter().map(|n| format!("{n}(")));
+        lits.push("Client(".into());
         Some(lits)
     }
 
@@ -266,9 +272,13 @@ struct Site<'a> {
     stmt: Node<'a>,
     /// The function the call is in.
     func: Node<'a>,
+    /// The variable holding the client (the call itself when it is
+    /// returned directly: `return storage.NewClient(ctx)`).
     var: Node<'a>,
     err: Option<Node<'a>>,
-    resource: &'a Resource,
+    resource: Cow<'a, Resource>,
+    /// `return ctor(...)`: the function hands the client to its callers.
+    direct_return: bool,
     /// The constructor as written (`firestore.NewClient`).
     callee: String,
     /// The result type of the constructor.
@@ -293,6 +303,8 @@ struct AccessorSite<'a> {
     inlined: Vec<Inline<'a>>,
     /// Release statements to delete.
     releases: Vec<Node<'a>>,
+    /// When the site is in a factory: its callers' releases (file, statement).
+    caller_releases: Vec<(usize, Node<'a>)>,
 }
 
 /// A shared accessor, written now or by an earlier run.

@@ -253,6 +253,7 @@ impl<'a> Planner<'a> {
         let mut removed: Vec<Range<usize>> = Vec::new();
         let mut deleted: Vec<Range<usize>> = Vec::new();
         let mut own: Vec<(usize, Vec<Range<usize>>)> = Vec::new();
+        let mut other_deleted: BTreeMap<usize, Vec<Range<usize>>> = BTreeMap::new();
         for &i in group {
             let s = &sites[i];
             let a = acc(i);
@@ -275,6 +276,30 @@ impl<'a> Planner<'a> {
                 removed.push(l.clone());
                 own.last_mut().unwrap().1.push(l.clone());
                 deleted.push(l);
+            }
+            // A factory's callers no longer release what it returns.
+            for (gi, st) in &a.caller_releases {
+                let gf = self.file(*gi);
+                let Some(l) = full_lines(&gf.parsed.source, st.byte_range()) else {
+                    return Err((
+                        Some(i),
+                        "a caller's release of the client shares its line with other code".into(),
+                    ));
+                };
+                let l = with_comments_above(&gf.parsed.source, l);
+                if *gi == fi {
+                    removed.push(l.clone());
+                    own.last_mut().unwrap().1.push(l.clone());
+                    deleted.push(l);
+                } else {
+                    other_deleted.entry(*gi).or_default().push(l);
+                }
+            }
+        }
+        for (gi, ranges) in &other_deleted {
+            let gf = self.file(*gi);
+            for r in merge_ranges(ranges.clone()) {
+                edits.push(delete_lines(&gf.parsed.path, &gf.parsed.source, r));
             }
         }
         // Locals left without readers go, and so do their definitions' readers, in turn.
@@ -349,10 +374,13 @@ impl<'a> Planner<'a> {
                 let s = &sites[i];
                 let a = acc(i);
                 let name = &accessors[&a.key].name;
-                let title = format!(
+                let mut title = format!(
                     "build `{}` once in the shared accessor `{name}()` and reuse it across requests",
                     s.callee
                 );
+                if !a.caller_releases.is_empty() {
+                    title.push_str("; the function's callers no longer release it");
+                }
                 Fix::unsafe_(title, edits.clone())
             })
             .collect())

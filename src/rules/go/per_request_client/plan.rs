@@ -11,28 +11,34 @@ impl<'a> Planner<'a> {
         let file = self.file(s.fi);
         let src = file.text();
         // The variable must be a local of this function, written only here.
-        let (decl, scope) = match bind(s.var, src) {
-            Binding::Local { decl, scope } => (decl, scope),
-            _ => return Outcome::Skip, // a parameter, an outer or package variable: kept elsewhere
+        let scope = if s.direct_return {
+            None
+        } else {
+            let (decl, scope) = match bind(s.var, src) {
+                Binding::Local { decl, scope } => (decl, scope),
+                _ => return Outcome::Skip, // a parameter, an outer or package variable: kept elsewhere
+            };
+            if !scope::contains(s.func, decl) {
+                return Outcome::Skip;
+            }
+            let uses = local_uses(text(s.var, src), decl, scope, src);
+            if uses.other_writes.iter().any(|w| {
+                !(s.stmt.start_byte() <= w.start_byte() && w.end_byte() <= s.stmt.end_byte())
+            }) || (decl.id() != s.stmt.id() && uses.other_writes.is_empty())
+            {
+                return Outcome::Skip; // assigned elsewhere too
+            }
+            Some(scope)
         };
-        if !scope::contains(s.func, decl) {
-            return Outcome::Skip;
-        }
         let var = text(s.var, src);
-        let uses = local_uses(var, decl, scope, src);
-        if uses
-            .other_writes
-            .iter()
-            .any(|w| !(s.stmt.start_byte() <= w.start_byte() && w.end_byte() <= s.stmt.end_byte()))
-            || (decl.id() != s.stmt.id() && uses.other_writes.is_empty())
-        {
-            return Outcome::Skip; // assigned elsewhere too
-        }
         let handler = self
             .handlers
             .get_or_init(|| PerRequest::of(self.pkg, self.cx.go_catalog))
             .handler_of(s.fi, s.call, src);
         let in_loop = scope::enclosing_loop(s.stmt, s.func);
+        if s.direct_return && (handler.is_none() || in_loop.is_some()) {
+            return Outcome::Skip;
+        }
         if handler.is_none() && in_loop.is_none() {
             return Outcome::Skip;
         }
@@ -58,7 +64,27 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let usage = match self.usage(s, scope) {
+        let usage = match scope {
+            None => Ok(Usage {
+                releases: Vec::new(),
+                reads: 1,
+                in_goroutine: false,
+                returns: vec![s.stmt],
+                passed: 0,
+            }),
+            Some(scope) => self.usage(s, scope, true),
+        };
+        let usage = match usage {
+            Ok(u) if !u.returns.is_empty() => {
+                // A factory hands the client to its callers: shared there, or not at all.
+                if !accessor || in_loop.is_some() {
+                    return Outcome::Skip;
+                }
+                let (Some(handler), Some(deps)) = (handler, deps) else {
+                    return Outcome::Skip;
+                };
+                return self.plan_factory(s, handler, &deps, ctx_arg, u);
+            }
             Ok(u) => u,
             Err(UseProblem::Managed) => return Outcome::Skip,
             Err(UseProblem::Note(n)) => {
@@ -97,6 +123,7 @@ impl<'a> Planner<'a> {
                 ctx_arg,
                 inlined,
                 releases: usage.releases,
+                caller_releases: Vec::new(),
             }));
         }
         // In a loop: per request anyway (or not in a handler at all), but at
@@ -114,7 +141,11 @@ impl<'a> Planner<'a> {
     pub(super) fn message(&self, s: &Site<'a>, handler: Option<(Node<'a>, Style)>) -> String {
         let src = self.file(s.fi).text();
         let noun = s.resource.kind.noun();
-        let var = text(s.var, src);
+        let var = if s.direct_return {
+            String::new()
+        } else {
+            format!(" `{}`", text(s.var, src))
+        };
         let msg = match handler {
             Some((h, style)) => {
                 let place = match (h.child_by_field_name("name"), style) {
@@ -130,12 +161,12 @@ impl<'a> Planner<'a> {
                     _ => "request",
                 };
                 format!(
-                    "{noun} `{var}` from `{}` is built on every {every} (in {place}), though it is meant to be built once and shared",
+                    "{noun}{var} from `{}` is built on every {every} (in {place}), though it is meant to be built once and shared",
                     s.callee
                 )
             }
             None => format!(
-                "{noun} `{var}` from `{}` is built on every iteration of the loop, though it is meant to be built once and reused",
+                "{noun}{var} from `{}` is built on every iteration of the loop, though it is meant to be built once and reused",
                 s.callee
             ),
         };
@@ -235,7 +266,14 @@ impl<'a> Planner<'a> {
     }
 
     /// How the variable is used: releases to delete, reads left.
-    pub(super) fn usage(&self, s: &Site<'a>, scope: Node<'a>) -> Result<Usage<'a>, UseProblem> {
+    /// `returns`: a `return v` of the site's own function is followed (the
+    /// function is a factory) rather than taken as handing the client on.
+    pub(super) fn usage(
+        &self,
+        s: &Site<'a>,
+        scope: Node<'a>,
+        returns: bool,
+    ) -> Result<Usage<'a>, UseProblem> {
         let file = self.file(s.fi);
         let src = file.text();
         let var = text(s.var, src);
@@ -244,6 +282,8 @@ impl<'a> Planner<'a> {
             releases: Vec::new(),
             reads: 0,
             in_goroutine: false,
+            returns: Vec::new(),
+            passed: 0,
         };
         for r in references(scope, var, src) {
             if is_write(r) {
@@ -341,8 +381,19 @@ impl<'a> Planner<'a> {
                         )));
                     }
                     usage.reads += 1;
+                    usage.passed += 1;
                 }
                 "expression_list" => {
+                    // `return v, nil` from the function that built it: a factory.
+                    if returns
+                        && let Some(ret) =
+                            parent.parent().filter(|p| p.kind() == "return_statement")
+                        && parent.named_child(0).is_some_and(|f| f.id() == r.id())
+                        && enclosing_function(ret).is_some_and(|f| f.id() == s.func.id())
+                    {
+                        usage.returns.push(ret);
+                        continue;
+                    }
                     // Returned, or assigned to something else: someone else manages it.
                     return Err(UseProblem::Managed);
                 }
@@ -532,6 +583,10 @@ pub(super) struct Usage<'a> {
     pub(super) releases: Vec<Node<'a>>,
     pub(super) reads: usize,
     pub(super) in_goroutine: bool,
+    /// `return v` statements of the function that built it.
+    pub(super) returns: Vec<Node<'a>>,
+    /// Reads that pass it to a call (which may keep it).
+    pub(super) passed: usize,
 }
 
 pub(super) enum UseProblem {

@@ -2,6 +2,11 @@
 //! (or the program) says builds a client meant to be built once.
 
 use super::*;
+use crate::analysis::go::GoType;
+use crate::analysis::go::resources::shareable_type;
+use crate::analysis::go::summaries::{self, ResultFate};
+use crate::catalog::Origin as CatalogOrigin;
+use crate::catalog::pattern::{NamePattern, PackagePattern};
 
 impl<'a> Planner<'a> {
     /// Every construction of a shareable resource inside a function.
@@ -16,7 +21,7 @@ impl<'a> Planner<'a> {
             let src = file.text();
             let mut envs: HashMap<usize, TypeEnv<'a>> = HashMap::new();
             // Only the statements around the prefilter's hits can create a resource.
-            for (assign, call) in file.acquisitions(query) {
+            for (assign, call) in file.acquisitions_and_returns(query) {
                 let Some(func) = enclosing_function(assign) else {
                     continue;
                 };
@@ -25,7 +30,8 @@ impl<'a> Planner<'a> {
                     file,
                     self.pkg,
                     self.cx.go_catalog,
-                ) {
+                ) && !self.may_be_factory(call, src)
+                {
                     continue;
                 }
                 let env = envs.entry(func.id()).or_insert_with(|| {
@@ -39,6 +45,28 @@ impl<'a> Planner<'a> {
                 // over a shareable client (`unused-ignore`).
                 let line = file.parsed.source.line_index(call.start_byte());
                 if file.parsed.suppressions.is_suppressed(ID, line) {
+                    continue;
+                }
+                let callee = call
+                    .child_by_field_name("function")
+                    .map(|f| text(f, src).to_string())
+                    .unwrap_or_default();
+                if assign.kind() == "return_statement" {
+                    if resource.result != 0 {
+                        continue;
+                    }
+                    sites.push(Site {
+                        fi,
+                        call,
+                        stmt: assign,
+                        func,
+                        var: call,
+                        err: None,
+                        resource,
+                        direct_return: true,
+                        callee,
+                        ty,
+                    });
                     continue;
                 }
                 let stmt = if assign.kind() == "var_spec" {
@@ -75,10 +103,6 @@ impl<'a> Planner<'a> {
                 } else {
                     None
                 };
-                let callee = call
-                    .child_by_field_name("function")
-                    .map(|f| text(f, src).to_string())
-                    .unwrap_or_default();
                 sites.push(Site {
                     fi,
                     call,
@@ -87,6 +111,7 @@ impl<'a> Planner<'a> {
                     var,
                     err,
                     resource,
+                    direct_return: false,
                     callee,
                     ty,
                 });
@@ -100,7 +125,7 @@ impl<'a> Planner<'a> {
         &self,
         call: Node<'a>,
         env: &TypeEnv<'a>,
-    ) -> Option<(&'a Resource, Option<TypeName>)> {
+    ) -> Option<(Cow<'a, Resource>, Option<TypeName>)> {
         let src = env.file.text();
         let catalog = self.cx.go_catalog;
         let f = call.child_by_field_name("function")?;
@@ -132,11 +157,16 @@ impl<'a> Planner<'a> {
             }
             _ => return None,
         };
-        let Lookup::Resource(r) = lookup else {
-            return None;
+        let r = match lookup {
+            Lookup::Resource(r) => r,
+            Lookup::Ignored(_) => return None,
+            _ => return self.fresh_shareable(call, env),
         };
         if !r.shareable {
             return None;
+        }
+        if matches!(r.origin, CatalogOrigin::Learned(_)) && self.declared_here(call, env) {
+            return None; // a factory of this package: fixed where it builds the client
         }
         let ty = r.type_name.clone().or_else(|| {
             // `cloud.google.com/go/...` `New*Client`: the convention is `*XClient`.
@@ -151,6 +181,96 @@ impl<'a> Planner<'a> {
             };
             base.ends_with("Client").then(|| TypeName::new(path, base))
         });
-        Some((r, ty))
+        Some((Cow::Borrowed(r), ty))
+    }
+
+    /// A call of a factory the catalog does not know whose result the
+    /// program's summaries say is a fresh client of a shareable type
+    /// (`gcp.NewStorage(ctx)` building a `*storage.Client` two calls
+    /// down, in this module or a dependency). Factories of this package are
+    /// fixed where they build the client instead.
+    fn fresh_shareable(
+        &self,
+        call: Node<'a>,
+        env: &TypeEnv<'a>,
+    ) -> Option<(Cow<'a, Resource>, Option<TypeName>)> {
+        if self.declared_here(call, env) {
+            return None;
+        }
+        let results = env.call_results(call)?;
+        let (GoType::Named(tn), rest) = results.split_first()? else {
+            return None;
+        };
+        let error = match rest {
+            [] => false,
+            [GoType::Plain] => true,
+            _ => return None,
+        };
+        let shared = shareable_type(self.cx.go_catalog, tn)?;
+        if summaries::result_fate(env, call, 0) != ResultFate::Fresh {
+            return None;
+        }
+        let src = env.file.text();
+        let f = call.child_by_field_name("function")?;
+        let basis = format!(
+            "`{}` returns a new `{}` (its body was read)",
+            text(f, src),
+            tn.name
+        );
+        let resource = Resource {
+            target: Target::Func {
+                package: PackagePattern::new(&self.pkg.import_path),
+                names: vec![NamePattern::new(text(f, src))],
+            },
+            result: 0,
+            error,
+            release: shared.release.clone(),
+            release_returns_error: shared.release_returns_error,
+            type_name: Some(tn.clone()),
+            shareable: true,
+            kind: shared.kind,
+            doc: None,
+            origin: CatalogOrigin::Learned(basis),
+            also_released_by: shared.also_released_by.clone(),
+            go_before: None,
+        };
+        Some((Cow::Owned(resource), Some(tn.clone())))
+    }
+
+    /// Is the called function or method declared in this package?
+    fn declared_here(&self, call: Node<'a>, env: &TypeEnv<'a>) -> bool {
+        let src = env.file.text();
+        let Some(f) = call.child_by_field_name("function") else {
+            return false;
+        };
+        match f.kind() {
+            "identifier" => {
+                !env.is_local(text(f, src)) && self.pkg.decls.funcs.contains_key(text(f, src))
+            }
+            "selector_expression" => {
+                let Some(operand) = f.child_by_field_name("operand") else {
+                    return false;
+                };
+                env.package_of(operand).is_none()
+                    && env
+                        .type_of(operand)
+                        .is_some_and(|t| t.package == self.pkg.import_path)
+            }
+            _ => false,
+        }
+    }
+
+    /// Could this call be a factory of a client (a function of the module
+    /// whose results may be releasable, or one named like a client's)?
+    fn may_be_factory(&self, call: Node<'a>, src: &str) -> bool {
+        let Some(f) = call.child_by_field_name("function") else {
+            return false;
+        };
+        let name = match f.kind() {
+            "selector_expression" => f.child_by_field_name("field").map(|x| text(x, src)),
+            "identifier" => Some(text(f, src)),
+            _ => None,
+        };
+        name.is_some_and(|n| self.cx.index.releasing_names.contains(n) || n.contains("Client"))
     }
 }
