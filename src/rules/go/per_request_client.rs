@@ -42,6 +42,7 @@ use crate::rewrite::go::{
 };
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
+mod configs;
 mod factories;
 mod loops;
 mod placement;
@@ -239,6 +240,16 @@ impl Rule for GoPerRequestClient {
         // be a client (`s.store(ctx)`, `gcp.NewStorageClient(ctx)`).
         lits.extend(cx.index.releasing_names.iter().map(|n| format!("{n}(")));
         lits.push("Client(".into());
+        // HTTP transports and clients written as literals, AWS sessions and configs.
+        for l in [
+            "http.Transport{",
+            "http.Client{",
+            "NewSession(",
+            "NewSessionWithOptions(",
+            "LoadDefaultConfig(",
+        ] {
+            lits.push(l.into());
+        }
         Some(lits)
     }
 

@@ -170,7 +170,8 @@ impl<'a> Planner<'a> {
         let after_loop = !leaves_function(lp, &moved) && loop_can_end(lp);
         let mut edits = vec![delete_lines(&path, source, moved.clone())];
         let mut inserted = moved_text;
-        if !after_loop {
+        let no_release = configs::needs_no_release(&s.resource);
+        if !after_loop && !no_release {
             inserted.push_str(&format!("{to}defer {release}{nl}"));
         }
         edits.push(Edit::insertion(path.clone(), insert_at, inserted));
@@ -180,7 +181,7 @@ impl<'a> Planner<'a> {
             };
             edits.push(delete_lines(&path, source, with_comments_above(source, l)));
         }
-        if after_loop {
+        if after_loop && !no_release {
             edits.push(Edit::insertion(
                 path.clone(),
                 target_lines.end,
@@ -190,7 +191,9 @@ impl<'a> Planner<'a> {
         if overlapping(&edits) {
             return report("the edits would overlap".into());
         }
-        let title = if after_loop {
+        let title = if no_release {
+            format!("build `{var}` once before the loop")
+        } else if after_loop {
             format!("build `{var}` once before the loop and release it after")
         } else {
             format!("build `{var}` once before the loop and defer its release")

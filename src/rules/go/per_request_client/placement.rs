@@ -654,7 +654,7 @@ pub(super) fn droppable(
     src: &str,
     depth: usize,
 ) -> bool {
-    if depth > 8 {
+    if depth > 16 {
         return false;
     }
     let all = |n: Node| {
@@ -750,7 +750,18 @@ pub(super) fn overlapping(edits: &[Edit]) -> bool {
 /// The accessor's name for a client of type `t`: `firestoreClient`, `sqlDB`,
 /// `pgxPool`.
 pub(super) fn accessor_base_name(t: &TypeName, file: &GoFile) -> Option<String> {
-    let mut pkg = file.imports.name_of(&t.package)?;
+    let mut pkg = file
+        .imports
+        .name_of(&t.package)
+        .or_else(|| t.package.rsplit('/').next())?;
+    // `session.Session` -> `awsSession`: the package's parent names it.
+    if pkg.eq_ignore_ascii_case(&t.name) {
+        let mut parts = t.package.rsplit('/');
+        parts.next();
+        pkg = parts
+            .find(|p| p.chars().all(|c| c.is_ascii_alphanumeric()))
+            .unwrap_or(pkg);
+    }
     // `pgxpool.Pool` -> `pgxPool`, not `pgxpoolPool`.
     let (lp, lt) = (pkg.to_ascii_lowercase(), t.name.to_ascii_lowercase());
     if lp.len() > lt.len() && lp.ends_with(&lt) {

@@ -182,6 +182,10 @@ impl<'a> Planner<'a> {
     ) -> (Origin, Option<Node<'a>>) {
         let file = self.file(s.fi);
         let src = file.text();
+        if s.call.kind() != "call_expression" {
+            // A literal: what its fields read.
+            return (deps.origin(s.call), None);
+        }
         let args = call_args(s.call);
         let mut ctx_arg = None;
         let mut origin = Origin::Process;

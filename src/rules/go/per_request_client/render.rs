@@ -45,7 +45,12 @@ impl<'a> Planner<'a> {
                         return Some(String::new());
                     }
                 };
-                if inner.contains('\n') {
+                let def_source = &self.file(inl.def_file).parsed.source;
+                if inner.contains('\n')
+                    && (inl.def_file != to
+                        || def_source.indent_at(inl.def.start_byte()) != env.indent
+                        || has_multiline_raw_string(inl.def, self.file(inl.def_file).text()))
+                {
                     failure = Some("a value the call needs spans several lines".into());
                 }
                 return Some(
@@ -100,19 +105,33 @@ impl<'a> Planner<'a> {
         let ty =
             s.ty.as_ref()
                 .ok_or("leakfix does not know the client's type")?;
-        let pointer = !INTERFACE_TYPES.contains(&ty.to_string().as_str());
-        let ty_pkg = file
+        let value = configs::VALUE_TYPES.contains(&ty.to_string().as_str());
+        let pointer = !value && !INTERFACE_TYPES.contains(&ty.to_string().as_str());
+        let mut imports: Vec<(String, String)> = Vec::new();
+        let ty_pkg = match file
             .imports
             .name_of(&ty.package)
             .map(str::to_string)
             .filter(|n| qualifier_usable(file, n))
-            .ok_or_else(|| {
-                format!(
-                    "the accessor must name `{}`, whose package this file does not import",
-                    ty
-                )
-            })?;
-        let mut imports: Vec<(String, String)> = Vec::new();
+        {
+            Some(n) => n,
+            // Imported by its last path element when nothing else has that name.
+            None => {
+                let n = ty.package.rsplit('/').next().unwrap_or("").to_string();
+                let free = !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && file.imports.resolve(&n).is_none()
+                    && !self.top_level_names().contains(&n);
+                if !free {
+                    return Err(format!(
+                        "the accessor must name `{ty}`, whose package this file does not import"
+                    ));
+                }
+                imports.push((ty.package.clone(), n.clone()));
+                n
+            }
+        };
         let mut qualifiers: HashSet<String> = HashSet::new();
         qualifiers.insert(ty_pkg.clone());
         let want = |path: &str,
@@ -172,6 +191,7 @@ impl<'a> Planner<'a> {
                 ctx: a.ctx_arg,
                 ctx_text: &ctx_text,
                 defs: &defs,
+                indent: source.indent_at(s.stmt.start_byte()),
             },
             &mut imports,
             &mut qualifiers,
@@ -188,10 +208,15 @@ impl<'a> Planner<'a> {
         let t = format!("{star}{ty_pkg}.{}", ty.name);
         let inner_t = format!("{ty_pkg}.{}", ty.name);
         let errors = s.resource.error;
-        let (ret_t, ok, fail) = if errors {
-            (format!("({t}, error)"), ", nil", "nil, err")
+        let zero = if value {
+            format!("{inner_t}{{}}")
         } else {
-            (t.clone(), "", "")
+            "nil".to_string()
+        };
+        let (ret_t, ok, fail) = if errors {
+            (format!("({t}, error)"), ", nil", format!("{zero}, err"))
+        } else {
+            (t.clone(), "", String::new())
         };
         let ctor = &s.callee;
         let cache = format!("{name}Cache");
@@ -203,6 +228,9 @@ impl<'a> Planner<'a> {
         }
         o.push_str(&format!("var {cache} struct {{{nl}"));
         o.push_str(&format!("\tmu     {sync}.Mutex{nl}"));
+        if value {
+            o.push_str(&format!("\tbuilt  bool{nl}"));
+        }
         match &atomic {
             Some(at) => o.push_str(&format!("\tclient {at}.Pointer[{inner_t}]{nl}")),
             None => o.push_str(&format!("\tclient {t}{nl}")),
@@ -238,8 +266,13 @@ impl<'a> Planner<'a> {
                 o.push_str(&format!(
                     "\t{cache}.mu.Lock(){nl}\tdefer {cache}.mu.Unlock(){nl}"
                 ));
+                let built = if value {
+                    format!("{cache}.built")
+                } else {
+                    format!("{cache}.client != nil")
+                };
                 o.push_str(&format!(
-                    "\tif {cache}.client != nil {{{nl}\t\treturn {cache}.client{ok}{nl}\t}}{nl}"
+                    "\tif {built} {{{nl}\t\treturn {cache}.client{ok}{nl}\t}}{nl}"
                 ));
             }
         }
@@ -254,6 +287,9 @@ impl<'a> Planner<'a> {
         match &atomic {
             Some(_) => o.push_str(&format!("\t{cache}.client.Store(c){nl}")),
             None => o.push_str(&format!("\t{cache}.client = c{nl}")),
+        }
+        if value {
+            o.push_str(&format!("\t{cache}.built = true{nl}"));
         }
         o.push_str(&format!("\treturn c{ok}{nl}}}{nl}"));
         Ok(Rendered {
@@ -286,6 +322,9 @@ pub(super) struct Env<'e, 'a> {
     pub(super) ctx: Option<Node<'a>>,
     pub(super) ctx_text: &'e Option<String>,
     pub(super) defs: &'e HashMap<(usize, usize), Inline<'a>>,
+    /// The indentation of the statement holding the construction: a
+    /// definition written out over several lines must share it.
+    pub(super) indent: &'e str,
 }
 
 pub(super) struct Rendered {

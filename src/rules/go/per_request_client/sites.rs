@@ -25,19 +25,28 @@ impl<'a> Planner<'a> {
                 let Some(func) = enclosing_function(assign) else {
                     continue;
                 };
-                if !crate::analysis::go::calls::may_be_resource(
-                    call,
-                    file,
-                    self.pkg,
-                    self.cx.go_catalog,
-                ) && !self.may_be_factory(call, src)
+                let literal = call.kind() == "unary_expression";
+                if !literal
+                    && !crate::analysis::go::calls::may_be_resource(
+                        call,
+                        file,
+                        self.pkg,
+                        self.cx.go_catalog,
+                    )
+                    && !self.may_be_factory(call, src)
+                    && !self.may_be_config(call, src)
                 {
                     continue;
                 }
                 let env = envs.entry(func.id()).or_insert_with(|| {
                     TypeEnv::for_function(self.pkg, file, self.cx.go_catalog, func)
                 });
-                let Some((resource, ty)) = self.shareable_callee(call, env) else {
+                let found = if literal {
+                    configs::http_literal(call, env).map(|(r, t)| (Cow::Borrowed(r), Some(t)))
+                } else {
+                    self.shareable_callee(call, env)
+                };
+                let Some((resource, ty)) = found else {
                     continue;
                 };
                 // A silenced construction is left out of the shared accessor
@@ -47,10 +56,14 @@ impl<'a> Planner<'a> {
                 if file.parsed.suppressions.is_suppressed(ID, line) {
                     continue;
                 }
-                let callee = call
-                    .child_by_field_name("function")
-                    .map(|f| text(f, src).to_string())
-                    .unwrap_or_default();
+                let callee = match call.child_by_field_name("function") {
+                    Some(f) => text(f, src).to_string(),
+                    // `&http.Transport{...}`
+                    None => format!(
+                        "{}{{...}}",
+                        first_line(text(call, src)).split('{').next().unwrap_or("")
+                    ),
+                };
                 if assign.kind() == "return_statement" {
                     if resource.result != 0 {
                         continue;
@@ -160,7 +173,12 @@ impl<'a> Planner<'a> {
         let r = match lookup {
             Lookup::Resource(r) => r,
             Lookup::Ignored(_) => return None,
-            _ => return self.fresh_shareable(call, env),
+            _ => {
+                if let Some((r, t)) = configs::aws_constructor(call, env) {
+                    return Some((Cow::Borrowed(r), t));
+                }
+                return self.fresh_shareable(call, env);
+            }
         };
         if !r.shareable {
             return None;
@@ -258,6 +276,16 @@ impl<'a> Planner<'a> {
             }
             _ => false,
         }
+    }
+
+    /// Could this call build an AWS session or config?
+    fn may_be_config(&self, call: Node<'a>, src: &str) -> bool {
+        crate::lang::go::selector_call(call).is_some_and(|(_, f)| {
+            matches!(
+                text(f, src),
+                "NewSession" | "NewSessionWithOptions" | "Must" | "LoadDefaultConfig"
+            )
+        })
     }
 
     /// Could this call be a factory of a client (a function of the module
