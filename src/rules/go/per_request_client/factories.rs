@@ -141,6 +141,8 @@ impl<'a> Planner<'a> {
                     n.kind() == "identifier"
                         && text(n, fsrc) == name
                         && matches!(bind(n, fsrc), Binding::Package)
+                        && n.parent()
+                            .is_none_or(|p| p.kind() != "function_declaration")
                         && n.parent().is_none_or(|p| {
                             !(p.kind() == "selector_expression"
                                 && p.child_by_field_name("field")

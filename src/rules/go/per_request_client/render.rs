@@ -238,7 +238,12 @@ impl<'a> Planner<'a> {
         o.push_str(&format!("}}{nl}{nl}"));
         for line in wrap(
             &format!(
-                "{name} returns the {noun} built by {ctor}, building it on first use and sharing it afterwards. It is safe for concurrent use; callers must not close it.{}",
+                "{name} returns the {noun} built by {ctor}, building it on first use and sharing it afterwards. It is safe for concurrent use{}.{}",
+                if configs::needs_no_release(&s.resource) {
+                    ""
+                } else {
+                    "; callers must not close it"
+                },
                 if errors {
                     " A failed build is not kept: the next call tries again."
                 } else {
