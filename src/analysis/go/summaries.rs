@@ -482,6 +482,7 @@ fn memoized<T>(
 }
 
 /// The parameters (receiver first) of a function: (name, type node).
+#[allow(clippy::type_complexity)] // (name, type) per parameter, and whether the last is variadic
 fn params_of<'t>(func: Node<'t>, src: &str) -> (Vec<(Option<String>, Option<Node<'t>>)>, bool) {
     let mut out = Vec::new();
     let mut variadic = false;
