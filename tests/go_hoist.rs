@@ -198,7 +198,8 @@ fn framework_standins_are_clean() {
 /// UnimplementedOrdersServer and is registered), a method factory, two
 /// levels of factories in another package, a forked library that go.mod
 /// replaces with a folder in the module, an HTTP transport literal, AWS v1
-/// sessions and v2 configs: one client per distinct construction over
+/// sessions and v2 configs, a handler whose receiver is built once (the
+/// client becomes a field set there): one client per distinct construction over
 /// hundreds of calls, and one upstream connection.
 #[test]
 fn services_share_their_clients() {
@@ -210,6 +211,13 @@ fn services_share_their_clients() {
     assert!(
         service.contains("return storageClient()") && !service.contains("defer gcs.Close()"),
         "the method factory hands out the shared client and its callers stop closing it:\n{service}"
+    );
+    let api = std::fs::read_to_string(dir.join("api.go")).unwrap();
+    assert!(
+        api.contains("firestoreClient *firestore.Client")
+            && api.contains("fs := a.firestoreClient")
+            && !api.contains("Cache"),
+        "the handler's receiver, built once by NewAPI, holds the client:\n{api}"
     );
     let gcp = std::fs::read_to_string(dir.join("gcp/gcp.go")).unwrap();
     assert!(

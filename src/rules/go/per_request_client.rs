@@ -44,6 +44,7 @@ use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 mod configs;
 mod factories;
+mod injection;
 mod loops;
 mod placement;
 mod plan;
@@ -84,8 +85,24 @@ iteration:
   one: `PubSubMessage`, `GCSEvent`, `event.Event`), functions registered
   with the Functions Framework, AWS Lambda handlers given to `lambda.Start`,
   Pub/Sub `Receive` callbacks;
+- gRPC service methods: methods of a type registered with
+  `pb.RegisterXServer(s, impl)` or embedding the generated
+  `pb.UnimplementedXServer`;
 - functions and methods of the package that such code calls;
 - loop bodies.
+
+Besides catalog constructors, it knows `&http.Transport{...}` (each keeps a
+pool of idle connections of its own) and `&http.Client{...}` with a
+transport built right there, AWS sessions (`session.NewSession`,
+`session.Must(...)`) and v2 configs (`config.LoadDefaultConfig`), and
+factories: a call of a function of another package or of a dependency
+whose result (read from its source, however many calls down) is a fresh
+client of a shareable type (`gcp.NewStorage(ctx)`). A factory of the
+package itself (`func (s *Server) store(ctx) (*storage.Client, error)`)
+is fixed where it builds the client, and its callers stop closing what it
+returns, when every caller is known and uses the client as a shared one may
+be used. A library that go.mod replaces with a folder of the scanned tree
+keeps the catalog's knowledge.
 
 A client whose arguments come from the request (a handler parameter or
 anything computed from one) is left alone: sharing it would mix requests.
@@ -149,6 +166,14 @@ func firestoreClient() (*firestore.Client, error) {
 	return c, nil
 }
 ```
+
+Where the code already has a home for the client, it goes there instead:
+when the handler is a method whose receiver's type (unexported, or in
+package main) is built by exactly one composite literal, in a function that
+can report a failed build (it returns an error, or it is `main`), the
+client is built there, once, next to the literal, kept in a new field of
+the receiver, and the handler reads the field (its construction and error
+check go). Otherwise, a package-level accessor:
 
 The accessor is written once per package for each distinct constructor call
 (same constructor, same arguments), named after the client's type
@@ -359,7 +384,10 @@ impl<'a> Planner<'a> {
             return;
         }
         let outcomes: Vec<Outcome<'a>> = sites.iter().map(|s| self.plan(s)).collect();
-        let fixes = self.assemble(&sites, &outcomes);
+        // A field of the handler's receiver where the code has one, else an accessor.
+        let mut fixes = self.inject(&sites, &outcomes);
+        let injected: HashSet<usize> = fixes.keys().copied().collect();
+        fixes.extend(self.assemble(&sites, &outcomes, &injected));
         for (i, (s, o)) in sites.iter().zip(outcomes).enumerate() {
             let finding = |msg: String| {
                 let file = self.file(s.fi);

@@ -12,10 +12,11 @@ impl<'a> Planner<'a> {
         &self,
         sites: &[Site<'a>],
         outcomes: &[Outcome<'a>],
+        injected: &HashSet<usize>,
     ) -> HashMap<usize, Result<Fix, String>> {
         let mut result: HashMap<usize, Result<Fix, String>> = HashMap::new();
         let accessor_sites: Vec<usize> = (0..sites.len())
-            .filter(|i| matches!(outcomes[*i], Outcome::Accessor(_)))
+            .filter(|i| matches!(outcomes[*i], Outcome::Accessor(_)) && !injected.contains(i))
             .collect();
         if accessor_sites.is_empty() {
             return result;
