@@ -117,7 +117,9 @@ impl PerRequest {
     pub fn of(pkg: &GoPackage, catalog: &GoCatalog) -> PerRequest {
         let mut pr = PerRequest::default();
         // Top-level declarations by name, to follow registrations and calls.
-        let mut funcs: HashMap<&str, FuncKey> = HashMap::new();
+        // Several per name when files of a folder are separate programs
+        // (`go run create.go`, `go run update.go`): the file's own first.
+        let mut funcs: HashMap<&str, Vec<FuncKey>> = HashMap::new();
         let mut methods: HashMap<&str, Vec<(FuncKey, Option<String>)>> = HashMap::new();
         for (fi, file) in pkg.files.iter().enumerate() {
             let src = file.text();
@@ -129,7 +131,10 @@ impl PerRequest {
                 };
                 match decl.kind() {
                     "function_declaration" => {
-                        funcs.insert(text(name, src), (fi, decl.start_byte()));
+                        funcs
+                            .entry(text(name, src))
+                            .or_default()
+                            .push((fi, decl.start_byte()));
                     }
                     "method_declaration" => {
                         methods.entry(text(name, src)).or_default().push((
@@ -160,8 +165,8 @@ impl PerRequest {
                                 pr.by_func.entry((fi, target.start_byte())).or_insert(style);
                             }
                             "identifier" => {
-                                if let Some(k) = funcs.get(text(target, src)) {
-                                    pr.by_func.entry(*k).or_insert(style);
+                                if let Some(k) = pick(&funcs, text(target, src), fi) {
+                                    pr.by_func.entry(k).or_insert(style);
                                 }
                             }
                             "selector_expression" => {
@@ -242,7 +247,7 @@ impl PerRequest {
                 {
                     let target = match callee.kind() {
                         "identifier" if !env.is_local(text(callee, src)) => {
-                            funcs.get(text(callee, src)).copied()
+                            pick(&funcs, text(callee, src), fi)
                         }
                         "selector_expression" => {
                             let operand = callee.child_by_field_name("operand");
@@ -305,6 +310,13 @@ impl PerRequest {
     pub fn is_empty(&self) -> bool {
         self.by_func.is_empty()
     }
+}
+
+/// The function of the package named `name`, the one in file `fi` if it
+/// declares one.
+fn pick(funcs: &HashMap<&str, Vec<FuncKey>>, name: &str, fi: usize) -> Option<FuncKey> {
+    let all = funcs.get(name)?;
+    all.iter().find(|k| k.0 == fi).or(all.first()).copied()
 }
 
 /// The function node starting at `start`.

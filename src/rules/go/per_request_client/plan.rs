@@ -238,12 +238,53 @@ impl<'a> Planner<'a> {
             .lines()
             .take_while(|l| !l.starts_with("package "))
             .find(|l| l.starts_with("//go:build"))
-            .unwrap_or("");
+            .unwrap_or("")
+            .to_string();
+        // Files that are programs of their own (`go run update.go`) share nothing.
+        let constraint = if self.one_file_programs() {
+            format!("{constraint} {}", file.parsed.path.display())
+        } else {
+            constraint
+        };
         format!(
             "{} {constraint}|{}",
             file.package_name,
             self.key_tokens(fi, call, ctx_arg, &defs, 0)
         )
+    }
+
+    /// Do files of the package declare the same function (`main`,
+    /// `Handler`) without build constraints telling them apart? Then each
+    /// is a program of its own, built alone.
+    pub(super) fn one_file_programs(&self) -> bool {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (fi, file) in self.pkg.files.iter().enumerate() {
+            let src = file.text();
+            if src
+                .lines()
+                .take_while(|l| !l.starts_with("package "))
+                .any(|l| l.starts_with("//go:build"))
+            {
+                continue;
+            }
+            let root = file.root();
+            let mut c = root.walk();
+            for decl in root.named_children(&mut c) {
+                if decl.kind() != "function_declaration" {
+                    continue;
+                }
+                let Some(name) = decl.child_by_field_name("name").map(|n| text(n, src)) else {
+                    continue;
+                };
+                if name == "init" || name == "_" {
+                    continue;
+                }
+                if seen.insert(name, fi).is_some_and(|other| other != fi) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     pub(super) fn key_tokens(
