@@ -199,7 +199,8 @@ fn framework_standins_are_clean() {
 /// levels of factories in another package, a forked library that go.mod
 /// replaces with a folder in the module, an HTTP transport literal, AWS v1
 /// sessions and v2 configs, a handler whose receiver is built once (the
-/// client becomes a field set there): one client per distinct construction over
+/// client becomes a field set there), handlers building what a package
+/// variable set in init already holds: one client per distinct construction over
 /// hundreds of calls, and one upstream connection.
 #[test]
 fn services_share_their_clients() {
@@ -218,6 +219,11 @@ fn services_share_their_clients() {
             && api.contains("fs := a.firestoreClient")
             && !api.contains("Cache"),
         "the handler's receiver, built once by NewAPI, holds the client:\n{api}"
+    );
+    let audit = std::fs::read_to_string(dir.join("audit.go")).unwrap();
+    assert!(
+        audit.contains("ds := legacy"),
+        "the handler reads the client init already built the same way:\n{audit}"
     );
     let gcp = std::fs::read_to_string(dir.join("gcp/gcp.go")).unwrap();
     assert!(

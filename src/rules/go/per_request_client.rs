@@ -49,6 +49,7 @@ mod loops;
 mod placement;
 mod plan;
 mod render;
+mod reuse;
 mod sites;
 
 use self::loops::*;
@@ -166,6 +167,11 @@ func firestoreClient() (*firestore.Client, error) {
 	return c, nil
 }
 ```
+
+When the package already keeps a client built the same way (same
+constructor, same arguments) — a package variable set once in `init`, or
+a field of the handler's receiver set where the receiver is built — the
+handler reads that one, and nothing new is written.
 
 Where the code already has a home for the client, it goes there instead:
 when the handler is a method whose receiver's type (unexported, or in
@@ -385,7 +391,12 @@ impl<'a> Planner<'a> {
         }
         let outcomes: Vec<Outcome<'a>> = sites.iter().map(|s| self.plan(s)).collect();
         // A field of the handler's receiver where the code has one, else an accessor.
-        let mut fixes = self.inject(&sites, &outcomes);
+        // An instance the package already shares, else a field of the
+        // handler's receiver, else an accessor.
+        let mut fixes = self.reuse(&sites, &outcomes);
+        for (i, f) in self.inject(&sites, &outcomes) {
+            fixes.entry(i).or_insert(f);
+        }
         let injected: HashSet<usize> = fixes.keys().copied().collect();
         fixes.extend(self.assemble(&sites, &outcomes, &injected));
         for (i, (s, o)) in sites.iter().zip(outcomes).enumerate() {

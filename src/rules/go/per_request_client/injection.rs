@@ -78,7 +78,7 @@ impl<'a> Planner<'a> {
 
     /// The receiver's type name of the method holding site `s`, when the
     /// site is directly in the method and the receiver is named.
-    fn receiver_type(&self, s: &Site<'a>) -> Option<String> {
+    pub(super) fn receiver_type(&self, s: &Site<'a>) -> Option<String> {
         let src = self.file(s.fi).text();
         if s.func.kind() != "method_declaration"
             || enclosing_function(s.call).is_none_or(|f| f.id() != s.func.id())
@@ -91,7 +91,7 @@ impl<'a> Planner<'a> {
         self.pkg.decls.struct_fields.contains_key(&ty).then_some(ty)
     }
 
-    fn receiver_name<'s>(&self, method: Node, src: &'s str) -> Option<&'s str> {
+    pub(super) fn receiver_name<'s>(&self, method: Node, src: &'s str) -> Option<&'s str> {
         let recv = method.child_by_field_name("receiver")?;
         let mut c = recv.walk();
         let param = recv
@@ -105,7 +105,7 @@ impl<'a> Planner<'a> {
     /// and its error check, when the error variable is used nowhere else
     /// (a later `x, err := ...` declares a new one once this one is gone).
     /// (statement range, indentation).
-    fn check_to_drop(&self, s: &Site<'a>) -> Option<Range<usize>> {
+    pub(super) fn check_to_drop(&self, s: &Site<'a>) -> Option<Range<usize>> {
         let file = self.file(s.fi);
         let src = file.text();
         if s.stmt.kind() != "short_var_declaration"
@@ -176,7 +176,7 @@ impl<'a> Planner<'a> {
 
     /// The one composite literal of the package that builds values of type
     /// `ty`, inside a function that is not per-request and is not a loop.
-    fn only_literal(&self, ty: &str) -> Option<(usize, Node<'a>)> {
+    pub(super) fn only_literal(&self, ty: &str) -> Option<(usize, Node<'a>)> {
         let exported = ty.starts_with(|c: char| c.is_ascii_uppercase());
         let main = self
             .pkg
