@@ -369,6 +369,20 @@ impl<'a> Planner<'a> {
         {
             return None;
         }
+        // A later `var err error` or `err := ...` would clash with ours.
+        if first.resource.error
+            && idents_named(builder, "err", lsrc).iter().any(|e| {
+                e.parent().is_some_and(|p| {
+                    p.kind() == "var_spec"
+                        || (p.kind() == "expression_list"
+                            && p.named_child_count() == 1
+                            && p.parent()
+                                .is_some_and(|d| d.kind() == "short_var_declaration"))
+                })
+            })
+        {
+            return None;
+        }
         taken.insert(field.clone());
 
         let mut imports: FileImports = HashMap::new();
