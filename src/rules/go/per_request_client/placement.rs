@@ -57,6 +57,8 @@ impl<'a> Planner<'a> {
             accessors.insert(key.clone(), a);
         }
         // Names for the new ones.
+        let one_file = self.one_file_programs();
+        let mut taken_in_file: HashMap<usize, HashSet<String>> = HashMap::new();
         for key in &key_order {
             let a = accessors.get_mut(key).unwrap();
             let Some(first) = a.first else { continue };
@@ -65,14 +67,26 @@ impl<'a> Planner<'a> {
             let Some(base) = s.ty.as_ref().and_then(|t| accessor_base_name(t, file)) else {
                 continue;
             };
+            // Programs of one file each only need names free in that file.
+            let words: &mut HashSet<String> = if one_file {
+                taken_in_file.entry(s.fi).or_insert_with(|| {
+                    file.text()
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+            } else {
+                &mut taken
+            };
             let mut name = base.clone();
             let mut n = 2;
-            while taken.contains(&name) || taken.contains(&format!("{name}Cache")) {
+            while words.contains(&name) || words.contains(&format!("{name}Cache")) {
                 name = format!("{base}{n}");
                 n += 1;
             }
-            taken.insert(name.clone());
-            taken.insert(format!("{name}Cache"));
+            words.insert(name.clone());
+            words.insert(format!("{name}Cache"));
             a.name = name;
         }
 
