@@ -20,6 +20,7 @@ pub mod summaries;
 pub mod syntax;
 pub mod types;
 pub mod uses;
+pub mod wrappers;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
