@@ -278,6 +278,9 @@ impl Rule for GoPerRequestClient {
             "NewSession(",
             "NewSessionWithOptions(",
             "LoadDefaultConfig(",
+            // Constructors of the program's own client wrappers.
+            "New",
+            "new",
         ] {
             lits.push(l.into());
         }

@@ -20,6 +20,11 @@ pub(super) fn needs_no_release(r: &Resource) -> bool {
     r.release.path() == [NO_RELEASE.to_string()]
 }
 
+/// The release of resources that need none.
+pub(super) fn no_release() -> Release {
+    Release::parse(&format!("{{v}}.{NO_RELEASE}()")).expect("valid release")
+}
+
 /// Types held by value (a struct), not behind a pointer.
 pub(super) const VALUE_TYPES: [&str; 1] = ["github.com/aws/aws-sdk-go-v2/aws.Config"];
 

@@ -346,7 +346,7 @@ impl<'a> Planner<'a> {
         let (failure, add_log) = self.failure_text(lfi, builder)?;
         // The field's name: after the client's type, free in the struct.
         let ty = first.ty.as_ref()?;
-        let base = accessor_base_name(ty, self.file(first.fi))?;
+        let base = accessor_base_name(ty, self.file(first.fi), &self.pkg.import_path)?;
         let fields = self.pkg.decls.struct_fields.get(&g.ty)?;
         let mut field = base.clone();
         let mut n = 2;
@@ -585,7 +585,8 @@ impl<'a> Planner<'a> {
         let source = &file.parsed.source;
         let nl = source.newline();
         let qual = match file.imports.name_of(&client.package) {
-            Some(n) => n.to_string(),
+            Some(n) => format!("{n}."),
+            None if client.package == self.pkg.import_path => String::new(),
             None => {
                 let n = client.package.rsplit('/').next()?.to_string();
                 if file.imports.resolve(&n).is_some() || self.top_level_names().contains(&n) {
@@ -596,7 +597,7 @@ impl<'a> Planner<'a> {
                     .or_default()
                     .0
                     .push((client.package.clone(), n.clone()));
-                n
+                format!("{n}.")
             }
         };
         let s = client.to_string();
@@ -607,7 +608,7 @@ impl<'a> Planner<'a> {
         } else {
             "*"
         };
-        let decl = format!("{field} {star}{qual}.{}", client.name);
+        let decl = format!("{field} {star}{qual}{}", client.name);
         let list = st
             .named_children(&mut st.walk())
             .find(|n| n.kind() == "field_declaration_list")?;

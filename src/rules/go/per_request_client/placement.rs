@@ -64,7 +64,10 @@ impl<'a> Planner<'a> {
             let Some(first) = a.first else { continue };
             let s = &sites[first];
             let file = self.file(s.fi);
-            let Some(base) = s.ty.as_ref().and_then(|t| accessor_base_name(t, file)) else {
+            let Some(base) =
+                s.ty.as_ref()
+                    .and_then(|t| accessor_base_name(t, file, &self.pkg.import_path))
+            else {
                 continue;
             };
             // Programs of one file each only need names free in that file.
@@ -764,7 +767,13 @@ pub(super) fn overlapping(edits: &[Edit]) -> bool {
 
 /// The accessor's name for a client of type `t`: `firestoreClient`, `sqlDB`,
 /// `pgxPool`.
-pub(super) fn accessor_base_name(t: &TypeName, file: &GoFile) -> Option<String> {
+pub(super) fn accessor_base_name(t: &TypeName, file: &GoFile, own: &str) -> Option<String> {
+    // A type of the package itself: `gateway` -> `sharedGateway`.
+    if t.package == own {
+        let mut c = t.name.chars();
+        let first = c.next()?;
+        return Some(format!("shared{}{}", first.to_uppercase(), c.as_str()));
+    }
     let mut pkg = file
         .imports
         .name_of(&t.package)

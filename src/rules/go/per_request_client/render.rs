@@ -108,6 +108,7 @@ impl<'a> Planner<'a> {
         let value = configs::VALUE_TYPES.contains(&ty.to_string().as_str());
         let pointer = !value && !INTERFACE_TYPES.contains(&ty.to_string().as_str());
         let mut imports: Vec<(String, String)> = Vec::new();
+        let own = ty.package == self.pkg.import_path;
         let ty_pkg = match file
             .imports
             .name_of(&ty.package)
@@ -115,6 +116,8 @@ impl<'a> Planner<'a> {
             .filter(|n| qualifier_usable(file, n))
         {
             Some(n) => n,
+            // A type of this package: written without a qualifier.
+            None if own => String::new(),
             // Imported by its last path element when nothing else has that name.
             None => {
                 let n = ty.package.rsplit('/').next().unwrap_or("").to_string();
@@ -133,7 +136,9 @@ impl<'a> Planner<'a> {
             }
         };
         let mut qualifiers: HashSet<String> = HashSet::new();
-        qualifiers.insert(ty_pkg.clone());
+        if !own {
+            qualifiers.insert(ty_pkg.clone());
+        }
         let want = |path: &str,
                     default: &str,
                     imports: &mut Vec<(String, String)>|
@@ -205,8 +210,9 @@ impl<'a> Planner<'a> {
             "the constructor's arguments are laid out in a way leakfix does not re-indent",
         )?;
         let star = if pointer { "*" } else { "" };
-        let t = format!("{star}{ty_pkg}.{}", ty.name);
-        let inner_t = format!("{ty_pkg}.{}", ty.name);
+        let dot = if own { "" } else { "." };
+        let t = format!("{star}{ty_pkg}{dot}{}", ty.name);
+        let inner_t = format!("{ty_pkg}{dot}{}", ty.name);
         let errors = s.resource.error;
         let zero = if value {
             format!("{inner_t}{{}}")

@@ -5,6 +5,7 @@ use super::*;
 use crate::analysis::go::GoType;
 use crate::analysis::go::resources::shareable_type;
 use crate::analysis::go::summaries::{self, ResultFate};
+use crate::analysis::go::wrappers;
 use crate::catalog::Origin as CatalogOrigin;
 use crate::catalog::pattern::{NamePattern, PackagePattern};
 
@@ -33,10 +34,13 @@ impl<'a> Planner<'a> {
                         self.pkg,
                         self.cx.go_catalog,
                     )
-                    && !self.may_be_factory(call, src)
                     && !self.may_be_config(call, src)
                 {
-                    continue;
+                    // A factory or a wrapper's constructor: its callee is
+                    // read, so only where it would matter.
+                    if !self.may_be_factory(call, src) || !self.repeats(fi, assign, func, src) {
+                        continue;
+                    }
                 }
                 let env = envs.entry(func.id()).or_insert_with(|| {
                     TypeEnv::for_function(self.pkg, file, self.cx.go_catalog, func)
@@ -181,6 +185,11 @@ impl<'a> Planner<'a> {
             }
         };
         if !r.shareable {
+            // Learned from the module (a type with a Close): maybe a
+            // wrapper of a pooled client.
+            if matches!(r.origin, CatalogOrigin::Learned(_)) {
+                return self.fresh_shareable(call, env);
+            }
             return None;
         }
         if matches!(r.origin, CatalogOrigin::Learned(_)) && self.declared_here(call, env) {
@@ -212,9 +221,6 @@ impl<'a> Planner<'a> {
         call: Node<'a>,
         env: &TypeEnv<'a>,
     ) -> Option<(Cow<'a, Resource>, Option<TypeName>)> {
-        if self.declared_here(call, env) {
-            return None;
-        }
         let results = env.call_results(call)?;
         let (GoType::Named(tn), rest) = results.split_first()? else {
             return None;
@@ -224,17 +230,52 @@ impl<'a> Planner<'a> {
             [GoType::Plain] => true,
             _ => return None,
         };
-        let shared = shareable_type(self.cx.go_catalog, tn)?;
+        let src = env.file.text();
+        let f = call.child_by_field_name("function")?;
+        // A client the catalog knows, or a wrapper of the program around one.
+        let (release, release_returns_error, kind, also, basis) =
+            match shareable_type(self.cx.go_catalog, tn) {
+                Some(shared) => {
+                    if self.declared_here(call, env) {
+                        return None;
+                    }
+                    (
+                        shared.release.clone(),
+                        shared.release_returns_error,
+                        shared.kind,
+                        shared.also_released_by.clone(),
+                        format!(
+                            "`{}` returns a new `{}` (its body was read)",
+                            text(f, src),
+                            tn.name
+                        ),
+                    )
+                }
+                None => {
+                    let w = wrappers::wrapper_constructor(env, call).filter(|w| w.ty == *tn)?;
+                    let (release, returns_error) =
+                        match crate::analysis::go::resources::release_of_type(env, tn) {
+                            Some(r) => (r.release, r.returns_error),
+                            None => (configs::no_release(), false),
+                        };
+                    (
+                        release,
+                        returns_error,
+                        crate::catalog::Kind::Client,
+                        Vec::new(),
+                        format!(
+                            "`{}` builds a `{}` whose field `{}` holds a pooled client (`{}`)",
+                            text(f, src),
+                            tn.name,
+                            w.field,
+                            w.builds
+                        ),
+                    )
+                }
+            };
         if summaries::result_fate(env, call, 0) != ResultFate::Fresh {
             return None;
         }
-        let src = env.file.text();
-        let f = call.child_by_field_name("function")?;
-        let basis = format!(
-            "`{}` returns a new `{}` (its body was read)",
-            text(f, src),
-            tn.name
-        );
         let resource = Resource {
             target: Target::Func {
                 package: PackagePattern::new(&self.pkg.import_path),
@@ -242,14 +283,14 @@ impl<'a> Planner<'a> {
             },
             result: 0,
             error,
-            release: shared.release.clone(),
-            release_returns_error: shared.release_returns_error,
+            release,
+            release_returns_error,
             type_name: Some(tn.clone()),
             shareable: true,
-            kind: shared.kind,
+            kind,
             doc: None,
             origin: CatalogOrigin::Learned(basis),
-            also_released_by: shared.also_released_by.clone(),
+            also_released_by: also,
             go_before: None,
         };
         Some((Cow::Owned(resource), Some(tn.clone())))
@@ -278,6 +319,16 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Does code at `node` of function `func` run per request or per iteration?
+    fn repeats(&self, fi: usize, node: Node<'a>, func: Node<'a>, src: &str) -> bool {
+        scope::enclosing_loop(node, func).is_some()
+            || self
+                .handlers
+                .get_or_init(|| PerRequest::of(self.pkg, self.cx.go_catalog))
+                .handler_of(fi, node, src)
+                .is_some()
+    }
+
     /// Could this call build an AWS session or config?
     fn may_be_config(&self, call: Node<'a>, src: &str) -> bool {
         crate::lang::go::selector_call(call).is_some_and(|(_, f)| {
@@ -299,6 +350,11 @@ impl<'a> Planner<'a> {
             "identifier" => Some(text(f, src)),
             _ => None,
         };
-        name.is_some_and(|n| self.cx.index.releasing_names.contains(n) || n.contains("Client"))
+        name.is_some_and(|n| {
+            self.cx.index.releasing_names.contains(n)
+                || n.contains("Client")
+                || n.starts_with("New")
+                || n.starts_with("new")
+        })
     }
 }
