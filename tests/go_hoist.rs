@@ -362,3 +362,34 @@ func mtls(w http.ResponseWriter, r *http.Request) {
         );
     }
 }
+
+/// The receiver's builder is called by the package's tests: building the
+/// client there would make those tests build it too (and fail without
+/// credentials), so the handler gets the lazily built accessor instead.
+#[test]
+fn builders_called_by_tests_keep_the_accessor() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("go.mod"),
+        "module example.com/svc\n\ngo 1.22\n",
+    )
+    .unwrap();
+    let src = "package svc\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\n\t\"cloud.google.com/go/firestore\"\n)\n\ntype api struct {\n\tregion string\n}\n\nfunc newAPI(region string) (*api, error) {\n\treturn &api{region: region}, nil\n}\n\nfunc (a *api) status(w http.ResponseWriter, r *http.Request) {\n\tfs, err := firestore.NewClient(r.Context(), \"demo\")\n\tif err != nil {\n\t\treturn\n\t}\n\tdefer fs.Close()\n\tfmt.Fprintln(w, fs.Collection(\"orders\").Path)\n}\n\nfunc routes(a *api) {\n\thttp.HandleFunc(\"/status\", a.status)\n}\n";
+    std::fs::write(dir.path().join("api.go"), src).unwrap();
+    std::fs::write(
+        dir.path().join("api_test.go"),
+        "package svc\n\nimport \"testing\"\n\nfunc TestAPI(t *testing.T) {\n\tif _, err := newAPI(\"eu\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n",
+    )
+    .unwrap();
+    let out = leakfix()
+        .args(["fix", "--unsafe", "--rule", "go-per-request-client"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)));
+    let fixed = std::fs::read_to_string(dir.path().join("api.go")).unwrap();
+    assert!(
+        fixed.contains("fs, err := firestoreClient()") && !fixed.contains("a.firestoreClient"),
+        "{fixed}"
+    );
+}

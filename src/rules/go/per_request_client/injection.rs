@@ -344,6 +344,22 @@ impl<'a> Planner<'a> {
         let nl = lsource.newline();
         let builder = enclosing_function(lit)?;
         let (failure, add_log) = self.failure_text(lfi, builder)?;
+        // Tests that build the receiver would now build the client too (and
+        // fail without credentials): they keep the lazily built accessor.
+        let builder_name = builder.child_by_field_name("name").map(|n| text(n, lsrc))?;
+        if builder_name != "main"
+            && let Ok(rd) = std::fs::read_dir(&self.pkg.dir)
+        {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.to_string_lossy().ends_with("_test.go")
+                    && std::fs::read_to_string(&p)
+                        .is_ok_and(|t| t.contains(&format!("{builder_name}(")))
+                {
+                    return None;
+                }
+            }
+        }
         // The field's name: after the client's type, free in the struct.
         let ty = first.ty.as_ref()?;
         let base = accessor_base_name(ty, self.file(first.fi), &self.pkg.import_path)?;
