@@ -50,7 +50,7 @@ use crate::finding::Finding;
 use crate::fix::Edit;
 use crate::lang::Language;
 use crate::parse::ParsedFile;
-use crate::walk::SKIPPED_DIRS;
+use crate::walk::skipped_dir;
 
 /// The part of a fix that lives where a function is used.
 pub trait CallerFix: Send + Sync + fmt::Debug {
@@ -169,7 +169,7 @@ fn walk_module(root: &Path) -> FilesByDir {
                 && (e
                     .file_name()
                     .to_str()
-                    .is_some_and(|n| SKIPPED_DIRS.contains(&n))
+                    .is_some_and(|n| skipped_dir(e.path(), n))
                     || e.path().join("go.mod").is_file()))
         })
         .build();

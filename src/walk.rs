@@ -11,8 +11,30 @@ use crate::config::Excludes;
 use crate::finding::{Problem, ProblemKind};
 use crate::lang::Language;
 
-/// Folder names never descended into.
+/// Folder names never descended into (`target` only as a build folder,
+/// see [`skipped_dir`]).
 pub const SKIPPED_DIRS: [&str; 4] = ["vendor", "testdata", "target", "node_modules"];
+
+/// Is the folder `dir` (named `name`) one the walk leaves out? `target` is
+/// Cargo's build folder, but in a Go module it is also a common package
+/// name (`internal/event/target`): a `target` folder under a `go.mod`, with
+/// no `Cargo.toml` beside it and none of Cargo's marks inside, is code.
+pub fn skipped_dir(dir: &Path, name: &str) -> bool {
+    if !SKIPPED_DIRS.contains(&name) {
+        return false;
+    }
+    if name != "target" {
+        return true;
+    }
+    let Some(parent) = dir.parent() else {
+        return true;
+    };
+    let cargo_build = parent.join("Cargo.toml").is_file()
+        || dir.join("CACHEDIR.TAG").is_file()
+        || dir.join(".rustc_info.json").is_file();
+    let in_go_module = parent.ancestors().any(|d| d.join("go.mod").is_file());
+    cargo_build || !in_go_module
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct WalkedFile {
@@ -75,11 +97,19 @@ pub fn excluded_by_walk(
     let Some(dir) = inside.and_then(Path::parent) else {
         return false;
     };
-    dir.components().any(|c| match c {
-        std::path::Component::Normal(name) => name
-            .to_str()
-            .is_some_and(|n| SKIPPED_DIRS.contains(&n) || (n.starts_with('.') && n.len() > 1)),
-        _ => false,
+    let mut prefix = if path.is_absolute() {
+        cwd.to_path_buf()
+    } else {
+        PathBuf::new()
+    };
+    dir.components().any(|c| {
+        prefix.push(c);
+        match c {
+            std::path::Component::Normal(name) => name
+                .to_str()
+                .is_some_and(|n| skipped_dir(&prefix, n) || (n.starts_with('.') && n.len() > 1)),
+            _ => false,
+        }
     })
 }
 
@@ -138,7 +168,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> (Vec<WalkedFile>, Vec<Prob
                     && e.depth() > 0
                     && e.file_name()
                         .to_str()
-                        .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+                        .is_some_and(|n| skipped_dir(e.path(), n)))
             });
         builder.build_parallel().run(|| {
             Box::new(|entry| {
@@ -201,6 +231,46 @@ mod tests {
             "target/ above cwd"
         );
         assert!(ex("/home/u/target/repo/testdata/b.go", false));
+    }
+
+    #[test]
+    fn target_is_skipped_as_a_build_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |p: &str, body: &str| {
+            let p = root.join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        // A Go package named target (minio's internal/event/target).
+        write("gomod/go.mod", "module example.com/m\n");
+        write("gomod/event/target/t.go", "package target\n");
+        // Cargo's build folder beside a Cargo.toml, and one marked by Cargo.
+        write("gomod/tool/Cargo.toml", "[package]\n");
+        write("gomod/tool/target/debug/build/x.rs", "fn main() {}\n");
+        write(
+            "gomod/other/target/CACHEDIR.TAG",
+            "Signature: 8a477f597d28d172789f06886806bc55\n",
+        );
+        write("gomod/other/target/y.go", "package y\n");
+        // Outside any Go module, target/ is never code.
+        write("plain/target/z.go", "package z\n");
+        let none = Excludes::default();
+        let opts = WalkOptions {
+            include_tests: false,
+            excludes: &none,
+            threads: 1,
+        };
+        let (files, _) = walk(&[root.to_path_buf()], &opts);
+        let found: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(found, ["gomod/event/target/t.go"]);
+        let ex = |p: &str| excluded_by_walk(&root.join(p), root, Language::Go, false, &none);
+        assert!(!ex("gomod/event/target/t.go"));
+        assert!(ex("gomod/other/target/y.go"));
+        assert!(ex("plain/target/z.go"));
     }
 
     #[test]

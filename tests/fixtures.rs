@@ -188,6 +188,13 @@ fn fixture_module(rule: &str, go_mod: &Path) {
 }
 
 #[test]
+fn go_missing_release_modules() {
+    insta::glob!("fixtures/go-missing-release/*/go.mod", |path| {
+        fixture_module("go-missing-release", path)
+    });
+}
+
+#[test]
 fn go_unstoppable_goroutine_modules() {
     insta::glob!("fixtures/go-unstoppable-goroutine/*/go.mod", |path| {
         fixture_module("go-unstoppable-goroutine", path)

@@ -52,6 +52,10 @@ pub enum Escape {
     Goroutine,
     /// Captured by a func literal that may outlive the call.
     Closure,
+    /// A callback bound to it (a func literal capturing it, or a method
+    /// value `x.serve`) handed to a call that may keep it: registered
+    /// elsewhere (`mux.HandleFunc("/", s.serve)`).
+    Registered,
     /// Put in a composite value whose fate is not followed.
     Collected,
     AddressTaken,
@@ -73,6 +77,7 @@ impl Escape {
             Escape::Sent => "it is sent on a channel",
             Escape::Goroutine => "a goroutine uses it",
             Escape::Closure => "a func literal that may outlive the call uses it",
+            Escape::Registered => "a callback bound to it is registered elsewhere",
             Escape::Collected => "it is put in a composite value",
             Escape::AddressTaken => "its address is taken",
             Escape::HandedOn => "it is handed to a call that may keep it",
@@ -345,6 +350,18 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, parent, ReleasedBy::Method);
                         return;
                     }
+                    // A method value handed to a call (`mux.HandleFunc("/",
+                    // s.serve)`) registers a callback bound to the value.
+                    if !called
+                        && link.owns()
+                        && let Some(args) = parent.parent().filter(|g| g.kind() == "argument_list")
+                        && let Some(call) = args.parent()
+                        && self.is_method_value(parent)
+                        && self.registers_callback(call)
+                    {
+                        self.escape(fate, Escape::Registered, call);
+                        return;
+                    }
                     // A field of plain data (`resp.StatusCode`) is not the value.
                     if !called
                         && self
@@ -481,6 +498,9 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, call, ReleasedBy::Cleanup);
                         return;
                     }
+                    if link.owns() && self.io_parameter_only(call, parent, cur) {
+                        return; // template.Execute(f, v), client.Export(ctx, w)
+                    }
                     if link.owns()
                         && let Some(c) = callee
                         && self.may_keep(c, callee_name, cur)
@@ -502,7 +522,12 @@ impl<'a, 't> FlowCx<'a, 't> {
                     let Some(owner) = parent.parent() else { return };
                     match owner.kind() {
                         "return_statement" => {
-                            if !self.returns_plain(owner, parent, cur) {
+                            // The value itself is handed to the caller
+                            // whatever its type looks like; what holds it or
+                            // was derived from it, only if it can hold it.
+                            if matches!(link, Link::Alias(_))
+                                || !self.returns_plain(owner, parent, cur)
+                            {
                                 self.escape(fate, Escape::Returned, owner);
                             }
                             return;
@@ -974,10 +999,103 @@ impl<'a, 't> FlowCx<'a, 't> {
                 {
                     return None;
                 }
+                if self.registers_callback(call) {
+                    return Some(Escape::Registered);
+                }
                 Some(Escape::Closure)
             }
+            // `step := func() {...}` only called here: it runs now.
+            "expression_list" if self.local_func_only_called(parent, child) => None,
             _ => Some(Escape::Closure),
         }
+    }
+
+    /// Is the literal `lit` (in the expression list `list`) assigned to a
+    /// local of the tracking function that is only ever called, not in a
+    /// goroutine and not handed anywhere?
+    fn local_func_only_called(&self, list: Node<'t>, lit: Node<'t>) -> bool {
+        let Some(stmt) = list.parent() else {
+            return false;
+        };
+        if !matches!(
+            stmt.kind(),
+            "short_var_declaration" | "assignment_statement"
+        ) || !is_field(stmt, "right", list)
+        {
+            return false;
+        }
+        let Some(i) = arg_index(list, lit) else {
+            return false;
+        };
+        let Some(target) = stmt
+            .child_by_field_name("left")
+            .and_then(|l| l.named_child(i as u32))
+            .filter(|t| t.kind() == "identifier")
+        else {
+            return false;
+        };
+        let name = text(target, self.src);
+        let Resolution::Local { scope, .. } = resolve(self.func, name, target, self.src) else {
+            return false;
+        };
+        references(scope, name, self.src).iter().all(|r| {
+            if r.id() == target.id() {
+                return true;
+            }
+            let Some(call) = r.parent() else {
+                return false;
+            };
+            call.kind() == "call_expression"
+                && is_field(call, "function", *r)
+                && !in_go_statement(call)
+                && enclosing_function(call).is_some_and(|f| f.id() == self.func.id())
+        })
+    }
+
+    /// Does `call` register the callback it is given, to be called later
+    /// (`mux.HandleFunc`, `RegisterX`, `OnClose`, `time.AfterFunc`)?
+    fn registers_callback(&self, call: Node<'t>) -> bool {
+        if in_go_statement(call) || self.is_sync_callback(call) {
+            return false;
+        }
+        let Some(callee) = call.child_by_field_name("function") else {
+            return false;
+        };
+        let name = last_name(callee, self.src);
+        is_keeping_func(name)
+            || name == "AfterFunc"
+            || name
+                .strip_prefix("On")
+                .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_uppercase()))
+    }
+
+    /// Is `sel` (`x.m`, not called) a method value of `x`?
+    fn is_method_value(&self, sel: Node<'t>) -> bool {
+        if self
+            .env
+            .full_type_of(sel)
+            .is_some_and(|t| matches!(t, GoType::Func))
+        {
+            return true;
+        }
+        let (Some(operand), Some(field)) = (
+            sel.child_by_field_name("operand"),
+            sel.child_by_field_name("field"),
+        ) else {
+            return false;
+        };
+        let Some(t) = self.env.type_of(operand) else {
+            return false;
+        };
+        let name = text(field, self.src);
+        if t.package == self.env.pkg.import_path && !self.env.pkg.partial {
+            return self
+                .env
+                .pkg
+                .decl_index()
+                .contains_key(&format!("{}.{name}", t.name));
+        }
+        self.env.pkg.program.method(&t, name).is_some()
     }
 
     fn is_sync_callback(&self, call: Node<'t>) -> bool {
@@ -1002,6 +1120,39 @@ impl<'a, 't> FlowCx<'a, 't> {
             return is_keeping_func(name);
         }
         !BORROWING_METHODS.contains(&name)
+    }
+
+    /// Is `arg` passed as an `io.Reader`/`io.Writer`-like parameter of a
+    /// call whose results cannot hold it? Such a callee reads or writes
+    /// through the interface during the call and keeps nothing.
+    fn io_parameter_only(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        const IO: [&str; 9] = [
+            "Reader",
+            "Writer",
+            "ReaderAt",
+            "WriterAt",
+            "ReadSeeker",
+            "ReadWriter",
+            "StringWriter",
+            "ByteReader",
+            "ByteWriter",
+        ];
+        let Some(index) = arg_index(args, arg) else {
+            return false;
+        };
+        let Some(params) = self.env.call_params(call) else {
+            return false;
+        };
+        let param = params
+            .get(index)
+            .or_else(|| params.last().filter(|p| p.variadic));
+        let io = param.is_some_and(|p| {
+            matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
+        });
+        io && self
+            .env
+            .call_results(call)
+            .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
     }
 
     fn is_context(&self, expr: Node<'t>) -> bool {

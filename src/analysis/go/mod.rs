@@ -10,6 +10,7 @@ pub mod declview;
 pub mod deps;
 pub mod flow;
 pub mod handlers;
+pub mod joins;
 pub mod loops;
 pub mod module;
 pub mod ownership;

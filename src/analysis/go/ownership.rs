@@ -109,7 +109,18 @@ fn analyse_inner<'a, 't>(
     for (name, scope) in &v.companions {
         let f = flow.fate(name, *scope, &ReleaseSpec::loose());
         fate.last_use = fate.last_use.max(f.last_use);
-        if let Some(e) = f.escape() {
+        // A goroutine or callback the function waits for, or one that
+        // watches the context: cancelling when the function returns stops
+        // only what it no longer waits for.
+        if let Some(e) = f
+            .escapes
+            .iter()
+            .find(|(e, site)| {
+                !(matches!(e, Escape::Goroutine | Escape::Closure)
+                    && super::joins::bounded_by_function(*site, v.func, name, src))
+            })
+            .map(|(e, _)| *e)
+        {
             companion_escape = Some((name.clone(), e));
         }
     }

@@ -482,8 +482,10 @@ fn memoized<T>(
 }
 
 /// The parameters (receiver first) of a function: (name, type node).
-#[allow(clippy::type_complexity)] // (name, type) per parameter, and whether the last is variadic
-fn params_of<'t>(func: Node<'t>, src: &str) -> (Vec<(Option<String>, Option<Node<'t>>)>, bool) {
+/// A parameter's name and type node (either may be missing).
+type ParamNode<'t> = (Option<String>, Option<Node<'t>>);
+
+fn params_of<'t>(func: Node<'t>, src: &str) -> (Vec<ParamNode<'t>>, bool) {
     let mut out = Vec::new();
     let mut variadic = false;
     for field in ["receiver", "parameters"] {
@@ -864,7 +866,13 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
     // of its own implementation (a reader loop started by the constructor)
     // do not change who must close it.
     let flow = FlowCx { env, src, func };
-    let fate = flow.fate(name, scope, &ReleaseSpec::loose());
+    // Its type's own release (`resp.Body.Close()` for a response), else
+    // any release-like method.
+    let spec = match env.type_of(ident) {
+        Some(t) => release_spec(env, &GoType::Named(t)),
+        None => ReleaseSpec::loose(),
+    };
+    let fate = flow.fate(name, scope, &spec);
     if fate.escapes.iter().any(|(e, _)| {
         matches!(
             e,
@@ -891,7 +899,10 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
                     .is_some_and(|r| returns.iter().any(|&ret| cfg.reaches(r, ret)))
         });
         if closed_then_returned {
-            return Value::Unknown;
+            // Released before it is handed out (`defer resp.Body.Close()`
+            // in a helper that returns `resp` for its headers): the caller
+            // has nothing to release.
+            return Value::NotOwned;
         }
     }
     Value::Fresh

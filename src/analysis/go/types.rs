@@ -522,6 +522,35 @@ impl<'a> TypeEnv<'a> {
 
     /// The result types of a call, from the callee's declaration (this
     /// package, or any package the program can read); None when unknown.
+    /// The declared parameters of the function `call` calls (receiver
+    /// not included), from the program's index.
+    pub fn call_params(&self, call: Node) -> Option<Vec<super::decls::Param>> {
+        let src = self.file.text();
+        let func = call.child_by_field_name("function")?;
+        let program = &self.pkg.program;
+        match func.kind() {
+            "selector_expression" => {
+                let operand = func.child_by_field_name("operand")?;
+                let name = text(func.child_by_field_name("field")?, src);
+                if let Some(path) = self.package_of(operand) {
+                    return program.func(path, name).map(|(_, d)| d.sig.params);
+                }
+                let recv = self.type_of(operand)?;
+                program.method(&recv, name).map(|m| m.sig.params)
+            }
+            "identifier" => {
+                let name = text(func, src);
+                if self.locals.contains_key(name) {
+                    return None;
+                }
+                program
+                    .func(&self.pkg.import_path, name)
+                    .map(|(_, d)| d.sig.params)
+            }
+            _ => None,
+        }
+    }
+
     pub fn call_results(&self, call: Node) -> Option<Vec<GoType>> {
         let src = self.file.text();
         let func = call.child_by_field_name("function")?;

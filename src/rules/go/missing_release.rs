@@ -265,6 +265,12 @@ where
             let name = text(*c, src);
             match scope::resolve(func, name, *c, src) {
                 Resolution::Local { scope, .. } => companions.push((name.to_string(), scope)),
+                // A parameter given a derived value (`ctx, cancel =
+                // context.WithTimeout(ctx, d)`) is a local of the function.
+                Resolution::Param if func.child_by_field_name("body").is_some() => {
+                    let body = func.child_by_field_name("body").expect("checked");
+                    companions.push((name.to_string(), body));
+                }
                 _ => {
                     return Some(
                         self.finding_for(resource, var_name, &callee_text).with_note(format!(
@@ -454,6 +460,26 @@ where
         if rets.iter().any(|r| r.start_byte() < anchor.end_byte()) {
             return Err(format!(
                 "a leaking return comes before the error check, where `{var}` may be nil"
+            ));
+        }
+        // `f` assigned again after it was made (`f, err = os.Create(tmp)`):
+        // at a later return it may name another value, or nil.
+        if crate::lang::go::identifiers_named(func, var, src)
+            .iter()
+            .any(|i| {
+                i.start_byte() > stmt.end_byte()
+                    && i.parent().is_some_and(|l| {
+                        l.kind() == "expression_list"
+                            && l.parent().is_some_and(|a| {
+                                matches!(a.kind(), "assignment_statement" | "short_var_declaration")
+                                    && a.child_by_field_name("left")
+                                        .is_some_and(|x| x.id() == l.id())
+                            })
+                    })
+            })
+        {
+            return Err(format!(
+                "`{var}` is assigned again later, so a release before a later return could release another value"
             ));
         }
         // Move a later `defer <release>` in the same block up, when every
