@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use super::types::{result_types, type_of_type_node};
 use super::{GoFile, GoType};
-use crate::catalog::go::{GoCatalog, Release, Resource, Target, TypeName};
+use crate::catalog::go::{GoCatalog, Lookup, Release, Resource, Target, TypeName};
 use crate::catalog::pattern::{NamePattern, PackagePattern};
 use crate::catalog::{Kind, Origin};
 use crate::lang::text;
@@ -675,6 +675,16 @@ impl ModuleIndex {
             ..ModuleIndex::default()
         };
         for (package, name, ty, error) in ctors {
+            // A constructor the catalog knows (a fork of a library that a
+            // go.mod `replace` points into the scanned tree) keeps the
+            // catalog's entry: what it says about sharing and releasing was
+            // checked against the library.
+            if matches!(
+                catalog.lookup_func(&package, &name),
+                Lookup::Resource(_) | Lookup::Ignored(_)
+            ) {
+                continue;
+            }
             let (release, returns_error, kind, shareable) = if let Some((m, e)) = releases.get(&ty)
             {
                 (
