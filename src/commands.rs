@@ -76,7 +76,8 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         .with_rust_catalog(config.rust_catalog.clone())?
         .with_js(config.js_catalog.clone(), config.js_add_dependencies)?
         .with_include_tests(config.include_tests)
-        .with_pass(Box::new(adoption.clone()));
+        .with_pass(Box::new(adoption.clone()))
+        .with_cache(open_cache(&config));
     problems.extend(index_problems);
 
     let progress = Progress::new(&config, engine.units.len(), started);
@@ -84,6 +85,13 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     timings.mark("index");
     let initial = engine.analyse(&engine.units, &Overlay::default(), Some(&tick));
     timings.mark("analyse");
+    if let Some(cache) = engine.cache() {
+        timings.note(&format!(
+            "cache: {} hits, {} misses",
+            cache.hits.load(Ordering::Relaxed),
+            cache.misses.load(Ordering::Relaxed)
+        ));
+    }
     progress.finish();
     problems.extend(initial.problems.iter().cloned());
     if let Some(path) = &config.adopt.write_baseline {
@@ -271,6 +279,19 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     } else {
         outcome
     })
+}
+
+/// The results cache, or None (`--no-cache`, or a folder that cannot be
+/// made: the run goes on without it, and says so).
+fn open_cache(config: &Config) -> Option<crate::cache::Cache> {
+    let dir = config.cache_dir.as_ref()?;
+    match crate::cache::Cache::open(dir, config.cache_fingerprint) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("leakfix: warning: running without the results cache: {e:#}");
+            None
+        }
+    }
 }
 
 /// What the baseline and new-code filters hid, so that nobody wonders.
@@ -579,6 +600,12 @@ impl Timings {
         let on = std::env::var_os("LEAKFIX_TIMINGS").is_some_and(|v| !v.is_empty());
         Timings {
             last: std::cell::Cell::new(on.then(Instant::now)),
+        }
+    }
+
+    fn note(&self, what: &str) {
+        if self.last.get().is_some() {
+            eprintln!("leakfix: timing: {what}");
         }
     }
 

@@ -18,6 +18,7 @@ use crate::analysis::go::module::{
 };
 use crate::analysis::go::program::Program;
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::inputs::{self, Fingerprint, Input};
 use crate::analysis::js::{JsFile, PackageFinder, PackageInfo};
 use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
@@ -68,6 +69,11 @@ impl UnitSpec {
     }
 }
 
+/// What `Input::Source` of a loaded file is.
+pub fn source_fingerprint(loaded: &Result<SourceText, Problem>) -> Fingerprint {
+    inputs::source_fingerprint(loaded.as_ref().map_err(|p| p.message.as_str()))
+}
+
 /// Edited file contents that take the place of what is on disk.
 #[derive(Default, Clone)]
 pub struct Overlay {
@@ -91,11 +97,20 @@ impl Overlay {
         self.texts.is_empty()
     }
 
+    /// The file's text as the run reads it: edited, or from disk. Recorded
+    /// as an input of the analysis that asks (`analysis::inputs`).
     pub fn load(&self, path: &Arc<Path>) -> Result<SourceText, Problem> {
-        match self.texts.get(path) {
+        let loaded = match self.texts.get(path) {
             Some(t) => Ok(t.clone()),
             None => read_source(path),
+        };
+        if inputs::is_recording() {
+            inputs::record(
+                Input::Source(path.to_path_buf()),
+                source_fingerprint(&loaded),
+            );
         }
+        loaded
     }
 }
 
@@ -146,6 +161,11 @@ pub struct Engine {
     packages: PackageFinder,
     js_add_dependencies: bool,
     pass: Option<Box<dyn AnalysisPass>>,
+    /// The results cache (`crate::cache`); None with `--no-cache`.
+    cache: Option<crate::cache::Cache>,
+    /// What the scanned code teaches as a whole (the module index) and
+    /// where Go packages are found: part of every cache key.
+    fingerprint: Fingerprint,
 }
 
 impl Engine {
@@ -267,6 +287,12 @@ impl Engine {
             }
         }
         let program = Arc::new(Program::new(&workspace));
+        let fingerprint = {
+            let mut h = inputs::Hasher::default();
+            h.part(&index.fingerprint().to_le_bytes())
+                .part(&program.fingerprint.to_le_bytes());
+            h.finish()
+        };
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
 
         let rust_catalog = RustCatalog::built_in()?;
@@ -292,6 +318,8 @@ impl Engine {
             packages: PackageFinder::default(),
             js_add_dependencies: true,
             pass: None,
+            cache: None,
+            fingerprint,
         };
         engine.go_prefilter = engine.go_prefilter()?;
         Ok((engine, problems))
@@ -339,6 +367,21 @@ impl Engine {
         self
     }
 
+    /// Reads and keeps unit results in `cache`.
+    pub fn with_cache(mut self, cache: Option<crate::cache::Cache>) -> Engine {
+        self.cache = cache;
+        self
+    }
+
+    pub fn cache(&self) -> Option<&crate::cache::Cache> {
+        self.cache.as_ref()
+    }
+
+    /// See `fingerprint`.
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
     /// Every analysis goes through `pass` before it is returned.
     pub fn with_pass(mut self, pass: Box<dyn AnalysisPass>) -> Engine {
         self.pass = Some(pass);
@@ -366,7 +409,24 @@ impl Engine {
 
     /// The Go module (nearest go.mod upwards) a folder belongs to.
     pub(crate) fn module_of(&self, dir: &Path) -> Option<Arc<GoModule>> {
+        let m = self.modules.find(dir);
+        if inputs::is_recording() {
+            inputs::record(
+                Input::GoModuleOf(dir.to_path_buf()),
+                module_fingerprint(m.as_deref()),
+            );
+        }
+        m
+    }
+
+    /// `module_of` without recording it (for cache keys).
+    pub(crate) fn module_of_now(&self, dir: &Path) -> Option<Arc<GoModule>> {
         self.modules.find(dir)
+    }
+
+    /// The crate (nearest Cargo.toml with a package) of a Rust file.
+    pub(crate) fn crate_of(&self, path: &Path) -> Option<Arc<crate::analysis::rust::CrateInfo>> {
+        self.crates.find(path)
     }
 
     /// Runs `f` on the engine's worker threads.
@@ -387,27 +447,29 @@ impl Engine {
             units
                 .par_iter()
                 .map(|u| {
-                    let r = catch_unwind(AssertUnwindSafe(|| self.analyse_unit(u, overlay)))
-                        .unwrap_or_else(|panic| {
-                            let msg = panic
-                                .downcast_ref::<String>()
-                                .cloned()
-                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                                .unwrap_or_default();
-                            let path = u
-                                .files()
-                                .first()
-                                .map(|p| (*p).clone())
-                                .unwrap_or_else(|| Arc::from(Path::new(".")));
-                            Analysis {
-                                problems: vec![Problem {
-                                    path,
-                                    kind: ProblemKind::Internal,
-                                    message: format!("internal error, please report it: {msg}"),
-                                }],
-                                ..Analysis::default()
-                            }
-                        });
+                    let r = catch_unwind(AssertUnwindSafe(|| {
+                        crate::cache::units::analyse(self, u, overlay)
+                    }))
+                    .unwrap_or_else(|panic| {
+                        let msg = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        let path = u
+                            .files()
+                            .first()
+                            .map(|p| (*p).clone())
+                            .unwrap_or_else(|| Arc::from(Path::new(".")));
+                        Analysis {
+                            problems: vec![Problem {
+                                path,
+                                kind: ProblemKind::Internal,
+                                message: format!("internal error, please report it: {msg}"),
+                            }],
+                            ..Analysis::default()
+                        }
+                    });
                     if let Some(p) = progress {
                         p();
                     }
@@ -419,7 +481,6 @@ impl Engine {
         for r in results {
             analysis.extend(r);
         }
-        crate::callers::complete(self, &mut analysis.findings, overlay);
         if let Some(pass) = &self.pass {
             pass.run(&mut analysis, overlay);
         }
@@ -430,9 +491,12 @@ impl Engine {
         analysis
     }
 
-    fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
+    /// One unit's analysis, its findings whose fix reaches into other
+    /// packages completed (`crate::callers`).
+    pub(crate) fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
         let mut ignores = Vec::new();
-        let (findings, problems) = self.run_rules(unit, overlay, &mut ignores);
+        let (mut findings, problems) = self.run_rules(unit, overlay, &mut ignores);
+        crate::callers::complete(self, &mut findings, overlay);
         Analysis {
             findings,
             problems,
@@ -618,16 +682,7 @@ impl Engine {
             Ok(f) => f,
             Err(p) => return problems.push(p),
         };
-        let mut package = self.packages.find(path);
-        if let Some(p) = &package
-            && let Some(edited) = overlay.get(&p.manifest)
-        {
-            let mut info = PackageInfo::from_manifest(p.manifest.clone(), edited.text());
-            info.uses_prettier |= p.uses_prettier;
-            info.prettier = p.prettier.clone();
-            info.es_module_interop = p.es_module_interop;
-            package = Some(Arc::new(info));
-        }
+        let package = self.js_package(path, overlay);
         let file = JsFile::new(parsed, package);
         let cx = self.context();
         for rule in rules {
@@ -642,6 +697,29 @@ impl Engine {
         }
         ignores.extend(IgnoreFile::of(&file.parsed));
     }
+}
+
+impl Engine {
+    /// The package.json around a JavaScript/TypeScript file, as edited by
+    /// earlier fixes, if any.
+    pub(crate) fn js_package(&self, path: &Path, overlay: &Overlay) -> Option<Arc<PackageInfo>> {
+        let mut package = self.packages.find(path);
+        if let Some(p) = &package
+            && let Some(edited) = overlay.get(&p.manifest)
+        {
+            let mut info = PackageInfo::from_manifest(p.manifest.clone(), edited.text());
+            info.uses_prettier |= p.uses_prettier;
+            info.prettier = p.prettier.clone();
+            info.es_module_interop = p.es_module_interop;
+            package = Some(Arc::new(info));
+        }
+        package
+    }
+}
+
+/// What `Input::GoModuleOf` is.
+pub(crate) fn module_fingerprint(m: Option<&GoModule>) -> Fingerprint {
+    inputs::fingerprint(format!("{m:?}").as_bytes())
 }
 
 fn is_suppressed(pkg: &GoPackage, f: &Finding) -> bool {

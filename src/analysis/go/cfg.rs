@@ -275,7 +275,8 @@ impl<'t> Builder<'t, '_> {
                     .child_by_field_name("label")
                     .map(|l| text(l, self.src).to_string());
                 let inner = s.named_children(&mut s.walk()).find(|c| {
-                    c.kind() != "label_name" && Some(c.id()) != s.child_by_field_name("label").map(|l| l.id())
+                    c.kind() != "label_name"
+                        && Some(c.id()) != s.child_by_field_name("label").map(|l| l.id())
                 });
                 let entry = match inner {
                     Some(i) => match i.kind() {
@@ -357,11 +358,12 @@ impl<'t> Builder<'t, '_> {
         let clause = s
             .named_children(&mut c)
             .find(|n| matches!(n.kind(), "for_clause" | "range_clause"));
-        let bare_cond = s
-            .named_children(&mut s.walk())
-            .find(|n| {
-                !matches!(n.kind(), "for_clause" | "range_clause" | "block" | "comment")
-            });
+        let bare_cond = s.named_children(&mut s.walk()).find(|n| {
+            !matches!(
+                n.kind(),
+                "for_clause" | "range_clause" | "block" | "comment"
+            )
+        });
         // The loop header: a branch (condition or range) or a join point.
         let header = self.add(Kind::Nop, None, Vec::new());
         let (post, init) = match clause {
@@ -516,8 +518,7 @@ fn implies(cond: Node, name: &str, holds: bool, want_nil: bool, src: &str) -> bo
                     implies(l, name, true, want_nil, src) && implies(r, name, true, want_nil, src)
                 }
                 Some("||") => {
-                    implies(l, name, false, want_nil, src)
-                        || implies(r, name, false, want_nil, src)
+                    implies(l, name, false, want_nil, src) || implies(r, name, false, want_nil, src)
                 }
                 Some(op @ ("==" | "!=")) => {
                     let (l, r) = (text(l, src).trim(), text(r, src).trim());
@@ -566,7 +567,9 @@ mod tests {
         let root = tree.root_node();
         let func = find(root, &src, "function_declaration", "func");
         let cfg = Cfg::build(func, &src).unwrap();
-        let start = cfg.node_of(find(root, &src, "short_var_declaration", from)).unwrap();
+        let start = cfg
+            .node_of(find(root, &src, "short_var_declaration", from))
+            .unwrap();
         let blocked: HashSet<usize> = blocked
             .iter()
             .map(|b| {
@@ -614,21 +617,38 @@ mod tests {
         let root = tree.root_node();
         let func = find(root, &s, "function_declaration", "func");
         let cfg = Cfg::build(func, &s).unwrap();
-        let acq = cfg.node_of(find(root, &s, "short_var_declaration", "x, err")).unwrap();
+        let acq = cfg
+            .node_of(find(root, &s, "short_var_declaration", "x, err"))
+            .unwrap();
         let stop: HashSet<usize> = [acq].into();
-        let blocked: HashSet<usize> =
-            [cfg.node_of(find(root, &s, "expression_statement", "x.Close")).unwrap()].into();
-        let r = cfg.reach(acq, &blocked, &stop, |_, s| s, |n, k, _| {
-            cfg.nodes[n].kind == Kind::Branch
-                && cfg.nodes[n].syntax.is_some_and(|c| implies_nil(c, "err", k, false, &s))
-        });
+        let blocked: HashSet<usize> = [cfg
+            .node_of(find(root, &s, "expression_statement", "x.Close"))
+            .unwrap()]
+        .into();
+        let r = cfg.reach(
+            acq,
+            &blocked,
+            &stop,
+            |_, s| s,
+            |n, k, _| {
+                cfg.nodes[n].kind == Kind::Branch
+                    && cfg.nodes[n]
+                        .syntax
+                        .is_some_and(|c| implies_nil(c, "err", k, false, &s))
+            },
+        );
         assert_eq!(r, vec![Exit::Stopped(acq)]);
     }
 
     #[test]
     fn conditions_imply_nil() {
         let (tree, src) = func_of("package a\nvar _ = err != nil && !os.IsNotExist(err)\n");
-        let cond = find(tree.root_node(), &src, "binary_expression", "err != nil && ");
+        let cond = find(
+            tree.root_node(),
+            &src,
+            "binary_expression",
+            "err != nil && ",
+        );
         assert!(implies_nil(cond, "err", 0, false, &src));
         assert!(!implies_nil(cond, "err", 1, false, &src));
         let (tree, src) = func_of("package a\nvar _ = err == nil\n");

@@ -66,7 +66,10 @@ pub enum TypeDecl {
         embeds: Vec<GoType>,
     },
     /// `type X Y` or `type X = Y` with any other right-hand side.
-    Other { underlying: GoType, alias: bool },
+    Other {
+        underlying: GoType,
+        alias: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -247,7 +250,11 @@ pub fn top_level_names(src: &str) -> Vec<String> {
                 };
                 for n in names {
                     if !n.is_empty() {
-                        out.push(if kind == "var" { format!("var {n}") } else { n.to_string() });
+                        out.push(if kind == "var" {
+                            format!("var {n}")
+                        } else {
+                            n.to_string()
+                        });
                     }
                 }
                 // `\tName, Other Type` in var groups are handled by the split.
@@ -265,7 +272,9 @@ pub fn top_level_names(src: &str) -> Vec<String> {
         if let Some(rest) = line.strip_prefix("func ") {
             if let Some(recv) = rest.strip_prefix('(') {
                 // `(r *T) M(`, `(T) M(`, `(r *T[K]) M(`
-                let Some(close) = recv.find(')') else { continue };
+                let Some(close) = recv.find(')') else {
+                    continue;
+                };
                 let ty = recv[..close]
                     .split_whitespace()
                     .last()
@@ -529,9 +538,12 @@ pub fn signature(decl: Node, file: &GoFile, pkg: &str, tparams: &[String]) -> Si
         }],
         None => Vec::new(),
     };
-    let error_last = decl
-        .child_by_field_name("result")
-        .is_some_and(|r| text(r, file.text()).trim_end_matches(')').trim_end().ends_with("error"));
+    let error_last = decl.child_by_field_name("result").is_some_and(|r| {
+        text(r, file.text())
+            .trim_end_matches(')')
+            .trim_end()
+            .ends_with("error")
+    });
     Sig {
         params,
         results,

@@ -141,7 +141,8 @@ impl Lexer<'_> {
                 b'/' if b.get(self.i + 1) == Some(&b'*') => {
                     self.i += 2;
                     let mut newline = false;
-                    while self.i < b.len() && !(b[self.i] == b'*' && b.get(self.i + 1) == Some(&b'/'))
+                    while self.i < b.len()
+                        && !(b[self.i] == b'*' && b.get(self.i + 1) == Some(&b'/'))
                     {
                         newline |= b[self.i] == b'\n';
                         self.i += 1;
@@ -174,7 +175,9 @@ impl Lexer<'_> {
                 c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                     let s = self.i;
                     while self.i < b.len()
-                        && (b[self.i].is_ascii_alphanumeric() || b[self.i] == b'_' || b[self.i] >= 0x80)
+                        && (b[self.i].is_ascii_alphanumeric()
+                            || b[self.i] == b'_'
+                            || b[self.i] >= 0x80)
                     {
                         self.i += 1;
                     }
@@ -182,7 +185,9 @@ impl Lexer<'_> {
                 }
                 c if c.is_ascii_digit() => {
                     while self.i < b.len()
-                        && (b[self.i].is_ascii_alphanumeric() || b[self.i] == b'.' || b[self.i] == b'_')
+                        && (b[self.i].is_ascii_alphanumeric()
+                            || b[self.i] == b'.'
+                            || b[self.i] == b'_')
                     {
                         self.i += 1;
                     }

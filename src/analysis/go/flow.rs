@@ -20,10 +20,10 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
+use super::GoType;
 use super::scope::{Resolution, references, resolve};
 use super::summaries::{self, ParamFate};
 use super::types::{TypeEnv, result_types};
-use super::GoType;
 use crate::catalog::go::{CallRef, Release};
 use crate::lang::go::{enclosing_function, is_function};
 use crate::lang::text;
@@ -86,7 +86,11 @@ impl Escape {
     pub fn is_precise(self) -> bool {
         matches!(
             self,
-            Escape::Returned | Escape::Stored | Escape::Sent | Escape::Goroutine | Escape::IntoParam(_)
+            Escape::Returned
+                | Escape::Stored
+                | Escape::Sent
+                | Escape::Goroutine
+                | Escape::IntoParam(_)
         )
     }
 }
@@ -408,7 +412,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                             return;
                         }
                         // The new slice holds it.
-                        link = if link.owns() { Link::Wrapper } else { Link::Derived };
+                        link = if link.owns() {
+                            Link::Wrapper
+                        } else {
+                            Link::Derived
+                        };
                         cur = call;
                         continue;
                     }
@@ -429,7 +437,10 @@ impl<'a, 't> FlowCx<'a, 't> {
                     // Data derived from the value: plain data goes anywhere, and a
                     // call whose results cannot hold it only reads it.
                     if !link.owns()
-                        && (self.env.full_type_of(cur).is_some_and(|t| self.env.is_plain(&t))
+                        && (self
+                            .env
+                            .full_type_of(cur)
+                            .is_some_and(|t| self.env.is_plain(&t))
                             || self.has_plain_results(call, callee))
                     {
                         return;
@@ -439,12 +450,18 @@ impl<'a, 't> FlowCx<'a, 't> {
                         && let Some(index) = arg_index(parent, cur)
                         && let Some(pf) = cs.arg(index)
                     {
-                        if link.owns() || matches!(pf, ParamFate::Escapes(_) | ParamFate::IntoParam(_)) {
+                        if link.owns()
+                            || matches!(pf, ParamFate::Escapes(_) | ParamFate::IntoParam(_))
+                        {
                             if self.apply_param_fate(pf, call, Some(parent), &link, fate, work) {
                                 return;
                             }
                             if pf == ParamFate::IntoResult {
-                                link = if link.owns() { Link::Wrapper } else { Link::Derived };
+                                link = if link.owns() {
+                                    Link::Wrapper
+                                } else {
+                                    Link::Derived
+                                };
                                 cur = call;
                                 continue;
                             }
@@ -519,7 +536,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                 }
                 "composite_literal" => {
                     // The composite value holds it from here on.
-                    link = if link.owns() { Link::Wrapper } else { Link::Derived };
+                    link = if link.owns() {
+                        Link::Wrapper
+                    } else {
+                        Link::Derived
+                    };
                     cur = parent;
                 }
                 "send_statement" => {
@@ -748,7 +769,12 @@ impl<'a, 't> FlowCx<'a, 't> {
         }
     }
 
-    fn flow_into_var_spec(&self, spec: Node<'t>, link: &Link, work: &mut Vec<(String, Node<'t>, Link)>) {
+    fn flow_into_var_spec(
+        &self,
+        spec: Node<'t>,
+        link: &Link,
+        work: &mut Vec<(String, Node<'t>, Link)>,
+    ) {
         let mut c = spec.walk();
         for name in spec.children_by_field_name("name", &mut c) {
             if let Resolution::Local { scope, .. } =
@@ -789,7 +815,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                 && !self.is_shared_local(root)
             {
                 fate.transfers.push((target, scope));
-                let holder = if link.owns() { Link::Wrapper } else { Link::Derived };
+                let holder = if link.owns() {
+                    Link::Wrapper
+                } else {
+                    Link::Derived
+                };
                 work.push((text(root, self.src).to_string(), scope, holder));
                 return;
             }
@@ -837,7 +867,8 @@ impl<'a, 't> FlowCx<'a, 't> {
     fn is_shared_local(&self, root: Node<'t>) -> bool {
         // Locals whose type is a pointer or map may alias outside values;
         // accept only those declared from a literal or `make`/`new` here.
-        let Resolution::Local { decl, .. } = resolve(self.func, text(root, self.src), root, self.src)
+        let Resolution::Local { decl, .. } =
+            resolve(self.func, text(root, self.src), root, self.src)
         else {
             return true;
         };
@@ -863,9 +894,9 @@ impl<'a, 't> FlowCx<'a, 't> {
         };
         match v.kind() {
             "composite_literal" => false,
-            "call_expression" => !v.child_by_field_name("function").is_some_and(|f| {
-                matches!(text(f, self.src), "make" | "new")
-            }),
+            "call_expression" => !v
+                .child_by_field_name("function")
+                .is_some_and(|f| matches!(text(f, self.src), "make" | "new")),
             _ => true,
         }
     }
@@ -934,7 +965,11 @@ impl<'a, 't> FlowCx<'a, 't> {
                     && let Some(i) = arg_index(parent, child)
                     && matches!(
                         cs.arg(i),
-                        Some(ParamFate::Borrowed | ParamFate::Released | ParamFate::ReleasedSometimes)
+                        Some(
+                            ParamFate::Borrowed
+                                | ParamFate::Released
+                                | ParamFate::ReleasedSometimes
+                        )
                     )
                 {
                     return None;
@@ -1097,7 +1132,9 @@ pub fn param_index(func: Node, name: &str, src: &str) -> Option<usize> {
     if let Some(recv) = func.child_by_field_name("receiver") {
         let mut c = recv.walk();
         for d in recv.named_children(&mut c) {
-            let n = d.child_by_field_name("name").map(|n| text(n, src).to_string());
+            let n = d
+                .child_by_field_name("name")
+                .map(|n| text(n, src).to_string());
             names.push(n.unwrap_or_default());
         }
     }

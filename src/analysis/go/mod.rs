@@ -385,7 +385,15 @@ impl GoPackage {
             .as_ref()
             .and_then(|m| m.import_path_of(&dir))
             .unwrap_or_else(|| format!("_/{}", dir.display()));
-        GoPackage::build(import_path, dir, module, files, program, Default::default(), false)
+        GoPackage::build(
+            import_path,
+            dir,
+            module,
+            files,
+            program,
+            Default::default(),
+            false,
+        )
     }
 
     /// A package made of some files of another package, to read function

@@ -89,7 +89,10 @@ impl GoModule {
                     let old = old.split_whitespace().next().unwrap_or("").to_string();
                     let mut new_parts = new.split_whitespace();
                     let target = new_parts.next().unwrap_or("");
-                    if target.starts_with("./") || target.starts_with("../") || target.starts_with('/') {
+                    if target.starts_with("./")
+                        || target.starts_with("../")
+                        || target.starts_with('/')
+                    {
                         local_replaces.push((old, root.join(target)));
                     } else if let Some(v) = new_parts.next() {
                         module_replaces.push((old, (target.to_string(), v.to_string())));
@@ -251,7 +254,9 @@ pub fn scan_text(src: &str, import_path: &str) -> TextFacts {
                         .releasable_interfaces
                         .push(TypeName::new(import_path, *name));
                 }
-                facts.embeds.push((name.to_string(), std::mem::take(embeds)));
+                facts
+                    .embeds
+                    .push((name.to_string(), std::mem::take(embeds)));
                 interface = None;
             } else if LEARNED_RELEASE_METHODS
                 .iter()
@@ -344,15 +349,32 @@ static STDLIB_RELEASING: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock:
 /// Standard-library types with a release method, by simple name, that
 /// scanned code declares results of (`(*os.File, error)`, `io.ReadCloser`).
 const STDLIB_RELEASABLE: [&str; 16] = [
-    "File", "Conn", "Listener", "ReadCloser", "WriteCloser", "ReadWriteCloser", "Closer",
-    "PipeReader", "PipeWriter", "Ticker", "Timer", "Root", "DB", "Rows", "Stmt", "Tx",
+    "File",
+    "Conn",
+    "Listener",
+    "ReadCloser",
+    "WriteCloser",
+    "ReadWriteCloser",
+    "Closer",
+    "PipeReader",
+    "PipeWriter",
+    "Ticker",
+    "Timer",
+    "Root",
+    "DB",
+    "Rows",
+    "Stmt",
+    "Tx",
 ];
 
 /// The names of functions and methods that may return a value with a
 /// release method: the cheap filter that decides which calls (and files)
 /// the analysis looks at. Over-approximates: types are matched by simple
 /// name, whatever their package.
-pub fn releasing_names(texts: &[TextFacts], catalog: &GoCatalog) -> std::collections::HashSet<String> {
+pub fn releasing_names(
+    texts: &[TextFacts],
+    catalog: &GoCatalog,
+) -> std::collections::HashSet<String> {
     let mut releasable: std::collections::HashSet<&str> = STDLIB_RELEASABLE.into_iter().collect();
     for t in texts {
         releasable.extend(t.release_methods.iter().map(|(ty, _, _)| ty.name.as_str()));
@@ -696,6 +718,21 @@ impl ModuleIndex {
         index.learned_names.sort();
         index.learned_names.dedup();
         index
+    }
+
+    /// A fingerprint of everything the index says (for cache keys).
+    pub fn fingerprint(&self) -> crate::analysis::inputs::Fingerprint {
+        let mut types: Vec<&TypeName> = self.releasable_types.iter().collect();
+        types.sort();
+        let mut names: Vec<&String> = self.releasing_names.iter().collect();
+        names.sort();
+        let described = format!(
+            "{:?}\n{:?}\n{:?}\n{types:?}\n{names:?}",
+            self.learned.resources(),
+            self.no_release,
+            self.learned_names
+        );
+        crate::analysis::inputs::fingerprint(described.as_bytes())
     }
 
     pub fn knows_no_release(&self, package: &str, name: &str) -> bool {

@@ -81,8 +81,16 @@ pub fn analyse<'a, 't>(
             line(v.stmt),
             v.var,
             a.verdict,
-            a.fate.releases.iter().map(|(n, b)| (line(*n), b)).collect::<Vec<_>>(),
-            a.fate.escapes.iter().map(|(e, n)| (e, line(*n))).collect::<Vec<_>>(),
+            a.fate
+                .releases
+                .iter()
+                .map(|(n, b)| (line(*n), b))
+                .collect::<Vec<_>>(),
+            a.fate
+                .escapes
+                .iter()
+                .map(|(e, n)| (e, line(*n)))
+                .collect::<Vec<_>>(),
         );
     }
     a

@@ -218,7 +218,12 @@ pub fn interface_result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultF
     let Some(recv) = env.type_of(operand) else {
         return ResultFate::Unknown;
     };
-    let Some(m) = env.pkg.program.method(&recv, name).filter(|m| m.decl.is_none()) else {
+    let Some(m) = env
+        .pkg
+        .program
+        .method(&recv, name)
+        .filter(|m| m.decl.is_none())
+    else {
         return ResultFate::Unknown;
     };
     match m.sig.results.get(index).map(|r| &r.ty) {

@@ -219,7 +219,12 @@ pub fn references<'t>(scope: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
     {
         let right = d
             .child_by_field_name("right")
-            .or_else(|| crate::lang::go::named_children_no_comments(d).into_iter().find(|c| c.kind() == "var_spec").and_then(|s| s.child_by_field_name("value")))
+            .or_else(|| {
+                crate::lang::go::named_children_no_comments(d)
+                    .into_iter()
+                    .find(|c| c.kind() == "var_spec")
+                    .and_then(|s| s.child_by_field_name("value"))
+            })
             .map(|r| r.byte_range());
         out.retain(|r| {
             r.start_byte() >= d.start_byte()

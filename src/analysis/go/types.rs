@@ -508,7 +508,12 @@ impl<'a> TypeEnv<'a> {
                 return self.full_type_of(v);
             }
             // `v, ok := m[k]`, `v, ok := x.(T)`, `v, ok := <-ch`: the second is a bool.
-            if i == 1 && matches!(v.kind(), "index_expression" | "type_assertion_expression" | "unary_expression") {
+            if i == 1
+                && matches!(
+                    v.kind(),
+                    "index_expression" | "type_assertion_expression" | "unary_expression"
+                )
+            {
                 return Some(GoType::Plain);
             }
         }
@@ -664,7 +669,11 @@ impl<'a> TypeEnv<'a> {
         match expr.kind() {
             "identifier" => {
                 let name = text(expr, src);
-                let t = match self.locals.get(name).or_else(|| self.pkg.decls.vars.get(name)) {
+                let t = match self
+                    .locals
+                    .get(name)
+                    .or_else(|| self.pkg.decls.vars.get(name))
+                {
                     Some(t) => t.clone(),
                     None => self.package_var(name)?,
                 };
@@ -719,7 +728,17 @@ impl<'a> TypeEnv<'a> {
                         let name = text(func.child_by_field_name("field")?, src);
                         if let Some(path) = self.package_of(operand) {
                             return self.catalog.func_type(path, name).or_else(|| {
-                                match self.pkg.program.func(path, name)?.1.sig.results.first()?.ty.clone() {
+                                match self
+                                    .pkg
+                                    .program
+                                    .func(path, name)?
+                                    .1
+                                    .sig
+                                    .results
+                                    .first()?
+                                    .ty
+                                    .clone()
+                                {
                                     GoType::Named(t) => Some(t),
                                     _ => None,
                                 }
@@ -739,7 +758,16 @@ impl<'a> TypeEnv<'a> {
                             };
                         }
                         self.catalog.method_type(&recv, name).or_else(|| {
-                            match self.pkg.program.method(&recv, name)?.sig.results.first()?.ty.clone() {
+                            match self
+                                .pkg
+                                .program
+                                .method(&recv, name)?
+                                .sig
+                                .results
+                                .first()?
+                                .ty
+                                .clone()
+                            {
                                 GoType::Named(t) => Some(t),
                                 _ => None,
                             }
@@ -762,7 +790,16 @@ impl<'a> TypeEnv<'a> {
                         }
                         let first = match self.pkg.decls.funcs.get(name) {
                             Some(sig) => sig.results.first()?.clone(),
-                            None => self.pkg.program.func(pkg, name)?.1.sig.results.first()?.ty.clone(),
+                            None => self
+                                .pkg
+                                .program
+                                .func(pkg, name)?
+                                .1
+                                .sig
+                                .results
+                                .first()?
+                                .ty
+                                .clone(),
                         };
                         match first {
                             GoType::Named(t) => Some(t),

@@ -249,7 +249,10 @@ where
             None => ReleaseSpec::loose(),
         };
         // A timer that fired holds nothing.
-        if resource.and_then(|r| r.type_name.as_ref()).is_some_and(|t| t.package == "time" && t.name == "Timer") {
+        if resource
+            .and_then(|r| r.type_name.as_ref())
+            .is_some_and(|t| t.package == "time" && t.name == "Timer")
+        {
             spec.released_by_receive = Some("C".into());
         }
         // The other results of the call live as long as the resource does
@@ -291,7 +294,9 @@ where
         };
         let last_use = match analysis.verdict {
             Verdict::Owned => return None,
-            Verdict::Escapes { companion: None, .. } => return None,
+            Verdict::Escapes {
+                companion: None, ..
+            } => return None,
             Verdict::Escapes {
                 companion: Some(name),
                 escape,
@@ -312,7 +317,8 @@ where
                 ));
             }
             Verdict::LeaksOn { exits, last_use } => {
-                let finding = with_basis(self.path_finding(resource, var_name, &callee_text, &exits));
+                let finding =
+                    with_basis(self.path_finding(resource, var_name, &callee_text, &exits));
                 let Some(resource) = resource else {
                     return Some(finding);
                 };
@@ -397,14 +403,19 @@ where
         let mut lines: Vec<String> = exits
             .iter()
             .map(|e| match e {
-                Exit::Return(ret) => format!("the return at line {}", source.line_index(ret.start_byte()) + 1),
+                Exit::Return(ret) => format!(
+                    "the return at line {}",
+                    source.line_index(ret.start_byte()) + 1
+                ),
                 Exit::End => "the end of the function".to_string(),
                 Exit::Stopped(_) => "the next iteration, which makes a new one".to_string(),
             })
             .collect();
         lines.sort();
         lines.dedup();
-        let noun = r.map(|r| capitalise(r.kind.noun())).unwrap_or_else(|| "Value".into());
+        let noun = r
+            .map(|r| capitalise(r.kind.noun()))
+            .unwrap_or_else(|| "Value".into());
         let verb = r
             .and_then(|r| r.release.method())
             .map(past_tense)
@@ -458,14 +469,14 @@ where
                 .into_iter()
                 .take_while(|s| s.id() != defer.id())
                 .collect();
-            let other_defer = between
-                .iter()
-                .any(|s| contains_kind(*s, "defer_statement"));
+            let other_defer = between.iter().any(|s| contains_kind(*s, "defer_statement"));
             let reassigned = between.iter().any(|s| assigns_name(*s, var, src));
             if !other_defer && !reassigned {
                 let p = self.placement(func, stmt_scope(stmt), var, err, last_use)?;
                 let Placement::After { anchor, indent_of } = p else {
-                    return Err("the value is made in a loop or the error is handled in an `else`".into());
+                    return Err(
+                        "the value is made in a loop or the error is handled in an `else`".into(),
+                    );
                 };
                 let source = &self.file.parsed.source;
                 let nl = source.newline();
@@ -521,7 +532,11 @@ where
                 return Err("a leaking `return` shares its line with other code".into());
             }
             let indent = source.indent_at(ret.start_byte());
-            edits.push(Edit::insertion(path.clone(), start, format!("{indent}{release}{nl}")));
+            edits.push(Edit::insertion(
+                path.clone(),
+                start,
+                format!("{indent}{release}{nl}"),
+            ));
         }
         edits.sort_by_key(|e| e.start());
         edits.dedup_by_key(|e| e.start());
@@ -646,8 +661,9 @@ where
         if !matches!(self.cx.go_catalog.lookup_func(path, name), Lookup::Unknown) {
             return None;
         }
-        if let Some(crate::analysis::go::GoType::Named(t)) =
-            env.call_results(self.call).and_then(|r| r.into_iter().next())
+        if let Some(crate::analysis::go::GoType::Named(t)) = env
+            .call_results(self.call)
+            .and_then(|r| r.into_iter().next())
             && resources::needs_no_release(env, &t)
         {
             return None;

@@ -1359,7 +1359,11 @@ impl<'a> Planner<'a> {
             }
             cur
         };
-        self.pkg.files.iter().find(|f| f.root().id() == root.id()).map(|f| &**f)
+        self.pkg
+            .files
+            .iter()
+            .find(|f| f.root().id() == root.id())
+            .map(|f| &**f)
     }
 
     /// Builds the accessors and the fixes of the accessor sites. Returns,
@@ -1946,6 +1950,8 @@ impl<'a> Planner<'a> {
             .map(|f| f.text().to_string())
             .collect();
         let parsed: HashSet<&Path> = self.pkg.files.iter().map(|f| &*f.parsed.path).collect();
+        // The folder's other files (tests, other platforms) are read too.
+        crate::analysis::inputs::record_go_files_in(&self.pkg.dir);
         if let Ok(rd) = std::fs::read_dir(&self.pkg.dir) {
             for e in rd.flatten() {
                 let p = e.path();
