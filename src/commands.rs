@@ -65,19 +65,19 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         });
     }
     timings.mark("walk");
-    let (engine, index_problems) = Engine::new(
+    let (engine, index_problems) = Engine::new_cached(
         config.rules.clone(),
         &config.go_catalog,
         &files,
         config.jobs,
+        open_cache(&config),
     )?;
     let adoption = Arc::new(Adoption::new(config.rules.clone(), &config.adopt));
     let engine = engine
         .with_rust_catalog(config.rust_catalog.clone())?
         .with_js(config.js_catalog.clone(), config.js_add_dependencies)?
         .with_include_tests(config.include_tests)
-        .with_pass(Box::new(adoption.clone()))
-        .with_cache(open_cache(&config));
+        .with_pass(Box::new(adoption.clone()));
     problems.extend(index_problems);
 
     let progress = Progress::new(&config, engine.units.len(), started);
@@ -269,6 +269,9 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         None => report::emit(config.format, &report, &mut out)?,
     }
     timings.mark("report");
+    if let Some(cache) = engine.cache() {
+        cache.finish();
+    }
     out.flush()?;
     report::emit_problems(&report, &mut std::io::stderr().lock())?;
     if config.format == Format::Text {

@@ -242,38 +242,40 @@ pub fn read_file(path: &Path) -> (Option<Vec<u8>>, Fingerprint) {
     }
 }
 
-/// The fingerprint of a set of named files (names sorted by the caller).
-pub fn files_fingerprint<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Fingerprint {
+/// The fingerprint of a set of named files (names sorted by the caller),
+/// each given by the fingerprint of its contents.
+pub fn files_fingerprint<'a>(
+    files: impl IntoIterator<Item = (&'a str, Fingerprint)>,
+) -> Fingerprint {
     let mut h = Hasher::default();
-    for (name, bytes) in files {
-        h.part(name.as_bytes()).part(bytes);
+    for (name, fp) in files {
+        h.part(name.as_bytes()).part(&fp.to_le_bytes());
     }
     h.finish()
 }
 
-/// `Input::GoFilesIn(dir)` as it is now.
-pub fn go_files_in(dir: &Path) -> Fingerprint {
+/// `Input::GoFilesIn(dir)` as it is now; `contents` fingerprints a file.
+pub fn go_files_in(dir: &Path, contents: &dyn Fn(&Path) -> Fingerprint) -> Fingerprint {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return ABSENT;
     };
-    let mut files: Vec<(String, Vec<u8>)> = rd
+    let mut names: Vec<String> = rd
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.ends_with(".go"))
-        .map(|n| {
-            let bytes = std::fs::read(dir.join(&n)).unwrap_or_default();
-            (n, bytes)
-        })
         .collect();
-    files.sort();
-    files_fingerprint(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+    names.sort();
+    files_fingerprint(names.iter().map(|n| (n.as_str(), contents(&dir.join(n)))))
 }
 
 /// Records `Input::GoFilesIn(dir)`.
 pub fn record_go_files_in(dir: &Path) {
     if is_recording() {
-        record(Input::GoFilesIn(dir.to_path_buf()), go_files_in(dir));
+        record(
+            Input::GoFilesIn(dir.to_path_buf()),
+            go_files_in(dir, &file_now),
+        );
     }
 }
 

@@ -25,7 +25,11 @@
 //! written anew. The cache folder holds a `CACHEDIR.TAG` and a `.gitignore`.
 
 mod record;
+mod stamps;
 pub mod units;
+
+pub use record::ProblemRecord;
+pub use stamps::Contents;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -63,11 +67,15 @@ pub const BUILD_ID: &str = env!("LEAKFIX_BUILD_ID");
 pub struct Cache {
     /// `<root>/<build id>/units`.
     units: PathBuf,
+    /// `<root>/<build id>/index`: what the Go module index was.
+    index: PathBuf,
     /// What every key starts from (build, configuration, working directory).
     base: Fingerprint,
     /// What each input is now, worked out once per run.
     now: Mutex<HashMap<Input, Fingerprint>>,
     warned: AtomicBool,
+    /// Contents of files remembered by their stat data.
+    stamps: stamps::Stamps,
     pub hits: AtomicUsize,
     pub misses: AtomicUsize,
 }
@@ -88,6 +96,10 @@ impl Cache {
     /// Opens (creating) the cache under `root`. `base` fingerprints the
     /// configuration of the run.
     pub fn open(root: &Path, base: Fingerprint) -> Result<Cache> {
+        Cache::open_for_build(root, base, BUILD_ID)
+    }
+
+    fn open_for_build(root: &Path, base: Fingerprint, build: &str) -> Result<Cache> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create the cache folder {}", root.display()))?;
         for (name, text) in [
@@ -103,16 +115,27 @@ impl Cache {
                     .with_context(|| format!("cannot write {}", p.display()))?;
             }
         }
-        let units = root.join(BUILD_ID).join("units");
-        std::fs::create_dir_all(&units)
-            .with_context(|| format!("cannot create {}", units.display()))?;
+        let units = root.join(build).join("units");
+        let index = root.join(build).join("index");
+        for d in [&units, &index] {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+        }
         let mut h = Hasher::default();
-        h.part(BUILD_ID.as_bytes()).part(&base.to_le_bytes());
+        h.part(build.as_bytes()).part(&base.to_le_bytes());
+        let base = h.finish();
+        let stamps = stamps::Stamps::load(
+            units
+                .parent()
+                .expect("units is in the build's folder")
+                .join(format!("stamps-{}", hex(base))),
+        );
         Ok(Cache {
             units,
-            base: h.finish(),
+            index,
+            base,
             now: Mutex::default(),
             warned: AtomicBool::new(false),
+            stamps,
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
         })
@@ -138,6 +161,38 @@ impl Cache {
         let fp = compute();
         self.now.lock().unwrap().insert(input.clone(), fp);
         fp
+    }
+
+    /// What the file at `path` holds now (see `stamps`).
+    pub fn contents(&self, path: &Path) -> Contents {
+        self.stamps.contents(path)
+    }
+
+    /// At the end of the run: keeps what was learned about files.
+    pub fn finish(&self) {
+        self.stamps.save();
+    }
+
+    /// A small value kept under `key` in the index folder (None: absent or
+    /// damaged).
+    pub fn get_index<T: serde::de::DeserializeOwned>(&self, key: Fingerprint) -> Option<T> {
+        let bytes = std::fs::read(self.index.join(hex(key))).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn put_index<T: Serialize>(&self, key: Fingerprint, value: &T) {
+        let path = self.index.join(hex(key));
+        let written = serde_json::to_vec(value)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| write_atomically(&path, &bytes));
+        if let Err(e) = written
+            && !self.warned.swap(true, Ordering::Relaxed)
+        {
+            eprintln!(
+                "leakfix: warning: cannot write to the cache ({}): {e:#}",
+                path.display()
+            );
+        }
     }
 
     /// Forgets what inputs were found to be: files were written since.
@@ -222,4 +277,67 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Problem, ProblemKind};
+
+    fn analysis() -> Analysis {
+        Analysis {
+            problems: vec![Problem {
+                path: std::sync::Arc::from(Path::new("a.go")),
+                kind: ProblemKind::Syntax,
+                message: "syntax error at 1:1".into(),
+            }],
+            ..Analysis::default()
+        }
+    }
+
+    #[test]
+    fn entries_of_another_build_or_configuration_are_not_read() {
+        let root = tempfile::tempdir().unwrap();
+        let none = |_: &Path| None;
+        let now = |_: &Input| 7;
+        let a = Cache::open_for_build(root.path(), 1, "a").unwrap();
+        let key = a.key(42);
+        a.put(key, &Inputs::new(), &analysis());
+        assert!(a.get(key, &now, &none).is_some());
+        let b = Cache::open_for_build(root.path(), 1, "b").unwrap();
+        assert!(b.get(b.key(42), &now, &none).is_none(), "another build");
+        let c = Cache::open_for_build(root.path(), 2, "a").unwrap();
+        assert!(
+            c.get(c.key(42), &now, &none).is_none(),
+            "another configuration"
+        );
+        assert!(root.path().join("CACHEDIR.TAG").is_file());
+        assert!(root.path().join(".gitignore").is_file());
+    }
+
+    #[test]
+    fn an_entry_is_read_only_while_its_inputs_are_as_recorded() {
+        let root = tempfile::tempdir().unwrap();
+        let none = |_: &Path| None;
+        let cache = Cache::open_for_build(root.path(), 1, "a").unwrap();
+        let key = cache.key(42);
+        let mut inputs = Inputs::new();
+        inputs.insert(Input::File("dep.go".into()), 7);
+        inputs.insert(Input::GoLocate("example.com/dep".into()), 8);
+        cache.put(key, &inputs, &analysis());
+        let same = |i: &Input| inputs[i];
+        let got = cache.get(key, &same, &none).expect("a hit");
+        assert_eq!(got.problems.len(), 1);
+        assert_eq!(got.problems[0].message, "syntax error at 1:1");
+        let changed = |i: &Input| {
+            if matches!(i, Input::File(_)) {
+                9
+            } else {
+                inputs[i]
+            }
+        };
+        assert!(cache.get(key, &changed, &none).is_none());
+        assert_eq!(cache.hits.load(Ordering::Relaxed), 1);
+        assert_eq!(cache.misses.load(Ordering::Relaxed), 1);
+    }
 }

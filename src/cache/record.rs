@@ -45,10 +45,28 @@ struct FixRecord {
 }
 
 #[derive(Serialize, Deserialize)]
-struct ProblemRecord {
+pub struct ProblemRecord {
     path: PathBuf,
     kind: String,
     message: String,
+}
+
+impl ProblemRecord {
+    pub fn of(p: &Problem) -> ProblemRecord {
+        ProblemRecord {
+            path: p.path.to_path_buf(),
+            kind: kind_name(p.kind),
+            message: p.message.clone(),
+        }
+    }
+
+    pub fn into_problem(self) -> Option<Problem> {
+        Some(Problem {
+            kind: *PROBLEM_KINDS.iter().find(|k| kind_name(**k) == self.kind)?,
+            path: Arc::from(self.path.as_path()),
+            message: self.message,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -132,15 +150,7 @@ impl UnitRecord {
         }
         Some(UnitRecord {
             findings,
-            problems: a
-                .problems
-                .iter()
-                .map(|p| ProblemRecord {
-                    path: p.path.to_path_buf(),
-                    kind: kind_name(p.kind),
-                    message: p.message.clone(),
-                })
-                .collect(),
+            problems: a.problems.iter().map(ProblemRecord::of).collect(),
             ignores: a
                 .ignores
                 .iter()

@@ -5,9 +5,59 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::ProblemRecord;
 use crate::analysis::inputs::{self, ABSENT, Fingerprint, Hasher, Input};
 use crate::engine::{Analysis, Engine, Overlay, UnitSpec, module_fingerprint};
+use crate::finding::Problem;
 use crate::parse::read_source;
+
+/// What the Go module index was built from: every scanned Go file (path,
+/// import path of its folder, contents as read).
+fn index_key(engine: &Engine) -> Option<Fingerprint> {
+    let cache = engine.cache()?;
+    let mut h = Hasher::default();
+    h.part(b"go module index");
+    for (path, import_path) in engine.go_files() {
+        h.part(path.as_os_str().as_encoded_bytes())
+            .part(import_path.as_bytes())
+            .part(&source_now(engine, path).to_le_bytes());
+    }
+    Some(cache.key(h.finish()))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IndexEntry {
+    fingerprint: String,
+    problems: Vec<ProblemRecord>,
+}
+
+/// The fingerprint of the Go module index (and the problems met building
+/// it) when an earlier run built it from the same files.
+pub fn index(engine: &Engine) -> Option<(Fingerprint, Vec<Problem>)> {
+    let key = index_key(engine)?;
+    let entry: IndexEntry = engine.cache()?.get_index(key)?;
+    let fp = Fingerprint::from_str_radix(&entry.fingerprint, 16).ok()?;
+    let problems = entry
+        .problems
+        .into_iter()
+        .map(ProblemRecord::into_problem)
+        .collect::<Option<Vec<_>>>()?;
+    Some((fp, problems))
+}
+
+/// Keeps the fingerprint of the index just built.
+pub fn keep_index(engine: &Engine, fp: Fingerprint, problems: &[Problem]) {
+    let Some(key) = index_key(engine) else {
+        return;
+    };
+    let entry = IndexEntry {
+        fingerprint: format!("{fp:x}"),
+        problems: problems.iter().map(ProblemRecord::of).collect(),
+    };
+    if let Some(cache) = engine.cache() {
+        cache.put_index(key, &entry);
+    }
+}
 
 /// Analyses `unit`, or reads what an earlier run found in it.
 pub fn analyse(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
@@ -54,7 +104,7 @@ fn unit_key(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> Fingerprint 
     for path in unit.files() {
         let fp = match overlay.get(path) {
             Some(text) => inputs::source_fingerprint(Ok(text)),
-            None => source_now(path),
+            None => source_now(engine, path),
         };
         h.part(path.as_os_str().as_encoded_bytes())
             .part(&fp.to_le_bytes());
@@ -62,12 +112,22 @@ fn unit_key(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> Fingerprint 
     h.finish()
 }
 
-/// `Input::Source` of a file on disk, as `Overlay::load` would record it.
-fn source_now(path: &Path) -> Fingerprint {
-    match std::fs::read(path) {
-        Ok(bytes) if std::str::from_utf8(&bytes).is_ok() => inputs::fingerprint(&bytes),
+/// `Input::Source` of a file on disk, as `Overlay::load` would record it
+/// (worked out once per run).
+fn source_now(engine: &Engine, path: &Path) -> Fingerprint {
+    let cache = engine.cache().expect("only asked with a cache");
+    cache.now(&Input::Source(path.to_path_buf()), || {
+        source_now_uncached(cache, path)
+    })
+}
+
+fn source_now_uncached(cache: &super::Cache, path: &Path) -> Fingerprint {
+    let c = cache.contents(path);
+    if c.utf8 {
+        c.fp
+    } else {
         // The reason it cannot be read, as the run reports it.
-        _ => crate::engine::source_fingerprint(&read_source(&Arc::from(path))),
+        crate::engine::source_fingerprint(&read_source(&Arc::from(path)))
     }
 }
 
@@ -79,14 +139,16 @@ fn input_now(engine: &Engine, input: &Input, overlay: &Overlay) -> Fingerprint {
         return inputs::source_fingerprint(Ok(text));
     }
     let cache = engine.cache().expect("only asked with a cache");
+    let contents = |p: &Path| cache.contents(p).fp;
     cache.now(input, || match input {
-        Input::File(p) => inputs::file_now(p),
-        Input::Source(p) => source_now(p),
-        Input::GoFilesIn(dir) => inputs::go_files_in(dir),
+        Input::File(p) => contents(p),
+        Input::Source(p) => source_now_uncached(cache, p),
+        Input::GoFilesIn(dir) => inputs::go_files_in(dir, &contents),
         Input::GoModuleOf(dir) => module_fingerprint(engine.module_of_now(dir).as_deref()),
-        Input::GoLocate(_) | Input::GoPackageDir(_) => {
-            engine.program().input_now(input).unwrap_or(ABSENT)
-        }
+        Input::GoLocate(_) | Input::GoPackageDir(_) => engine
+            .program()
+            .input_now(input, &contents)
+            .unwrap_or(ABSENT),
         Input::GoModuleFiles(_) | Input::ScannedGoFiles => {
             engine.caller_index().input_now(input).unwrap_or(ABSENT)
         }

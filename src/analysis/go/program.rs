@@ -154,11 +154,21 @@ impl Program {
         found
     }
 
-    /// What an input the program records is now (None: not the program's).
-    pub fn input_now(&self, input: &Input) -> Option<Fingerprint> {
+    /// What an input the program records is now (None: not the program's);
+    /// `contents` fingerprints a file.
+    pub fn input_now(
+        &self,
+        input: &Input,
+        contents: &dyn Fn(&Path) -> Fingerprint,
+    ) -> Option<Fingerprint> {
         match input {
             Input::GoLocate(p) => Some(located_fingerprint(&self.locate_now(p))),
-            Input::GoPackageDir(dir) => Some(package_files(dir).1),
+            Input::GoPackageDir(dir) => Some(match package_names(dir) {
+                Some(names) => inputs::files_fingerprint(
+                    names.iter().map(|n| (n.as_str(), contents(&dir.join(n)))),
+                ),
+                None => inputs::ABSENT,
+            }),
             _ => None,
         }
     }
@@ -550,16 +560,9 @@ const OTHER_PLATFORMS: [&str; 12] = [
 type PackageFiles = Option<Vec<(String, Option<Vec<u8>>)>>;
 
 fn package_files(dir: &Path) -> (PackageFiles, Fingerprint) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+    let Some(names) = package_names(dir) else {
         return (None, inputs::ABSENT);
     };
-    let mut names: Vec<String> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".go") && !n.ends_with("_test.go"))
-        .collect();
-    names.sort();
     let files: Vec<(String, Option<Vec<u8>>)> = names
         .into_iter()
         .map(|n| {
@@ -567,15 +570,10 @@ fn package_files(dir: &Path) -> (PackageFiles, Fingerprint) {
             (n, bytes)
         })
         .collect();
-    let mut h = inputs::Hasher::default();
-    for (name, bytes) in &files {
-        h.part(name.as_bytes());
-        match bytes {
-            Some(b) => h.part(b),
-            None => h.part(b"\0unreadable"),
-        };
-    }
-    let fp = h.finish();
+    let fp = inputs::files_fingerprint(files.iter().map(|(name, bytes)| {
+        let fp = bytes.as_deref().map_or(inputs::ABSENT, inputs::fingerprint);
+        (name.as_str(), fp)
+    }));
     let mut files = files;
     files.sort_by_key(|(n, _)| {
         let stem = n.trim_end_matches(".go");
@@ -585,6 +583,19 @@ fn package_files(dir: &Path) -> (PackageFiles, Fingerprint) {
         (foreign, n.clone())
     });
     (Some(files), fp)
+}
+
+/// The names of the non-test `.go` files of a folder, sorted.
+fn package_names(dir: &Path) -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".go") && !n.ends_with("_test.go"))
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 fn load_package(
