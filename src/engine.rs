@@ -494,42 +494,47 @@ impl Engine {
         overlay: &Overlay,
         progress: Option<&(dyn Fn() + Sync)>,
     ) -> Analysis {
-        let results: Vec<Analysis> = self.pool.install(|| {
-            units
-                .par_iter()
-                .map(|u| {
-                    let r = catch_unwind(AssertUnwindSafe(|| {
-                        crate::cache::units::analyse(self, u, overlay)
-                    }))
-                    .unwrap_or_else(|panic| {
-                        let msg = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_default();
-                        let path = u
-                            .files()
-                            .first()
-                            .map(|p| (*p).clone())
-                            .unwrap_or_else(|| Arc::from(Path::new(".")));
-                        Analysis {
-                            problems: vec![Problem {
-                                path,
-                                kind: ProblemKind::Internal,
-                                message: format!("internal error, please report it: {msg}"),
-                            }],
-                            ..Analysis::default()
+        let results: Vec<(Analysis, Option<crate::cache::units::Pending>)> =
+            self.pool.install(|| {
+                units
+                    .par_iter()
+                    .map(|u| {
+                        let r = catch_unwind(AssertUnwindSafe(|| {
+                            crate::cache::units::analyse(self, u, overlay)
+                        }))
+                        .unwrap_or_else(|panic| {
+                            let msg = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_default();
+                            let path = u
+                                .files()
+                                .first()
+                                .map(|p| (*p).clone())
+                                .unwrap_or_else(|| Arc::from(Path::new(".")));
+                            let failed = Analysis {
+                                problems: vec![Problem {
+                                    path,
+                                    kind: ProblemKind::Internal,
+                                    message: format!("internal error, please report it: {msg}"),
+                                }],
+                                ..Analysis::default()
+                            };
+                            (failed, None)
+                        });
+                        if let Some(p) = progress {
+                            p();
                         }
-                    });
-                    if let Some(p) = progress {
-                        p();
-                    }
-                    r
-                })
-                .collect()
-        });
+                        r
+                    })
+                    .collect()
+            });
+        // Phase two, one unit after the other (each completion works in
+        // parallel): findings whose fix reaches into other packages.
         let mut analysis = Analysis::default();
-        for r in results {
+        for (mut r, pending) in results {
+            crate::cache::units::complete(self, &mut r, pending, overlay);
             analysis.extend(r);
         }
         if let Some(pass) = &self.pass {
@@ -542,12 +547,11 @@ impl Engine {
         analysis
     }
 
-    /// One unit's analysis, its findings whose fix reaches into other
-    /// packages completed (`crate::callers`).
+    /// One unit's analysis (its findings whose fix reaches into other
+    /// packages are completed afterwards, see `analyse`).
     pub(crate) fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
         let mut ignores = Vec::new();
-        let (mut findings, problems) = self.run_rules(unit, overlay, &mut ignores);
-        crate::callers::complete(self, &mut findings, overlay);
+        let (findings, problems) = self.run_rules(unit, overlay, &mut ignores);
         Analysis {
             findings,
             problems,

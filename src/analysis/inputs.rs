@@ -125,6 +125,13 @@ fn add(inputs: &mut Inputs, input: Input, fp: Fingerprint) {
         .or_insert(fp);
 }
 
+/// Adds `more` to `inputs`.
+pub fn merge(inputs: &mut Inputs, more: Inputs) {
+    for (i, fp) in more {
+        add(inputs, i, fp);
+    }
+}
+
 /// Records inputs kept with something reused (see the module docs).
 pub fn replay(inputs: &Inputs) {
     if inputs.is_empty() {

@@ -59,10 +59,17 @@ pub fn keep_index(engine: &Engine, fp: Fingerprint, problems: &[Problem]) {
     }
 }
 
+/// A unit analysed (not read from the cache): its key and what it read,
+/// kept once its findings are complete (`complete`).
+pub struct Pending {
+    key: Fingerprint,
+    inputs: inputs::Inputs,
+}
+
 /// Analyses `unit`, or reads what an earlier run found in it.
-pub fn analyse(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
+pub fn analyse(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> (Analysis, Option<Pending>) {
     let Some(cache) = engine.cache() else {
-        return engine.analyse_unit(unit, overlay);
+        return (engine.analyse_unit(unit, overlay), None);
     };
     // (In a frame of its own: a worker may run this while it waits inside
     // another unit's analysis, whose inputs these are not.)
@@ -70,11 +77,32 @@ pub fn analyse(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> Analysis 
     let now = |input: &Input| input_now(engine, input, overlay);
     let load = |p: &Path| overlay.load(&Arc::from(p)).ok();
     if let Some(hit) = inputs::collect_root(|| cache.get(key, &now, &load)).0 {
-        return hit;
+        return (hit, None);
     }
     let (analysis, read) = inputs::collect_root(|| engine.analyse_unit(unit, overlay));
-    cache.put(key, &read, &analysis);
-    analysis
+    (analysis, Some(Pending { key, inputs: read }))
+}
+
+/// Completes the findings of a unit whose fix reaches into other packages
+/// (`crate::callers`), then keeps the unit's entry with what both read.
+pub fn complete(
+    engine: &Engine,
+    analysis: &mut Analysis,
+    pending: Option<Pending>,
+    overlay: &Overlay,
+) {
+    let mut pending = pending;
+    if analysis.findings.iter().any(|f| f.callers.is_some()) {
+        let ((), read) = inputs::collect_root(|| {
+            crate::callers::complete(engine, &mut analysis.findings, overlay)
+        });
+        if let Some(p) = &mut pending {
+            inputs::merge(&mut p.inputs, read);
+        }
+    }
+    if let (Some(cache), Some(p)) = (engine.cache(), pending) {
+        cache.put(p.key, &p.inputs, analysis);
+    }
 }
 
 /// A fingerprint of the unit's own parts: its files as this run reads them,
