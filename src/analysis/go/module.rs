@@ -730,6 +730,21 @@ impl ModuleIndex {
         index
     }
 
+    /// A fingerprint of everything the index says (for cache keys).
+    pub fn fingerprint(&self) -> crate::analysis::inputs::Fingerprint {
+        let mut types: Vec<&TypeName> = self.releasable_types.iter().collect();
+        types.sort();
+        let mut names: Vec<&String> = self.releasing_names.iter().collect();
+        names.sort();
+        let described = format!(
+            "{:?}\n{:?}\n{:?}\n{types:?}\n{names:?}",
+            self.learned.resources(),
+            self.no_release,
+            self.learned_names
+        );
+        crate::analysis::inputs::fingerprint(described.as_bytes())
+    }
+
     pub fn knows_no_release(&self, package: &str, name: &str) -> bool {
         self.no_release
             .iter()

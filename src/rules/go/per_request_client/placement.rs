@@ -583,6 +583,8 @@ impl<'a> Planner<'a> {
             .map(|f| f.text().to_string())
             .collect();
         let parsed: HashSet<&Path> = self.pkg.files.iter().map(|f| &*f.parsed.path).collect();
+        // The folder's other files (tests, other platforms) are read too.
+        crate::analysis::inputs::record_go_files_in(&self.pkg.dir);
         if let Ok(rd) = std::fs::read_dir(&self.pkg.dir) {
             for e in rd.flatten() {
                 let p = e.path();
