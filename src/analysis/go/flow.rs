@@ -176,8 +176,9 @@ impl Link {
 /// with one (`StopAndClear`, `CloseAll`).
 fn releases_what_it_holds(m: &str) -> bool {
     RELEASE_LIKE_METHODS.iter().any(|r| {
-        m.strip_prefix(r)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        m.strip_prefix(r).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase())
+        })
     })
 }
 
@@ -388,9 +389,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, parent, ReleasedBy::Method);
                         return;
                     }
-                    if link == Link::Wrapper
-                        && last_field.is_some_and(releases_what_it_holds)
-                    {
+                    if link == Link::Wrapper && last_field.is_some_and(releases_what_it_holds) {
                         // `defer head.Close()` closes what it owns.
                         self.release(fate, parent, ReleasedBy::Wrapper);
                         return;
