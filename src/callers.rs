@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use crate::analysis::go::uses::{FuncRef, FuncUse, UseKind, uses_in};
+use crate::analysis::go::uses::{FuncRef, FuncUse, NameIndex, UseKind, uses_in_index};
 use crate::analysis::go::{GoFile, GoPackage};
 use crate::analysis::inputs::{self, Fingerprint, Input};
 use crate::engine::{Context, Engine, Overlay};
@@ -375,6 +375,9 @@ fn visit_package(
     }
     let module = engine.module_of(dir);
     let pkg = GoPackage::new(dir.to_path_buf(), module, parsed, engine.program());
+    // One scan of the package for every target of every request.
+    let wanted_names: Vec<&String> = wanted.iter().flat_map(|&r| &needles[r]).collect();
+    let names = NameIndex::new(&pkg, &wanted_names);
     let mut out = Vec::new();
     for &r in wanted {
         let req = &requests[r];
@@ -390,7 +393,7 @@ fn visit_package(
         }
         let mut uses: Vec<FuncUse> = Vec::new();
         for (ti, t) in req.fix.targets().iter().enumerate() {
-            let mut found = uses_in(&pkg, t, cx.go_catalog);
+            let mut found = uses_in_index(&pkg, &names, t, cx.go_catalog);
             for u in &mut found {
                 u.target = ti;
             }

@@ -48,6 +48,38 @@ fn go_unstoppable_goroutine() {
 }
 
 #[test]
+fn go_abandoned_result() {
+    insta::glob!("fixtures/go-abandoned-result/*.go", |path| fixture(
+        "go-abandoned-result",
+        path
+    ));
+}
+
+#[test]
+fn go_blocked_producer() {
+    insta::glob!("fixtures/go-blocked-producer/*.go", |path| fixture(
+        "go-blocked-producer",
+        path
+    ));
+}
+
+#[test]
+fn go_unstoppable_handler() {
+    insta::glob!("fixtures/go-unstoppable-handler/*.go", |path| fixture(
+        "go-unstoppable-handler",
+        path
+    ));
+}
+
+#[test]
+fn go_unstoppable_handler_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-unstoppable-handler",
+        "package sse\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"time\"\n)\n\nvar broker struct{ events chan string }\n\n",
+    );
+}
+
+#[test]
 fn go_per_request_client() {
     insta::glob!("fixtures/go-per-request-client/*.go", |path| fixture(
         "go-per-request-client",
@@ -202,24 +234,22 @@ fn go_unstoppable_goroutine_modules() {
 }
 
 /// The rule's documented example, fixed, is its documented "Use instead".
-#[test]
-fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
-    let docs = leakfix::rules::by_id("go-unstoppable-goroutine")
-        .unwrap()
-        .meta()
-        .docs;
+/// A rule's docs show what its fix writes: the `## Example` block, after
+/// `leakfix fix --unsafe` (with `prelude` before it), is the `## Use
+/// instead` block.
+fn docs_example_is_what_the_fix_writes(rule: &str, prelude: &str) {
+    let docs = leakfix::rules::by_id(rule).unwrap().meta().docs;
     let block = |section: &str| {
         let at = docs.find(section).unwrap();
         let start = at + docs[at..].find("```go\n").unwrap() + "```go\n".len();
         let end = start + docs[start..].find("```").unwrap();
         docs[start..end].to_string()
     };
-    let prelude = "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n";
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("jobs.go");
+    let file = dir.path().join("example.go");
     std::fs::write(&file, format!("{prelude}{}", block("## Example"))).unwrap();
     let out = crate::common::leakfix()
-        .args(["fix", "--unsafe"])
+        .args(["fix", "--unsafe", "--rule", rule])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -231,6 +261,30 @@ fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         format!("{prelude}{}", block("## Use instead"))
+    );
+}
+
+#[test]
+fn go_unstoppable_goroutine_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-unstoppable-goroutine",
+        "package jobs\n\nimport (\n\t\"context\"\n\n\t\"github.com/redis/go-redis/v9\"\n)\n\ntype Job struct {\n\tID     string\n\tCancel func()\n\tDo     func(context.Context) error\n}\n\ntype Runner struct{ rdb *redis.Client }\n\n",
+    );
+}
+
+#[test]
+fn go_blocked_producer_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-blocked-producer",
+        "package lines\n\nimport (\n\t\"bufio\"\n\t\"context\"\n\t\"io\"\n)\n\nfunc check(path string) error { return nil }\n\n",
+    );
+}
+
+#[test]
+fn go_abandoned_result_docs_example_is_what_the_fix_writes() {
+    docs_example_is_what_the_fix_writes(
+        "go-abandoned-result",
+        "package fetch\n\nimport \"context\"\n\nfunc download(url string) ([]byte, error) { return nil, nil }\n\nfunc ask(mirror string) string { return mirror }\n\n",
     );
 }
 
@@ -263,4 +317,47 @@ fn rust_detached_task() {
         "rust-detached-task",
         path
     ));
+}
+
+/// The single-file fixtures again, each a package of one module with a
+/// go.mod around it: what a rule finds and leaves alone must not depend on
+/// whether the code sits in a module (`go.mod` changes how leakfix resolves
+/// imports and callers).
+fn fixtures_in_a_module(rule: &str) {
+    let fixtures = crate::common::repo_root().join("tests/fixtures").join(rule);
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("go.mod"),
+        "module example.com/fixtures\n\ngo 1.22\n",
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|x| x == "go") {
+            let pkg = ws.path().join(p.file_stem().unwrap());
+            std::fs::create_dir_all(&pkg).unwrap();
+            std::fs::copy(&p, pkg.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let run = run_rule_module(rule, ws.path(), Applicability::Unsafe);
+    let errors = check_module_labels(&run, ws.path());
+    assert!(
+        errors.is_empty(),
+        "{rule} in a module:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn go_fixtures_in_a_module() {
+    for rule in [
+        "go-missing-release",
+        "go-unstoppable-goroutine",
+        "go-abandoned-result",
+        "go-blocked-producer",
+        "go-unstoppable-handler",
+        "go-per-request-client",
+    ] {
+        fixtures_in_a_module(rule);
+    }
 }

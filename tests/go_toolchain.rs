@@ -112,10 +112,33 @@ fn unstoppable_goroutines_stop_with_their_job() {
 /// signature change reached every caller), and a second run changes nothing.
 #[test]
 fn goroutine_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-unstoppable-goroutine");
+}
+
+#[test]
+fn abandoned_result_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-abandoned-result");
+}
+
+#[test]
+fn unstoppable_handler_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-unstoppable-handler");
+}
+
+#[test]
+fn blocked_producer_fixtures_still_vet_after_fix() {
+    rule_fixtures_still_vet_after_fix("go-blocked-producer");
+}
+
+/// A rule's fixtures (tests/fixtures/RULE/*.go, each a package of one
+/// module, and every RULE/NAME/ with a go.mod, a module of its own) vet
+/// before `leakfix fix --unsafe --rule RULE`, are gofmt-clean and vet after
+/// it, and a second run changes nothing.
+fn rule_fixtures_still_vet_after_fix(rule: &str) {
     if !require_tool("go") || !require_tool("gofmt") {
         return;
     }
-    let fixtures = repo_root().join("tests/fixtures/go-unstoppable-goroutine");
+    let fixtures = repo_root().join("tests/fixtures").join(rule);
     let redis = repo_root().join("tests/go/standins/github.com/redis/go-redis/v9");
     let go_mod = |module: &str| {
         format!(
@@ -135,11 +158,21 @@ fn goroutine_fixtures_still_vet_after_fix() {
             std::fs::copy(&p, pkg.join(p.file_name().unwrap())).unwrap();
         }
     }
-    let multi = ws.path().join("multi");
-    crate::common::copy_dir(&fixtures.join("multi"), &multi);
-    std::fs::write(multi.join("go.mod"), go_mod("example.com/multi")).unwrap();
+    let mut dirs = vec![single];
+    // Fixtures that are modules of their own (RULE/NAME/go.mod).
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.join("go.mod").is_file() {
+            continue;
+        }
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let dir = ws.path().join(&name);
+        crate::common::copy_dir(&p, &dir);
+        std::fs::write(dir.join("go.mod"), go_mod(&format!("example.com/{name}"))).unwrap();
+        dirs.push(dir);
+    }
 
-    for dir in [&single, &multi] {
+    for dir in &dirs {
         let out = std::process::Command::new("gofmt")
             .arg("-l")
             .arg(dir)
@@ -157,7 +190,7 @@ fn goroutine_fixtures_still_vet_after_fix() {
             String::from_utf8_lossy(&out.stderr)
         );
         let out = crate::common::leakfix()
-            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .args(["fix", "--unsafe", "--rule", rule])
             .arg(dir)
             .output()
             .unwrap();
@@ -184,7 +217,7 @@ fn goroutine_fixtures_still_vet_after_fix() {
             String::from_utf8_lossy(&out.stderr)
         );
         crate::common::leakfix()
-            .args(["fix", "--unsafe", "--rule", "go-unstoppable-goroutine"])
+            .args(["fix", "--unsafe", "--rule", rule])
             .arg(dir)
             .output()
             .unwrap();
@@ -195,3 +228,44 @@ fn goroutine_fixtures_still_vet_after_fix() {
         );
     }
 }
+
+/// Issue 12: goroutines blocked forever, one package per shape in the
+/// `goroutines` fixture module. Each package's runtime test makes hundreds
+/// of calls with timeouts and cancellations, checks the answers, and counts
+/// the goroutines left once the calls settle: every package's test fails
+/// before `leakfix fix --unsafe` (so each shape is seen on its own) and
+/// passes after it, gofmt and vet clean, and a second run changes nothing.
+#[test]
+fn blocked_goroutines_end_after_fix() {
+    if !require_tool("go") || !require_tool("gofmt") {
+        return;
+    }
+    let ws = crate::common::go_workspace();
+    let dir = ws.path().join("fixtures/goroutines");
+    for pkg in GOROUTINE_SHAPES {
+        let out = go_command(&dir, &["test", "-count=1", &format!("./{pkg}/")]);
+        assert!(
+            !out.status.success(),
+            "goroutines/{pkg}: the runtime test passes before leakfix:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let Some(ws) = go_fixture_roundtrip("goroutines", &["fix", "--unsafe"]) else {
+        return;
+    };
+    let read =
+        |p: &str| std::fs::read_to_string(ws.path().join("fixtures/goroutines").join(p)).unwrap();
+    assert!(read("results/results.go").contains("ch := make(chan result, 1)"));
+    assert!(read("races/races.go").contains("ch := make(chan string, len(mirrors))"));
+    assert!(read("races/races.go").contains("answers := make(chan string, n)"));
+    assert!(read("producers/producers.go").contains("case <-ctx.Done():"));
+    assert!(read("producers/producers.go").contains("defer close(done)"));
+    assert!(read("waits/waits.go").contains("closeOnCancel(ctx, conn)"));
+    assert!(read("waits/waits.go").contains("case <-done:"));
+    assert!(read("subs/subs.go").contains("follow(ctx, rdb, job, cancelled)"));
+    assert!(read("subs/subs.go").contains("defer sub.Close()"));
+    assert!(read("streams/streams.go").contains("case <-r.Context().Done():"));
+}
+
+/// The packages of the `goroutines` fixture module, one per shape.
+const GOROUTINE_SHAPES: &[&str] = &["results", "races", "producers", "waits", "subs", "streams"];

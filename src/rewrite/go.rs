@@ -603,6 +603,99 @@ pub fn insert_first(
     ))
 }
 
+/// The start of the line after `offset`'s, when the rest of that line is
+/// empty or a comment.
+pub fn line_after(source: &SourceText, offset: usize) -> Option<usize> {
+    let src = source.text();
+    let line = source.line_index(offset);
+    let end = source.line_range(line).end;
+    let rest = src[offset.min(end)..end].trim();
+    if !(rest.is_empty() || rest.starts_with("//")) {
+        return None;
+    }
+    source.next_line_start(offset)
+}
+
+/// A send on lines of its own (`out <- v`) becomes a select that also
+/// leaves when `done` is ready (a `<-ctx.Done()` or `<-done` receive):
+///
+/// `select { case out <- v: case <-ctx.Done(): return }`, laid out as
+/// gofmt does, one case per line at the send's indentation (a send over
+/// several lines keeps its continuation lines, already where gofmt puts
+/// them under the `case`). `before_return` are statements run before that
+/// `return` (`close(out)`); a send followed by `return`, or the last
+/// statement of its function, leaves anyway, and then the case needs
+/// nothing. A trailing comment stays on the send's
+/// last line. None when the send shares a line with other code.
+pub fn send_or_return(
+    file_path: &Arc<Path>,
+    source: &SourceText,
+    send: Node,
+    done: &str,
+    before_return: &[String],
+) -> Option<Edit> {
+    let src = source.text();
+    let first = source.line_range(source.line_index(send.start_byte()));
+    let last = source.line_range(source.line_index(send.end_byte()));
+    let rest = src[send.end_byte()..last.end].trim_end_matches(['\r', '\n']);
+    if !src[first.start..send.start_byte()].trim().is_empty()
+        || !(rest.trim().is_empty() || rest.trim_start().starts_with("//"))
+    {
+        return None;
+    }
+    // A trailing comment about the send stays on the send's line.
+    let (end, comment) = match rest.trim() {
+        "" => (send.end_byte(), String::new()),
+        c => (send.end_byte() + rest.len(), format!(" {c}")),
+    };
+    let ind = source.indent_at(send.start_byte());
+    let nl = source.newline();
+    // A send the code already follows with `return` needs none of its own.
+    let mut next = send.next_named_sibling();
+    while let Some(n) = next.filter(|n| n.kind() == "comment") {
+        next = n.next_named_sibling();
+    }
+    // The last statement of a function's body leaves it next, as a
+    // `return` would.
+    let last_of_func = next.is_none()
+        && send
+            .parent()
+            .and_then(|l| {
+                if l.kind() == "statement_list" {
+                    l.parent()
+                } else {
+                    Some(l)
+                }
+            })
+            .filter(|b| b.kind() == "block")
+            .and_then(|b| b.parent())
+            .is_some_and(|f| {
+                matches!(
+                    f.kind(),
+                    "func_literal" | "function_declaration" | "method_declaration"
+                )
+            });
+    let then_returns = last_of_func || next.is_some_and(|n| n.kind() == "return_statement");
+    let leave = if then_returns && before_return.is_empty() {
+        String::new()
+    } else {
+        before_return
+            .iter()
+            .map(String::as_str)
+            .chain(["return"])
+            .map(|s| format!("{ind}\t{s}{nl}"))
+            .collect()
+    };
+    Some(Edit::replacement(
+        file_path.clone(),
+        send.start_byte()..end,
+        format!(
+            "select {{{nl}{ind}case {}:{comment}{nl}{ind}case {done}:{nl}{leave}{ind}}}",
+            text(send, src)
+        ),
+    ))
+}
+
 /// Deletes a statement that has its lines to itself, with its line break.
 /// When that would leave two blank lines together, or a blank line right
 /// after an opening brace, the blank line after it goes too (gofmt's layout).

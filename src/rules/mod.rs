@@ -15,7 +15,10 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::Language;
 
-pub use go::{GoMissingRelease, GoPerRequestClient, GoUnstoppableGoroutine};
+pub use go::{
+    GoAbandonedResult, GoBlockedProducer, GoMissingRelease, GoPerRequestClient,
+    GoUnstoppableGoroutine, GoUnstoppableHandler,
+};
 pub use js::{JsMissingRelease, JsPerRequestClient, JsReleaseOnFinish, JsUnhandledPipe};
 pub use rust::{RustDetachedTask, RustPerCallClient, RustUnflushedWriter, RustUnwaitedChild};
 pub use suppression::{IgnoreWithoutReason, UnusedIgnore, check_markers};
@@ -77,6 +80,9 @@ pub trait Rule: Sync {
 static RULES: &[&dyn Rule] = &[
     &GoMissingRelease,
     &GoUnstoppableGoroutine,
+    &GoAbandonedResult,
+    &GoBlockedProducer,
+    &GoUnstoppableHandler,
     &GoPerRequestClient,
     &RustPerCallClient,
     &RustUnwaitedChild,

@@ -164,6 +164,39 @@ pub fn classify_decl<'a>(decl: Node<'a>, name: &str, file: &GoFile) -> Option<Co
     }
 }
 
+/// The package-level variables set once to `context.Background()` /
+/// `context.TODO()` (`var bg = context.Background()`), by name: one pass
+/// over the package's top-level declarations.
+pub fn background_vars(pkg: &GoPackage) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for file in &pkg.files {
+        let src = file.text();
+        let root = file.root();
+        let mut c = root.walk();
+        for d in root.named_children(&mut c) {
+            if d.kind() != "var_declaration" || !text(d, src).contains("context") {
+                continue;
+            }
+            let mut stack = vec![d];
+            while let Some(n) = stack.pop() {
+                if n.kind() == "var_spec" {
+                    let mut c = n.walk();
+                    for name in n.children_by_field_name("name", &mut c) {
+                        let name = text(name, src);
+                        if let Some(ContextDecl::Background { .. }) = classify_decl(n, name, file) {
+                            out.insert(name.to_string());
+                        }
+                    }
+                } else {
+                    let mut c = n.walk();
+                    stack.extend(n.named_children(&mut c));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The block (statement list) a statement declares its names in.
 pub fn decl_scope(stmt: Node) -> Node {
     let mut cur = stmt;

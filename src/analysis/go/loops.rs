@@ -6,7 +6,7 @@
 
 use tree_sitter::Node;
 
-use super::syntax::is_noreturn_call;
+use super::syntax::{is_err_check, is_noreturn_call};
 use super::types::TypeEnv;
 use crate::catalog::Kind;
 use crate::lang::go::{block_statements, named_children_no_comments};
@@ -38,6 +38,124 @@ pub fn forever_loops<'a>(body: Node<'a>, env: &TypeEnv) -> Vec<Node<'a>> {
     out
 }
 
+/// Loops among the worker's own statements that never end by themselves
+/// and whose only ways out are error checks (`if err != nil { return }`):
+/// they end when a receive fails, which a background context never makes
+/// happen.
+pub fn error_exit_loops<'a>(body: Node<'a>, env: &TypeEnv) -> Vec<Node<'a>> {
+    let src = env.file.text();
+    let mut out = Vec::new();
+    for stmt in block_statements(body) {
+        let (lp, label) = match stmt.kind() {
+            "for_statement" => (stmt, None),
+            "labeled_statement" => match (stmt.child_by_field_name("label"), stmt.named_child(1)) {
+                (Some(l), Some(s)) if s.kind() == "for_statement" => (s, Some(text(l, src))),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if !never_ends(lp, src, env) {
+            continue;
+        }
+        let Some(lbody) = lp.child_by_field_name("body") else {
+            continue;
+        };
+        if has_exit(lbody, src, label) && exits_only_on_error(lbody, src) {
+            out.push(lp);
+        }
+    }
+    out
+}
+
+/// Is every way out of this loop body (a return, a break, a goto, a call
+/// that never returns) inside `if err != nil { ... }`, and nothing watches
+/// a done channel?
+fn exits_only_on_error(body: Node, src: &str) -> bool {
+    let mut any = false;
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "func_literal" => continue,
+            "return_statement" | "goto_statement" | "break_statement" => {
+                if n.kind() == "break_statement" && in_inner_breakable(n, body) {
+                    continue;
+                }
+                if !under_err_check(n, body, src) {
+                    return false;
+                }
+                any = true;
+                continue;
+            }
+            "call_expression" => {
+                if n.child_by_field_name("function").is_some_and(|f| {
+                    f.kind() == "selector_expression"
+                        && f.child_by_field_name("field")
+                            .is_some_and(|x| text(x, src) == "Done")
+                }) {
+                    return false;
+                }
+                if (is_noreturn_call(n, src) || calls_noreturn_closure(n, src))
+                    && !under_err_check(n, body, src)
+                {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    any
+}
+
+/// A `break` that leaves a switch, select or loop inside the body, not the body's loop.
+fn in_inner_breakable(brk: Node, body: Node) -> bool {
+    if brk.named_child(0).is_some() {
+        return false; // labelled: assume it leaves
+    }
+    let mut cur = brk;
+    while let Some(p) = cur.parent() {
+        if p.id() == body.id() {
+            return false;
+        }
+        if matches!(
+            p.kind(),
+            "for_statement"
+                | "expression_switch_statement"
+                | "type_switch_statement"
+                | "select_statement"
+        ) {
+            return true;
+        }
+        cur = p;
+    }
+    false
+}
+
+/// Is `n` inside the consequence of `if err != nil` (any error variable),
+/// within `body`?
+fn under_err_check(n: Node, body: Node, src: &str) -> bool {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if p.id() == body.id() {
+            return false;
+        }
+        if p.kind() == "if_statement"
+            && p.child_by_field_name("consequence")
+                .is_some_and(|c| c.id() == cur.id())
+            && let Some(cond) = p.child_by_field_name("condition")
+            && cond.kind() == "binary_expression"
+            && let Some(l) = cond.child_by_field_name("left")
+            && l.kind() == "identifier"
+            && is_err_check(cond, text(l, src), src)
+        {
+            return true;
+        }
+        cur = p;
+    }
+    false
+}
+
 /// `for { }`, `for init; ; post { }`, `for range ticker.C { }`, `for range time.Tick(d) { }`,
 /// `for m := range sub.Channel()` (a subscription that is never closed).
 pub fn never_ends(lp: Node, src: &str, env: &TypeEnv) -> bool {
@@ -52,7 +170,8 @@ pub fn never_ends(lp: Node, src: &str, env: &TypeEnv) -> bool {
             let Some(right) = cl.child_by_field_name("right") else {
                 return false;
             };
-            is_ticker_channel(right, src, env) || is_subscription_channel(right, src, env)
+            is_ticker_channel(right, src, env)
+                || is_subscription_channel(right, src, env) && !handed_in(right, src, env)
         }
         Some(_) => false,
     }
@@ -82,6 +201,20 @@ pub fn is_ticker_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
 /// `sub.Channel()` on a catalog subscription: closed only by `sub.Close()`.
 pub fn is_subscription_channel(e: Node, src: &str, env: &TypeEnv) -> bool {
     subscription_var(e, src, env).is_some()
+}
+
+/// Is the ranged-over subscription handed in (a parameter of the code, or a
+/// name from outside it) rather than acquired there? Whoever handed it in
+/// may close it, which ends the range.
+fn handed_in(e: Node, src: &str, env: &TypeEnv) -> bool {
+    let Some(var) = subscription_var(e, src, env) else {
+        return false;
+    };
+    let at = channel_source(e, src);
+    match super::contexts::declaration_of_name(at, var, src) {
+        None => true, // a package-level subscription
+        Some((_, decl)) => decl.kind() == "parameter_declaration",
+    }
 }
 
 /// What a ranged-over channel is: `ch` declared as `ch := sub.Channel()`
@@ -179,7 +312,7 @@ pub fn has_exit(body: Node, src: &str, label: Option<&str>) -> bool {
                 }
             }
             "call_expression" => {
-                if is_noreturn_call(n, src) {
+                if is_noreturn_call(n, src) || calls_noreturn_closure(n, src) {
                     return true;
                 }
                 if n.child_by_field_name("function").is_some_and(|f| {
@@ -212,6 +345,41 @@ pub fn has_exit(body: Node, src: &str, label: Option<&str>) -> bool {
     children
         .into_iter()
         .any(|ch| walk(ch, src, label, false, &mut labels))
+}
+
+/// `exit(code)` where `exit := func(...) { ...; os.Exit(code) }` is a
+/// local func literal whose last statement never returns (a signal
+/// handler's way out).
+fn calls_noreturn_closure(call: Node, src: &str) -> bool {
+    let Some(callee) = call
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "identifier")
+    else {
+        return false;
+    };
+    let Some((_, decl)) = super::contexts::declaration_of(callee, src) else {
+        return false;
+    };
+    if decl.kind() != "short_var_declaration" {
+        return false;
+    }
+    let values = decl
+        .child_by_field_name("right")
+        .map(named_children_no_comments)
+        .unwrap_or_default();
+    let [lit] = values.as_slice() else {
+        return false;
+    };
+    if lit.kind() != "func_literal" {
+        return false;
+    }
+    let last = lit
+        .child_by_field_name("body")
+        .and_then(|b| block_statements(b).into_iter().last());
+    last.is_some_and(|l| {
+        l.kind() == "expression_statement"
+            && l.named_child(0).is_some_and(|c| is_noreturn_call(c, src))
+    })
 }
 
 /// A receive in the loop, outside any select, from a channel that is not a

@@ -4,15 +4,18 @@
 
 pub mod calls;
 pub mod cfg;
+pub mod channels;
 pub mod contexts;
 pub mod decls;
 pub mod declview;
 pub mod deps;
 pub mod flow;
+pub mod goroutines;
 pub mod handlers;
 pub mod joins;
 pub mod loops;
 pub mod module;
+pub mod once;
 pub mod ownership;
 pub mod program;
 pub mod resources;

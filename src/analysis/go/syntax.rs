@@ -63,10 +63,43 @@ pub fn is_noreturn_call(expr: Node, src: &str) -> bool {
                 .child_by_field_name("operand")
                 .map(|n| text(n, src))
                 .unwrap_or("");
-            NORETURN_FUNCS.contains(&(operand, field)) || NORETURN_METHODS.contains(&field)
+            NORETURN_FUNCS.contains(&(operand, field))
+                || NORETURN_METHODS.contains(&field)
+                || ends_fatal_chain(f, src)
         }
         _ => false,
     }
+}
+
+/// `log.Fatal().Err(err).Msg("...")`: a zerolog-style event started with
+/// `Fatal()` or `Panic()` ends the program when it is sent.
+fn ends_fatal_chain(callee: Node, src: &str) -> bool {
+    let field = callee
+        .child_by_field_name("field")
+        .map(|n| text(n, src))
+        .unwrap_or("");
+    if !matches!(field, "Msg" | "Msgf" | "Send") {
+        return false;
+    }
+    let mut cur = callee.child_by_field_name("operand");
+    while let Some(n) = cur {
+        if n.kind() != "call_expression" {
+            return false;
+        }
+        let Some(f) = n
+            .child_by_field_name("function")
+            .filter(|f| f.kind() == "selector_expression")
+        else {
+            return false;
+        };
+        if f.child_by_field_name("field")
+            .is_some_and(|x| matches!(text(x, src), "Fatal" | "Panic"))
+        {
+            return true;
+        }
+        cur = f.child_by_field_name("operand");
+    }
+    false
 }
 
 /// Is `cond` `err != nil` (or `nil != err`, or that `|| something`)?

@@ -68,15 +68,80 @@ pub struct FuncUse<'t> {
     pub call: Option<Node<'t>>,
 }
 
+/// Where some names are written in a package: the identifiers and field
+/// identifiers spelled as one of them. Found from the text (a scan for the
+/// words, then the syntax node at each hit), so asking about a few
+/// functions costs a pass over the bytes, not a walk of every tree.
+pub struct NameIndex<'t> {
+    by_name: HashMap<String, Vec<(usize, Node<'t>)>>,
+}
+
+impl<'t> NameIndex<'t> {
+    pub fn new<S: AsRef<str>>(pkg: &'t GoPackage, names: &[S]) -> NameIndex<'t> {
+        let mut by_name: HashMap<String, Vec<(usize, Node<'t>)>> = names
+            .iter()
+            .map(|n| (n.as_ref().to_string(), Vec::new()))
+            .collect();
+        let patterns: Vec<&str> = by_name.keys().map(String::as_str).collect();
+        let Ok(matcher) = aho_corasick::AhoCorasick::new(&patterns) else {
+            return NameIndex { by_name };
+        };
+        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        for (i, file) in pkg.files.iter().enumerate() {
+            let src = file.text();
+            let bytes = src.as_bytes();
+            let root = file.root();
+            for m in matcher.find_overlapping_iter(src) {
+                let (start, end) = (m.start(), m.end());
+                if start > 0 && is_word(bytes[start - 1])
+                    || end < bytes.len() && is_word(bytes[end])
+                {
+                    continue;
+                }
+                let Some(n) = root.descendant_for_byte_range(start, end) else {
+                    continue;
+                };
+                if n.start_byte() == start
+                    && n.end_byte() == end
+                    && matches!(n.kind(), "identifier" | "field_identifier")
+                    && let Some(v) = by_name.get_mut(&patterns[m.pattern().as_usize()])
+                {
+                    v.push((i, n));
+                }
+            }
+        }
+        NameIndex { by_name }
+    }
+
+    /// The identifiers and field identifiers spelled `name` (one of the
+    /// names the index was built for), with the index of their file in the
+    /// package, in file and position order.
+    pub fn named(&self, name: &str) -> &[(usize, Node<'t>)] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
 /// Every use of `target` in `pkg`, in file and position order.
 pub fn uses_in<'t>(
     pkg: &'t GoPackage,
     target: &FuncRef,
     catalog: &'t GoCatalog,
 ) -> Vec<FuncUse<'t>> {
+    uses_in_index(pkg, &NameIndex::new(pkg, &[&target.name]), target, catalog)
+}
+
+/// `uses_in` with an index of the package's names that holds the target's
+/// (build it once when asking about several targets).
+pub fn uses_in_index<'t>(
+    pkg: &'t GoPackage,
+    names: &NameIndex<'t>,
+    target: &FuncRef,
+    catalog: &'t GoCatalog,
+) -> Vec<FuncUse<'t>> {
     let mut out = Vec::new();
+    let mut envs: HashMap<usize, TypeEnv<'t>> = HashMap::new();
     for file in &pkg.files {
-        let mut envs: HashMap<usize, TypeEnv<'t>> = HashMap::new();
         let cx = FileCx {
             pkg,
             file,
@@ -96,13 +161,34 @@ pub fn uses_in<'t>(
                 call: None,
             });
         }
-        let mut stack = vec![file.root()];
-        while let Some(n) = stack.pop() {
-            if let Some(u) = cx.classify(n, &mut envs) {
-                out.push(u);
+    }
+    for &(i, n) in names.named(&target.name) {
+        let file = &pkg.files[i];
+        let cx = FileCx {
+            pkg,
+            file,
+            target,
+            catalog,
+        };
+        // The node a use is classified at: the identifier itself, or the
+        // selector / interface method a field identifier names.
+        let at = if n.kind() == "field_identifier" {
+            match n.parent() {
+                Some(p)
+                    if p.child_by_field_name("field")
+                        .is_some_and(|f| f.id() == n.id())
+                        || p.child_by_field_name("name")
+                            .is_some_and(|f| f.id() == n.id()) =>
+                {
+                    p
+                }
+                _ => continue,
             }
-            let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
+        } else {
+            n
+        };
+        if let Some(u) = cx.classify(at, &mut envs) {
+            out.push(u);
         }
     }
     out.sort_by_key(|u| (u.file.parsed.path.clone(), u.node.start_byte()));
