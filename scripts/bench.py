@@ -1,27 +1,32 @@
 #!/usr/bin/env python3
-"""Benchmark: leakfix check (every rule) against one ast-grep query, same tree.
+"""Benchmark: leakfix check (every rule) against one ast-grep query, same files.
 
-    scripts/bench.py [TREE ...] [--runs N] [--jobs N] [--lang go|js] [--leakfix BIN]
-                     [--rule ID ...] [--fix-pass] [--no-ast-grep]
+    scripts/bench.py [TREE ...] [--runs N] [--jobs N] [--format F]
+                     [--leakfix BIN] [--ast-grep BIN] [--lang go|js]
+
+For each tree it prints, side by side: ast-grep's single query; leakfix
+cold (`--no-cache`); leakfix warm (a second run reading the results cache,
+kept in a temporary folder for the benchmark); the leakfix / ast-grep
+ratios of wall time and of CPU time (user + system, the steadier figure on
+a shared machine); the peak RSS of each (from wait4(2), per run); and
+whether the cold and warm outputs are identical. Figures are medians of
+--runs runs after one unmeasured run (the page cache is warm for both).
 
 Without TREE it builds a synthetic corpus under target/bench-corpus from the
 repository's own Go fixtures (2,000 files), so anyone can reproduce the
-figures. Prints files, MB, median wall time of N runs, files/s, MB/s and the
-leakfix / ast-grep time ratio. ast-grep (ast-grep-cli from PyPI) is installed
-into .tools/ast-grep on first use.
+figures. Pass a tree with one big package (minio, whose cmd/ holds 310
+files) to see the cost of large packages.
 
-The ast-grep query is the workload leakfix's Go candidate query also does:
-every `a, b := f(...)` in every Go file, with .gitignore respected, and the
-files leakfix skips by default (vendor/, testdata/, _test.go) excluded so
-that both tools read the same files. Times are wall-clock medians, with
-the median user+system CPU time of leakfix beside them (on a shared machine
-the CPU time is the steadier figure).
+Both tools read the same files: .gitignore respected, hidden folders,
+vendor/, testdata/ and _test.go files skipped (leakfix's defaults, passed to
+ast-grep as globs). The ast-grep query is the workload leakfix's Go
+candidate query also does: every `a, b := f(...)`. `--format json` (or
+diff) makes leakfix also compute every fix and the fixed code.
 
-To compare two builds or measure some rules: `--leakfix BIN` runs that
-binary instead of building this checkout, `--rule ID` (repeatable) runs only
-those rules, and `--fix-pass` runs `check --format diff --unsafe`, which
-also computes every fix, re-analyses the edited packages and completes
-signature changes at their callers.
+Nothing is installed by the tests or CI: this script is run by people. It
+builds this checkout (`cargo build --release`, or use `--leakfix BIN`) and
+installs ast-grep-cli from PyPI into .tools/ast-grep on first use (or use
+`--ast-grep BIN`).
 
 With --lang js (TREE required) the files are JavaScript and TypeScript
 (.js .mjs .cjs .jsx .ts .mts .cts .tsx, without node_modules/, *.d.ts and
@@ -31,11 +36,11 @@ once per grammar (js, ts, tsx) and the times added.
 """
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,32 +120,43 @@ def js_files(tree: Path):
                 yield p
 
 
-def timed(cmd, runs: int):
-    """Median wall time and median CPU time (user + system) of `runs` runs."""
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm the page cache
-    times, cpus = [], []
+def run_once(cmd, env=None):
+    """Wall time, CPU time (user + system) and peak RSS (MiB) of one run,
+    from wait4(2) on that child alone; its stdout."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode not in (0, 1):
+        sys.exit(f"{' '.join(map(str, cmd))} failed with exit code {p.returncode}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, out
+
+
+def timed(cmd, runs: int, env=None, warm_up=True):
+    """Median wall time, median CPU time and the largest peak RSS of `runs`
+    runs, and the output of the last."""
+    if warm_up:
+        run_once(cmd, env)  # the page cache (and the results cache, if on)
+    walls, cpus, peak, out = [], [], 0.0, b""
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-        if r.returncode not in (0, 1):
-            sys.exit(f"{cmd[0]} failed with exit code {r.returncode}")
-    return statistics.median(times), statistics.median(cpus)
+        w, c, m, out = run_once(cmd, env)
+        walls.append(w)
+        cpus.append(c)
+        peak = max(peak, m)
+    return statistics.median(walls), statistics.median(cpus), peak, out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("trees", nargs="*", type=Path)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=0, help="threads for both tools (0: all cores)")
     ap.add_argument("--lang", choices=["go", "js"], default="go")
     ap.add_argument("--leakfix", type=Path, help="a leakfix binary to run instead of building this checkout")
-    ap.add_argument("--rule", action="append", default=[], help="run only this rule (repeatable)")
-    ap.add_argument("--fix-pass", action="store_true", help="run check --format diff --unsafe (computes every fix)")
-    ap.add_argument("--no-ast-grep", action="store_true", help="do not run ast-grep")
+    ap.add_argument("--ast-grep", dest="ast_grep", type=Path, help="an ast-grep binary (default: installed into .tools/)")
+    ap.add_argument("--format", default="text", help="leakfix's --format (json and diff also compute every fix)")
     args = ap.parse_args()
     if args.lang == "js":
         if not args.trees:
@@ -148,46 +164,55 @@ def main():
         return main_js(args)
     trees = args.trees or [corpus()]
     lf = str(args.leakfix) if args.leakfix else leakfix()
-    sg = None if args.no_ast_grep else ast_grep()
+    sg = str(args.ast_grep) if args.ast_grep else ast_grep()
     jobs = args.jobs or os.cpu_count()
-    extra = [f for r in args.rule for f in ("--rule", r)]
-    if args.fix_pass:
-        extra += ["--format", "diff", "--unsafe"]
+    cache = tempfile.mkdtemp(prefix="leakfix-bench-cache-")
+    env = dict(os.environ, LEAKFIX_CACHE_DIR=cache)
     print(
-        f"{'tree':40} {'files':>7} {'MB':>7} {'leakfix s':>10} {'cpu s':>7} {'files/s':>9} {'MB/s':>7} "
-        f"{'ast-grep s':>11} {'ratio':>6}"
+        f"{'tree':28} {'files':>6} {'MB':>6} | {'ast-grep s':>10} {'MiB':>5} | {'cold s':>7} {'cpu':>6} {'MiB':>5} "
+        f"{'ratio':>6} {'cpu r':>6} | {'warm s':>7} {'cpu':>6} {'ratio':>6} {'cpu r':>6} | same"
     )
-    for tree in trees:
-        files = list(go_files(tree))
-        mb = sum(f.stat().st_size for f in files) / 1e6
-        t_lf, cpu_lf = timed([lf, "check", "--no-progress", "--exit-zero", "-j", str(jobs)] + extra + [str(tree)], args.runs)
-        if sg:
-            t_sg, _ = timed(
+    try:
+        for tree in trees:
+            files = list(go_files(tree))
+            mb = sum(f.stat().st_size for f in files) / 1e6
+            t_sg, c_sg, m_sg, _ = timed(
                 [sg, "run", "--lang", "go", "--pattern", "$A, $B := $F($$$ARGS)", "--threads", str(jobs)]
                 + [f for g in SAME_FILES for f in ("--globs", g)]
                 + [str(tree)],
                 args.runs,
             )
-            sg_cols = f"{t_sg:11.3f} {t_lf / t_sg:6.2f}"
-        else:
-            sg_cols = f"{'-':>11} {'-':>6}"
-        name = str(tree)[-40:]
-        print(
-            f"{name:40} {len(files):7d} {mb:7.1f} {t_lf:10.3f} {cpu_lf:7.2f} {len(files) / t_lf:9.0f} "
-            f"{mb / t_lf:7.1f} {sg_cols}"
-        )
-    print(f"(median of {args.runs} runs, {jobs} threads; ratio < 1 means leakfix is faster)")
+            base = [lf, "check", "--no-progress", "-j", str(jobs), "--format", args.format]
+            t_cold, c_cold, m_cold, out_cold = timed(base + ["--no-cache", str(tree)], args.runs, env)
+            shutil.rmtree(cache, ignore_errors=True)
+            # The first run fills the cache; the timed ones read it.
+            t_warm, c_warm, m_warm, out_warm = timed(base + [str(tree)], args.runs, env)
+            same = "yes" if out_cold == out_warm else "NO"
+            name = str(tree)[-28:]
+            print(
+                f"{name:28} {len(files):6d} {mb:6.1f} | {t_sg:10.3f} {m_sg:5.0f} | {t_cold:7.3f} {c_cold:6.2f} {m_cold:5.0f} "
+                f"{t_cold / t_sg:6.2f} {c_cold / c_sg:6.2f} | {t_warm:7.3f} {c_warm:6.2f} {t_warm / t_sg:6.2f} "
+                f"{c_warm / c_sg:6.2f} | {same}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    print(
+        f"(median of {args.runs} runs after one warm-up, {jobs} threads; cold = --no-cache, warm = a second run "
+        "with the results cache; ratio = leakfix / ast-grep wall time, cpu r = the same for user+system CPU time "
+        "(steadier on a shared machine); MiB = peak RSS; same = cold and warm output identical)"
+    )
 
 
 def main_js(args):
     lf = str(args.leakfix) if args.leakfix else leakfix()
-    sg = ast_grep()
+    sg = str(args.ast_grep) if args.ast_grep else ast_grep()
     jobs = args.jobs or os.cpu_count()
     print(f"{'tree':40} {'files':>7} {'MB':>7} {'leakfix s':>10} {'files/s':>9} {'MB/s':>7} {'ast-grep s':>11} {'ratio':>6}")
     for tree in args.trees:
         files = list(js_files(tree))
         mb = sum(f.stat().st_size for f in files) / 1e6
-        t_lf, _ = timed([lf, "check", "--no-progress", "--exit-zero", "-j", str(jobs), str(tree)], args.runs)
+        t_lf = timed([lf, "check", "--no-progress", "--no-cache", "-j", str(jobs), str(tree)], args.runs)[0]
         t_sg = 0.0
         for lang in ("js", "ts", "tsx"):
             globs = [g for ext, l in JS_EXTS.items() if l == lang for g in ("--globs", f"**/*{ext}")]

@@ -45,6 +45,7 @@ use rayon::prelude::*;
 
 use crate::analysis::go::uses::{FuncRef, FuncUse, NameIndex, UseKind, uses_in_index};
 use crate::analysis::go::{GoFile, GoPackage};
+use crate::analysis::inputs::{self, Fingerprint, Input};
 use crate::engine::{Context, Engine, Overlay};
 use crate::finding::Finding;
 use crate::fix::Edit;
@@ -84,8 +85,11 @@ pub struct Index {
     walked: HashMap<PathBuf, Arc<Path>>,
     /// Absolute folder of each scanned Go file -> that folder as walked.
     dirs: HashMap<PathBuf, PathBuf>,
-    /// Module root -> folder -> Go files (absolute), walked on first need.
-    modules: Mutex<HashMap<PathBuf, Arc<FilesByDir>>>,
+    /// Module root -> folder -> Go files (absolute), walked on first need,
+    /// and the fingerprint of that list.
+    modules: Mutex<HashMap<PathBuf, (Arc<FilesByDir>, Fingerprint)>>,
+    /// The fingerprint of `walked` (`Input::ScannedGoFiles`).
+    scanned: Fingerprint,
 }
 
 /// Folder -> its Go files (absolute paths).
@@ -102,10 +106,23 @@ impl Index {
             }
             walked.insert(abs, f.path.clone());
         }
+        let mut listed: Vec<(&PathBuf, &Arc<Path>)> = walked.iter().collect();
+        listed.sort();
+        let scanned = inputs::fingerprint(format!("{listed:?}").as_bytes());
         Index {
             walked,
             dirs,
             modules: Mutex::default(),
+            scanned,
+        }
+    }
+
+    /// What an input this index records is now (None: not the index's).
+    pub fn input_now(&self, input: &Input) -> Option<Fingerprint> {
+        match input {
+            Input::ScannedGoFiles => Some(self.scanned),
+            Input::GoModuleFiles(root) => Some(listing_fingerprint(&walk_module(root))),
+            _ => None,
         }
     }
 
@@ -113,6 +130,7 @@ impl Index {
     /// edit it: a scanned file, or a test file beside one (tests are not
     /// scanned by default, yet must keep compiling).
     fn edit_path(&self, abs: &Path) -> (Arc<Path>, bool) {
+        inputs::record(Input::ScannedGoFiles, self.scanned);
         if let Some(p) = self.walked.get(abs) {
             return (p.clone(), true);
         }
@@ -127,19 +145,24 @@ impl Index {
 
     /// Folder -> Go files of the module rooted at `root`.
     fn module_files(&self, root: &Path) -> Arc<FilesByDir> {
-        if let Some(hit) = self.modules.lock().unwrap().get(root) {
-            return hit.clone();
-        }
-        let files = Arc::new(walk_module(root));
-        self.modules
-            .lock()
-            .unwrap()
-            .insert(root.to_path_buf(), files.clone());
+        let hit = self.modules.lock().unwrap().get(root).cloned();
+        let (files, fp) = hit.unwrap_or_else(|| {
+            let files = walk_module(root);
+            let fp = listing_fingerprint(&files);
+            let found = (Arc::new(files), fp);
+            self.modules
+                .lock()
+                .unwrap()
+                .insert(root.to_path_buf(), found.clone());
+            found
+        });
+        inputs::record(Input::GoModuleFiles(root.to_path_buf()), fp);
         files
     }
 
     /// The scanned Go files of one folder (for code outside any module).
     fn scanned_files_of(&self, dir: &Path) -> Vec<PathBuf> {
+        inputs::record(Input::ScannedGoFiles, self.scanned);
         let mut files: Vec<PathBuf> = self
             .walked
             .keys()
@@ -149,6 +172,10 @@ impl Index {
         files.sort();
         files
     }
+}
+
+fn listing_fingerprint(files: &FilesByDir) -> Fingerprint {
+    inputs::fingerprint(format!("{files:?}").as_bytes())
 }
 
 /// Every `.go` file of a module: test files too (they must keep compiling),
@@ -251,27 +278,31 @@ pub fn complete(engine: &Engine, findings: &mut [Finding], overlay: &Overlay) {
         .enumerate()
         .flat_map(|(i, n)| std::iter::repeat_n(i, n.len()))
         .collect();
+    // What the workers read counts as read by this unit (`analysis::inputs`).
+    let carry = inputs::carry();
     let hits: Vec<(PathBuf, BTreeSet<usize>)> = engine.install(|| {
         files
             .par_iter()
             .filter_map(|abs| {
-                let (path, _) = index.edit_path(abs);
-                let source = overlay.load(&path).ok()?;
-                let found: BTreeSet<usize> = matcher
-                    .find_overlapping_iter(source.text())
-                    .map(|m| owner[m.pattern().as_usize()])
-                    .collect();
-                let dir = abs.parent()?.to_path_buf();
-                let wanted: BTreeSet<usize> = found
-                    .into_iter()
-                    .filter(|&r| {
-                        requests[r]
-                            .scope
-                            .get(&dir)
-                            .is_some_and(|fs| fs.contains(abs))
-                    })
-                    .collect();
-                (!wanted.is_empty()).then_some((dir, wanted))
+                carry.run(|| {
+                    let (path, _) = index.edit_path(abs);
+                    let source = overlay.load(&path).ok()?;
+                    let found: BTreeSet<usize> = matcher
+                        .find_overlapping_iter(source.text())
+                        .map(|m| owner[m.pattern().as_usize()])
+                        .collect();
+                    let dir = abs.parent()?.to_path_buf();
+                    let wanted: BTreeSet<usize> = found
+                        .into_iter()
+                        .filter(|&r| {
+                            requests[r]
+                                .scope
+                                .get(&dir)
+                                .is_some_and(|fs| fs.contains(abs))
+                        })
+                        .collect();
+                    (!wanted.is_empty()).then_some((dir, wanted))
+                })
             })
             .collect()
     });
@@ -288,12 +319,15 @@ pub fn complete(engine: &Engine, findings: &mut [Finding], overlay: &Overlay) {
             .flat_map_iter(|(dir, wanted)| {
                 let any = *wanted.iter().next().expect("a hit names a request");
                 let files = requests[any].scope.get(dir).cloned().unwrap_or_default();
-                visit_package(
-                    engine, index, overlay, &cx, dir, &files, wanted, &requests, &needles,
-                )
+                carry.run(|| {
+                    visit_package(
+                        engine, index, overlay, &cx, dir, &files, wanted, &requests, &needles,
+                    )
+                })
             })
             .collect()
     });
+    carry.finish();
 
     let mut merged: HashMap<usize, CallerEdits> = HashMap::new();
     for (r, e) in results {

@@ -99,6 +99,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Neither read nor write the results cache (kept in `cache-dir` from
+    /// leakfix.toml, else in $LEAKFIX_CACHE_DIR/results or
+    /// ~/.cache/leakfix/results).
+    #[arg(long)]
+    pub no_cache: bool,
+
     #[command(flatten)]
     pub adopt: AdoptArgs,
 }

@@ -65,11 +65,12 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         });
     }
     timings.mark("walk");
-    let (engine, index_problems) = Engine::new(
+    let (engine, index_problems) = Engine::new_cached(
         config.rules.clone(),
         &config.go_catalog,
         &files,
         config.jobs,
+        open_cache(&config),
     )?;
     let adoption = Arc::new(Adoption::new(config.rules.clone(), &config.adopt));
     let engine = engine
@@ -84,7 +85,13 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     timings.mark("index");
     let initial = engine.analyse(&engine.units, &Overlay::default(), Some(&tick));
     timings.mark("analyse");
-    timings.rules(&engine.rule_times());
+    if let Some(cache) = engine.cache() {
+        timings.note(&format!(
+            "cache: {} hits, {} misses",
+            cache.hits.load(Ordering::Relaxed),
+            cache.misses.load(Ordering::Relaxed)
+        ));
+    }
     progress.finish();
     problems.extend(initial.problems.iter().cloned());
     if let Some(path) = &config.adopt.write_baseline {
@@ -262,6 +269,9 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
         None => report::emit(config.format, &report, &mut out)?,
     }
     timings.mark("report");
+    if let Some(cache) = engine.cache() {
+        cache.finish();
+    }
     out.flush()?;
     report::emit_problems(&report, &mut std::io::stderr().lock())?;
     if config.format == Format::Text {
@@ -272,6 +282,19 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     } else {
         outcome
     })
+}
+
+/// The results cache, or None (`--no-cache`, or a folder that cannot be
+/// made: the run goes on without it, and says so).
+fn open_cache(config: &Config) -> Option<crate::cache::Cache> {
+    let dir = config.cache_dir.as_ref()?;
+    match crate::cache::Cache::open(dir, config.cache_fingerprint) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("leakfix: warning: running without the results cache: {e:#}");
+            None
+        }
+    }
 }
 
 /// What the baseline and new-code filters hid, so that nobody wonders.
@@ -583,12 +606,9 @@ impl Timings {
         }
     }
 
-    /// Each rule's share of the analysis, summed over threads.
-    fn rules(&self, times: &[(&str, Duration)]) {
+    fn note(&self, what: &str) {
         if self.last.get().is_some() {
-            for (id, t) in times.iter().filter(|(_, t)| !t.is_zero()) {
-                eprintln!("leakfix: timing:   rule {id}: {:.3}s", t.as_secs_f64());
-            }
+            eprintln!("leakfix: timing: {what}");
         }
     }
 

@@ -49,6 +49,11 @@ pub struct Config {
     pub verify: Option<crate::verify::Options>,
     /// Baseline, new code only, ignore checks, split patches.
     pub adopt: crate::adopt::AdoptOptions,
+    /// Where the results cache lives; None with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// A fingerprint of every setting that changes what the analysis of a
+    /// unit finds (part of every cache key).
+    pub cache_fingerprint: crate::analysis::inputs::Fingerprint,
 }
 
 /// Paths the user never wants read, from the config file's `exclude`.
@@ -106,6 +111,9 @@ pub struct FileConfig {
     pub baseline: Option<String>,
     /// Every `leakfix:ignore` must give a reason (`-- why`).
     pub require_reason: Option<bool>,
+    /// The results cache folder, relative to this file (default: the
+    /// `results` folder of leakfix's cache folder).
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub const CONFIG_NAMES: [&str; 2] = ["leakfix.toml", ".leakfix.toml"];
@@ -133,14 +141,17 @@ impl Config {
             Some(f) => Some(f.clone()),
             None => find_config(&paths[0]),
         };
-        let file = match &config_file {
-            Some(f) => {
-                let text = std::fs::read_to_string(f)
-                    .with_context(|| format!("cannot read config {}", f.display()))?;
-                toml::from_str::<FileConfig>(&text)
-                    .with_context(|| format!("bad config {}", f.display()))?
-            }
-            None => FileConfig::default(),
+        let config_text = match &config_file {
+            Some(f) => Some(
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read config {}", f.display()))?,
+            ),
+            None => None,
+        };
+        let file = match (&config_file, &config_text) {
+            (Some(f), Some(text)) => toml::from_str::<FileConfig>(text)
+                .with_context(|| format!("bad config {}", f.display()))?,
+            _ => FileConfig::default(),
         };
         let config_dir = config_file
             .as_ref()
@@ -205,6 +216,25 @@ impl Config {
             None => Default::default(),
         };
         let js_add_dependencies = file.js.add_dependencies.unwrap_or(true);
+        let include_tests = args.include_tests || file.include_tests.unwrap_or(false);
+        // `cache-dir` from the config file (relative to it), else the
+        // `results` folder of leakfix's cache folder ($LEAKFIX_CACHE_DIR,
+        // $XDG_CACHE_HOME/leakfix, ~/.cache/leakfix).
+        let cache_dir = (!args.no_cache).then(|| match &file.cache_dir {
+            Some(d) => excludes.root.join(d),
+            None => crate::cache::root_dir().join("results"),
+        });
+        let cache_fingerprint = {
+            let mut h = crate::analysis::inputs::Hasher::default();
+            h.part(cwd.as_os_str().as_encoded_bytes())
+                .part(format!("{config_file:?}").as_bytes())
+                .part(config_text.as_deref().unwrap_or("").as_bytes())
+                .part(&[u8::from(include_tests), u8::from(js_add_dependencies)]);
+            for r in &rules {
+                h.part(r.meta().id.as_bytes());
+            }
+            h.finish()
+        };
         let go_catalog = match &config_file {
             Some(f) if !is_empty_catalog(&file.go) => {
                 let mut user = GoCatalog::default();
@@ -232,7 +262,7 @@ impl Config {
             cwd,
             format: args.format,
             rules,
-            include_tests: args.include_tests || file.include_tests.unwrap_or(false),
+            include_tests,
             force_exclude: args.force_exclude,
             exit_zero: args.exit_zero,
             unsafe_fixes: args.unsafe_fixes,
@@ -255,6 +285,8 @@ impl Config {
                 }
             }),
             adopt,
+            cache_dir,
+            cache_fingerprint,
         })
     }
 

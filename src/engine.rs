@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -20,6 +18,7 @@ use crate::analysis::go::module::{
 };
 use crate::analysis::go::program::Program;
 use crate::analysis::go::{GoFile, GoPackage, ModuleIndex};
+use crate::analysis::inputs::{self, Fingerprint, Input};
 use crate::analysis::js::{JsFile, PackageFinder, PackageInfo};
 use crate::analysis::rust::{CrateFinder, RustFile};
 use crate::catalog::go::GoCatalog;
@@ -70,6 +69,11 @@ impl UnitSpec {
     }
 }
 
+/// What `Input::Source` of a loaded file is.
+pub fn source_fingerprint(loaded: &Result<SourceText, Problem>) -> Fingerprint {
+    inputs::source_fingerprint(loaded.as_ref().map_err(|p| p.message.as_str()))
+}
+
 /// Edited file contents that take the place of what is on disk.
 #[derive(Default, Clone)]
 pub struct Overlay {
@@ -93,11 +97,20 @@ impl Overlay {
         self.texts.is_empty()
     }
 
+    /// The file's text as the run reads it: edited, or from disk. Recorded
+    /// as an input of the analysis that asks (`analysis::inputs`).
     pub fn load(&self, path: &Arc<Path>) -> Result<SourceText, Problem> {
-        match self.texts.get(path) {
+        let loaded = match self.texts.get(path) {
             Some(t) => Ok(t.clone()),
             None => read_source(path),
+        };
+        if inputs::is_recording() {
+            inputs::record(
+                Input::Source(path.to_path_buf()),
+                source_fingerprint(&loaded),
+            );
         }
+        loaded
     }
 }
 
@@ -127,11 +140,9 @@ pub trait AnalysisPass: Send + Sync {
 
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
-    catalog: GoCatalog,
-    index: ModuleIndex,
-    /// Literals one of which a Go package must contain to be analysed at all
-    /// (None: every package is).
-    go_prefilter: Option<AhoCorasick>,
+    /// Built on first need (see `GoFacts`).
+    go: OnceLock<GoFacts>,
+    go_sources: GoSources,
     pub units: Vec<UnitSpec>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
@@ -148,9 +159,32 @@ pub struct Engine {
     packages: PackageFinder,
     js_add_dependencies: bool,
     pass: Option<Box<dyn AnalysisPass>>,
-    /// Nanoseconds each rule's `check` has taken, summed over every unit
-    /// and thread (`LEAKFIX_TIMINGS`), in the order of `rules`.
-    rule_nanos: Vec<AtomicU64>,
+    /// The results cache (`crate::cache`); None with `--no-cache`.
+    cache: Option<crate::cache::Cache>,
+    /// What the scanned code teaches as a whole (the module index) and
+    /// where Go packages are found: part of every cache key.
+    fingerprint: Fingerprint,
+}
+
+/// What the scanned Go code teaches as a whole: types with release methods
+/// and their constructors (`ModuleIndex`), the catalog with them, and the
+/// literals a package must contain to be analysed at all. Built on first
+/// need: a run whose every Go unit is found in the cache never builds it.
+struct GoFacts {
+    /// Learned entries, then user configuration, then the built-in catalog.
+    catalog: GoCatalog,
+    index: ModuleIndex,
+    /// Literals one of which a Go package must contain to be analysed at all
+    /// (None: every package is).
+    prefilter: Option<AhoCorasick>,
+}
+
+/// What `GoFacts` are built from.
+struct GoSources {
+    /// Every scanned Go file with the import path of its folder.
+    files: Vec<(Arc<Path>, String)>,
+    /// The configured catalog (built-in and user entries).
+    catalog: GoCatalog,
 }
 
 impl Engine {
@@ -161,6 +195,17 @@ impl Engine {
         catalog: &GoCatalog,
         files: &[WalkedFile],
         jobs: Option<usize>,
+    ) -> anyhow::Result<(Engine, Vec<Problem>)> {
+        Engine::new_cached(rules, catalog, files, jobs, None)
+    }
+
+    /// `new`, reading and keeping results in `cache` (`crate::cache`).
+    pub fn new_cached(
+        rules: Vec<&'static dyn Rule>,
+        catalog: &GoCatalog,
+        files: &[WalkedFile],
+        jobs: Option<usize>,
+        cache: Option<crate::cache::Cache>,
     ) -> anyhow::Result<(Engine, Vec<Problem>)> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.unwrap_or(0))
@@ -188,9 +233,6 @@ impl Engine {
         );
         units.sort();
 
-        // Learn from the scanned Go code: read every Go file's text for types
-        // with release methods, then parse only the files that may declare a
-        // constructor of one of them (or of a catalog type).
         let go_files: Vec<(Arc<Path>, String)> = units
             .iter()
             .filter_map(|u| match u {
@@ -207,7 +249,72 @@ impl Engine {
                 files.iter().map(move |p| (p.clone(), import_path.clone()))
             })
             .collect();
-        let (texts, problems): (Vec<TextFacts>, Vec<Problem>) = pool.install(|| {
+        // Every module a scanned Go folder belongs to, once.
+        let mut workspace: Vec<Arc<GoModule>> = Vec::new();
+        for u in &units {
+            if let UnitSpec::GoPackage { dir, .. } = u
+                && let Some(m) = finder.find(dir)
+                && !workspace.iter().any(|w| Arc::ptr_eq(w, &m))
+            {
+                workspace.push(m);
+            }
+        }
+        let program = Arc::new(Program::new(&workspace));
+
+        let rust_catalog = RustCatalog::built_in()?;
+        let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
+        let js_catalog = JsCatalog::built_in()?;
+        let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
+        let mut engine = Engine {
+            rules,
+            go: OnceLock::new(),
+            go_sources: GoSources {
+                files: go_files,
+                catalog: catalog.clone(),
+            },
+            units,
+            pool,
+            modules: finder,
+            caller_index: crate::callers::Index::new(files),
+            rust_catalog,
+            rust_prefilter,
+            crates: CrateFinder::default(),
+            include_tests: false,
+            program,
+            js_catalog,
+            js_prefilter,
+            packages: PackageFinder::default(),
+            js_add_dependencies: true,
+            pass: None,
+            cache,
+            fingerprint: 0,
+        };
+        // The index's fingerprint is part of every cache key: from the
+        // cache when the Go files are those it was built from, else built.
+        let (index_fingerprint, problems) = match crate::cache::units::index(&engine) {
+            Some(known) => known,
+            None => {
+                let (facts, problems) = engine.build_go_facts()?;
+                let fp = facts.index.fingerprint();
+                let _ = engine.go.set(facts);
+                crate::cache::units::keep_index(&engine, fp, &problems);
+                (fp, problems)
+            }
+        };
+        let mut h = inputs::Hasher::default();
+        h.part(&index_fingerprint.to_le_bytes())
+            .part(&engine.program.fingerprint.to_le_bytes());
+        engine.fingerprint = h.finish();
+        Ok((engine, problems))
+    }
+
+    /// Learns from the scanned Go code: reads every Go file's text for types
+    /// with release methods, then parses only the files that may declare a
+    /// constructor of one of them (or of a catalog type).
+    fn build_go_facts(&self) -> anyhow::Result<(GoFacts, Vec<Problem>)> {
+        let go_files = &self.go_sources.files;
+        let catalog = &self.go_sources.catalog;
+        let (texts, problems): (Vec<TextFacts>, Vec<Problem>) = self.pool.install(|| {
             let results: Vec<Result<TextFacts, Problem>> = go_files
                 .par_iter()
                 .map(|(path, import_path)| Ok(scan_text(read_source(path)?.text(), import_path)))
@@ -233,7 +340,7 @@ impl Engine {
             .filter(|(_, t)| t.has_constructor)
             .map(|(f, _)| f)
             .collect();
-        let ctors = pool.install(|| {
+        let ctors = self.pool.install(|| {
             candidates
                 .par_iter()
                 .flat_map_iter(|(path, import_path)| {
@@ -261,92 +368,29 @@ impl Engine {
                 .collect()
         });
         let index = ModuleIndex::build(texts, ctors, catalog);
-        // Every module a scanned Go folder belongs to, once.
-        let mut workspace: Vec<Arc<GoModule>> = Vec::new();
-        for u in &units {
-            if let UnitSpec::GoPackage { dir, .. } = u
-                && let Some(m) = finder.find(dir)
-                && !workspace.iter().any(|w| Arc::ptr_eq(w, &m))
-            {
-                workspace.push(m);
-            }
-        }
-        let program = Arc::new(Program::new(&workspace));
         let catalog = GoCatalog::layered(index.learned.clone(), catalog);
-
-        let rust_catalog = RustCatalog::built_in()?;
-        let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
-        let js_catalog = JsCatalog::built_in()?;
-        let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
-        let rule_nanos = rules.iter().map(|_| AtomicU64::new(0)).collect();
-        let mut engine = Engine {
-            rules,
-            rule_nanos,
-            catalog,
-            index,
-            go_prefilter: None,
-            units,
-            pool,
-            modules: finder,
-            caller_index: crate::callers::Index::new(files),
-            rust_catalog,
-            rust_prefilter,
-            crates: CrateFinder::default(),
-            include_tests: false,
-            program,
-            js_catalog,
-            js_prefilter,
-            packages: PackageFinder::default(),
-            js_add_dependencies: true,
-            pass: None,
-        };
-        engine.go_prefilter = engine.go_prefilter()?;
-        Ok((engine, problems))
+        let prefilter = go_prefilter(&self.rules, &self.context_with(&catalog, &index))?;
+        Ok((
+            GoFacts {
+                catalog,
+                index,
+                prefilter,
+            },
+            problems,
+        ))
     }
 
-    /// Runs `check` and charges its time to `rule`.
-    fn timed(&self, rule: &dyn Rule, check: impl FnOnce()) {
-        let start = Instant::now();
-        check();
-        let nanos = start.elapsed().as_nanos() as u64;
-        if let Some(i) = self
-            .rules
-            .iter()
-            .position(|r| r.meta().id == rule.meta().id)
-        {
-            self.rule_nanos[i].fetch_add(nanos, Ordering::Relaxed);
-        }
+    fn go(&self) -> &GoFacts {
+        self.go.get_or_init(|| {
+            self.build_go_facts()
+                .expect("the literals of the built-in catalog compile")
+                .0
+        })
     }
 
-    /// Time spent in each rule's `check` so far, summed over units and
-    /// threads (facts a package computes once are charged to the first rule
-    /// that asks for them).
-    pub fn rule_times(&self) -> Vec<(&'static str, Duration)> {
-        self.rules
-            .iter()
-            .zip(&self.rule_nanos)
-            .map(|(r, n)| (r.meta().id, Duration::from_nanos(n.load(Ordering::Relaxed))))
-            .collect()
-    }
-
-    /// The union of the selected Go rules' literals; None if one of them
-    /// needs every file.
-    fn go_prefilter(&self) -> anyhow::Result<Option<AhoCorasick>> {
-        let cx = self.context();
-        let mut literals = Vec::new();
-        for rule in self
-            .rules
-            .iter()
-            .filter(|r| r.meta().language == Some(Language::Go))
-        {
-            match rule.go_literals(&cx) {
-                Some(l) => literals.extend(l),
-                None => return Ok(None),
-            }
-        }
-        literals.sort();
-        literals.dedup();
-        Ok(Some(AhoCorasick::new(literals)?))
+    /// Every scanned Go file with the import path of its folder.
+    pub(crate) fn go_files(&self) -> &[(Arc<Path>, String)] {
+        &self.go_sources.files
     }
 
     /// Puts a user's `[rust]` catalog entries before the built-in ones.
@@ -371,6 +415,15 @@ impl Engine {
         self
     }
 
+    pub fn cache(&self) -> Option<&crate::cache::Cache> {
+        self.cache.as_ref()
+    }
+
+    /// See `fingerprint`.
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
     /// Every analysis goes through `pass` before it is returned.
     pub fn with_pass(mut self, pass: Box<dyn AnalysisPass>) -> Engine {
         self.pass = Some(pass);
@@ -378,9 +431,18 @@ impl Engine {
     }
 
     pub fn context(&self) -> Context<'_> {
+        let go = self.go();
+        self.context_with(&go.catalog, &go.index)
+    }
+
+    fn context_with<'a>(
+        &'a self,
+        go_catalog: &'a GoCatalog,
+        index: &'a ModuleIndex,
+    ) -> Context<'a> {
         Context {
-            go_catalog: &self.catalog,
-            index: &self.index,
+            go_catalog,
+            index,
             rust_catalog: &self.rust_catalog,
             include_tests: self.include_tests,
             js_catalog: &self.js_catalog,
@@ -398,7 +460,24 @@ impl Engine {
 
     /// The Go module (nearest go.mod upwards) a folder belongs to.
     pub(crate) fn module_of(&self, dir: &Path) -> Option<Arc<GoModule>> {
+        let m = self.modules.find(dir);
+        if inputs::is_recording() {
+            inputs::record(
+                Input::GoModuleOf(dir.to_path_buf()),
+                module_fingerprint(m.as_deref()),
+            );
+        }
+        m
+    }
+
+    /// `module_of` without recording it (for cache keys).
+    pub(crate) fn module_of_now(&self, dir: &Path) -> Option<Arc<GoModule>> {
         self.modules.find(dir)
+    }
+
+    /// The crate (nearest Cargo.toml with a package) of a Rust file.
+    pub(crate) fn crate_of(&self, path: &Path) -> Option<Arc<crate::analysis::rust::CrateInfo>> {
+        self.crates.find(path)
     }
 
     /// Runs `f` on the engine's worker threads.
@@ -415,11 +494,14 @@ impl Engine {
         overlay: &Overlay,
         progress: Option<&(dyn Fn() + Sync)>,
     ) -> Analysis {
-        let results: Vec<Analysis> = self.pool.install(|| {
-            units
-                .par_iter()
-                .map(|u| {
-                    let r = catch_unwind(AssertUnwindSafe(|| self.analyse_unit(u, overlay)))
+        let results: Vec<(Analysis, Option<crate::cache::units::Pending>)> =
+            self.pool.install(|| {
+                units
+                    .par_iter()
+                    .map(|u| {
+                        let r = catch_unwind(AssertUnwindSafe(|| {
+                            crate::cache::units::analyse(self, u, overlay)
+                        }))
                         .unwrap_or_else(|panic| {
                             let msg = panic
                                 .downcast_ref::<String>()
@@ -431,27 +513,30 @@ impl Engine {
                                 .first()
                                 .map(|p| (*p).clone())
                                 .unwrap_or_else(|| Arc::from(Path::new(".")));
-                            Analysis {
+                            let failed = Analysis {
                                 problems: vec![Problem {
                                     path,
                                     kind: ProblemKind::Internal,
                                     message: format!("internal error, please report it: {msg}"),
                                 }],
                                 ..Analysis::default()
-                            }
+                            };
+                            (failed, None)
                         });
-                    if let Some(p) = progress {
-                        p();
-                    }
-                    r
-                })
-                .collect()
-        });
+                        if let Some(p) = progress {
+                            p();
+                        }
+                        r
+                    })
+                    .collect()
+            });
+        // Phase two, one unit after the other (each completion works in
+        // parallel): findings whose fix reaches into other packages.
         let mut analysis = Analysis::default();
-        for r in results {
+        for (mut r, pending) in results {
+            crate::cache::units::complete(self, &mut r, pending, overlay);
             analysis.extend(r);
         }
-        crate::callers::complete(self, &mut analysis.findings, overlay);
         if let Some(pass) = &self.pass {
             pass.run(&mut analysis, overlay);
         }
@@ -462,7 +547,9 @@ impl Engine {
         analysis
     }
 
-    fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
+    /// One unit's analysis (its findings whose fix reaches into other
+    /// packages are completed afterwards, see `analyse`).
+    pub(crate) fn analyse_unit(&self, unit: &UnitSpec, overlay: &Overlay) -> Analysis {
         let mut ignores = Vec::new();
         let (findings, problems) = self.run_rules(unit, overlay, &mut ignores);
         Analysis {
@@ -506,7 +593,8 @@ impl Engine {
                 }
                 // (A package with ignore markers is analysed all the same, to
                 // tell whether they still silence anything.)
-                if let Some(filter) = &self.go_prefilter
+                let go = self.go();
+                if let Some(filter) = &go.prefilter
                     && !sources
                         .iter()
                         .any(|(_, s)| filter.is_match(s.text()) || s.text().contains(MARKER))
@@ -519,7 +607,7 @@ impl Engine {
                     .map(|(path, source)| {
                         let mut file =
                             GoFile::new(ParsedFile::parse(path.clone(), Language::Go, source)?);
-                        file.anchors = self.go_prefilter.as_ref().map(|filter| {
+                        file.anchors = go.prefilter.as_ref().map(|filter| {
                             filter
                                 .find_overlapping_iter(file.text())
                                 .map(|m| (m.start() + 1).min(m.end() - 1))
@@ -543,7 +631,7 @@ impl Engine {
                 let pkg = GoPackage::new(abs, module, parsed, self.program.clone());
                 for rule in rules {
                     let mut out = Vec::new();
-                    self.timed(*rule, || rule.check(&Unit::Go(&pkg), &cx, &mut out));
+                    rule.check(&Unit::Go(&pkg), &cx, &mut out);
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
                 ignores.extend(
@@ -583,7 +671,7 @@ impl Engine {
                 let file = RustFile::new(parsed, krate);
                 for rule in rules {
                     let mut out = Vec::new();
-                    self.timed(*rule, || rule.check(&Unit::Rust(&file), &cx, &mut out));
+                    rule.check(&Unit::Rust(&file), &cx, &mut out);
                     findings.extend(out.into_iter().filter(|f| {
                         !file
                             .parsed
@@ -650,6 +738,27 @@ impl Engine {
             Ok(f) => f,
             Err(p) => return problems.push(p),
         };
+        let package = self.js_package(path, overlay);
+        let file = JsFile::new(parsed, package);
+        let cx = self.context();
+        for rule in rules {
+            let mut out = Vec::new();
+            rule.check(&Unit::Js(&file), &cx, &mut out);
+            findings.extend(out.into_iter().filter(|f| {
+                !file
+                    .parsed
+                    .suppressions
+                    .is_suppressed(f.rule, f.start.line - 1)
+            }));
+        }
+        ignores.extend(IgnoreFile::of(&file.parsed));
+    }
+}
+
+impl Engine {
+    /// The package.json around a JavaScript/TypeScript file, as edited by
+    /// earlier fixes, if any.
+    pub(crate) fn js_package(&self, path: &Path, overlay: &Overlay) -> Option<Arc<PackageInfo>> {
         let mut package = self.packages.find(path);
         if let Some(p) = &package
             && let Some(edited) = overlay.get(&p.manifest)
@@ -660,20 +769,34 @@ impl Engine {
             info.es_module_interop = p.es_module_interop;
             package = Some(Arc::new(info));
         }
-        let file = JsFile::new(parsed, package);
-        let cx = self.context();
-        for rule in rules {
-            let mut out = Vec::new();
-            self.timed(*rule, || rule.check(&Unit::Js(&file), &cx, &mut out));
-            findings.extend(out.into_iter().filter(|f| {
-                !file
-                    .parsed
-                    .suppressions
-                    .is_suppressed(f.rule, f.start.line - 1)
-            }));
-        }
-        ignores.extend(IgnoreFile::of(&file.parsed));
+        package
     }
+}
+
+/// What `Input::GoModuleOf` is.
+pub(crate) fn module_fingerprint(m: Option<&GoModule>) -> Fingerprint {
+    inputs::fingerprint(format!("{m:?}").as_bytes())
+}
+
+/// The union of the selected Go rules' literals; None if one of them
+/// needs every file.
+fn go_prefilter(
+    rules: &[&'static dyn Rule],
+    cx: &Context<'_>,
+) -> anyhow::Result<Option<AhoCorasick>> {
+    let mut literals = Vec::new();
+    for rule in rules
+        .iter()
+        .filter(|r| r.meta().language == Some(Language::Go))
+    {
+        match rule.go_literals(cx) {
+            Some(l) => literals.extend(l),
+            None => return Ok(None),
+        }
+    }
+    literals.sort();
+    literals.dedup();
+    Ok(Some(AhoCorasick::new(literals)?))
 }
 
 fn is_suppressed(pkg: &GoPackage, f: &Finding) -> bool {

@@ -180,6 +180,11 @@ impl Fix {
         &self.edits
     }
 
+    /// Code the fix relies on without editing it (see `with_claim`).
+    pub fn claims(&self) -> &[(Arc<Path>, Range<usize>)] {
+        &self.claims
+    }
+
     /// Every file the fix touches, in order.
     pub fn paths(&self) -> Vec<&Arc<Path>> {
         let mut paths: Vec<_> = self.edits.iter().map(Edit::path).collect();

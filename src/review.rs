@@ -1042,6 +1042,9 @@ pub fn review(
         .cloned()
         .collect();
     let unit_files: HashSet<&Arc<Path>> = units.iter().flat_map(|u| u.files()).collect();
+    if let Some(cache) = engine.cache() {
+        cache.forget_now();
+    }
     let again = engine.analyse(&units, &Overlay::default(), None);
     let remaining = initial
         .findings

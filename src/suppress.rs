@@ -37,6 +37,31 @@ pub struct Marker {
 }
 
 impl Marker {
+    /// A marker as the results cache kept it, with what it silenced then.
+    pub fn restore(
+        line: usize,
+        comment: Range<usize>,
+        rules: Vec<(String, Range<usize>)>,
+        reason: Option<String>,
+        used: &[bool],
+    ) -> Marker {
+        Marker {
+            line,
+            comment,
+            rules,
+            reason,
+            used: used.iter().map(|&u| AtomicBool::new(u)).collect(),
+        }
+    }
+
+    /// One flag per named rule id (one for a bare marker): did it silence something?
+    pub fn used_flags(&self) -> Vec<bool> {
+        self.used
+            .iter()
+            .map(|u| u.load(Ordering::Relaxed))
+            .collect()
+    }
+
     pub fn is_bare(&self) -> bool {
         self.rules.is_empty()
     }

@@ -58,7 +58,10 @@ impl Tree {
         fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
             for e in std::fs::read_dir(dir).unwrap() {
                 let p = e.unwrap().path();
-                if p.is_dir() {
+                if p.ends_with(".leakfix-cache") {
+                    // The cache folder the command is given (see `Review::start`).
+                    continue;
+                } else if p.is_dir() {
                     walk(root, &p, out);
                 } else {
                     out.insert(

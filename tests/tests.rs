@@ -3,6 +3,7 @@
 mod common;
 
 mod adopt;
+mod cache;
 mod callers;
 mod cli;
 mod fixtures;

@@ -3,5 +3,6 @@
 
 pub mod anchor;
 pub mod go;
+pub mod inputs;
 pub mod js;
 pub mod rust;

@@ -148,6 +148,42 @@ pub fn ensure_import(
                 format!("{indent}{line}{nl}"),
             ));
         }
+        // A non-std path joins a group of imports from the same host
+        // (`github.com/aws/...` beside `github.com/aws/...`), sorted.
+        let host = |p: &str| p.split('/').next().unwrap_or("").to_string();
+        let spec_path = |s: &Node| {
+            unquote(
+                s.child_by_field_name("path")
+                    .map(|p| text(p, src))
+                    .unwrap_or(""),
+            )
+            .to_string()
+        };
+        if !is_std(path)
+            && let Some(group) = groups.iter().rev().find(|g| {
+                g.iter().all(|s| !is_std(&spec_path(s)))
+                    && g.iter().any(|s| host(&spec_path(s)) == host(path))
+            })
+        {
+            let sorted = group
+                .windows(2)
+                .all(|w| spec_path(&w[0]) <= spec_path(&w[1]));
+            if sorted {
+                let before = group.iter().find(|s| spec_path(s).as_str() > path);
+                let at = match before {
+                    Some(s) => source.line_range(source.line_index(s.start_byte())).start,
+                    None => match source.next_line_start(group.last().unwrap().end_byte()) {
+                        Some(at) => at,
+                        None => return ImportEdit::Unavailable,
+                    },
+                };
+                return add(Edit::insertion(
+                    file_path.clone(),
+                    at,
+                    format!("{indent}{line}{nl}"),
+                ));
+            }
+        }
         // No standard-library group (or a non-std path): a new group first
         // for std paths, or a new group last for others.
         let Some(first) = specs.first() else {

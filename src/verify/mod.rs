@@ -675,16 +675,7 @@ pub(crate) fn bounded<T: Send, R: Send>(
 /// `LEAKFIX_CACHE_DIR`, else `$XDG_CACHE_HOME/leakfix`, else
 /// `~/.cache/leakfix`, else the temporary folder.
 pub fn cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("LEAKFIX_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("leakfix");
-    }
-    if let Some(h) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(h).join(".cache").join("leakfix");
-    }
-    std::env::temp_dir().join("leakfix")
+    crate::cache::root_dir()
 }
 
 /// How to run the checks (from the configuration).

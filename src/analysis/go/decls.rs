@@ -207,6 +207,18 @@ impl PackageInfo {
         })
     }
 
+    /// Every method declared on type `ty` in this package.
+    pub fn methods_of(&self, ty: &str) -> Vec<FuncDecl> {
+        let prefix = format!("{ty}.");
+        let mut names: Vec<String> = self
+            .index
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+            .collect();
+        names.sort();
+        names.iter().filter_map(|m| self.method(ty, m)).collect()
+    }
+
     pub fn var(&self, name: &str) -> Option<GoType> {
         self.lookup(&format!("var {name}"), |st| st.vars.get(name).cloned())
     }

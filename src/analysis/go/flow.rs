@@ -171,6 +171,17 @@ impl Link {
     }
 }
 
+/// Does a method of this name, called on something that holds the value,
+/// release what it holds? The release-like names, and compounds that start
+/// with one (`StopAndClear`, `CloseAll`).
+fn releases_what_it_holds(m: &str) -> bool {
+    RELEASE_LIKE_METHODS.iter().any(|r| {
+        m.strip_prefix(r).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_uppercase())
+        })
+    })
+}
+
 /// Method names that only read or print what they are given.
 const BORROWING_METHODS: [&str; 24] = [
     "Write",
@@ -378,9 +389,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.release(fate, parent, ReleasedBy::Method);
                         return;
                     }
-                    if link == Link::Wrapper
-                        && last_field.is_some_and(|m| RELEASE_LIKE_METHODS.contains(&m))
-                    {
+                    if link == Link::Wrapper && last_field.is_some_and(releases_what_it_holds) {
                         // `defer head.Close()` closes what it owns.
                         self.release(fate, parent, ReleasedBy::Wrapper);
                         return;

@@ -13,6 +13,10 @@
 //!   `funcframework.Register*`), or written as a func literal argument of
 //!   `HandleFunc`/`Handle`/a router method (`GET`, `Post`, ...) or of a
 //!   Pub/Sub `Receive`;
+//! - it is a gRPC service method: a method of a type registered with
+//!   `pb.RegisterXServer(s, impl)` or embedding `pb.UnimplementedXServer`,
+//!   whose signature is a unary (`(ctx, *Req) (*Resp, error)`) or streaming
+//!   (`(..., pb.X_YServer) error`) handler's;
 //! - it is a function or method of the package called from code that runs
 //!   per request (a helper of a handler).
 //!
@@ -41,6 +45,8 @@ pub enum Style {
     Event,
     /// A function handed to `lambda.Start`.
     Lambda,
+    /// A method of a registered gRPC service.
+    Grpc,
     /// A func literal passed to `HandleFunc`/`Handle`/a router method, or a
     /// function registered with the Functions Framework.
     Registered,
@@ -58,6 +64,7 @@ impl Style {
             Style::Fiber => "fiber handler",
             Style::Event => "event handler",
             Style::Lambda => "Lambda handler",
+            Style::Grpc => "gRPC method",
             Style::Registered => "handler",
             Style::Helper => "function called by a handler",
         }
@@ -110,7 +117,9 @@ impl PerRequest {
     pub fn of(pkg: &GoPackage, catalog: &GoCatalog) -> PerRequest {
         let mut pr = PerRequest::default();
         // Top-level declarations by name, to follow registrations and calls.
-        let mut funcs: HashMap<&str, FuncKey> = HashMap::new();
+        // Several per name when files of a folder are separate programs
+        // (`go run create.go`, `go run update.go`): the file's own first.
+        let mut funcs: HashMap<&str, Vec<FuncKey>> = HashMap::new();
         let mut methods: HashMap<&str, Vec<(FuncKey, Option<String>)>> = HashMap::new();
         for (fi, file) in pkg.files.iter().enumerate() {
             let src = file.text();
@@ -122,7 +131,10 @@ impl PerRequest {
                 };
                 match decl.kind() {
                     "function_declaration" => {
-                        funcs.insert(text(name, src), (fi, decl.start_byte()));
+                        funcs
+                            .entry(text(name, src))
+                            .or_default()
+                            .push((fi, decl.start_byte()));
                     }
                     "method_declaration" => {
                         methods.entry(text(name, src)).or_default().push((
@@ -153,8 +165,8 @@ impl PerRequest {
                                 pr.by_func.entry((fi, target.start_byte())).or_insert(style);
                             }
                             "identifier" => {
-                                if let Some(k) = funcs.get(text(target, src)) {
-                                    pr.by_func.entry(*k).or_insert(style);
+                                if let Some(k) = pick(&funcs, text(target, src), fi) {
+                                    pr.by_func.entry(k).or_insert(style);
                                 }
                             }
                             "selector_expression" => {
@@ -190,6 +202,24 @@ impl PerRequest {
             }
         }
 
+        // gRPC services: methods of registered types and of types embedding
+        // the generated `Unimplemented...Server`.
+        for t in grpc_service_types(pkg, catalog) {
+            for list in methods.values() {
+                for (k, rt) in list {
+                    if rt.as_deref() != Some(t.as_str()) {
+                        continue;
+                    }
+                    let file = &pkg.files[k.0];
+                    if let Some(f) = function_at(file.root(), k.1)
+                        && is_grpc_method(f, file)
+                    {
+                        pr.by_func.entry(*k).or_insert(Style::Grpc);
+                    }
+                }
+            }
+        }
+
         // Helpers: what per-request code calls, transitively.
         let mut work: Vec<FuncKey> = pr.by_func.keys().copied().collect();
         let mut steps = 0;
@@ -217,7 +247,7 @@ impl PerRequest {
                 {
                     let target = match callee.kind() {
                         "identifier" if !env.is_local(text(callee, src)) => {
-                            funcs.get(text(callee, src)).copied()
+                            pick(&funcs, text(callee, src), fi)
                         }
                         "selector_expression" => {
                             let operand = callee.child_by_field_name("operand");
@@ -280,6 +310,13 @@ impl PerRequest {
     pub fn is_empty(&self) -> bool {
         self.by_func.is_empty()
     }
+}
+
+/// The function of the package named `name`, the one in file `fi` if it
+/// declares one.
+fn pick(funcs: &HashMap<&str, Vec<FuncKey>>, name: &str, fi: usize) -> Option<FuncKey> {
+    let all = funcs.get(name)?;
+    all.iter().find(|k| k.0 == fi).or(all.first()).copied()
 }
 
 /// The function node starting at `start`.
@@ -478,6 +515,128 @@ fn is_event_type(t: Node, file: &super::GoFile) -> bool {
         .any(|s| name.ends_with(s))
 }
 
+/// Names of the package's types that serve gRPC: the second argument of a
+/// `RegisterXServer(s, impl)` call (a generated registration), and types
+/// embedding a generated `UnimplementedXServer`.
+fn grpc_service_types(pkg: &GoPackage, catalog: &GoCatalog) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in &pkg.files {
+        let src = file.text();
+        let mut stack = vec![file.root()];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "call_expression" => {
+                    if let Some(f) = n.child_by_field_name("function")
+                        && let Some(name) = match f.kind() {
+                            "selector_expression" => f.child_by_field_name("field"),
+                            "identifier" => Some(f),
+                            _ => None,
+                        }
+                        .map(|x| text(x, src))
+                        && name.starts_with("Register")
+                        && name.ends_with("Server")
+                        && let Some(args) = n.child_by_field_name("arguments")
+                        && args.named_child_count() == 2
+                        && let Some(imp) = args.named_child(1)
+                        && let Some(func) = enclosing_function(n)
+                        && let Some(t) =
+                            TypeEnv::for_function(pkg, file, catalog, func).type_of(imp)
+                        && t.package == pkg.import_path
+                    {
+                        out.push(t.name);
+                    }
+                }
+                "type_spec" => {
+                    if let (Some(name), Some(ty)) =
+                        (n.child_by_field_name("name"), n.child_by_field_name("type"))
+                        && ty.kind() == "struct_type"
+                        && embeds_unimplemented_server(ty, src)
+                    {
+                        out.push(text(name, src).to_string());
+                    }
+                    continue;
+                }
+                "function_declaration" | "method_declaration" => {
+                    // Registrations are calls inside functions; type
+                    // declarations inside functions are rare: look anyway.
+                }
+                _ => {}
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Does a struct type embed `pb.UnimplementedXServer` (or
+/// `UnsafeXServer`), as protoc-gen-go-grpc asks service types to?
+fn embeds_unimplemented_server(st: Node, src: &str) -> bool {
+    let mut stack = vec![st];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "field_declaration" && n.child_by_field_name("name").is_none() {
+            let Some(mut t) = n.child_by_field_name("type") else {
+                continue;
+            };
+            if t.kind() == "pointer_type"
+                && let Some(inner) = t.named_child(0)
+            {
+                t = inner;
+            }
+            let name = match t.kind() {
+                "qualified_type" => t.child_by_field_name("name").map(|x| text(x, src)),
+                "type_identifier" => Some(text(t, src)),
+                _ => None,
+            };
+            if name.is_some_and(|n| {
+                (n.starts_with("Unimplemented") || n.starts_with("Unsafe")) && n.ends_with("Server")
+            }) {
+                return true;
+            }
+            continue;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// A gRPC handler's signature: unary `(ctx context.Context, req *pb.Req)
+/// (*pb.Resp, error)`, or streaming `(req *pb.Req, stream pb.S_MServer)
+/// error` / `(stream pb.S_MServer) error`.
+fn is_grpc_method(func: Node, file: &super::GoFile) -> bool {
+    let src = file.text();
+    let Some(name) = func.child_by_field_name("name") else {
+        return false;
+    };
+    if !text(name, src).starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let Some(params) = func.child_by_field_name("parameters") else {
+        return false;
+    };
+    let params = param_types(params);
+    let result = func
+        .child_by_field_name("result")
+        .map(|r| text(r, src).trim().to_string())
+        .unwrap_or_default();
+    let unary = params.len() == 2
+        && is_type(params[0], file, &["context"], "Context", false)
+        && result.starts_with('(')
+        && result.ends_with("error)")
+        && result.contains(',');
+    let streaming = !params.is_empty()
+        && params.len() <= 2
+        && result == "error"
+        && params.last().is_some_and(|t| {
+            let t = text(*t, src);
+            t.ends_with("Server") && t.contains('_')
+        });
+    unary || streaming
+}
+
 /// Functions a call registers as handlers: (the function expression, style).
 fn registered<'t>(call: Node<'t>, file: &super::GoFile) -> Vec<(Node<'t>, Style)> {
     let src = file.text();
@@ -666,5 +825,17 @@ func main() {
             "package main\n\nimport \"context\"\n\ntype Event struct{}\n\ntype Config struct{}\n\nfunc handle(ctx context.Context, e Event) error { return nil }\n\nfunc Run(ctx context.Context, c Config) error { return nil }\n\nfunc main() {\n\tsub.Receive(ctx, func(ctx context.Context, m *pubsub.Message) {})\n}\n",
         )]);
         assert_eq!(per_request(&pkg), vec!["handle:Event", "lit@14:Event"]);
+    }
+
+    #[test]
+    fn grpc_service_methods() {
+        let pkg = package(&[(
+            "a.go",
+            "package svc\n\nimport (\n\t\"context\"\n\n\tpb \"example.com/gen/greeter\"\n\t\"google.golang.org/grpc\"\n)\n\ntype greeter struct {\n\tpb.UnimplementedGreeterServer\n}\n\nfunc (g *greeter) SayHello(ctx context.Context, in *pb.HelloRequest) (*pb.HelloReply, error) { return g.reply(ctx) }\n\nfunc (g *greeter) Watch(in *pb.HelloRequest, s pb.Greeter_WatchServer) error { return nil }\n\nfunc (g *greeter) reply(ctx context.Context) (*pb.HelloReply, error) { return nil, nil }\n\nfunc (g *greeter) Close() error { return nil }\n\ntype admin struct{}\n\nfunc (a *admin) Reset(ctx context.Context, in *pb.Empty) (*pb.Empty, error) { return nil, nil }\n\ntype other struct{}\n\nfunc (o *other) Get(ctx context.Context, id *pb.Empty) (*pb.Empty, error) { return nil, nil }\n\nfunc serve(s *grpc.Server) {\n\tpb.RegisterAdminServer(s, &admin{})\n}\n",
+        )]);
+        assert_eq!(
+            per_request(&pkg),
+            vec!["Reset:Grpc", "SayHello:Grpc", "Watch:Grpc", "reply:Helper"]
+        );
     }
 }

@@ -24,6 +24,7 @@ pub mod summaries;
 pub mod syntax;
 pub mod types;
 pub mod uses;
+pub mod wrappers;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -75,12 +76,35 @@ impl GoFile {
     /// assigned with `:=`, `=` or `var`), around the prefilter's hits, each
     /// statement once, in file order.
     pub fn acquisitions(&self, query: &tree_sitter::Query) -> Vec<(Node<'_>, Node<'_>)> {
+        self.acquisitions_around(query, self.candidate_ranges())
+    }
+
+    /// As `acquisitions`, with `return` statements around the hits too (a
+    /// factory returning what it builds).
+    pub fn acquisitions_and_returns(
+        &self,
+        query: &tree_sitter::Query,
+    ) -> Vec<(Node<'_>, Node<'_>)> {
+        let ranges = self.ranges_around_hits(&[
+            "short_var_declaration",
+            "assignment_statement",
+            "var_spec",
+            "return_statement",
+        ]);
+        self.acquisitions_around(query, ranges)
+    }
+
+    fn acquisitions_around(
+        &self,
+        query: &tree_sitter::Query,
+        ranges: Vec<std::ops::Range<usize>>,
+    ) -> Vec<(Node<'_>, Node<'_>)> {
         use streaming_iterator::StreamingIterator;
         let names = query.capture_names();
         let mut cursor = tree_sitter::QueryCursor::new();
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for range in self.candidate_ranges() {
+        for range in ranges {
             cursor.set_byte_range(range);
             let mut matches = cursor.matches(query, self.root(), self.text().as_bytes());
             while let Some(m) = matches.next() {

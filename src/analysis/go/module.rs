@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use super::types::{result_types, type_of_type_node};
 use super::{GoFile, GoType};
-use crate::catalog::go::{GoCatalog, Release, Resource, Target, TypeName};
+use crate::catalog::go::{GoCatalog, Lookup, Release, Resource, Target, TypeName};
 use crate::catalog::pattern::{NamePattern, PackagePattern};
 use crate::catalog::{Kind, Origin};
 use crate::lang::text;
@@ -675,6 +675,16 @@ impl ModuleIndex {
             ..ModuleIndex::default()
         };
         for (package, name, ty, error) in ctors {
+            // A constructor the catalog knows (a fork of a library that a
+            // go.mod `replace` points into the scanned tree) keeps the
+            // catalog's entry: what it says about sharing and releasing was
+            // checked against the library.
+            if matches!(
+                catalog.lookup_func(&package, &name),
+                Lookup::Resource(_) | Lookup::Ignored(_)
+            ) {
+                continue;
+            }
             let (release, returns_error, kind, shareable) = if let Some((m, e)) = releases.get(&ty)
             {
                 (
@@ -718,6 +728,21 @@ impl ModuleIndex {
         index.learned_names.sort();
         index.learned_names.dedup();
         index
+    }
+
+    /// A fingerprint of everything the index says (for cache keys).
+    pub fn fingerprint(&self) -> crate::analysis::inputs::Fingerprint {
+        let mut types: Vec<&TypeName> = self.releasable_types.iter().collect();
+        types.sort();
+        let mut names: Vec<&String> = self.releasing_names.iter().collect();
+        names.sort();
+        let described = format!(
+            "{:?}\n{:?}\n{:?}\n{types:?}\n{names:?}",
+            self.learned.resources(),
+            self.no_release,
+            self.learned_names
+        );
+        crate::analysis::inputs::fingerprint(described.as_bytes())
     }
 
     pub fn knows_no_release(&self, package: &str, name: &str) -> bool {

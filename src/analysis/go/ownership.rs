@@ -166,6 +166,20 @@ fn analyse_inner<'a, 't>(
     {
         return done(Verdict::DeferredInLoop { defer });
     }
+    // A deferred release registered before the value is made, in a block
+    // around it (`defer p.StopAndClear()` of the holder it is added to
+    // later): it runs on every exit after the value exists.
+    if fate.releases.iter().any(|(site, _)| {
+        enclosing_defer(*site, v.func).is_some_and(|d| {
+            d.end_byte() <= v.stmt.start_byte()
+                && d.parent()
+                    .is_some_and(|block| super::scope::contains(block, v.stmt))
+                && super::scope::enclosing_loop(d, v.func)
+                    .is_none_or(|lp| super::scope::contains(lp, v.stmt))
+        })
+    }) {
+        return done(Verdict::Owned);
+    }
     let mut blocked = HashSet::new();
     for (site, _) in &fate.releases {
         if let Some(n) = cfg.node_of(*site)

@@ -16,11 +16,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::decls::{FuncDecl, PackageInfo, PackageOrigin, Sig, TypeDecl};
 use super::{GoFile, GoModule, GoType};
+use crate::analysis::inputs::{self, Fingerprint, Input};
 use crate::catalog::go::TypeName;
 use crate::lang::Language;
-use crate::parse::{ParsedFile, read_source};
+use crate::parse::ParsedFile;
 
-type Slot<T> = Arc<OnceLock<Option<Arc<T>>>>;
+/// A value read on first use, with the fingerprint of what it was read
+/// from (recorded as an input of every analysis that uses it).
+type Slot<T> = Arc<OnceLock<(Option<Arc<T>>, Fingerprint)>>;
 
 /// Where Go code lives on this machine, and what has been read of it.
 pub struct Program {
@@ -41,11 +44,15 @@ pub struct Program {
     file_bytes: Mutex<usize>,
     /// Function summaries kept for the run.
     pub summaries: super::summaries::Memo,
+    /// A fingerprint of where this program looks for packages (the modules,
+    /// their requirements and replacements, GOROOT, the module cache).
+    pub fingerprint: Fingerprint,
     /// Parsed function snippets: (file, start) -> (file, range in it, hash).
     functions: Mutex<HashMap<(PathBuf, usize), FunctionSlot>>,
 }
 
-type FunctionSlot = Arc<OnceLock<Option<(Arc<GoFile>, std::ops::Range<usize>, u64)>>>;
+type FunctionSlot = Arc<OnceLock<(Option<FunctionSnippet>, Fingerprint)>>;
+type FunctionSnippet = (Arc<GoFile>, std::ops::Range<usize>, u64);
 
 /// A method found on a type (declared on it, promoted from an embedded
 /// field, or in an interface's method set).
@@ -102,13 +109,26 @@ impl Program {
         }
         modules.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
         modules.dedup();
+        let goroot = find_goroot();
+        let modcache = find_modcache();
+        let fingerprint = {
+            let mut requires: Vec<_> = requires.iter().collect();
+            requires.sort();
+            let mut replaces: Vec<_> = module_replaces.iter().collect();
+            replaces.sort();
+            let described = format!(
+                "{modules:?}\n{requires:?}\n{replaces:?}\n{vendors:?}\n{goroot:?}\n{modcache:?}"
+            );
+            inputs::fingerprint(described.as_bytes())
+        };
         Program {
             modules,
             requires,
             module_replaces,
             vendors,
-            goroot: find_goroot(),
-            modcache: find_modcache(),
+            fingerprint,
+            goroot,
+            modcache,
             packages: Mutex::default(),
             files: Mutex::default(),
             file_bytes: Mutex::default(),
@@ -124,6 +144,36 @@ impl Program {
 
     /// The folder holding package `import_path`, and what kind of code it is.
     pub fn locate(&self, import_path: &str) -> Option<(PathBuf, PackageOrigin)> {
+        let found = self.locate_now(import_path);
+        if inputs::is_recording() {
+            inputs::record(
+                Input::GoLocate(import_path.to_string()),
+                located_fingerprint(&found),
+            );
+        }
+        found
+    }
+
+    /// What an input the program records is now (None: not the program's);
+    /// `contents` fingerprints a file.
+    pub fn input_now(
+        &self,
+        input: &Input,
+        contents: &dyn Fn(&Path) -> Fingerprint,
+    ) -> Option<Fingerprint> {
+        match input {
+            Input::GoLocate(p) => Some(located_fingerprint(&self.locate_now(p))),
+            Input::GoPackageDir(dir) => Some(match package_names(dir) {
+                Some(names) => inputs::files_fingerprint(
+                    names.iter().map(|n| (n.as_str(), contents(&dir.join(n)))),
+                ),
+                None => inputs::ABSENT,
+            }),
+            _ => None,
+        }
+    }
+
+    fn locate_now(&self, import_path: &str) -> Option<(PathBuf, PackageOrigin)> {
         if import_path.is_empty() || import_path.starts_with("_/") {
             return import_path
                 .strip_prefix("_/")
@@ -171,8 +221,12 @@ impl Program {
             let mut map = self.packages.lock().unwrap();
             map.entry(dir.clone()).or_default().clone()
         };
-        slot.get_or_init(|| load_package(import_path, &dir, origin).map(Arc::new))
-            .clone()
+        let (info, fp) = slot.get_or_init(|| {
+            let (info, fp) = load_package(import_path, &dir, origin);
+            (info.map(Arc::new), fp)
+        });
+        inputs::record(Input::GoPackageDir(dir), *fp);
+        info.clone()
     }
 
     /// A fully parsed file (for reading function bodies), cached.
@@ -181,19 +235,23 @@ impl Program {
             let mut map = self.files.lock().unwrap();
             map.entry(path.to_path_buf()).or_default().clone()
         };
-        let file = slot
-            .get_or_init(|| {
+        let (file, fp) = slot.get_or_init(|| {
+            let (bytes, fp) = inputs::read_file(path);
+            let parse = || {
                 let path: Arc<Path> = Arc::from(path);
                 if std::env::var_os("LEAKFIX_TRACE_PROGRAM").is_some() {
                     eprintln!("program: parse file {}", path.display());
                 }
-                let source = read_source(&path).ok()?;
+                let source = crate::source::SourceText::from_bytes(bytes?).ok()?;
                 let len = source.text().len();
                 let parsed = ParsedFile::parse(path, Language::Go, source).ok()?;
                 *self.file_bytes.lock().unwrap() += len;
                 Some(Arc::new(GoFile::new(parsed)))
-            })
-            .clone();
+            };
+            (parse(), fp)
+        });
+        inputs::record(Input::File(path.to_path_buf()), *fp);
+        let file = file.clone();
         // Bound what is held: forget every parsed file past the limit (they
         // are parsed again if asked for; summaries are kept elsewhere).
         let mut bytes = self.file_bytes.lock().unwrap();
@@ -208,36 +266,20 @@ impl Program {
     /// clause and imports) followed by the function's text. Returns the
     /// parsed snippet, the function's range in it, and a hash of its text.
     /// Much cheaper than parsing the whole file to read one body.
-    pub fn function(
-        &self,
-        path: &Path,
-        range: &std::ops::Range<usize>,
-    ) -> Option<(Arc<GoFile>, std::ops::Range<usize>, u64)> {
+    pub fn function(&self, path: &Path, range: &std::ops::Range<usize>) -> Option<FunctionSnippet> {
         let slot = {
             let mut map = self.functions.lock().unwrap();
             map.entry((path.to_path_buf(), range.start))
                 .or_default()
                 .clone()
         };
-        slot.get_or_init(|| {
-            let text = std::fs::read_to_string(path).ok()?;
-            let body = text.get(range.clone())?;
-            let header = &text[..header_end(&text).min(range.start)];
-            let snippet = format!("{header}\n{body}\n");
-            let start = header.len() + 1;
-            let path: Arc<Path> = Arc::from(path);
-            let parsed =
-                ParsedFile::parse(path, Language::Go, crate::source::SourceText::new(snippet))
-                    .ok()?;
-            Some((
-                Arc::new(GoFile::new(parsed)),
-                start..start + body.len(),
-                super::summaries::hash_text(body),
-            ))
-        })
-        .clone()
+        let (snippet, fp) = slot.get_or_init(|| {
+            let (bytes, fp) = inputs::read_file(path);
+            (snippet(path, bytes, range), fp)
+        });
+        inputs::record(Input::File(path.to_path_buf()), *fp);
+        snippet.clone()
     }
-
     /// The declaration of a named type.
     pub fn type_decl(&self, t: &TypeName) -> Option<(Arc<PackageInfo>, TypeDecl)> {
         let pkg = self.package(&t.package)?;
@@ -405,6 +447,35 @@ fn header_end(src: &str) -> usize {
     at
 }
 
+/// One function of a file parsed on its own (see `Program::function`).
+fn snippet(
+    path: &Path,
+    bytes: Option<Vec<u8>>,
+    range: &std::ops::Range<usize>,
+) -> Option<FunctionSnippet> {
+    let text = String::from_utf8(bytes?).ok()?;
+    let body = text.get(range.clone())?;
+    let header = &text[..header_end(&text).min(range.start)];
+    let snippet = format!("{header}\n{body}\n");
+    let start = header.len() + 1;
+    let path: Arc<Path> = Arc::from(path);
+    let parsed =
+        ParsedFile::parse(path, Language::Go, crate::source::SourceText::new(snippet)).ok()?;
+    Some((
+        Arc::new(GoFile::new(parsed)),
+        start..start + body.len(),
+        super::summaries::hash_text(body),
+    ))
+}
+
+/// The fingerprint of where a package was found.
+fn located_fingerprint(found: &Option<(PathBuf, PackageOrigin)>) -> Fingerprint {
+    match found {
+        Some((dir, origin)) => inputs::fingerprint(format!("{dir:?} {origin:?}").as_bytes()),
+        None => inputs::ABSENT,
+    }
+}
+
 /// `import_path` is `module` or below it: the rest (`""` for the module itself).
 fn under<'a>(import_path: &'a str, module: &str) -> Option<&'a str> {
     let rest = import_path.strip_prefix(module)?;
@@ -482,10 +553,40 @@ const OTHER_PLATFORMS: [&str; 12] = [
     "android", "openbsd",
 ];
 
-fn load_package(import_path: &str, dir: &Path, origin: PackageOrigin) -> Option<PackageInfo> {
-    if std::env::var_os("LEAKFIX_TRACE_PROGRAM").is_some() {
-        eprintln!("program: load package {import_path}");
-    }
+/// The non-test `.go` files of a folder in the order a package is read
+/// (files for other platforms last), each with its bytes (None when
+/// unreadable), and the fingerprint of them all (`Input::GoPackageDir`).
+/// None when the folder cannot be listed.
+type PackageFiles = Option<Vec<(String, Option<Vec<u8>>)>>;
+
+fn package_files(dir: &Path) -> (PackageFiles, Fingerprint) {
+    let Some(names) = package_names(dir) else {
+        return (None, inputs::ABSENT);
+    };
+    let files: Vec<(String, Option<Vec<u8>>)> = names
+        .into_iter()
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(&n)).ok();
+            (n, bytes)
+        })
+        .collect();
+    let fp = inputs::files_fingerprint(files.iter().map(|(name, bytes)| {
+        let fp = bytes.as_deref().map_or(inputs::ABSENT, inputs::fingerprint);
+        (name.as_str(), fp)
+    }));
+    let mut files = files;
+    files.sort_by_key(|(n, _)| {
+        let stem = n.trim_end_matches(".go");
+        let foreign = OTHER_PLATFORMS
+            .iter()
+            .any(|p| stem.ends_with(&format!("_{p}")) || stem.contains(&format!("_{p}_")));
+        (foreign, n.clone())
+    });
+    (Some(files), fp)
+}
+
+/// The names of the non-test `.go` files of a folder, sorted.
+fn package_names(dir: &Path) -> Option<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok())
@@ -493,20 +594,29 @@ fn load_package(import_path: &str, dir: &Path, origin: PackageOrigin) -> Option<
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.ends_with(".go") && !n.ends_with("_test.go"))
         .collect();
-    names.sort_by_key(|n| {
-        let stem = n.trim_end_matches(".go");
-        let foreign = OTHER_PLATFORMS
-            .iter()
-            .any(|p| stem.ends_with(&format!("_{p}")) || stem.contains(&format!("_{p}_")));
-        (foreign, n.clone())
-    });
+    names.sort();
+    Some(names)
+}
+
+fn load_package(
+    import_path: &str,
+    dir: &Path,
+    origin: PackageOrigin,
+) -> (Option<PackageInfo>, Fingerprint) {
+    if std::env::var_os("LEAKFIX_TRACE_PROGRAM").is_some() {
+        eprintln!("program: load package {import_path}");
+    }
+    let (names, fp) = package_files(dir);
+    let Some(names) = names else {
+        return (None, fp);
+    };
     // A folder holds one package (plus `package x_test` files and the odd
     // `package main` tool): keep the files of the first package name seen.
     let mut files = Vec::new();
     let mut package_name: Option<String> = None;
-    for name in names {
+    for (name, bytes) in names {
         let path: Arc<Path> = Arc::from(dir.join(&name).as_path());
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Some(Ok(text)) = bytes.map(String::from_utf8) else {
             continue;
         };
         if excluded_by_build_tag(&text) {
@@ -521,7 +631,7 @@ fn load_package(import_path: &str, dir: &Path, origin: PackageOrigin) -> Option<
         files.push((path, text));
     }
     let info = PackageInfo::new(import_path.to_string(), dir.to_path_buf(), origin, files);
-    (!info.is_empty()).then_some(info)
+    ((!info.is_empty()).then_some(info), fp)
 }
 
 /// The package name of a file (`package x` before any declaration).

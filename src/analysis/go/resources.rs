@@ -278,3 +278,27 @@ fn is_interface_method(env: &TypeEnv, recv: Option<&TypeName>, f: Node, src: &st
         .method(recv, name)
         .is_some_and(|m| m.decl.is_none())
 }
+
+/// The catalog's shareable resource whose values have type `t`: an entry
+/// naming the type, or the constructor the type's package names after it by
+/// convention (`New<T>`: `cloud.google.com/go/storage.Client` from the
+/// catalog's `New*Client` pattern). None when values of `t` are not meant to
+/// be built once and shared.
+pub fn shareable_type<'c>(
+    catalog: &'c crate::catalog::go::GoCatalog,
+    t: &TypeName,
+) -> Option<&'c Resource> {
+    if let Some(r) = catalog.resource_of_type(t) {
+        return r.shareable.then_some(r);
+    }
+    match catalog.lookup_func(&t.package, &format!("New{}", t.name)) {
+        Lookup::Resource(r)
+            if r.shareable
+                && matches!(r.target, Target::Func { .. })
+                && r.type_name.as_ref().is_none_or(|n| n == t) =>
+        {
+            Some(r)
+        }
+        _ => None,
+    }
+}

@@ -21,6 +21,7 @@ use tree_sitter::Node;
 use super::flow::{Escape, FlowCx, ReleaseSpec};
 use super::types::TypeEnv;
 use super::{GoFile, GoPackage, GoType};
+use crate::analysis::inputs::{self, Inputs};
 use crate::catalog::go::Lookup;
 use crate::lang::text;
 
@@ -102,6 +103,9 @@ pub struct Memo {
     results: Mutex<HashMap<Key, Option<Arc<Vec<ResultFate>>>>>,
     /// Summaries (by kind) of functions found on a call cycle.
     cyclic: Mutex<std::collections::HashSet<Node_>>,
+    /// What computing each kept summary (or each cycle) read, replayed into
+    /// every analysis that reuses it (see `analysis::inputs`).
+    inputs: Mutex<HashMap<Node_, Inputs>>,
 }
 
 /// A summary being computed: which function, and which summary of it.
@@ -380,6 +384,14 @@ fn guarded<T>(
             .filter(|(_, root)| **root >= pos)
             .map(|(n, _)| n.clone())
             .collect();
+        // What the cycle read so far is what its answer depends on; kept
+        // before the members are, so that whoever finds one finds it.
+        let read = inputs::snapshot();
+        let mut kept = memo.inputs.lock().unwrap();
+        for m in members.iter().chain([&frame.node]) {
+            kept.insert(m.clone(), read.clone());
+        }
+        drop(kept);
         let mut cyclic = memo.cyclic.lock().unwrap();
         for m in members {
             provisional.remove(&m);
@@ -404,7 +416,7 @@ const LIBRARY_RESULTS_DEPTH: usize = 3;
 fn library<T>(
     env: &TypeEnv,
     map: &Mutex<HashMap<Key, Option<Arc<T>>>>,
-    key: Key,
+    (key, kind): Node_,
     fresh_budget: usize,
     compute: impl FnOnce() -> Option<T>,
 ) -> Option<Arc<T>> {
@@ -415,12 +427,20 @@ fn library<T>(
         None => fresh_budget,
     };
     let key = (key.0, key.1, key.2 ^ ((budget as u64 + 1) << 56));
+    let memo = &env.pkg.program.summaries;
     if let Some(hit) = map.lock().unwrap().get(&key) {
+        if let Some(read) = memo.inputs.lock().unwrap().get(&(key.clone(), kind)) {
+            inputs::replay(read);
+        }
         return hit.clone();
     }
     *cache.budget.lock().unwrap() = Some(budget);
-    let v = compute().map(Arc::new);
+    let (v, read) = inputs::collect(|| compute().map(Arc::new));
     *cache.budget.lock().unwrap() = outer;
+    memo.inputs
+        .lock()
+        .unwrap()
+        .insert((key.clone(), kind), read);
     map.lock().unwrap().insert(key, v.clone());
     v
 }
@@ -433,7 +453,8 @@ fn params_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Summary>> {
         Some(compute_params(pkg, &callee.file, func, env, callee.method))
     };
     if callee.library {
-        return library(env, memo, callee.key.clone(), LIBRARY_PARAMS_DEPTH, compute);
+        let node = (callee.key.clone(), Kind::Params);
+        return library(env, memo, node, LIBRARY_PARAMS_DEPTH, compute);
     }
     memoized(env, memo, (callee.key.clone(), Kind::Params), compute)
 }
@@ -446,13 +467,8 @@ fn results_summary(env: &TypeEnv, callee: &Callee) -> Option<Arc<Vec<ResultFate>
         Some(compute_results(pkg, &callee.file, func, env))
     };
     if callee.library {
-        return library(
-            env,
-            memo,
-            callee.key.clone(),
-            LIBRARY_RESULTS_DEPTH,
-            compute,
-        );
+        let node = (callee.key.clone(), Kind::Results);
+        return library(env, memo, node, LIBRARY_RESULTS_DEPTH, compute);
     }
     memoized(env, memo, (callee.key.clone(), Kind::Results), compute)
 }
@@ -465,26 +481,35 @@ fn memoized<T>(
     node: Node_,
     compute: impl FnOnce() -> Option<T>,
 ) -> Option<Arc<T>> {
+    let memo = &env.pkg.program.summaries;
+    let replay = || {
+        if let Some(read) = memo.inputs.lock().unwrap().get(&node) {
+            inputs::replay(read);
+        }
+    };
     if let Some(hit) = map.lock().unwrap().get(&node.0) {
+        replay();
         return hit.clone();
     }
-    let memo = &env.pkg.program.summaries;
     if memo.cyclic.lock().unwrap().contains(&node) {
+        replay();
         return None;
     }
     let cache = cache(env);
-    let (v, keep) = guarded(&cache, memo, &node, compute)?;
+    let (found, read) = inputs::collect(|| guarded(&cache, memo, &node, compute));
+    let (v, keep) = found?;
     let v = Arc::new(v);
     if keep {
+        memo.inputs.lock().unwrap().insert(node.clone(), read);
         map.lock().unwrap().insert(node.0, Some(v.clone()));
     }
     Some(v)
 }
 
-/// The parameters (receiver first) of a function: (name, type node).
-/// A parameter's name and type node (either may be missing).
+/// A parameter's name (None: unnamed or `_`) and type node.
 type ParamNode<'t> = (Option<String>, Option<Node<'t>>);
 
+/// The parameters (receiver first) of a function: (name, type node).
 fn params_of<'t>(func: Node<'t>, src: &str) -> (Vec<ParamNode<'t>>, bool) {
     let mut out = Vec::new();
     let mut variadic = false;

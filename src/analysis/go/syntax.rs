@@ -1,7 +1,14 @@
 //! Facts about Go statements: does a block end the function (or the
-//! iteration), is a condition an error check, what follows a statement.
+//! iteration), is a condition an error check, what follows a statement;
+//! small syntax helpers (arguments of a call, identifiers in ranges,
+//! package qualifiers and imports of a file).
+
+use std::ops::Range;
 
 use tree_sitter::Node;
+
+use super::GoFile;
+use super::deps::{Binding, bind, definition, local_uses};
 
 use crate::lang::go::block_statements;
 use crate::lang::text;
@@ -207,6 +214,247 @@ pub fn can_exit_early(stmt: Node) -> bool {
             .any(|ch| walk(ch, in_loop, in_breakable))
     }
     walk(stmt, false, false)
+}
+
+pub fn call_args(call: Node) -> Vec<Node> {
+    call.child_by_field_name("arguments")
+        .map(|a| {
+            let mut c = a.walk();
+            a.named_children(&mut c)
+                .filter(|n| n.kind() != "comment")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The next statement after `stmt`, skipping comments.
+pub fn following(stmt: Node) -> Option<Node> {
+    let mut cur = stmt.next_named_sibling();
+    while let Some(n) = cur {
+        if n.kind() != "comment" {
+            return Some(n);
+        }
+        cur = n.next_named_sibling();
+    }
+    None
+}
+
+/// Identifiers named `name` under `n`.
+pub fn idents_named<'t>(n: Node<'t>, name: &str, src: &str) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        if x.kind() == "identifier" && text(x, src) == name {
+            out.push(x);
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    out
+}
+
+/// Identifiers lying inside any of `ranges`.
+pub fn idents_in<'t>(root: Node<'t>, ranges: &[Range<usize>]) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    for r in ranges {
+        let Some(top) = root.descendant_for_byte_range(r.start, r.end.max(r.start + 1) - 1) else {
+            continue;
+        };
+        let mut cover = top;
+        while cover.start_byte() > r.start || cover.end_byte() < r.end {
+            match cover.parent() {
+                Some(p) => cover = p,
+                None => break,
+            }
+        }
+        let mut stack = vec![cover];
+        while let Some(x) = stack.pop() {
+            if x.end_byte() <= r.start || x.start_byte() >= r.end {
+                continue;
+            }
+            if x.kind() == "identifier" && r.start <= x.start_byte() && x.end_byte() <= r.end {
+                out.push(x);
+            }
+            let mut c = x.walk();
+            stack.extend(x.named_children(&mut c));
+        }
+    }
+    out.sort_by_key(|n| n.start_byte());
+    out.dedup_by_key(|n| n.id());
+    out
+}
+
+pub fn inside(ranges: &[Range<usize>], r: Range<usize>) -> bool {
+    ranges.iter().any(|x| x.start <= r.start && r.end <= x.end)
+}
+
+/// The top-level declaration holding `n`.
+pub fn top_level(n: Node) -> Node {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if p.kind() == "source_file" {
+            return cur;
+        }
+        cur = p;
+    }
+    cur
+}
+
+/// Merges overlapping or touching line ranges.
+pub fn merge_ranges(mut v: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    v.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for r in v {
+        match out.last_mut() {
+            Some(l) if r.start <= l.end => l.end = l.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+pub fn has_multiline_raw_string(n: Node, src: &str) -> bool {
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        if x.kind() == "raw_string_literal" && text(x, src).contains('\n') {
+            return true;
+        }
+        let mut c = x.walk();
+        stack.extend(x.named_children(&mut c));
+    }
+    false
+}
+
+/// `context.Background()` / `context.TODO()`.
+pub fn is_background(n: Node, file: &GoFile, src: &str) -> bool {
+    // A local bound once to one: `ctx := context.Background()`.
+    if n.kind() == "identifier"
+        && let Binding::Local { decl, scope } = bind(n, src)
+        && let Some(def) = definition(decl, text(n, src), src)
+        && local_uses(text(n, src), decl, scope, src)
+            .other_writes
+            .is_empty()
+    {
+        return is_background(def, file, src);
+    }
+    if n.kind() != "call_expression" {
+        return false;
+    }
+    let Some(f) = n.child_by_field_name("function") else {
+        return false;
+    };
+    let Some(o) = f.child_by_field_name("operand") else {
+        return false;
+    };
+    let field = f
+        .child_by_field_name("field")
+        .map(|x| text(x, src))
+        .unwrap_or("");
+    file.imports.resolve(text(o, src)) == Some("context") && matches!(field, "Background" | "TODO")
+}
+
+/// The import path of a package qualifier node (`firestore` in
+/// `firestore.NewClient`, `redis` in `redis.Options{}`).
+pub fn qualifier_path<'f>(n: Node, file: &'f GoFile, src: &str) -> Option<&'f str> {
+    let parent = n.parent()?;
+    match n.kind() {
+        "identifier"
+            if parent.kind() == "selector_expression"
+                && parent
+                    .child_by_field_name("operand")
+                    .is_some_and(|o| o.id() == n.id())
+                && matches!(bind(n, src), Binding::Package) =>
+        {
+            file.imports.resolve(text(n, src))
+        }
+        "package_identifier" if parent.kind() == "qualified_type" => {
+            file.imports.resolve(text(n, src))
+        }
+        _ => None,
+    }
+}
+
+/// Can `name` be used as a package qualifier at the top level of the file?
+pub fn qualifier_usable(file: &GoFile, name: &str) -> bool {
+    file.imports.resolve(name).is_some()
+}
+
+/// Every use of import `name` as a qualifier in the file.
+pub fn qualifier_uses<'f>(file: &'f GoFile, name: &str) -> Vec<Node<'f>> {
+    let src = file.text();
+    let mut out = Vec::new();
+    let mut stack = vec![file.root()];
+    while let Some(n) = stack.pop() {
+        if matches!(n.kind(), "identifier" | "package_identifier")
+            && text(n, src) == name
+            && qualifier_path(n, file, src).is_some()
+        {
+            out.push(n);
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    out
+}
+
+/// (local name, path) of the file's named imports (not `_` or `.`).
+pub fn import_names(file: &GoFile) -> Vec<(String, String)> {
+    let src = file.text();
+    let mut out = Vec::new();
+    let mut stack = vec![file.root()];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "import_spec" {
+            let Some(p) = n.child_by_field_name("path") else {
+                continue;
+            };
+            let path = crate::lang::go::unquote(text(p, src)).to_string();
+            match n.child_by_field_name("name") {
+                Some(x) if x.kind() == "package_identifier" => {
+                    out.push((text(x, src).to_string(), path))
+                }
+                Some(_) => {}
+                None => {
+                    // The name the file uses for it.
+                    if let Some(name) = file.imports.name_of(&path) {
+                        out.push((name.to_string(), path));
+                    }
+                }
+            }
+            continue;
+        }
+        if matches!(
+            n.kind(),
+            "source_file" | "import_declaration" | "import_spec_list"
+        ) {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    out
+}
+
+/// Is `path` imported without a name of its own in `file`?
+pub fn import_is_unaliased(file: &GoFile, path: &str) -> bool {
+    let src = file.text();
+    let mut stack = vec![file.root()];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "import_spec" {
+            if n.child_by_field_name("path")
+                .is_some_and(|p| crate::lang::go::unquote(text(p, src)) == path)
+            {
+                return n.child_by_field_name("name").is_none();
+            }
+            continue;
+        }
+        if matches!(
+            n.kind(),
+            "source_file" | "import_declaration" | "import_spec_list"
+        ) {
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+    }
+    false
 }
 
 #[cfg(test)]
