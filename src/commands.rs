@@ -85,6 +85,7 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
     timings.mark("index");
     let initial = engine.analyse(&engine.units, &Overlay::default(), Some(&tick));
     timings.mark("analyse");
+    timings.rules(&engine.rule_times());
     if let Some(cache) = engine.cache() {
         timings.note(&format!(
             "cache: {} hits, {} misses",
@@ -603,6 +604,15 @@ impl Timings {
         let on = std::env::var_os("LEAKFIX_TIMINGS").is_some_and(|v| !v.is_empty());
         Timings {
             last: std::cell::Cell::new(on.then(Instant::now)),
+        }
+    }
+
+    /// Each rule's share of the analysis, summed over threads.
+    fn rules(&self, times: &[(&str, Duration)]) {
+        if self.last.get().is_some() {
+            for (id, t) in times.iter().filter(|(_, t)| !t.is_zero()) {
+                eprintln!("leakfix: timing:   rule {id}: {:.3}s", t.as_secs_f64());
+            }
         }
     }
 

@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -159,6 +161,9 @@ pub struct Engine {
     packages: PackageFinder,
     js_add_dependencies: bool,
     pass: Option<Box<dyn AnalysisPass>>,
+    /// Nanoseconds each rule's `check` has taken, summed over every unit
+    /// and thread (`LEAKFIX_TIMINGS`), in the order of `rules`.
+    rule_nanos: Vec<AtomicU64>,
     /// The results cache (`crate::cache`); None with `--no-cache`.
     cache: Option<crate::cache::Cache>,
     /// What the scanned code teaches as a whole (the module index) and
@@ -265,8 +270,10 @@ impl Engine {
         let rust_prefilter = AhoCorasick::new(rust_catalog.prefilter_literals())?;
         let js_catalog = JsCatalog::built_in()?;
         let js_prefilter = AhoCorasick::new(js_catalog.prefilter_literals())?;
+        let rule_nanos = rules.iter().map(|_| AtomicU64::new(0)).collect();
         let mut engine = Engine {
             rules,
+            rule_nanos,
             go: OnceLock::new(),
             go_sources: GoSources {
                 files: go_files,
@@ -406,6 +413,31 @@ impl Engine {
         self.js_prefilter = AhoCorasick::new(self.js_catalog.prefilter_literals())?;
         self.js_add_dependencies = add_dependencies;
         Ok(self)
+    }
+
+    /// Runs `check` and charges its time to `rule`.
+    fn timed(&self, rule: &dyn Rule, check: impl FnOnce()) {
+        let start = Instant::now();
+        check();
+        let nanos = start.elapsed().as_nanos() as u64;
+        if let Some(i) = self
+            .rules
+            .iter()
+            .position(|r| r.meta().id == rule.meta().id)
+        {
+            self.rule_nanos[i].fetch_add(nanos, Ordering::Relaxed);
+        }
+    }
+
+    /// Time spent in each rule's `check` so far, summed over units and
+    /// threads (facts a package computes once are charged to the first rule
+    /// that asks for them; units answered from the results cache cost none).
+    pub fn rule_times(&self) -> Vec<(&'static str, Duration)> {
+        self.rules
+            .iter()
+            .zip(&self.rule_nanos)
+            .map(|(r, n)| (r.meta().id, Duration::from_nanos(n.load(Ordering::Relaxed))))
+            .collect()
     }
 
     /// Also report test code inside Rust files (`#[cfg(test)]` modules,
@@ -631,7 +663,7 @@ impl Engine {
                 let pkg = GoPackage::new(abs, module, parsed, self.program.clone());
                 for rule in rules {
                     let mut out = Vec::new();
-                    rule.check(&Unit::Go(&pkg), &cx, &mut out);
+                    self.timed(*rule, || rule.check(&Unit::Go(&pkg), &cx, &mut out));
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
                 ignores.extend(
@@ -671,7 +703,7 @@ impl Engine {
                 let file = RustFile::new(parsed, krate);
                 for rule in rules {
                     let mut out = Vec::new();
-                    rule.check(&Unit::Rust(&file), &cx, &mut out);
+                    self.timed(*rule, || rule.check(&Unit::Rust(&file), &cx, &mut out));
                     findings.extend(out.into_iter().filter(|f| {
                         !file
                             .parsed
@@ -743,7 +775,7 @@ impl Engine {
         let cx = self.context();
         for rule in rules {
             let mut out = Vec::new();
-            rule.check(&Unit::Js(&file), &cx, &mut out);
+            self.timed(*rule, || rule.check(&Unit::Js(&file), &cx, &mut out));
             findings.extend(out.into_iter().filter(|f| {
                 !file
                     .parsed
