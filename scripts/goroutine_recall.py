@@ -28,11 +28,11 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-SKIP_DIRS = {"vendor", "testdata"}
+from gotree import copy_tree, go_sources
+
 FUNC = re.compile(r"^func\b")
 MAKE1 = re.compile(r"^(\s*(?:var\s+)?)(\w+)(\s*:?=\s*make\(chan\s+)(.+?),\s*1\)(\s*(//.*)?)$")
 SELECT = re.compile(r"^(\s*)select \{\s*$")
@@ -125,36 +125,23 @@ def find_mutants(lines):
 
 
 def make(src, dst):
-    if os.path.exists(dst):
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst, symlinks=True)
+    copy_tree(src, dst)
     truth = []
-    for root, dirs, files in os.walk(dst):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
-        for f in files:
-            if not f.endswith(".go") or f.endswith("_test.go"):
-                continue
-            p = os.path.join(root, f)
-            try:
-                text = open(p, encoding="utf-8").read()
-            except (UnicodeDecodeError, OSError):
-                continue
-            if "Code generated" in text[:2000]:
-                continue
-            lines = text.split("\n")
-            muts = find_mutants(lines)
-            if not muts:
-                continue
-            rel = os.path.relpath(p, dst)
-            # Rewrite from the bottom so earlier line numbers hold, then
-            # shift the expected lines by what was removed above them.
-            for kind, i, n, new, _ in sorted(muts, key=lambda m: -m[1]):
-                lines[i : i + n] = [new]
-            for kind, i, n, new, expect in muts:
-                shift = sum(m[2] - 1 for m in muts if m[1] < expect)
-                truth.append({"file": rel, "kind": kind, "line": expect + 1 - shift, "code": new.strip()})
-            with open(p, "w", encoding="utf-8") as out:
-                out.write("\n".join(lines))
+    for p, text in go_sources(dst):
+        lines = text.split("\n")
+        muts = find_mutants(lines)
+        if not muts:
+            continue
+        rel = os.path.relpath(p, dst)
+        # Rewrite from the bottom so earlier line numbers hold, then
+        # shift the expected lines by what was removed above them.
+        for kind, i, n, new, _ in sorted(muts, key=lambda m: -m[1]):
+            lines[i : i + n] = [new]
+        for kind, i, n, new, expect in muts:
+            shift = sum(m[2] - 1 for m in muts if m[1] < expect)
+            truth.append({"file": rel, "kind": kind, "line": expect + 1 - shift, "code": new.strip()})
+        with open(p, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines))
     return truth
 
 

@@ -22,15 +22,15 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 
+from gotree import SKIP_DIRS, copy_tree, go_sources
+
 DEFER = re.compile(r"^(\s*)defer\s+([A-Za-z_]\w*)\.(Close|Stop)\(\)\s*(//.*)?$")
 DEFER_CANCEL = re.compile(r"^(\s*)defer\s+(cancel\w*)\(\)\s*$")
 FUNC = re.compile(r"^func\b")
-SKIP_DIRS = {"vendor", "testdata"}
 
 
 def assignment(var, method):
@@ -67,34 +67,21 @@ def find_mutants(lines):
 
 
 def make(src, dst):
-    if os.path.exists(dst):
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst, symlinks=True)
+    copy_tree(src, dst)
     truth = []
-    for root, dirs, files in os.walk(dst):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
-        for f in files:
-            if not f.endswith(".go") or f.endswith("_test.go"):
-                continue
-            p = os.path.join(root, f)
-            try:
-                text = open(p, encoding="utf-8").read()
-            except (UnicodeDecodeError, OSError):
-                continue
-            if "Code generated" in text[:2000]:
-                continue
-            lines = text.split("\n")
-            muts = find_mutants(lines)
-            if not muts:
-                continue
-            drop = {i for i, _, _, _ in muts}
-            kept = [l for k, l in enumerate(lines) if k not in drop]
-            with open(p, "w", encoding="utf-8") as out:
-                out.write("\n".join(kept))
-            rel = os.path.relpath(p, dst)
-            for i, j, var, method in muts:
-                shift = sum(1 for d in drop if d < j)
-                truth.append({"file": rel, "line": j + 1 - shift, "var": var, "method": method})
+    for p, text in go_sources(dst):
+        lines = text.split("\n")
+        muts = find_mutants(lines)
+        if not muts:
+            continue
+        drop = {i for i, _, _, _ in muts}
+        kept = [l for k, l in enumerate(lines) if k not in drop]
+        with open(p, "w", encoding="utf-8") as out:
+            out.write("\n".join(kept))
+        rel = os.path.relpath(p, dst)
+        for i, j, var, method in muts:
+            shift = sum(1 for d in drop if d < j)
+            truth.append({"file": rel, "line": j + 1 - shift, "var": var, "method": method})
     return truth
 
 
