@@ -6,6 +6,7 @@ pub mod cargo;
 pub mod context;
 pub mod errors;
 pub mod flow;
+pub mod hits;
 pub mod items;
 pub mod rustfmt;
 pub mod syntax;
@@ -37,6 +38,9 @@ pub struct RustFile {
     pub uses: Vec<UseBinding>,
     /// `#[cfg(test)]` modules and `#[test]` functions.
     pub test_ranges: Vec<Range<usize>>,
+    /// Where the engine's prefilter literals occur (`hits::hit_ranges`):
+    /// rules' queries run there only. None: everywhere.
+    pub hits: Option<Vec<Range<usize>>>,
 }
 
 impl RustFile {
@@ -65,6 +69,7 @@ impl RustFile {
             krate,
             uses,
             test_ranges,
+            hits: None,
         }
     }
 
