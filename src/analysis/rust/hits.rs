@@ -113,3 +113,23 @@ impl RustFile {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rust::test_support::file;
+
+    #[test]
+    fn aliases_of_hit_paths_are_hits_too() {
+        let f = file(
+            "use reqwest::Client as Http;\nfn f() { let c = Http::new(); let d = HttpX::new(); }\n",
+        );
+        let literals = AhoCorasick::new(["Client"]).unwrap();
+        let src = f.text();
+        let hits: Vec<&str> = hit_ranges(&f, &literals)
+            .into_iter()
+            .map(|r| &src[r])
+            .collect();
+        assert_eq!(hits, ["Client", "Http", "Http"]);
+    }
+}
