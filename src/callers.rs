@@ -46,11 +46,12 @@ use rayon::prelude::*;
 use crate::analysis::go::uses::{FuncRef, FuncUse, NameIndex, UseKind, uses_in_index};
 use crate::analysis::go::{GoFile, GoPackage};
 use crate::analysis::inputs::{self, Fingerprint, Input};
-use crate::engine::{Context, Engine, Overlay};
+use crate::engine::{Engine, Overlay};
 use crate::finding::Finding;
 use crate::fix::Edit;
 use crate::lang::Language;
 use crate::parse::ParsedFile;
+use crate::rules::Context;
 use crate::walk::skipped_dir;
 
 /// The part of a fix that lives where a function is used.

@@ -29,26 +29,10 @@ use crate::catalog::rust::RustCatalog;
 use crate::finding::{Finding, Problem, ProblemKind};
 use crate::lang::Language;
 use crate::parse::{ParsedFile, read_source};
-use crate::rules::{Rule, Unit};
+use crate::rules::{Context, Rule, Unit};
 use crate::source::SourceText;
 use crate::suppress::{IgnoreFile, MARKER};
 use crate::walk::WalkedFile;
-
-/// What rules may read besides the unit itself.
-pub struct Context<'a> {
-    /// Learned entries, then user configuration, then the built-in catalog.
-    pub go_catalog: &'a GoCatalog,
-    pub index: &'a ModuleIndex,
-    /// User configuration, then the built-in Rust catalog.
-    pub rust_catalog: &'a RustCatalog,
-    /// Report test code too (`--include-tests`): Rust test modules and
-    /// `#[test]` functions live in ordinary files, so rules check it.
-    pub include_tests: bool,
-    /// User configuration, then the built-in JavaScript catalog.
-    pub js_catalog: &'a JsCatalog,
-    /// May a JavaScript fix add a package to package.json?
-    pub js_add_dependencies: bool,
-}
 
 /// A group of files analysed together.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -8,9 +8,12 @@ mod rust;
 mod suppression;
 
 use crate::analysis::go::GoPackage;
+use crate::analysis::go::ModuleIndex;
 use crate::analysis::js::JsFile;
 use crate::analysis::rust::RustFile;
-use crate::engine::Context;
+use crate::catalog::go::GoCatalog;
+use crate::catalog::js::JsCatalog;
+use crate::catalog::rust::RustCatalog;
 use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::Language;
@@ -56,6 +59,22 @@ impl RuleMeta {
     pub fn language_name(&self) -> &'static str {
         self.language.map_or("any", Language::name)
     }
+}
+
+/// What rules may read besides the unit itself.
+pub struct Context<'a> {
+    /// Learned entries, then user configuration, then the built-in catalog.
+    pub go_catalog: &'a GoCatalog,
+    pub index: &'a ModuleIndex,
+    /// User configuration, then the built-in Rust catalog.
+    pub rust_catalog: &'a RustCatalog,
+    /// Report test code too (`--include-tests`): Rust test modules and
+    /// `#[test]` functions live in ordinary files, so rules check it.
+    pub include_tests: bool,
+    /// User configuration, then the built-in JavaScript catalog.
+    pub js_catalog: &'a JsCatalog,
+    /// May a JavaScript fix add a package to package.json?
+    pub js_add_dependencies: bool,
 }
 
 /// What a rule is run on.

@@ -20,11 +20,11 @@ use crate::analysis::go::types::TypeEnv;
 use crate::analysis::go::{GoFile, GoPackage};
 use crate::catalog::go::{Lookup, Resource};
 use crate::embedded_query;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::go::enclosing_function;
 use crate::lang::{Language, text};
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoMissingRelease;

@@ -32,7 +32,6 @@ use crate::analysis::go::types::TypeEnv;
 use crate::analysis::go::{GoFile, GoPackage};
 use crate::catalog::go::{Lookup, Resource, Target, TypeName};
 use crate::embedded_query;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::go::{block_statements, enclosing_function, is_function};
@@ -40,6 +39,7 @@ use crate::lang::{Language, text};
 use crate::rewrite::go::{
     delete_lines, full_lines, import_edits, reindent, render, tokens, with_comments_above,
 };
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 mod configs;

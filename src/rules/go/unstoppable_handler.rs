@@ -19,11 +19,11 @@ use crate::analysis::go::GoFile;
 use crate::analysis::go::contexts::{is_qualified, request_param};
 use crate::analysis::go::loops::{error_exit_loops, forever_loops};
 use crate::analysis::go::types::TypeEnv;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Fix;
 use crate::lang::go::{block_statements, is_function};
 use crate::lang::{Language, text};
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct GoUnstoppableHandler;

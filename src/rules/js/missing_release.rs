@@ -10,7 +10,6 @@ use crate::analysis::js::JsFile;
 use crate::analysis::js::flow::{Leak, LeakWhy, Outcome, Releases, released_on_every_path};
 use crate::analysis::js::scope::{Use, UseKind, runs_inline, uses_of, visit, visit_in_function};
 use crate::catalog::js::AcquireEntry;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::js::{enclosing_function, strip_ts};
@@ -18,6 +17,7 @@ use crate::lang::{Language, text};
 use crate::rewrite::js::{
     deletion_range, indent_edits, line_end, line_start, literal_ranges, owns_lines, splice,
 };
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct JsMissingRelease;

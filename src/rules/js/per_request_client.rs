@@ -16,7 +16,6 @@ use crate::analysis::js::scope::{
     UseKind, block_declarations, is_shadowed, runs_inline, uses_of, visit,
 };
 use crate::catalog::js::{ClientEntry, ModuleValue};
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::js::{enclosing_function, is_async, strip_ts};
@@ -24,6 +23,7 @@ use crate::lang::{Language, text};
 use crate::rewrite::js::{
     dedent_edits, deletion_range, line_end, line_start, literal_ranges, owns_lines, splice,
 };
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct JsPerRequestClient;

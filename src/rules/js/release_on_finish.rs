@@ -15,7 +15,6 @@ use crate::analysis::js::flow::statements;
 use crate::analysis::js::handlers::roles;
 use crate::analysis::js::scope::{parameter_names, visit, visit_in_function};
 use crate::catalog::js::ModuleValue;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::js::{enclosing_function, is_function, strip_ts};
@@ -24,6 +23,7 @@ use crate::rewrite::js::{
     add_dependency, deletion_range, fresh_name, import_insertion, import_statement, line_end,
     line_start, literal_ranges, owns_lines,
 };
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct JsReleaseOnFinish;

@@ -12,12 +12,12 @@ use crate::analysis::js::JsFile;
 use crate::analysis::js::handlers::{HandlerKind, roles};
 use crate::analysis::js::package::PackageInfo;
 use crate::analysis::js::scope::{UseKind, uses_of, visit};
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::js::{enclosing_function, is_async, strip_ts};
 use crate::lang::{Language, text};
 use crate::rewrite::js::{import_insertion, named_import_statement, owns_lines};
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct JsUnhandledPipe;

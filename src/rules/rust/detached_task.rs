@@ -14,10 +14,10 @@ use crate::analysis::rust::tasks::{constructs, endless_loop, spawned_body};
 use crate::analysis::rust::{RustFile, visit};
 use crate::catalog::rust::TaskEntry;
 use crate::embedded_query;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::{Language, text};
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustDetachedTask;

@@ -14,11 +14,11 @@ use crate::analysis::rust::syntax::{
 };
 use crate::catalog::rust::WriterEntry;
 use crate::embedded_query;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
 use crate::lang::{Language, text};
 use crate::rewrite::rust::{before_exit, end_of_block};
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 pub struct RustUnflushedWriter;

@@ -2,9 +2,9 @@
 //! `// leakfix:ignore` marker must say why after ` -- `.
 
 use super::names;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Applicability;
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 use crate::suppress::IgnoreFile;
 

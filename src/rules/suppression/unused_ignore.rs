@@ -3,9 +3,9 @@
 //! apply.
 
 use super::names;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit, Fix};
+use crate::rules::Context;
 use crate::rules::{self, FixAvailability, Rule, RuleMeta, Unit};
 use crate::suppress::{IgnoreFile, Marker};
 

@@ -10,9 +10,9 @@
 
 use crate::analysis::go::channels::channels_sent_by;
 use crate::analysis::go::goroutines::{PackageFacts, go_statements};
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::lang::Language;
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 mod find;

@@ -9,9 +9,9 @@
 //! reader is gone.
 
 use crate::analysis::go::goroutines::{PackageFacts, go_statements};
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::lang::Language;
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 mod find;

@@ -13,10 +13,10 @@ use crate::analysis::go::contexts::{CallerCtx, caller_context, enclosing_named};
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::uses::{FuncRef, FuncUse, UseKind};
 use crate::callers::{CallerEdits, CallerFix};
-use crate::engine::Context;
 use crate::fix::Edit;
 use crate::lang::go::{enclosing_function, named_children_no_comments};
 use crate::rewrite::go::{ImportEdit, ensure_import, insert_first};
+use crate::rules::Context;
 
 /// A function that gains a `ctx context.Context` first parameter.
 #[derive(Debug)]

@@ -44,10 +44,10 @@ use tree_sitter::Node;
 use crate::analysis::go::GoFile;
 use crate::analysis::go::GoPackage;
 use crate::analysis::go::goroutines::{PackageFacts, go_statements};
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Edit;
 use crate::lang::Language;
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 mod call_sites;

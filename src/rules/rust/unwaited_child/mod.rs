@@ -23,10 +23,10 @@ use crate::analysis::rust::syntax::{
 };
 use crate::catalog::rust::ProcessEntry;
 use crate::embedded_query;
-use crate::engine::Context;
 use crate::finding::Finding;
 use crate::fix::Applicability;
 use crate::lang::{Language, text};
+use crate::rules::Context;
 use crate::rules::{FixAvailability, Rule, RuleMeta, Unit};
 
 use reap::Reap;
