@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSetBuilder};
 use serde::Deserialize;
 
+use crate::walk::Excludes;
 use crate::catalog::Origin;
 use crate::catalog::go::{CatalogFile, GoCatalog};
 use crate::cli::{ColorChoice, Format, RunArgs};
@@ -54,25 +55,6 @@ pub struct Config {
     /// A fingerprint of every setting that changes what the analysis of a
     /// unit finds (part of every cache key).
     pub cache_fingerprint: crate::analysis::inputs::Fingerprint,
-}
-
-/// Paths the user never wants read, from the config file's `exclude`.
-#[derive(Clone, Debug, Default)]
-pub struct Excludes {
-    root: PathBuf,
-    set: Option<GlobSet>,
-}
-
-impl Excludes {
-    pub fn is_excluded(&self, path: &Path) -> bool {
-        let Some(set) = &self.set else { return false };
-        let rel = path.strip_prefix(&self.root).unwrap_or(path);
-        let rel = rel.strip_prefix(".").unwrap_or(rel);
-        set.is_match(rel)
-            || rel
-                .ancestors()
-                .any(|a| !a.as_os_str().is_empty() && set.is_match(a))
-    }
 }
 
 /// The config file format (`leakfix.toml`).
@@ -180,14 +162,14 @@ impl Config {
             let g = g.trim_end_matches('/');
             excludes.add(Glob::new(g).with_context(|| format!("bad exclude glob {g:?}"))?);
         }
-        let excludes = Excludes {
-            root: config_dir,
-            set: if file.exclude.is_empty() {
+        let excludes = Excludes::new(
+            config_dir,
+            if file.exclude.is_empty() {
                 None
             } else {
                 Some(excludes.build()?)
             },
-        };
+        );
 
         let adopt = crate::adopt::AdoptOptions::resolve(
             mode,
@@ -196,7 +178,7 @@ impl Config {
             &crate::adopt::FileOptions {
                 baseline: file.baseline.as_deref(),
                 require_reason: file.require_reason.unwrap_or(false),
-                dir: &excludes.root,
+                dir: excludes.root(),
             },
             &paths,
             &cwd,
@@ -221,7 +203,7 @@ impl Config {
         // `results` folder of leakfix's cache folder ($LEAKFIX_CACHE_DIR,
         // $XDG_CACHE_HOME/leakfix, ~/.cache/leakfix).
         let cache_dir = (!args.no_cache).then(|| match &file.cache_dir {
-            Some(d) => excludes.root.join(d),
+            Some(d) => excludes.root().join(d),
             None => crate::cache::root_dir().join("results"),
         });
         let cache_fingerprint = {

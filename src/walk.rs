@@ -5,11 +5,40 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use globset::GlobSet;
 use ignore::{WalkBuilder, WalkState};
 
-use crate::config::Excludes;
 use crate::finding::{Problem, ProblemKind};
 use crate::lang::Language;
+
+/// Paths the user never wants read, from the config file's `exclude`.
+#[derive(Clone, Debug, Default)]
+pub struct Excludes {
+    root: PathBuf,
+    set: Option<GlobSet>,
+}
+
+impl Excludes {
+    /// `set` holds globs relative to `root` (the config file's folder).
+    pub fn new(root: PathBuf, set: Option<GlobSet>) -> Self {
+        Excludes { root, set }
+    }
+
+    /// The folder the globs are relative to.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let Some(set) = &self.set else { return false };
+        let rel = path.strip_prefix(&self.root).unwrap_or(path);
+        let rel = rel.strip_prefix(".").unwrap_or(rel);
+        set.is_match(rel)
+            || rel
+                .ancestors()
+                .any(|a| !a.as_os_str().is_empty() && set.is_match(a))
+    }
+}
 
 /// Folder names never descended into (`target` only as a build folder,
 /// see [`skipped_dir`]).
