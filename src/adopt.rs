@@ -18,8 +18,8 @@ use anyhow::{Context, Result, bail};
 use crate::analysis::anchor::anchors;
 use crate::baseline::{self, Baseline, Key};
 use crate::changed_lines::ChangedLines;
-use crate::cli::{AdoptArgs, Format, SplitBy};
-use crate::config::Mode;
+use crate::cli::{AdoptArgs, Format};
+use crate::cli::Mode;
 use crate::engine::{Analysis, AnalysisPass, Overlay};
 use crate::finding::Finding;
 use crate::lang::Language;
@@ -41,11 +41,7 @@ pub struct AdoptOptions {
     pub require_reason: bool,
 }
 
-#[derive(Clone, Debug)]
-pub struct Split {
-    pub by: SplitBy,
-    pub output: PathBuf,
-}
+pub use crate::report::split::Split;
 
 /// What leakfix.toml says about adoption.
 pub struct FileOptions<'a> {

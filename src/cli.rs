@@ -182,6 +182,14 @@ pub struct RulesArgs {
     pub format: Format,
 }
 
+/// What the run does with fixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Fix,
+    Review,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// For people.

@@ -14,13 +14,7 @@ use crate::catalog::go::{CatalogFile, GoCatalog};
 use crate::cli::{ColorChoice, Format, RunArgs};
 use crate::rules::{self, Rule};
 
-/// What the run does with fixes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Check,
-    Fix,
-    Review,
-}
+pub use crate::cli::Mode;
 
 pub struct Config {
     pub mode: Mode,

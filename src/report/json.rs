@@ -217,7 +217,7 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
         },
         mode: match report.mode {
-            crate::config::Mode::Check => "check",
+            crate::cli::Mode::Check => "check",
             _ => "fix",
         },
         findings,

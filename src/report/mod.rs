@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::Format;
-use crate::config::Mode;
+use crate::cli::Mode;
 use crate::finding::{Finding, Problem};
 use crate::source::SourceText;
 

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::{FileChange, Report};
-use crate::adopt::Split;
 use crate::cli::SplitBy;
 use crate::codeowners::{CodeOwners, relative_to};
 use crate::diff::unified;
@@ -23,6 +22,13 @@ use crate::finding::Finding;
 use crate::fix::Applicability;
 
 pub const SUMMARY: &str = "summary.md";
+
+/// `--split-by`: how patches are grouped, and the folder they go to.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub by: SplitBy,
+    pub output: PathBuf,
+}
 
 /// Patches with more fixes than this fold each file's list (`<details>`).
 const FOLD_OVER: usize = 15;

@@ -7,7 +7,7 @@ use std::io::Write;
 use console::style;
 
 use super::{Report, Reported, Status};
-use crate::config::Mode;
+use crate::cli::Mode;
 use crate::fix::Applicability;
 
 pub fn emit(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
