@@ -8,11 +8,11 @@ use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::walk::Excludes;
 use crate::catalog::Origin;
 use crate::catalog::go::{CatalogFile, GoCatalog};
 use crate::cli::{ColorChoice, Format, RunArgs};
 use crate::rules::{self, Rule};
+use crate::walk::Excludes;
 
 pub use crate::cli::Mode;
 

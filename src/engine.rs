@@ -654,7 +654,7 @@ impl Engine {
                     pkg.files
                         .iter()
                         .filter(|f| !f.generated)
-                        .filter_map(|f| IgnoreFile::of(&f.parsed)),
+                        .filter_map(|f| f.parsed.ignore_file()),
                 );
             }
             UnitSpec::RustFile(path) => {
@@ -702,7 +702,7 @@ impl Engine {
                 }
                 // Rules skip test code without --include-tests: its markers
                 // cannot be judged then.
-                ignores.extend(IgnoreFile::of(&file.parsed).and_then(|mut f| {
+                ignores.extend(file.parsed.ignore_file().and_then(|mut f| {
                     let src = &file.parsed.source;
                     f.markers.retain(|m| {
                         self.include_tests
@@ -771,7 +771,7 @@ impl Engine {
                     .is_suppressed(f.rule, f.start.line - 1)
             }));
         }
-        ignores.extend(IgnoreFile::of(&file.parsed));
+        ignores.extend(file.parsed.ignore_file());
     }
 }
 

@@ -10,7 +10,7 @@ use tree_sitter::Tree;
 use crate::finding::{Problem, ProblemKind};
 use crate::lang::Language;
 use crate::source::SourceText;
-use crate::suppress::Suppressions;
+use crate::suppress::{IgnoreFile, Marker, Suppressions};
 
 pub struct ParsedFile {
     pub path: Arc<Path>,
@@ -69,4 +69,34 @@ pub fn read_source(path: &Arc<Path>) -> Result<SourceText, Problem> {
         kind: ProblemKind::Encoding,
         message: format!("skipped: {e}"),
     })
+}
+
+impl ParsedFile {
+    /// After the rules ran over the file: its `leakfix:ignore` markers, if it
+    /// has any.
+    pub fn ignore_file(&self) -> Option<IgnoreFile> {
+        let file = self;
+        let root = file.tree.root_node();
+        let markers: Vec<Marker> = file
+            .suppressions
+            .markers()
+            .iter()
+            .filter(|m| {
+                // The smallest node there may be the comment's `//` token.
+                std::iter::successors(
+                    root.descendant_for_byte_range(m.comment.start, m.comment.start + 2),
+                    |n| n.parent(),
+                )
+                .take(3)
+                .any(|n| n.kind().contains("comment"))
+            })
+            .cloned()
+            .collect();
+        (!markers.is_empty()).then(|| IgnoreFile {
+            path: file.path.clone(),
+            language: file.language,
+            source: file.source.clone(),
+            markers,
+        })
+    }
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::lang::Language;
-use crate::parse::ParsedFile;
 use crate::source::SourceText;
 
 pub const MARKER: &str = "leakfix:ignore";
@@ -188,34 +187,6 @@ pub struct IgnoreFile {
     /// The markers that are comments in the syntax tree (text that looks
     /// like one inside a string literal silences, but is never judged).
     pub markers: Vec<Marker>,
-}
-
-impl IgnoreFile {
-    /// After the rules ran over `file`: its markers, if it has any.
-    pub fn of(file: &ParsedFile) -> Option<IgnoreFile> {
-        let root = file.tree.root_node();
-        let markers: Vec<Marker> = file
-            .suppressions
-            .markers()
-            .iter()
-            .filter(|m| {
-                // The smallest node there may be the comment's `//` token.
-                std::iter::successors(
-                    root.descendant_for_byte_range(m.comment.start, m.comment.start + 2),
-                    |n| n.parent(),
-                )
-                .take(3)
-                .any(|n| n.kind().contains("comment"))
-            })
-            .cloned()
-            .collect();
-        (!markers.is_empty()).then(|| IgnoreFile {
-            path: file.path.clone(),
-            language: file.language,
-            source: file.source.clone(),
-            markers,
-        })
-    }
 }
 
 /// The rule ids after the marker (each with its byte range) and the reason.
