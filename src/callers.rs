@@ -5,7 +5,7 @@
 //! function a new parameter means rewriting every call of it, and the calls
 //! may be anywhere in the module. Such a rule builds the part of the fix it
 //! can see (the function itself), and attaches to the finding a `CallerFix`
-//! naming the functions whose uses it must rewrite (`Finding::with_callers`).
+//! naming the functions whose uses it must rewrite (`WithCallers::with_callers`).
 //!
 //! After the parallel pass, the engine completes those findings here:
 //!
@@ -47,7 +47,7 @@ use crate::analysis::go::uses::{FuncRef, FuncUse, NameIndex, UseKind, uses_in_in
 use crate::analysis::go::{GoFile, GoPackage};
 use crate::analysis::inputs::{self, Fingerprint, Input};
 use crate::engine::{Engine, Overlay};
-use crate::finding::Finding;
+use crate::finding::{Deferred, Finding};
 use crate::fix::Edit;
 use crate::lang::Language;
 use crate::parse::ParsedFile;
@@ -67,6 +67,19 @@ pub trait CallerFix: Send + Sync + fmt::Debug {
     /// worth knowing about is no news when nothing changes).
     fn notes_when_fixed(&self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+/// A finding whose fix must be completed at the callers.
+pub trait WithCallers {
+    /// Asks the engine to complete the fix at the callers.
+    fn with_callers(self, callers: Arc<dyn CallerFix>) -> Self;
+}
+
+impl WithCallers for Finding {
+    fn with_callers(mut self, callers: Arc<dyn CallerFix>) -> Self {
+        self.callers = Some(Deferred::new(callers));
+        self
     }
 }
 
@@ -231,7 +244,11 @@ pub fn complete(engine: &Engine, findings: &mut [Finding], overlay: &Overlay) {
     let index = engine.caller_index();
     let mut requests = Vec::new();
     for (i, f) in findings.iter_mut().enumerate() {
-        let Some(fix) = f.callers.take() else {
+        let Some(fix) = f
+            .callers
+            .take()
+            .and_then(|d| d.get::<Arc<dyn CallerFix>>().cloned())
+        else {
             continue;
         };
         if f.fix.is_none() {

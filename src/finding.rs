@@ -4,7 +4,6 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::callers::CallerFix;
 use crate::fix::Fix;
 use crate::source::{LineCol, SourceText};
 
@@ -25,8 +24,32 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// The part of the fix still to be found at the callers of a function
     /// (a signature change). The engine completes it before the finding is
-    /// reported or applied, and then clears it (`crate::callers`).
-    pub callers: Option<Arc<dyn CallerFix>>,
+    /// reported or applied, and then clears it (`crate::callers` knows what
+    /// is inside).
+    pub callers: Option<Deferred>,
+}
+
+/// Work a later stage completes before a finding is reported or applied,
+/// opaque to everything else: findings are plain data that every stage
+/// reads, so they cannot name the types of the stages above them.
+#[derive(Clone)]
+pub struct Deferred(Arc<dyn std::any::Any + Send + Sync>);
+
+impl Deferred {
+    pub fn new<T: std::any::Any + Send + Sync>(work: T) -> Self {
+        Deferred(Arc::new(work))
+    }
+
+    /// The work, if it is a `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Deferred(..)")
+    }
 }
 
 impl Finding {
@@ -63,12 +86,6 @@ impl Finding {
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
-        self
-    }
-
-    /// Asks the engine to complete the fix at the callers (see `callers`).
-    pub fn with_callers(mut self, callers: Arc<dyn CallerFix>) -> Self {
-        self.callers = Some(callers);
         self
     }
 
