@@ -7,6 +7,8 @@ mod js;
 mod rust;
 mod suppression;
 
+pub mod callers;
+
 use crate::analysis::go::GoPackage;
 use crate::analysis::go::ModuleIndex;
 use crate::analysis::js::JsFile;

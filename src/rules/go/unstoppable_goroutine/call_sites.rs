@@ -12,11 +12,11 @@ use crate::analysis::go::GoPackage;
 use crate::analysis::go::contexts::{CallerCtx, caller_context, enclosing_named};
 use crate::analysis::go::scope::{self, Resolution};
 use crate::analysis::go::uses::{FuncRef, FuncUse, UseKind};
-use crate::callers::{CallerEdits, CallerFix};
 use crate::fix::Edit;
 use crate::lang::go::{enclosing_function, named_children_no_comments};
 use crate::rewrite::go::{ImportEdit, ensure_import, insert_first};
 use crate::rules::Context;
+use crate::rules::callers::{CallerEdits, CallerFix};
 
 /// A function that gains a `ctx context.Context` first parameter.
 #[derive(Debug)]
@@ -179,5 +179,5 @@ impl GoroutineCallers {
 }
 
 fn shown_path(pkg: &GoPackage, path: &Path) -> String {
-    crate::callers::shown_path(pkg.module.as_deref(), path)
+    crate::rules::callers::shown_path(pkg.module.as_deref(), path)
 }

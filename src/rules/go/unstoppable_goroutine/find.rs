@@ -16,12 +16,12 @@ use crate::analysis::go::goroutines::{GoStmt, Worker};
 use crate::analysis::go::loops::{error_exit_loops, forever_loops};
 use crate::analysis::go::scope;
 use crate::analysis::go::types::TypeEnv;
-use crate::callers::WithCallers;
 use crate::fix::Fix;
 use crate::lang::go::{
     block_statements, enclosing_function, named_children_no_comments, param_names,
 };
 use crate::lang::text;
+use crate::rules::callers::WithCallers;
 
 impl<'a> Spawn<'a> {
     pub(super) fn src(&self) -> &'a str {

@@ -18,13 +18,13 @@ use crate::analysis::go::contexts::{
 use crate::analysis::go::goroutines::Worker;
 use crate::analysis::go::scope::{self};
 use crate::analysis::go::uses::FuncRef;
-use crate::callers::CallerFix;
 use crate::fix::Fix;
 use crate::lang::go::{
     enclosing_function, identifiers_named, is_function, is_written, named_children_no_comments,
 };
 use crate::lang::text;
 use crate::rewrite::go::{ImportEdit, delete_statement, ensure_import, insert_first};
+use crate::rules::callers::CallerFix;
 
 impl<'a> Spawn<'a> {
     // ----- fixes ---------------------------------------------------------
