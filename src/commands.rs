@@ -287,9 +287,9 @@ pub fn scan(mode: Mode, args: &RunArgs, color: ColorChoice) -> Result<Outcome> {
 
 /// The results cache, or None (`--no-cache`, or a folder that cannot be
 /// made: the run goes on without it, and says so).
-fn open_cache(config: &Config) -> Option<crate::cache::Cache> {
+fn open_cache(config: &Config) -> Option<crate::engine::cache::Cache> {
     let dir = config.cache_dir.as_ref()?;
-    match crate::cache::Cache::open(dir, config.cache_fingerprint) {
+    match crate::engine::cache::Cache::open(dir, config.cache_fingerprint) {
         Ok(c) => Some(c),
         Err(e) => {
             eprintln!("leakfix: warning: running without the results cache: {e:#}");

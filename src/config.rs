@@ -198,7 +198,7 @@ impl Config {
         // $XDG_CACHE_HOME/leakfix, ~/.cache/leakfix).
         let cache_dir = (!args.no_cache).then(|| match &file.cache_dir {
             Some(d) => excludes.root().join(d),
-            None => crate::cache::root_dir().join("results"),
+            None => crate::engine::cache::root_dir().join("results"),
         });
         let cache_fingerprint = {
             let mut h = crate::analysis::inputs::Hasher::default();

@@ -24,7 +24,7 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// The part of the fix still to be found at the callers of a function
     /// (a signature change). The engine completes it before the finding is
-    /// reported or applied, and then clears it (`crate::callers` knows what
+    /// reported or applied, and then clears it (`crate::engine::callers` knows what
     /// is inside).
     pub callers: Option<Deferred>,
 }

@@ -145,7 +145,7 @@ impl Fix {
     }
 
     /// The same fix with more edits (those a rule finds at a function's
-    /// callers in other packages, see `crate::callers`), kept in order.
+    /// callers in other packages, see `crate::engine::callers`), kept in order.
     pub fn with_edits(mut self, edits: impl IntoIterator<Item = Edit>) -> Self {
         self.edits.extend(edits);
         self.edits

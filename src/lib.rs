@@ -8,8 +8,6 @@ pub mod adopt;
 pub mod analysis;
 pub mod apply;
 pub mod baseline;
-pub mod cache;
-pub mod callers;
 pub mod catalog;
 pub mod changed_lines;
 pub mod cli;

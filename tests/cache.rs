@@ -1,4 +1,4 @@
-//! The results cache (src/cache): a second run over unchanged code reads
+//! The results cache (src/engine/cache): a second run over unchanged code reads
 //! what the first found, in every output format, identically to a run
 //! without the cache; a change re-analyses what it touches and what read
 //! it, nothing else; damaged entries and concurrent runs are harmless.

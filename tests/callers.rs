@@ -1,4 +1,4 @@
-//! Fixes completed at a function's callers in other packages (src/callers.rs):
+//! Fixes completed at a function's callers in other packages (src/engine/callers.rs):
 //! the module is searched beyond the scanned paths, and a caller leakfix may
 //! not edit removes the fix instead of leaving the module broken.
 

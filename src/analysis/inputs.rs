@@ -1,6 +1,6 @@
 //! What an analysis read besides the files of its unit: other packages'
 //! declarations, function bodies in other files, the standard library and
-//! the module cache. The results cache (`crate::cache`) keeps a unit's
+//! the module cache. The results cache (`crate::engine::cache`) keeps a unit's
 //! results only together with these inputs and the fingerprint of each as
 //! it was read, and reuses them only while every one is unchanged.
 //!

@@ -1,4 +1,4 @@
-//! What a rule gives the callers stage (`crate::callers`) when its fix must
+//! What a rule gives the callers stage (`crate::engine::callers`) when its fix must
 //! also rewrite the uses of a function elsewhere in the module: the
 //! `CallerFix` it attaches to its finding, and what that makes of the uses
 //! in one package.

@@ -675,7 +675,7 @@ pub(crate) fn bounded<T: Send, R: Send>(
 /// `LEAKFIX_CACHE_DIR`, else `$XDG_CACHE_HOME/leakfix`, else
 /// `~/.cache/leakfix`, else the temporary folder.
 pub fn cache_dir() -> PathBuf {
-    crate::cache::root_dir()
+    crate::engine::cache::root_dir()
 }
 
 /// How to run the checks (from the configuration).

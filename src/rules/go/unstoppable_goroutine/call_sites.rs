@@ -1,5 +1,5 @@
 //! The call sites of the functions a goroutine fix gives a `ctx` parameter:
-//! completed by the engine's phase two (`crate::callers`) in every package
+//! completed by the engine's phase two (`crate::engine::callers`) in every package
 //! of the module. Each call passes the caller's context; a function value,
 //! an interface method of the same name or a receiver of unknown type stops
 //! the whole fix.

@@ -15,7 +15,7 @@
 //!   variable holding one): the enclosing function takes the caller's
 //!   context instead (a new `ctx context.Context` first parameter, or the
 //!   context parameter / `r.Context()` it already has), and every call of it
-//!   in the module passes its caller's context (`crate::callers`);
+//!   in the module passes its caller's context (`crate::engine::callers`);
 //! - **a context that can be cancelled** (a parameter, `context.With*`, a
 //!   field): nothing to thread, the loop only has to look at it.
 //!

@@ -4,6 +4,9 @@
 //! again over edited text (an `Overlay`) to check fixes and to find what
 //! remains after them.
 
+pub mod cache;
+pub mod callers;
+
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -132,8 +135,8 @@ pub struct Engine {
     pub units: Vec<UnitSpec>,
     pool: rayon::ThreadPool,
     modules: ModuleFinder,
-    /// Where scanned files are, for fixes completed at callers (`crate::callers`).
-    caller_index: crate::callers::Index,
+    /// Where scanned files are, for fixes completed at callers (`crate::engine::callers`).
+    caller_index: crate::engine::callers::Index,
     rust_catalog: RustCatalog,
     rust_prefilter: AhoCorasick,
     crates: CrateFinder,
@@ -148,8 +151,8 @@ pub struct Engine {
     /// Nanoseconds each rule's `check` has taken, summed over every unit
     /// and thread (`LEAKFIX_TIMINGS`), in the order of `rules`.
     rule_nanos: Vec<AtomicU64>,
-    /// The results cache (`crate::cache`); None with `--no-cache`.
-    cache: Option<crate::cache::Cache>,
+    /// The results cache (`crate::engine::cache`); None with `--no-cache`.
+    cache: Option<crate::engine::cache::Cache>,
     /// What the scanned code teaches as a whole (the module index) and
     /// where Go packages are found: part of every cache key.
     fingerprint: Fingerprint,
@@ -188,13 +191,13 @@ impl Engine {
         Engine::new_cached(rules, catalog, files, jobs, None)
     }
 
-    /// `new`, reading and keeping results in `cache` (`crate::cache`).
+    /// `new`, reading and keeping results in `cache` (`crate::engine::cache`).
     pub fn new_cached(
         rules: Vec<&'static dyn Rule>,
         catalog: &GoCatalog,
         files: &[WalkedFile],
         jobs: Option<usize>,
-        cache: Option<crate::cache::Cache>,
+        cache: Option<crate::engine::cache::Cache>,
     ) -> anyhow::Result<(Engine, Vec<Problem>)> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.unwrap_or(0))
@@ -266,7 +269,7 @@ impl Engine {
             units,
             pool,
             modules: finder,
-            caller_index: crate::callers::Index::new(files),
+            caller_index: crate::engine::callers::Index::new(files),
             rust_catalog,
             rust_prefilter,
             crates: CrateFinder::default(),
@@ -282,13 +285,13 @@ impl Engine {
         };
         // The index's fingerprint is part of every cache key: from the
         // cache when the Go files are those it was built from, else built.
-        let (index_fingerprint, problems) = match crate::cache::units::index(&engine) {
+        let (index_fingerprint, problems) = match crate::engine::cache::units::index(&engine) {
             Some(known) => known,
             None => {
                 let (facts, problems) = engine.build_go_facts()?;
                 let fp = facts.index.fingerprint();
                 let _ = engine.go.set(facts);
-                crate::cache::units::keep_index(&engine, fp, &problems);
+                crate::engine::cache::units::keep_index(&engine, fp, &problems);
                 (fp, problems)
             }
         };
@@ -431,7 +434,7 @@ impl Engine {
         self
     }
 
-    pub fn cache(&self) -> Option<&crate::cache::Cache> {
+    pub fn cache(&self) -> Option<&crate::engine::cache::Cache> {
         self.cache.as_ref()
     }
 
@@ -466,7 +469,7 @@ impl Engine {
         }
     }
 
-    pub(crate) fn caller_index(&self) -> &crate::callers::Index {
+    pub(crate) fn caller_index(&self) -> &crate::engine::callers::Index {
         &self.caller_index
     }
 
@@ -503,20 +506,20 @@ impl Engine {
 
     /// Analyses `units` in parallel; results sorted by path and position.
     /// Findings whose fix reaches into other packages are completed after
-    /// the parallel pass (`crate::callers`).
+    /// the parallel pass (`crate::engine::callers`).
     pub fn analyse(
         &self,
         units: &[UnitSpec],
         overlay: &Overlay,
         progress: Option<&(dyn Fn() + Sync)>,
     ) -> Analysis {
-        let results: Vec<(Analysis, Option<crate::cache::units::Pending>)> =
+        let results: Vec<(Analysis, Option<crate::engine::cache::units::Pending>)> =
             self.pool.install(|| {
                 units
                     .par_iter()
                     .map(|u| {
                         let r = catch_unwind(AssertUnwindSafe(|| {
-                            crate::cache::units::analyse(self, u, overlay)
+                            crate::engine::cache::units::analyse(self, u, overlay)
                         }))
                         .unwrap_or_else(|panic| {
                             let msg = panic
@@ -550,7 +553,7 @@ impl Engine {
         // parallel): findings whose fix reaches into other packages.
         let mut analysis = Analysis::default();
         for (mut r, pending) in results {
-            crate::cache::units::complete(self, &mut r, pending, overlay);
+            crate::engine::cache::units::complete(self, &mut r, pending, overlay);
             analysis.extend(r);
         }
         if let Some(pass) = &self.pass {

@@ -84,7 +84,7 @@ pub fn analyse(engine: &Engine, unit: &UnitSpec, overlay: &Overlay) -> (Analysis
 }
 
 /// Completes the findings of a unit whose fix reaches into other packages
-/// (`crate::callers`), then keeps the unit's entry with what both read.
+/// (`crate::engine::callers`), then keeps the unit's entry with what both read.
 pub fn complete(
     engine: &Engine,
     analysis: &mut Analysis,
@@ -94,7 +94,7 @@ pub fn complete(
     let mut pending = pending;
     if analysis.findings.iter().any(|f| f.callers.is_some()) {
         let ((), read) = inputs::collect_root(|| {
-            crate::callers::complete(engine, &mut analysis.findings, overlay)
+            crate::engine::callers::complete(engine, &mut analysis.findings, overlay)
         });
         if let Some(p) = &mut pending {
             inputs::merge(&mut p.inputs, read);
