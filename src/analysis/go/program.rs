@@ -49,6 +49,9 @@ pub struct Program {
     pub fingerprint: Fingerprint,
     /// Parsed function snippets: (file, start) -> (file, range in it, hash).
     functions: Mutex<HashMap<(PathBuf, usize), FunctionSlot>>,
+    /// `locate_now` answers: the folders do not change during a run, and
+    /// every declaration asked for looks its package up.
+    located: Mutex<HashMap<String, Option<(PathBuf, PackageOrigin)>>>,
 }
 
 type FunctionSlot = Arc<OnceLock<(Option<FunctionSnippet>, Fingerprint)>>;
@@ -134,6 +137,7 @@ impl Program {
             file_bytes: Mutex::default(),
             summaries: Default::default(),
             functions: Mutex::default(),
+            located: Mutex::default(),
         }
     }
 
@@ -174,6 +178,18 @@ impl Program {
     }
 
     fn locate_now(&self, import_path: &str) -> Option<(PathBuf, PackageOrigin)> {
+        if let Some(known) = self.located.lock().unwrap().get(import_path) {
+            return known.clone();
+        }
+        let found = self.locate_uncached(import_path);
+        self.located
+            .lock()
+            .unwrap()
+            .insert(import_path.to_string(), found.clone());
+        found
+    }
+
+    fn locate_uncached(&self, import_path: &str) -> Option<(PathBuf, PackageOrigin)> {
         if import_path.is_empty() || import_path.starts_with("_/") {
             return import_path
                 .strip_prefix("_/")
