@@ -70,6 +70,47 @@ pub struct Method {
 
 const HELD_SOURCE_LIMIT: usize = 48 << 20;
 
+/// The files of the units being analysed right now, as parsed for them:
+/// a package's declarations are read from these instead of parsing a
+/// declaration view of the same text again (see `parsed_now`).
+static PARSED_NOW: std::sync::LazyLock<Mutex<HashMap<PathBuf, std::sync::Weak<GoFile>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Offers a unit's parsed files to declaration reading while the unit is
+/// analysed (`withdraw` when it is done).
+pub fn offer(files: &[Arc<GoFile>]) {
+    let mut map = PARSED_NOW.lock().unwrap();
+    for f in files {
+        map.insert(absolute(&f.parsed.path), Arc::downgrade(f));
+    }
+}
+
+/// Takes back what `offer` gave.
+pub fn withdraw(files: &[Arc<GoFile>]) {
+    let mut map = PARSED_NOW.lock().unwrap();
+    for f in files {
+        let key = absolute(&f.parsed.path);
+        if map
+            .get(&key)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(f)))
+        {
+            map.remove(&key);
+        }
+    }
+}
+
+/// The file at `path` as parsed for a unit being analysed, if its text is
+/// `text` (what is on disk: an edited copy is never used). Its declarations
+/// are those of its declaration view: the view only blanks function bodies.
+pub fn parsed_now(path: &Path, text: &str) -> Option<Arc<GoFile>> {
+    let f = PARSED_NOW.lock().unwrap().get(&absolute(path))?.upgrade()?;
+    (f.text() == text).then_some(f)
+}
+
 impl Program {
     /// A program over the given workspace modules (each module once).
     pub fn new(workspace: &[Arc<GoModule>]) -> Program {

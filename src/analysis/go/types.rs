@@ -478,8 +478,7 @@ impl<'a> TypeEnv<'a> {
             let ty = type_of_type_node(t, self.file, &self.pkg.import_path);
             let mut c2 = decl.walk();
             for name in decl.children_by_field_name("name", &mut c2) {
-                self.locals
-                    .push(text(name, src), Local::Typed(ty.clone()));
+                self.locals.push(text(name, src), Local::Typed(ty.clone()));
             }
         }
     }
