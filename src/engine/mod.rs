@@ -648,11 +648,13 @@ impl Engine {
                 let module = self.modules.find(dir);
                 let abs = std::path::absolute(dir).unwrap_or(dir.clone());
                 let pkg = GoPackage::new(abs, module, parsed, self.program.clone());
+                crate::analysis::go::program::offer(&pkg.files);
                 for rule in rules {
                     let mut out = Vec::new();
                     self.timed(*rule, || rule.check(&Unit::Go(&pkg), &cx, &mut out));
                     findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
                 }
+                crate::analysis::go::program::withdraw(&pkg.files);
                 ignores.extend(
                     pkg.files
                         .iter()

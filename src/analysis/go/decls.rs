@@ -170,6 +170,13 @@ impl PackageInfo {
         let Ok(source) = crate::parse::read_source(&path) else {
             return;
         };
+        // Parsed already for a unit being analysed: the same declarations.
+        if let Some(file) = super::program::parsed_now(&path, source.text()) {
+            if st.name.is_empty() {
+                st.name = file.package_name.clone();
+            }
+            return add_file(st, &self.import_path, &file, &path);
+        }
         let view = super::declview::declaration_view(source.text())
             .map(crate::source::SourceText::new)
             .unwrap_or(source);
@@ -181,7 +188,7 @@ impl PackageInfo {
         if st.name.is_empty() {
             st.name = file.package_name.clone();
         }
-        add_file(st, &self.import_path, &file);
+        add_file(st, &self.import_path, &file, &self.files[i]);
     }
 
     fn lookup<T>(&self, key: &str, get: impl Fn(&Parsed) -> Option<T>) -> Option<T> {
@@ -339,7 +346,9 @@ fn ident_prefix(s: &str) -> &str {
 
 /// Adds one file's declarations (the first declaration of a name wins:
 /// files for other platforms may declare it again).
-fn add_file(st: &mut Parsed, pkg: &str, file: &GoFile) {
+/// `path`: where the package's index found the file (a unit's copy may
+/// name it differently, `./a.go`).
+fn add_file(st: &mut Parsed, pkg: &str, file: &GoFile, path: &Arc<Path>) {
     let src = file.text();
     let root = file.root();
     let mut cursor = root.walk();
@@ -388,7 +397,7 @@ fn add_file(st: &mut Parsed, pkg: &str, file: &GoFile) {
                 let params = type_params(decl, src);
                 let d = FuncDecl {
                     sig: signature(decl, file, pkg, &params),
-                    file: file.parsed.path.clone(),
+                    file: path.clone(),
                     range: decl.byte_range(),
                     receiver: None,
                 };
@@ -402,7 +411,7 @@ fn add_file(st: &mut Parsed, pkg: &str, file: &GoFile) {
                 };
                 let d = FuncDecl {
                     sig: signature(decl, file, pkg, &params),
-                    file: file.parsed.path.clone(),
+                    file: path.clone(),
                     range: decl.byte_range(),
                     receiver: recv_name,
                 };

@@ -50,6 +50,9 @@ pub struct GoFile {
     /// literal belongs to. Every construction a catalog rule can report
     /// contains one. None when the run has no prefilter.
     pub anchors: Option<Vec<usize>>,
+    /// `ranges_around_hits` by the kinds asked for (several rules ask for
+    /// the same ones).
+    hit_ranges: std::sync::Mutex<HashMap<String, Vec<std::ops::Range<usize>>>>,
 }
 
 impl GoFile {
@@ -62,6 +65,7 @@ impl GoFile {
             imports,
             generated,
             anchors: None,
+            hit_ranges: Default::default(),
         }
     }
 
@@ -133,12 +137,29 @@ impl GoFile {
             #[allow(clippy::single_range_in_vec_init)] // one range: the whole file
             return vec![0..self.text().len()];
         };
+        let key = kinds.join(" ");
+        if let Some(known) = self.hit_ranges.lock().unwrap().get(&key) {
+            return known.clone();
+        }
         let root = self.root();
         let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut chain = Vec::new();
         for &at in anchors {
-            let Some(mut node) = root.descendant_for_byte_range(at, at + 1) else {
+            let Some(target) = root.descendant_for_byte_range(at, at + 1) else {
                 continue;
             };
+            // The node's ancestors, found in one descent from the root
+            // (`Node::parent` descends from the root on every call).
+            chain.clear();
+            let mut n = root;
+            while n.id() != target.id() {
+                chain.push(n);
+                match n.child_with_descendant(target) {
+                    Some(c) => n = c,
+                    None => break,
+                }
+            }
+            let mut node = target;
             loop {
                 if kinds.contains(&node.kind()) {
                     ranges.push(node.byte_range());
@@ -149,7 +170,7 @@ impl GoFile {
                 {
                     break;
                 }
-                match node.parent() {
+                match chain.pop() {
                     Some(p) => node = p,
                     None => break,
                 }
@@ -163,6 +184,7 @@ impl GoFile {
                 out.push(r);
             }
         }
+        self.hit_ranges.lock().unwrap().insert(key, out.clone());
         out
     }
 

@@ -49,6 +49,9 @@ pub struct Program {
     pub fingerprint: Fingerprint,
     /// Parsed function snippets: (file, start) -> (file, range in it, hash).
     functions: Mutex<HashMap<(PathBuf, usize), FunctionSlot>>,
+    /// `locate_now` answers: the folders do not change during a run, and
+    /// every declaration asked for looks its package up.
+    located: Mutex<HashMap<String, Option<(PathBuf, PackageOrigin)>>>,
 }
 
 type FunctionSlot = Arc<OnceLock<(Option<FunctionSnippet>, Fingerprint)>>;
@@ -66,6 +69,47 @@ pub struct Method {
 }
 
 const HELD_SOURCE_LIMIT: usize = 48 << 20;
+
+/// The files of the units being analysed right now, as parsed for them:
+/// a package's declarations are read from these instead of parsing a
+/// declaration view of the same text again (see `parsed_now`).
+static PARSED_NOW: std::sync::LazyLock<Mutex<HashMap<PathBuf, std::sync::Weak<GoFile>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Offers a unit's parsed files to declaration reading while the unit is
+/// analysed (`withdraw` when it is done).
+pub fn offer(files: &[Arc<GoFile>]) {
+    let mut map = PARSED_NOW.lock().unwrap();
+    for f in files {
+        map.insert(absolute(&f.parsed.path), Arc::downgrade(f));
+    }
+}
+
+/// Takes back what `offer` gave.
+pub fn withdraw(files: &[Arc<GoFile>]) {
+    let mut map = PARSED_NOW.lock().unwrap();
+    for f in files {
+        let key = absolute(&f.parsed.path);
+        if map
+            .get(&key)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(f)))
+        {
+            map.remove(&key);
+        }
+    }
+}
+
+/// The file at `path` as parsed for a unit being analysed, if its text is
+/// `text` (what is on disk: an edited copy is never used). Its declarations
+/// are those of its declaration view: the view only blanks function bodies.
+pub fn parsed_now(path: &Path, text: &str) -> Option<Arc<GoFile>> {
+    let f = PARSED_NOW.lock().unwrap().get(&absolute(path))?.upgrade()?;
+    (f.text() == text).then_some(f)
+}
 
 impl Program {
     /// A program over the given workspace modules (each module once).
@@ -134,6 +178,7 @@ impl Program {
             file_bytes: Mutex::default(),
             summaries: Default::default(),
             functions: Mutex::default(),
+            located: Mutex::default(),
         }
     }
 
@@ -174,6 +219,18 @@ impl Program {
     }
 
     fn locate_now(&self, import_path: &str) -> Option<(PathBuf, PackageOrigin)> {
+        if let Some(known) = self.located.lock().unwrap().get(import_path) {
+            return known.clone();
+        }
+        let found = self.locate_uncached(import_path);
+        self.located
+            .lock()
+            .unwrap()
+            .insert(import_path.to_string(), found.clone());
+        found
+    }
+
+    fn locate_uncached(&self, import_path: &str) -> Option<(PathBuf, PackageOrigin)> {
         if import_path.is_empty() || import_path.starts_with("_/") {
             return import_path
                 .strip_prefix("_/")

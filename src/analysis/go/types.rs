@@ -347,12 +347,73 @@ fn literal_type(expr: Node, file: &GoFile, package: &str) -> GoType {
     }
 }
 
+/// `n` (a node of `file`'s tree), borrowed for as long as `file` is.
+fn node_of<'a>(file: &'a GoFile, n: Node) -> Option<Node<'a>> {
+    let mut d = file
+        .root()
+        .descendant_for_byte_range(n.start_byte(), n.end_byte())?;
+    // The deepest node over the range; `n` is it or an ancestor of the same extent.
+    loop {
+        if d.id() == n.id() {
+            return Some(d);
+        }
+        let p = d.parent()?;
+        if p.byte_range() != n.byte_range() {
+            return None;
+        }
+        d = p;
+    }
+}
+
 /// Types of the local names of one function (and the functions enclosing it).
 pub struct TypeEnv<'a> {
     pub pkg: &'a GoPackage,
     pub file: &'a GoFile,
     pub catalog: &'a GoCatalog,
-    locals: HashMap<String, GoType>,
+    locals: Locals<'a>,
+}
+
+/// The local declarations of a function, in the order they take effect
+/// (enclosing functions first, each one's parameters, then its body's
+/// declarations in document order): a later entry for a name hides an
+/// earlier one. The type of a declaration made from a value is worked out
+/// only when the name is asked for (most never are, and each can mean
+/// reading a callee's package), as it would have been at that point: with
+/// only the entries before it in view.
+#[derive(Default)]
+struct Locals<'a> {
+    entries: Vec<Local<'a>>,
+    /// Name -> indices into `entries`, ascending.
+    by_name: HashMap<String, Vec<usize>>,
+    /// `entries[i]`'s type once worked out (None inside: binds nothing).
+    types: std::cell::RefCell<Vec<Option<Option<GoType>>>>,
+    /// Entries at or past this index are not in view (while an entry's own
+    /// type is worked out).
+    horizon: std::cell::Cell<usize>,
+}
+
+enum Local<'a> {
+    /// A declared type (parameters, `var x T`).
+    Typed(GoType),
+    /// The `i`-th of `names` names bound by `values`; `hides` when the name
+    /// is bound even if its type is unknown (`:=`).
+    Value {
+        values: std::rc::Rc<Vec<Node<'a>>>,
+        i: usize,
+        names: usize,
+        hides: bool,
+    },
+}
+
+impl<'a> Locals<'a> {
+    fn push(&mut self, name: &str, local: Local<'a>) {
+        self.by_name
+            .entry(name.to_string())
+            .or_default()
+            .push(self.entries.len());
+        self.entries.push(local);
+        self.types.get_mut().push(None);
+    }
 }
 
 impl<'a> TypeEnv<'a> {
@@ -369,7 +430,13 @@ impl<'a> TypeEnv<'a> {
             pkg,
             file,
             catalog,
-            locals: HashMap::new(),
+            locals: Locals::default(),
+        };
+        // The same node, borrowed for as long as the file (the declarations
+        // keep nodes of it); `func` is always one of the file's.
+        let Some(func) = node_of(file, func) else {
+            env.locals.horizon.set(usize::MAX);
+            return env;
         };
         // Outermost first, so inner declarations override.
         let mut chain = vec![func];
@@ -381,10 +448,11 @@ impl<'a> TypeEnv<'a> {
         for f in chain.into_iter().rev() {
             env.add_function(f);
         }
+        env.locals.horizon.set(usize::MAX);
         env
     }
 
-    fn add_function(&mut self, func: Node) {
+    fn add_function(&mut self, func: Node<'a>) {
         for field in ["receiver", "parameters"] {
             if let Some(list) = func.child_by_field_name(field) {
                 self.add_params(list);
@@ -400,7 +468,7 @@ impl<'a> TypeEnv<'a> {
         }
     }
 
-    fn add_params(&mut self, list: Node) {
+    fn add_params(&mut self, list: Node<'a>) {
         let src = self.file.text();
         let mut c = list.walk();
         for decl in list.named_children(&mut c) {
@@ -410,14 +478,14 @@ impl<'a> TypeEnv<'a> {
             let ty = type_of_type_node(t, self.file, &self.pkg.import_path);
             let mut c2 = decl.walk();
             for name in decl.children_by_field_name("name", &mut c2) {
-                self.locals.insert(text(name, src).to_string(), ty.clone());
+                self.locals.push(text(name, src), Local::Typed(ty.clone()));
             }
         }
     }
 
     /// Declarations in document order, not descending into func literals
     /// (their names are added when the env is built for them).
-    fn add_body(&mut self, body: Node) {
+    fn add_body(&mut self, body: Node<'a>) {
         let src = self.file.text();
         let mut stack = vec![body];
         let mut ordered = Vec::new();
@@ -434,26 +502,30 @@ impl<'a> TypeEnv<'a> {
         ordered.sort_by_key(|n| n.start_byte());
         for n in ordered {
             if n.kind() == "var_spec" {
-                let ty = match n.child_by_field_name("type") {
-                    Some(t) => Some(type_of_type_node(t, self.file, &self.pkg.import_path)),
-                    None => None,
-                };
+                let ty = n
+                    .child_by_field_name("type")
+                    .map(|t| type_of_type_node(t, self.file, &self.pkg.import_path));
                 let mut c = n.walk();
                 let names: Vec<_> = n.children_by_field_name("name", &mut c).collect();
-                let values: Vec<Node> = n
-                    .child_by_field_name("value")
-                    .map(|v| {
-                        let mut c = v.walk();
-                        v.named_children(&mut c).collect()
-                    })
-                    .unwrap_or_default();
+                let values: std::rc::Rc<Vec<Node>> = std::rc::Rc::new(
+                    n.child_by_field_name("value")
+                        .map(|v| {
+                            let mut c = v.walk();
+                            v.named_children(&mut c).collect()
+                        })
+                        .unwrap_or_default(),
+                );
                 for (i, name) in names.iter().enumerate() {
-                    let t = ty
-                        .clone()
-                        .or_else(|| self.value_type(&values, i, names.len()));
-                    if let Some(t) = t {
-                        self.locals.insert(text(*name, src).to_string(), t);
-                    }
+                    let local = match &ty {
+                        Some(t) => Local::Typed(t.clone()),
+                        None => Local::Value {
+                            values: values.clone(),
+                            i,
+                            names: names.len(),
+                            hides: false,
+                        },
+                    };
+                    self.locals.push(text(*name, src), local);
                 }
                 continue;
             }
@@ -472,7 +544,8 @@ impl<'a> TypeEnv<'a> {
             let mut c = left.walk();
             let names: Vec<_> = left.named_children(&mut c).collect();
             let mut c = right.walk();
-            let values: Vec<_> = right.named_children(&mut c).collect();
+            let values: std::rc::Rc<Vec<Node>> =
+                std::rc::Rc::new(right.named_children(&mut c).collect());
             for (i, name) in names.iter().enumerate() {
                 if name.kind() != "identifier" {
                     continue;
@@ -481,14 +554,57 @@ impl<'a> TypeEnv<'a> {
                 if key == "_" {
                     continue;
                 }
-                if let Some(t) = self.value_type(&values, i, names.len()) {
-                    self.locals.insert(key.to_string(), t);
-                } else if n.kind() == "short_var_declaration" {
-                    // A new variable of unknown type hides an outer one.
-                    self.locals.insert(key.to_string(), GoType::Other);
-                }
+                self.locals.push(
+                    key,
+                    Local::Value {
+                        values: values.clone(),
+                        i,
+                        names: names.len(),
+                        // A new variable of unknown type hides an outer one.
+                        hides: n.kind() == "short_var_declaration",
+                    },
+                );
             }
         }
+    }
+
+    /// The type `entries[i]` binds its name to, worked out once with only
+    /// the entries before it in view (None: it binds nothing).
+    fn entry_type(&self, i: usize) -> Option<GoType> {
+        if let Some(known) = &self.locals.types.borrow()[i] {
+            return known.clone();
+        }
+        let ty = match &self.locals.entries[i] {
+            Local::Typed(t) => Some(t.clone()),
+            Local::Value {
+                values,
+                i: at,
+                names,
+                hides,
+            } => {
+                let saved = self.locals.horizon.replace(i);
+                let t = self.value_type(values, *at, *names);
+                self.locals.horizon.set(saved);
+                t.or_else(|| hides.then_some(GoType::Other))
+            }
+        };
+        self.locals.types.borrow_mut()[i] = Some(ty.clone());
+        ty
+    }
+
+    /// The type of local `name` as seen from here (the innermost entry in
+    /// view that binds it).
+    fn local(&self, name: &str) -> Option<GoType> {
+        let horizon = self.locals.horizon.get();
+        let at = self.locals.by_name.get(name)?;
+        at.iter()
+            .rev()
+            .filter(|&&i| i < horizon)
+            .find_map(|&i| self.entry_type(i))
+    }
+
+    fn has_local(&self, name: &str) -> bool {
+        self.local(name).is_some()
     }
 
     /// Type of the i-th name bound by `values` (one value per name, or one call for all).
@@ -540,7 +656,7 @@ impl<'a> TypeEnv<'a> {
             }
             "identifier" => {
                 let name = text(func, src);
-                if self.locals.contains_key(name) {
+                if self.has_local(name) {
                     return None;
                 }
                 program
@@ -577,7 +693,7 @@ impl<'a> TypeEnv<'a> {
             }
             "identifier" => {
                 let name = text(func, src);
-                if self.locals.contains_key(name) {
+                if self.has_local(name) {
                     return None;
                 }
                 if let Some(sig) = self.pkg.decls.funcs.get(name) {
@@ -600,10 +716,8 @@ impl<'a> TypeEnv<'a> {
         match expr.kind() {
             "identifier" => {
                 let name = text(expr, src);
-                self.locals
-                    .get(name)
-                    .or_else(|| self.pkg.decls.vars.get(name))
-                    .cloned()
+                self.local(name)
+                    .or_else(|| self.pkg.decls.vars.get(name).cloned())
                     .or_else(|| self.package_var(name))
             }
             "parenthesized_expression" => self.full_type_of(expr.named_child(0)?),
@@ -633,7 +747,7 @@ impl<'a> TypeEnv<'a> {
                 let func = expr.child_by_field_name("function")?;
                 if func.kind() == "identifier"
                     && text(func, src) == "make"
-                    && !self.locals.contains_key("make")
+                    && !self.has_local("make")
                 {
                     let t = expr.child_by_field_name("arguments")?.named_child(0)?;
                     return Some(type_of_type_node(t, self.file, pkg));
@@ -671,12 +785,12 @@ impl<'a> TypeEnv<'a> {
         self.pkg.program.var(&self.pkg.import_path, name)
     }
 
-    pub fn local_type(&self, name: &str) -> Option<&GoType> {
-        self.locals.get(name)
+    pub fn local_type(&self, name: &str) -> Option<GoType> {
+        self.local(name)
     }
 
     pub fn is_local(&self, name: &str) -> bool {
-        self.locals.contains_key(name)
+        self.has_local(name)
     }
 
     /// The import path an identifier names, if it is a package (and not a local).
@@ -685,7 +799,7 @@ impl<'a> TypeEnv<'a> {
             return None;
         }
         let name = text(ident, self.file.text());
-        if self.locals.contains_key(name) || self.pkg.decls.vars.contains_key(name) {
+        if self.has_local(name) || self.pkg.decls.vars.contains_key(name) {
             return None;
         }
         self.file.imports.resolve(name)
@@ -699,11 +813,10 @@ impl<'a> TypeEnv<'a> {
             "identifier" => {
                 let name = text(expr, src);
                 let t = match self
-                    .locals
-                    .get(name)
-                    .or_else(|| self.pkg.decls.vars.get(name))
+                    .local(name)
+                    .or_else(|| self.pkg.decls.vars.get(name).cloned())
                 {
-                    Some(t) => t.clone(),
+                    Some(t) => t,
                     None => self.package_var(name)?,
                 };
                 match t {
@@ -811,7 +924,7 @@ impl<'a> TypeEnv<'a> {
                                 _ => None,
                             };
                         }
-                        if self.locals.contains_key(name) {
+                        if self.has_local(name) {
                             return None;
                         }
                         if let Some(t) = self.catalog.func_type(pkg, name) {
