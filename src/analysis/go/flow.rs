@@ -471,6 +471,13 @@ impl<'a, 't> FlowCx<'a, 't> {
                     {
                         return;
                     }
+                    // A standard-library wrapper (`zip.NewWriter(f)`): its
+                    // Close does not close what it wraps.
+                    if link.owns() && self.std_wrapper_borrows(call, parent, cur) {
+                        link = Link::Derived;
+                        cur = call;
+                        continue;
+                    }
                     // The callee's summary, when its source can be read.
                     if let Some(cs) = summaries::of_call(self.env, call)
                         && let Some(index) = arg_index(parent, cur)
@@ -1162,6 +1169,39 @@ impl<'a, 't> FlowCx<'a, 't> {
             .env
             .call_results(call)
             .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
+    }
+
+    /// Is `call` a standard-library function that takes the value as a
+    /// plain reader or writer (`zip.NewWriter(f)`, `gzip.NewReader(f)`,
+    /// `bufio.NewWriter(f)`, `elf.NewFile(f)`)? What it returns holds the
+    /// value but never releases it: the standard library's wrappers document
+    /// that their Close flushes and does not close the underlying reader or
+    /// writer. `net/http` is left out: a request closes the body it is given.
+    fn std_wrapper_borrows(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        const IO: [&str; 5] = ["Reader", "Writer", "ReaderAt", "WriterAt", "ReadSeeker"];
+        let Some((operand, _)) = crate::lang::go::selector_call(call) else {
+            return false;
+        };
+        let Some(path) = self.env.package_of(operand) else {
+            return false;
+        };
+        let std = matches!(
+            self.env.pkg.program.origin(path),
+            Some(super::decls::PackageOrigin::Stdlib)
+        );
+        if !std || path == "net" || path.starts_with("net/") {
+            return false;
+        }
+        let Some(index) = arg_index(args, arg) else {
+            return false;
+        };
+        let Some(params) = self.env.call_params(call) else {
+            return false;
+        };
+        params.get(index).is_some_and(|p| {
+            !p.variadic
+                && matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
+        })
     }
 
     fn is_context(&self, expr: Node<'t>) -> bool {
