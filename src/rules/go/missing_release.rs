@@ -448,7 +448,6 @@ where
     /// Releases the value on the paths that leak it: moves a later `defer`
     /// up to the error check when only early returns before it leak, or
     /// inserts the release before each leaking `return`.
-    #[allow(clippy::too_many_arguments)]
     /// A release that may run twice (a context's cancel func, a timer's
     /// or ticker's Stop), for a value that leaks on some exits and escapes
     /// on none: `defer` it right after the acquisition, as for a value that
@@ -497,6 +496,7 @@ where
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn path_fix(
         &self,
         func: Node<'t>,
