@@ -159,6 +159,11 @@ enum Link {
     /// it was passed to (`gz := gzip.NewReader(f)`), a local struct, slice
     /// or map it was put in. Releasing it counts as releasing the value.
     Wrapper,
+    /// Something that holds the value but never releases it: a standard
+    /// library reader or writer around it (`zip.NewWriter(f)`), whose Close
+    /// flushes and leaves the value open. It keeps the value alive wherever
+    /// it goes, like a wrapper; releasing it releases nothing.
+    View,
     /// Something obtained from the value (`client.Bucket(b)`, an iterator):
     /// it may keep the value alive, but releasing it does not release it.
     Derived,
@@ -168,6 +173,12 @@ impl Link {
     /// The value itself or something that may own it.
     fn owns(&self) -> bool {
         !matches!(self, Link::Derived)
+    }
+
+    /// Does releasing it (or handing it to a callee that does) release the
+    /// value?
+    fn releases(&self) -> bool {
+        !matches!(self, Link::Derived | Link::View)
     }
 }
 
@@ -456,7 +467,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                     if matches!(link, Link::Alias(ref p) if p.is_empty()) && self.is_context(cur) {
                         return;
                     }
-                    if link.owns() && self.is_consumer(call) {
+                    if link.releases() && self.is_consumer(call) {
                         self.release(fate, call, ReleasedBy::Consumer);
                         return;
                     }
@@ -470,6 +481,16 @@ impl<'a, 't> FlowCx<'a, 't> {
                             || self.has_plain_results(call, callee))
                     {
                         return;
+                    }
+                    // A standard-library wrapper (`zip.NewWriter(f)`): its
+                    // Close does not close what it wraps.
+                    if link.owns()
+                        && !self.has_plain_results(call, callee)
+                        && self.std_wrapper_borrows(call, parent, cur)
+                    {
+                        link = Link::View;
+                        cur = call;
+                        continue;
                     }
                     // The callee's summary, when its source can be read.
                     if let Some(cs) = summaries::of_call(self.env, call)
@@ -498,7 +519,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                     if self.has_plain_results(call, callee) {
                         return; // len(b), string(b), io.ReadAll(f), strconv.Itoa(n): plain data
                     }
-                    if link.owns()
+                    if link.releases()
                         && (in_defer_statement(call)
                             || is_cleanup_name(callee_name)
                             || self.helper_releases(callee, parent, cur))
@@ -616,6 +637,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                         // An element of a slice or map that holds the value: the value.
                         (Link::Wrapper, "index_expression") => Link::Alias(Vec::new()),
                         (Link::Wrapper, _) => Link::Wrapper,
+                        (Link::View, _) => Link::View,
                         _ => Link::Derived,
                     };
                     cur = parent;
@@ -686,7 +708,7 @@ impl<'a, 't> FlowCx<'a, 't> {
                 args.is_some()
             }
             ParamFate::Released | ParamFate::ReleasedSometimes => {
-                if link.owns() {
+                if link.releases() {
                     self.release(fate, call, ReleasedBy::Callee(callee));
                 }
                 true
@@ -796,6 +818,7 @@ impl<'a, 't> FlowCx<'a, 't> {
             }
             // `head, err := NewHead(w)`: the first result is the wrapper.
             Link::Wrapper | Link::Alias(_) => Link::Wrapper,
+            Link::View => Link::View,
             Link::Derived => Link::Derived,
         };
         for t in chosen {
@@ -1054,10 +1077,37 @@ impl<'a, 't> FlowCx<'a, 't> {
             let Some(call) = r.parent() else {
                 return false;
             };
+            if call.kind() == "argument_list" {
+                // Handed to a call that only calls it (`gc.Tricolor(nodes,
+                // refs)`): it runs during the call.
+                return call.parent().is_some_and(|c| {
+                    !in_go_statement(c)
+                        && enclosing_function(c).is_some_and(|f| f.id() == self.func.id())
+                        && self.calls_callback_now(c, call, *r)
+                });
+            }
             call.kind() == "call_expression"
                 && is_field(call, "function", *r)
                 && !in_go_statement(call)
                 && enclosing_function(call).is_some_and(|f| f.id() == self.func.id())
+        })
+    }
+
+    /// Does `call` only call the callback `arg` it is given before it
+    /// returns (a synchronous callback, or its summary says it only uses it)?
+    fn calls_callback_now(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        if self.is_sync_callback(call) {
+            return true;
+        }
+        summaries::of_call(self.env, call).is_some_and(|cs| {
+            arg_index(args, arg)
+                .and_then(|i| cs.arg(i))
+                .is_some_and(|pf| {
+                    matches!(
+                        pf,
+                        ParamFate::Borrowed | ParamFate::Released | ParamFate::ReleasedSometimes
+                    )
+                })
         })
     }
 
@@ -1162,6 +1212,39 @@ impl<'a, 't> FlowCx<'a, 't> {
             .env
             .call_results(call)
             .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
+    }
+
+    /// Is `call` a standard-library function that takes the value as a
+    /// plain reader or writer (`zip.NewWriter(f)`, `gzip.NewReader(f)`,
+    /// `bufio.NewWriter(f)`, `elf.NewFile(f)`)? What it returns holds the
+    /// value but never releases it: the standard library's wrappers document
+    /// that their Close flushes and does not close the underlying reader or
+    /// writer. `net/http` is left out: a request closes the body it is given.
+    fn std_wrapper_borrows(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        const IO: [&str; 5] = ["Reader", "Writer", "ReaderAt", "WriterAt", "ReadSeeker"];
+        let Some((operand, _)) = crate::lang::go::selector_call(call) else {
+            return false;
+        };
+        let Some(path) = self.env.package_of(operand) else {
+            return false;
+        };
+        let std = matches!(
+            self.env.pkg.program.origin(path),
+            Some(super::decls::PackageOrigin::Stdlib)
+        );
+        if !std || path == "net" || path.starts_with("net/") {
+            return false;
+        }
+        let Some(index) = arg_index(args, arg) else {
+            return false;
+        };
+        let Some(params) = self.env.call_params(call) else {
+            return false;
+        };
+        params.get(index).is_some_and(|p| {
+            !p.variadic
+                && matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
+        })
     }
 
     fn is_context(&self, expr: Node<'t>) -> bool {

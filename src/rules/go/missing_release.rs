@@ -339,6 +339,19 @@ where
                     Ok(t) => t,
                     Err(why) => return Some(finding.with_note(why)),
                 };
+                if let Some(fix) = self.idempotent_fix(
+                    resource,
+                    func,
+                    decl_scope,
+                    var_name,
+                    err.map(|e| text(e, src)),
+                    &release_text,
+                    &exits,
+                    &analysis.fate,
+                    last_use,
+                ) {
+                    return Some(finding.with_fix(fix));
+                }
                 return Some(
                     match self.path_fix(
                         func,
@@ -442,6 +455,54 @@ where
     /// Releases the value on the paths that leak it: moves a later `defer`
     /// up to the error check when only early returns before it leak, or
     /// inserts the release before each leaking `return`.
+    /// A release that may run twice (a context's cancel func, a timer's
+    /// or ticker's Stop), for a value that leaks on some exits and escapes
+    /// on none: `defer` it right after the acquisition, as for a value that
+    /// leaks everywhere. The paths that already release it (an explicit
+    /// `cancel()`, a timer that fired) are unchanged by a second release,
+    /// and the function's end, which has no `return` to put a release
+    /// before, is covered too.
+    #[allow(clippy::too_many_arguments)]
+    fn idempotent_fix(
+        &self,
+        resource: &Resource,
+        func: Node<'t>,
+        decl_scope: Node<'t>,
+        var: &str,
+        err: Option<&str>,
+        release: &str,
+        exits: &[Exit<'t>],
+        fate: &crate::analysis::go::flow::Fate<'t>,
+        last_use: usize,
+    ) -> Option<Fix> {
+        let idempotent = matches!(resource.origin, crate::catalog::Origin::BuiltIn)
+            && resource.type_name.as_ref().is_some_and(|t| {
+                matches!(
+                    (t.package.as_str(), t.name.as_str()),
+                    ("time", "Timer" | "Ticker") | ("context", "CancelFunc" | "CancelCauseFunc")
+                )
+            });
+        if !idempotent || !fate.escapes.is_empty() || !fate.handoffs.is_empty() {
+            return None;
+        }
+        // Every leaking exit is a `return` after the acquisition or the end of
+        // the body: none is reached by jumping back above it (a `goto` retry
+        // loop would defer once per pass) or by assigning the variable again.
+        let stmt = self.statement()?;
+        let after = exits.iter().all(|e| match e {
+            Exit::Return(r) => r.start_byte() >= stmt.end_byte(),
+            Exit::End => true,
+            Exit::Stopped(_) => false,
+        });
+        if !after {
+            return None;
+        }
+        match self.placement(func, decl_scope, var, err, last_use).ok()? {
+            p @ Placement::After { .. } => self.build_fix(p, release),
+            _ => None,
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn path_fix(
         &self,
