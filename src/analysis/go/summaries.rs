@@ -342,7 +342,13 @@ fn guarded<T>(
         let back_to = stack
             .iter()
             .position(|fr| fr.node == *node)
-            .or_else(|| cache.provisional.lock().unwrap().get(node).copied())
+            // A member of a cycle still open: its first function is on the
+            // stack at that position (kept so by re-rooting, below).
+            .or_else(|| {
+                let root = cache.provisional.lock().unwrap().get(node).copied()?;
+                debug_assert!(root < stack.len(), "stale provisional summary");
+                Some(root.min(stack.len().checked_sub(1)?))
+            })
             // Too deep to follow: as if the chain looped back to its start.
             .or_else(|| (stack.len() >= MAX_DEPTH).then_some(0));
         if let Some(p) = back_to {
@@ -364,12 +370,17 @@ fn guarded<T>(
     let frame = stack.pop().expect("summary stack");
     let pos = stack.len();
     if frame.low < pos {
-        // On a cycle through a computation below: provisional.
-        cache
-            .provisional
-            .lock()
-            .unwrap()
-            .insert(frame.node, frame.low);
+        // On a cycle through a computation below: provisional. The members
+        // of its cycles rooted at or above it now belong to that bigger
+        // cycle (their roots leave the stack with this frame).
+        let mut provisional = cache.provisional.lock().unwrap();
+        for root in provisional.values_mut() {
+            if *root >= pos {
+                *root = frame.low;
+            }
+        }
+        provisional.insert(frame.node, frame.low);
+        drop(provisional);
         if let Some(top) = stack.last_mut() {
             top.low = top.low.min(frame.low);
         }
