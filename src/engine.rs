@@ -700,7 +700,11 @@ impl Engine {
                     }
                 };
                 let krate = self.crates.find(path);
-                let file = RustFile::new(parsed, krate);
+                let mut file = RustFile::new(parsed, krate);
+                file.hits = Some(crate::analysis::rust::hits::hit_ranges(
+                    &file,
+                    &self.rust_prefilter,
+                ));
                 for rule in rules {
                     let mut out = Vec::new();
                     self.timed(*rule, || rule.check(&Unit::Rust(&file), &cx, &mut out));

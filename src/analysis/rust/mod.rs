@@ -6,10 +6,13 @@ pub mod cargo;
 pub mod context;
 pub mod errors;
 pub mod flow;
+pub mod hits;
 pub mod items;
 pub mod rustfmt;
 pub mod syntax;
 pub mod tasks;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -35,6 +38,9 @@ pub struct RustFile {
     pub uses: Vec<UseBinding>,
     /// `#[cfg(test)]` modules and `#[test]` functions.
     pub test_ranges: Vec<Range<usize>>,
+    /// Where the engine's prefilter literals occur (`hits::hit_ranges`):
+    /// rules' queries run there only. None: everywhere.
+    pub hits: Option<Vec<Range<usize>>>,
 }
 
 impl RustFile {
@@ -63,6 +69,7 @@ impl RustFile {
             krate,
             uses,
             test_ranges,
+            hits: None,
         }
     }
 
@@ -242,19 +249,8 @@ fn is_test_item(item: Node, src: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::lang::Language;
-    use crate::source::SourceText;
 
-    fn file(src: &str) -> RustFile {
-        let parsed = ParsedFile::parse(
-            Arc::from(std::path::Path::new("a.rs")),
-            Language::Rust,
-            SourceText::new(src.to_string()),
-        )
-        .unwrap();
-        RustFile::new(parsed, None)
-    }
+    use crate::analysis::rust::test_support::file;
 
     #[test]
     fn uses_resolve_paths() {

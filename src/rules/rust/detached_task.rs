@@ -3,8 +3,7 @@
 //! the value it works for — or spawned per request. Fix (tokio, in a
 //! constructor): keep the handle in a new field and abort it in `Drop`.
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::items::{struct_fields, struct_item, struct_literals};
@@ -136,17 +135,9 @@ impl Rule for RustDetachedTask {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Rust(file) = unit else { return };
         let query = embedded_query!(Language::Rust, "rust/detached_task.scm");
-        let mut cursor = QueryCursor::new();
         let src = file.text();
-        let mut matches = cursor.matches(query, file.root(), src.as_bytes());
-        let names = query.capture_names();
-        while let Some(m) = matches.next() {
-            let Some(call) = m
-                .captures()
-                .iter()
-                .find(|c| names[c.index as usize] == "call")
-                .map(|c| c.node)
-            else {
+        for m in file.query_matches(query) {
+            let Some(call) = m.capture(query, "call") else {
                 continue;
             };
             if !cx.include_tests && file.is_test_code(call.start_byte()) {

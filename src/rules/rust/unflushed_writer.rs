@@ -4,8 +4,7 @@
 //! Fix: `w.flush()?` (`.await?` when async) before the end of the scope,
 //! where the function can return the error; otherwise report.
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::errors::io_error_converts;
@@ -124,20 +123,9 @@ impl Rule for RustUnflushedWriter {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Rust(file) = unit else { return };
         let query = embedded_query!(Language::Rust, "rust/unflushed_writer.scm");
-        let mut cursor = QueryCursor::new();
-        let src = file.text();
-        let mut matches = cursor.matches(query, file.root(), src.as_bytes());
-        let names = query.capture_names();
-        while let Some(m) = matches.next() {
-            let (mut decl, mut value) = (None, None);
-            for c in m.captures() {
-                match names[c.index as usize] {
-                    "let" => decl = Some(c.node),
-                    "value" => value = Some(c.node),
-                    _ => {}
-                }
-            }
-            let (Some(decl), Some(value)) = (decl, value) else {
+        for m in file.query_matches(query) {
+            let (Some(decl), Some(value)) = (m.capture(query, "let"), m.capture(query, "value"))
+            else {
                 continue;
             };
             if !cx.include_tests && file.is_test_code(decl.start_byte()) {

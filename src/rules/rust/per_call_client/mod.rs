@@ -14,8 +14,7 @@
 mod hoist;
 mod plan;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use crate::analysis::rust::flow::{UseKind, uses_after};
 use crate::analysis::rust::syntax::{
@@ -144,22 +143,12 @@ impl Rule for RustPerCallClient {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Rust(file) = unit else { return };
         let query = embedded_query!(Language::Rust, "rust/per_call_client.scm");
-        let mut cursor = QueryCursor::new();
-        let src = file.text();
-        let mut matches = cursor.matches(query, file.root(), src.as_bytes());
-        let names = query.capture_names();
+        let _src = file.text();
         let mut seen = Vec::new();
         let planned = std::cell::RefCell::new(Vec::new());
-        while let Some(m) = matches.next() {
-            let (mut call, mut path) = (None, None);
-            for c in m.captures() {
-                match names[c.index as usize] {
-                    "call" => call = Some(c.node),
-                    "path" => path = Some(c.node),
-                    _ => {}
-                }
-            }
-            let (Some(call), Some(path)) = (call, path) else {
+        for m in file.query_matches(query) {
+            let (Some(call), Some(path)) = (m.capture(query, "call"), m.capture(query, "path"))
+            else {
                 continue;
             };
             if !cx.include_tests && file.is_test_code(call.start_byte()) {

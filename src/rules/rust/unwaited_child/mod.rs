@@ -11,8 +11,7 @@
 
 mod reap;
 
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor};
+use tree_sitter::Node;
 
 use crate::analysis::rust::RustFile;
 use crate::analysis::rust::context::waiting_blocks;
@@ -125,18 +124,10 @@ impl Rule for RustUnwaitedChild {
     fn check(&self, unit: &Unit<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let Unit::Rust(file) = unit else { return };
         let query = embedded_query!(Language::Rust, "rust/unwaited_child.scm");
-        let mut cursor = QueryCursor::new();
-        let src = file.text();
-        let mut matches = cursor.matches(query, file.root(), src.as_bytes());
-        let names = query.capture_names();
+        let _src = file.text();
         let mut seen = Vec::new();
-        while let Some(m) = matches.next() {
-            let Some(call) = m
-                .captures()
-                .iter()
-                .find(|c| names[c.index as usize] == "call")
-                .map(|c| c.node)
-            else {
+        for m in file.query_matches(query) {
+            let Some(call) = m.capture(query, "call") else {
                 continue;
             };
             if !cx.include_tests && file.is_test_code(call.start_byte()) {
