@@ -871,6 +871,7 @@ fn closure_releases(scope: Node, func: Node, name: &str, method: Option<&str>, s
                 None => matches!(text(field, src), "Close" | "Stop"),
             }
             && released_in_kept_closure(n, func)
+            && is_same_variable(func, scope, name, operand, src)
         {
             return true;
         }
@@ -878,6 +879,18 @@ fn closure_releases(scope: Node, func: Node, name: &str, method: Option<&str>, s
         stack.extend(n.named_children(&mut c));
     }
     false
+}
+
+/// Does `name` at `at` name the variable declared in `scope` (a local of
+/// it, or a named result when `scope` is the body), not one shadowing it?
+fn is_same_variable(func: Node, scope: Node, name: &str, at: Node, src: &str) -> bool {
+    match super::scope::resolve(func, name, at, src) {
+        super::scope::Resolution::Local { scope: s, .. } => s.id() == scope.id(),
+        super::scope::Resolution::NamedResult => func
+            .child_by_field_name("body")
+            .is_some_and(|b| b.id() == scope.id()),
+        _ => false,
+    }
 }
 
 /// Is `site` inside a func literal (within `func`) other than one called
