@@ -98,6 +98,33 @@ fn looks_like_getter(name: &str) -> bool {
             .any(|s| name.ends_with(s))
 }
 
+/// Names of functions and methods that make a new value by convention
+/// (`NewReader`, `newParser`, `Open`, `OpenFile`, `Dial`, `Connect`,
+/// `CreateSession`): a verb at the start, then the end of the name or an
+/// upper-case letter.
+fn looks_like_factory(name: &str) -> bool {
+    [
+        "New", "new", "Open", "open", "Dial", "dial", "Connect", "connect", "Create", "create",
+    ]
+    .iter()
+    .any(|verb| {
+        name.strip_prefix(verb)
+            .is_some_and(|rest| rest.chars().next().is_none_or(|c| c.is_ascii_uppercase()))
+    })
+}
+
+/// An interface method with an empty-interface result whose name says it
+/// hands out a new value (`DispensePlugin`, `NewInstance`, `Acquire`): what
+/// it returns is the caller's once asserted to a type with a release.
+fn looks_like_dispenser(name: &str) -> bool {
+    looks_like_factory(name)
+        || [
+            "Dispense", "Acquire", "Make", "Build", "Spawn", "Launch", "Start",
+        ]
+        .iter()
+        .any(|verb| name.starts_with(verb))
+}
+
 /// Does `call` create a resource? The catalog answers first; for calls it
 /// does not know, the callee's declaration and summary do.
 pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
@@ -124,8 +151,21 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
         }
         _ => return None,
     };
+    let debug = |why: &str| {
+        if std::env::var_os("LEAKFIX_DEBUG_OWNERSHIP").is_some() {
+            eprintln!(
+                "acquisition: {}:{}: `{}`: {why}",
+                env.file.parsed.path.display(),
+                call.start_position().row + 1,
+                text(f, src),
+            );
+        }
+    };
     match lookup {
-        Lookup::Ignored(_) => return None,
+        Lookup::Ignored(_) => {
+            debug("the catalog ignores it");
+            return None;
+        }
         Lookup::Resource(r) if !matches!(r.origin, Origin::Learned(_)) => {
             return Some(Acquisition {
                 resource: r.clone(),
@@ -135,7 +175,10 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
         _ => {}
     }
     // The callee's declared results: the first one of a releasable type.
-    let results = env.call_results(call)?;
+    let Some(results) = env.call_results(call) else {
+        debug("its declaration was not found");
+        return None;
+    };
     let error = results.len() >= 2 && callee_returns_error(env, call);
     for (j, t) in results.iter().enumerate() {
         let GoType::Named(tn) = t else { continue };
@@ -155,6 +198,25 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
                 short(tn),
                 rel.basis
             ),
+            // Nothing shows whether the value is new (a body calling a func
+            // value, library code too deep to read, no source on disk): a
+            // constructor by its name, of a type with a release. The
+            // ownership analysis still decides whether it stays here.
+            // Not for interface methods (judged by `interface_result_fate`:
+            // an implementation may keep what it hands out), nor for values
+            // released by calling them (a cancel func built in a closure).
+            ResultFate::Unknown
+                if looks_like_factory(callee_name(f, src))
+                    && rel.release.method().is_some()
+                    && !is_interface_method(env, recv.as_ref(), f, src) =>
+            {
+                format!(
+                    "`{}` is named like a constructor and {} names a release of `{}` (its body does not show whether the value is new)",
+                    text(f, src),
+                    rel.basis,
+                    short(tn)
+                )
+            }
             other => {
                 if std::env::var_os("LEAKFIX_DEBUG_OWNERSHIP").is_some() {
                     eprintln!(
@@ -194,6 +256,7 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
             basis,
         });
     }
+    debug(&format!("no result has a known release: {results:?}"));
     None
 }
 
@@ -228,7 +291,21 @@ pub fn interface_result_fate(env: &TypeEnv, call: Node, index: usize) -> ResultF
     };
     match m.sig.results.get(index).map(|r| &r.ty) {
         Some(GoType::Named(t)) if release_of_type(env, t).is_some() => ResultFate::Fresh,
+        // `any`: fresh for a dispenser, to be asserted to its real type.
+        Some(GoType::Other) if looks_like_dispenser(name) => ResultFate::Fresh,
         _ => ResultFate::Unknown,
+    }
+}
+
+/// The name a call's function is called by (`F`, `x.M`'s `M`).
+fn callee_name<'s>(f: Node, src: &'s str) -> &'s str {
+    match f.kind() {
+        "selector_expression" => f
+            .child_by_field_name("field")
+            .map(|n| text(n, src))
+            .unwrap_or(""),
+        "identifier" => text(f, src),
+        _ => "",
     }
 }
 
@@ -238,6 +315,9 @@ fn callee_returns_error(env: &TypeEnv, call: Node) -> bool {
     let Some(f) = call.child_by_field_name("function") else {
         return false;
     };
+    if let Some(yes) = local_returns_error(env, f) {
+        return yes;
+    }
     let program = &env.pkg.program;
     match f.kind() {
         "identifier" => {
@@ -266,6 +346,53 @@ fn callee_returns_error(env: &TypeEnv, call: Node) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether a function or method declared in the unit's own files (`F`,
+/// `x.M` with `x` of a type of this package) ends its results with an
+/// error; None when it is not one of them. Outside a module the program
+/// cannot find the unit's own declarations by import path.
+fn local_returns_error(env: &TypeEnv, f: Node) -> Option<bool> {
+    let src = env.file.text();
+    if env.pkg.partial {
+        return None;
+    }
+    let key = match f.kind() {
+        "identifier" if !env.is_local(text(f, src)) => text(f, src).to_string(),
+        "selector_expression" => {
+            let operand = f.child_by_field_name("operand")?;
+            if env.package_of(operand).is_some() {
+                return None;
+            }
+            let recv = env.type_of(operand)?;
+            if recv.package != env.pkg.import_path {
+                return None;
+            }
+            format!(
+                "{}.{}",
+                recv.name,
+                text(f.child_by_field_name("field")?, src)
+            )
+        }
+        _ => return None,
+    };
+    let (fi, range) = env.pkg.decl_index().get(&key)?.clone();
+    let file = &env.pkg.files[fi];
+    let fsrc = file.text();
+    let decl = file
+        .root()
+        .descendant_for_byte_range(range.start, range.end)?;
+    let decl =
+        std::iter::successors(Some(decl), |n| n.parent()).find(|n| n.byte_range() == range)?;
+    let result = decl.child_by_field_name("result")?;
+    let last = if result.kind() == "parameter_list" {
+        let mut c = result.walk();
+        let last = result.named_children(&mut c).last()?;
+        last.child_by_field_name("type")?
+    } else {
+        result
+    };
+    Some(text(last, fsrc) == "error")
 }
 
 fn is_interface_method(env: &TypeEnv, recv: Option<&TypeName>, f: Node, src: &str) -> bool {

@@ -699,7 +699,7 @@ fn compute_results(
                 call_value(&env, values[0], j)
             } else if values.is_empty() && named.len() == n {
                 // A naked return: what the named result holds.
-                Value::Unknown
+                named_value(&env, func, named[j], ret, src)
             } else {
                 Value::Unknown
             };
@@ -723,6 +723,16 @@ fn compute_results(
 
 /// Is the `j`-th result of `call` fresh?
 fn call_value(env: &TypeEnv, call: Node, j: usize) -> Value {
+    // What a `sync.Pool` hands out is the taker's until it is put back.
+    if j == 0
+        && let Some((operand, field)) = crate::lang::go::selector_call(call)
+        && text(field, env.file.text()) == "Get"
+        && env
+            .type_of(operand)
+            .is_some_and(|t| t.package == "sync" && t.name == "Pool")
+    {
+        return Value::Fresh;
+    }
     if let Some(r) = catalog_resource(env, call)
         && r.result == j
     {
@@ -812,10 +822,24 @@ fn classify(env: &TypeEnv, func: Node, e: Node, depth: usize, src: &str) -> Valu
                 super::scope::Resolution::Param
                 | super::scope::Resolution::Outer
                 | super::scope::Resolution::Package => Value::NotOwned,
-                super::scope::Resolution::NamedResult => Value::Unknown,
+                super::scope::Resolution::NamedResult => named_value(env, func, name, e, src),
             }
         }
+        // `x.(T)` is the value `x` holds.
+        "type_assertion_expression" => match e.child_by_field_name("operand") {
+            Some(o) => classify(env, func, o, depth + 1, src),
+            None => Value::Unknown,
+        },
         _ => Value::Unknown,
+    }
+}
+
+/// A named result returned (by name or by a naked `return`): what every
+/// assignment to it in the body holds, as for a local.
+fn named_value(env: &TypeEnv, func: Node, name: &str, at: Node, src: &str) -> Value {
+    match func.child_by_field_name("body") {
+        Some(body) => assigned_value(env, func, name, body, at, 0, src),
+        None => Value::Unknown,
     }
 }
 
@@ -843,6 +867,66 @@ fn closes_on_failure_only(site: Node, named: &[&str], src: &str) -> bool {
     false
 }
 
+/// Does a func literal in `scope` that is kept (not deferred right here)
+/// call `name`'s release (`name.Close()`; any of `Close`, `Stop` when the
+/// release is not known)?
+fn closure_releases(scope: Node, func: Node, name: &str, method: Option<&str>, src: &str) -> bool {
+    let mut stack = vec![scope];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call_expression"
+            && let Some((operand, field)) = crate::lang::go::selector_call(n)
+            && operand.kind() == "identifier"
+            && text(operand, src) == name
+            && match method {
+                Some(m) => text(field, src) == m,
+                None => matches!(text(field, src), "Close" | "Stop"),
+            }
+            && released_in_kept_closure(n, func)
+            && is_same_variable(func, scope, name, operand, src)
+        {
+            return true;
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    false
+}
+
+/// Does `name` at `at` name the variable declared in `scope` (a local of
+/// it, or a named result when `scope` is the body), not one shadowing it?
+fn is_same_variable(func: Node, scope: Node, name: &str, at: Node, src: &str) -> bool {
+    match super::scope::resolve(func, name, at, src) {
+        super::scope::Resolution::Local { scope: s, .. } => s.id() == scope.id(),
+        super::scope::Resolution::NamedResult => func
+            .child_by_field_name("body")
+            .is_some_and(|b| b.id() == scope.id()),
+        _ => false,
+    }
+}
+
+/// Is `site` inside a func literal (within `func`) other than one called
+/// by a `defer` statement right there?
+fn released_in_kept_closure(site: Node, func: Node) -> bool {
+    let mut cur = site;
+    while let Some(p) = cur.parent() {
+        if p.id() == func.id() {
+            return false;
+        }
+        if p.kind() == "func_literal" {
+            let deferred = p
+                .parent()
+                .filter(|c| c.kind() == "call_expression")
+                .and_then(|c| c.parent())
+                .is_some_and(|d| d.kind() == "defer_statement");
+            if !deferred {
+                return true;
+            }
+        }
+        cur = p;
+    }
+    false
+}
+
 /// A returned local: fresh if every value assigned to it is, and it is not
 /// also kept elsewhere.
 fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) -> Value {
@@ -852,6 +936,20 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
     else {
         return Value::Unknown;
     };
+    assigned_value(env, func, name, scope, ident, depth, src)
+}
+
+/// What the variable `name` declared in `scope` holds when `at` uses it:
+/// fresh if every value assigned to it is, and it is not also kept elsewhere.
+fn assigned_value(
+    env: &TypeEnv,
+    func: Node,
+    name: &str,
+    scope: Node,
+    at: Node,
+    depth: usize,
+    src: &str,
+) -> Value {
     let mut acc: Option<Value> = None;
     for r in super::scope::references(scope, name, src) {
         let Some(list) = r.parent().filter(|p| p.kind() == "expression_list") else {
@@ -881,6 +979,9 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
             classify(env, func, values[i], depth + 1, src)
         } else if values.len() == 1 && values[0].kind() == "call_expression" {
             call_value(env, values[0], i)
+        } else if values.len() == 1 && i == 0 && values[0].kind() == "type_assertion_expression" {
+            // `v, ok := x.(T)`
+            classify(env, func, values[0], depth + 1, src)
         } else {
             Value::Unknown
         };
@@ -904,7 +1005,7 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
     let flow = FlowCx { env, src, func };
     // Its type's own release (`resp.Body.Close()` for a response), else
     // any release-like method.
-    let spec = match env.type_of(ident) {
+    let spec = match env.type_of(at).filter(|_| at.kind() == "identifier") {
         Some(t) => release_spec(env, &GoType::Named(t)),
         None => ReleaseSpec::loose(),
     };
@@ -915,6 +1016,22 @@ fn local_value(env: &TypeEnv, func: Node, ident: Node, depth: usize, src: &str) 
             Escape::Stored | Escape::IntoParam(_) | Escape::Sent | Escape::HandedOn
         )
     }) {
+        return Value::NotOwned;
+    }
+    // Released by a func literal that is not deferred here (a cleanup
+    // registered with `t.Cleanup`, a close func handed back beside it):
+    // someone else releases it.
+    let method = match env.type_of(at).filter(|_| at.kind() == "identifier") {
+        Some(t) => super::resources::release_of_type(env, &t)
+            .and_then(|r| r.release.method().map(str::to_string)),
+        None => None,
+    };
+    if fate
+        .releases
+        .iter()
+        .any(|(n, _)| released_in_kept_closure(*n, func))
+        || closure_releases(scope, func, name, method.as_deref(), src)
+    {
         return Value::NotOwned;
     }
     if fate.released() {

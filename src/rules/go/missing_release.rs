@@ -185,6 +185,13 @@ where
     fn check(&self, facts: &mut HashMap<usize, FuncFacts<'a, 't>>) -> Option<Finding> {
         let func = enclosing_function(self.assign)?;
         if !self.may_be_resource() || self.runs_once(func) {
+            if std::env::var_os("LEAKFIX_DEBUG_OWNERSHIP").is_some() {
+                eprintln!(
+                    "acquisition: {}:{}: not looked at (prefilter or run-once code)",
+                    self.file.parsed.path.display(),
+                    self.call.start_position().row + 1
+                );
+            }
             return None;
         }
         let src = self.src();
@@ -310,6 +317,11 @@ where
             Verdict::Escapes {
                 companion: None, ..
             } => return None,
+            // A learned resource is reported only when it stays here (its
+            // companion leaving may mean the pair was handed on together).
+            Verdict::Escapes {
+                companion: Some(_), ..
+            } if basis.is_some() => return None,
             Verdict::Escapes {
                 companion: Some(name),
                 escape,
