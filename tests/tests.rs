@@ -3,6 +3,7 @@
 mod common;
 
 mod adopt;
+mod architecture;
 mod cache;
 mod callers;
 mod cli;
