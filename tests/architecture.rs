@@ -91,7 +91,10 @@ fn cycle(deps: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Option<Vec<St
         false
     }
     let mut path = vec![from.to_string()];
-    walk(deps, from, from, &mut path, &mut BTreeSet::new()).then_some(path)
+    walk(deps, from, from, &mut path, &mut BTreeSet::new()).then(|| {
+        path.push(from.to_string());
+        path
+    })
 }
 
 #[test]
