@@ -157,43 +157,6 @@ fn crlf_files_stay_crlf() {
     }
 }
 
-/// The framework stand-ins are gofmt-clean and pass go vet.
-#[test]
-fn framework_standins_are_clean() {
-    if !require_tool("go") || !require_tool("gofmt") {
-        return;
-    }
-    let root = crate::common::repo_root().join("tests/go/hoist-standins");
-    let out = std::process::Command::new("gofmt")
-        .arg("-l")
-        .arg(&root)
-        .output()
-        .unwrap();
-    assert!(
-        out.stdout.is_empty(),
-        "not gofmt-clean: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        if d.join("go.mod").exists() {
-            let out = go_command(&d, &["vet", "./..."]);
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                d.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            }
-        }
-    }
-}
-
 /// gRPC service methods (the type embeds the generated
 /// UnimplementedOrdersServer and is registered), a method factory, two
 /// levels of factories in another package, a forked library that go.mod

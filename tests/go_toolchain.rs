@@ -139,11 +139,14 @@ fn rule_fixtures_still_vet_after_fix(rule: &str) {
         return;
     }
     let fixtures = repo_root().join("tests/fixtures").join(rule);
-    let redis = repo_root().join("tests/go/standins/github.com/redis/go-redis/v9");
+    // The redis stand-in needs the stand-ins' shared module, and Go honours
+    // `replace` only in the main module, so both are replaced here.
+    let standins = repo_root().join("tests/go/standins");
     let go_mod = |module: &str| {
         format!(
-            "module {module}\n\ngo 1.22\n\nrequire github.com/redis/go-redis/v9 v9.0.0\n\nreplace github.com/redis/go-redis/v9 => {}\n",
-            redis.display()
+            "module {module}\n\ngo 1.22\n\nrequire (\n\tgithub.com/redis/go-redis/v9 v9.0.0\n\tstandins.test/shared v0.0.0\n)\n\nreplace (\n\tgithub.com/redis/go-redis/v9 => {}\n\tstandins.test/shared => {}\n)\n",
+            standins.join("github.com/redis/go-redis/v9").display(),
+            standins.join("_shared").display(),
         )
     };
     let ws = tempfile::tempdir().unwrap();

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Checks the Go stand-in modules offline: gofmt, go vet of every module, and
-# the self-test (which also checks that the copies of _shared/ are in sync).
+# the self-test.
 set -eu
 cd "$(dirname "$0")/standins"
 export GOFLAGS="-mod=mod -buildvcs=false" GOPROXY=off GOTOOLCHAIN=local

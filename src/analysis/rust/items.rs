@@ -615,20 +615,7 @@ pub fn owns_runtime(file: &RustFile, strukt: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Language;
-    use crate::parse::ParsedFile;
-    use crate::source::SourceText;
-    use std::sync::Arc;
-
-    fn file(src: &str) -> RustFile {
-        let parsed = ParsedFile::parse(
-            Arc::from(std::path::Path::new("a.rs")),
-            Language::Rust,
-            SourceText::new(src.to_string()),
-        )
-        .unwrap();
-        RustFile::new(parsed, None)
-    }
+    use crate::analysis::rust::test_support::file;
 
     #[test]
     fn prelude_names() {

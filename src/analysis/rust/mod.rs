@@ -10,6 +10,8 @@ pub mod items;
 pub mod rustfmt;
 pub mod syntax;
 pub mod tasks;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -242,19 +244,8 @@ fn is_test_item(item: Node, src: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::lang::Language;
-    use crate::source::SourceText;
 
-    fn file(src: &str) -> RustFile {
-        let parsed = ParsedFile::parse(
-            Arc::from(std::path::Path::new("a.rs")),
-            Language::Rust,
-            SourceText::new(src.to_string()),
-        )
-        .unwrap();
-        RustFile::new(parsed, None)
-    }
+    use crate::analysis::rust::test_support::file;
 
     #[test]
     fn uses_resolve_paths() {

@@ -809,20 +809,7 @@ fn registered_as_handler(file: &RustFile, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Language;
-    use crate::parse::ParsedFile;
-    use crate::source::SourceText;
-    use std::sync::Arc;
-
-    fn file(src: &str) -> RustFile {
-        let parsed = ParsedFile::parse(
-            Arc::from(std::path::Path::new("a.rs")),
-            Language::Rust,
-            SourceText::new(src.to_string()),
-        )
-        .unwrap();
-        RustFile::new(parsed, None)
-    }
+    use crate::analysis::rust::test_support::file;
 
     fn node_at<'t>(f: &'t RustFile, needle: &str) -> Node<'t> {
         let at = f.text().find(needle).unwrap();

@@ -193,33 +193,7 @@ pub fn constructs(f: Node, src: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Language;
-    use crate::parse::ParsedFile;
-    use crate::source::SourceText;
-    use std::sync::Arc;
-
-    fn file(src: &str) -> RustFile {
-        let parsed = ParsedFile::parse(
-            Arc::from(std::path::Path::new("a.rs")),
-            Language::Rust,
-            SourceText::new(src.to_string()),
-        )
-        .unwrap();
-        RustFile::new(parsed, None)
-    }
-
-    fn body_of<'t>(f: &'t RustFile, name: &str) -> Node<'t> {
-        let mut found = None;
-        visit(f.root(), &mut |n| {
-            if n.kind() == "function_item"
-                && n.child_by_field_name("name")
-                    .is_some_and(|x| text(x, f.text()) == name)
-            {
-                found = Some(n);
-            }
-        });
-        found.unwrap()
-    }
+    use crate::analysis::rust::test_support::{file, function_named as body_of};
 
     #[test]
     fn endless_loops() {

@@ -17,6 +17,7 @@ require (
 	go.mongodb.org/mongo-driver v0.0.0
 	google.golang.org/api v0.0.0
 	google.golang.org/grpc v0.0.0
+	standins.test/shared v0.0.0
 )
 
 replace (
@@ -34,4 +35,5 @@ replace (
 	go.mongodb.org/mongo-driver => ../go.mongodb.org/mongo-driver
 	google.golang.org/api => ../google.golang.org/api
 	google.golang.org/grpc => ../google.golang.org/grpc
+	standins.test/shared => ../_shared
 )

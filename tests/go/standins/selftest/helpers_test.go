@@ -2,8 +2,6 @@ package selftest
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -61,39 +59,6 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestSharedCopiesInSync checks that every copy of a package in _shared/ is
-// identical to its master (run ../sync.sh to fix).
-func TestSharedCopiesInSync(t *testing.T) {
-	masters, err := filepath.Glob("../_shared/*/*.go")
-	must(t, err)
-	if len(masters) == 0 {
-		t.Fatal("no masters found")
-	}
-	copies := 0
-	err = filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(path, filepath.Join("..", "_shared")) {
-			return err
-		}
-		for _, m := range masters {
-			pkg := filepath.Base(filepath.Dir(m))
-			if filepath.Base(path) == pkg+".go" && filepath.Base(filepath.Dir(path)) == pkg &&
-				filepath.Base(filepath.Dir(filepath.Dir(path))) == "internal" {
-				want, _ := os.ReadFile(m)
-				got, _ := os.ReadFile(path)
-				if string(got) != string(want) {
-					t.Errorf("%s differs from %s: run sync.sh", path, m)
-				}
-				copies++
-			}
-		}
-		return nil
-	})
-	must(t, err)
-	if copies < 20 {
-		t.Errorf("found %d copies of shared packages, want at least 20", copies)
 	}
 }
 

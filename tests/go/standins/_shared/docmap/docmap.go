@@ -2,8 +2,8 @@
 // the way document-store client libraries do with a struct tag
 // (`firestore:"name"`, `bson:"name"`, `bigquery:"name"`, `spanner:"name"`).
 //
-// This is a copy: the master is tests/go/standins/_shared/docmap/docmap.go
-// and tests/go/standins/sync.sh copies it into the stand-ins that use it.
+// It lives in the module standins.test/shared (tests/go/standins/_shared),
+// shared by the stand-ins that use it.
 package docmap
 
 import (

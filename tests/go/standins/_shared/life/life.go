@@ -2,8 +2,8 @@
 // goroutine for each, so that a leaked resource shows up both in the
 // package's counters and in runtime.NumGoroutine.
 //
-// This is a copy: the master is tests/go/standins/_shared/life/life.go and
-// tests/go/standins/sync.sh copies it into every stand-in module.
+// It lives in the module standins.test/shared (tests/go/standins/_shared),
+// which every stand-in module requires and replaces with that folder.
 package life
 
 import (

@@ -14,8 +14,8 @@
 // and expr is a number, a 'string', TRUE, FALSE, NULL or a placeholder
 // (?, $1, @name). Names are case-insensitive.
 //
-// This is a copy: the master is tests/go/standins/_shared/minisql/minisql.go
-// and tests/go/standins/sync.sh copies it into the stand-ins that use it.
+// It lives in the module standins.test/shared (tests/go/standins/_shared),
+// shared by the stand-ins that use it.
 package minisql
 
 import (

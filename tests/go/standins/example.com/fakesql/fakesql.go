@@ -19,8 +19,8 @@ import (
 	"io"
 	"sync"
 
-	"example.com/fakesql/internal/life"
-	"example.com/fakesql/internal/minisql"
+	"standins.test/shared/life"
+	"standins.test/shared/minisql"
 )
 
 var dbs, conns, stmts, rowsCount life.Counter

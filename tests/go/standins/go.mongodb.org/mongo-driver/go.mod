@@ -1,3 +1,7 @@
 module go.mongodb.org/mongo-driver
 
 go 1.22
+
+require standins.test/shared v0.0.0
+
+replace standins.test/shared => ../../_shared

@@ -16,8 +16,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/internal/life"
 	"google.golang.org/grpc/status"
+	"standins.test/shared/life"
 )
 
 var conns life.Counter

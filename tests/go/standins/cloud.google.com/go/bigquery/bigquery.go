@@ -19,10 +19,10 @@ import (
 	"strings"
 	"sync"
 
-	"cloud.google.com/go/bigquery/internal/docmap"
-	"cloud.google.com/go/bigquery/internal/life"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	"standins.test/shared/docmap"
+	"standins.test/shared/life"
 )
 
 var errClosed = errors.New("bigquery: client is closed")

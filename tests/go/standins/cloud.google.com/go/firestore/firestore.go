@@ -18,10 +18,10 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/firestore/internal/docmap"
-	"cloud.google.com/go/firestore/internal/life"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	"standins.test/shared/docmap"
+	"standins.test/shared/life"
 )
 
 var errClosed = errors.New("firestore: client is closed")

@@ -20,8 +20,8 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/pubsub/internal/life"
 	"google.golang.org/api/option"
+	"standins.test/shared/life"
 )
 
 var (

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/pubsublite/internal/broker"
-	"cloud.google.com/go/pubsublite/internal/life"
 	"google.golang.org/api/option"
+	"standins.test/shared/life"
 )
 
 var errClosed = errors.New("pubsublite: admin client is closed")

@@ -20,11 +20,11 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/spanner/internal/docmap"
-	"cloud.google.com/go/spanner/internal/life"
-	"cloud.google.com/go/spanner/internal/minisql"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	"standins.test/shared/docmap"
+	"standins.test/shared/life"
+	"standins.test/shared/minisql"
 )
 
 var errClosed = errors.New(`spanner: code = "FailedPrecondition", desc = "client is closed"`)

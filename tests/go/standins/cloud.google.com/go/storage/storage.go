@@ -17,9 +17,9 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/storage/internal/life"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	"standins.test/shared/life"
 )
 
 var (

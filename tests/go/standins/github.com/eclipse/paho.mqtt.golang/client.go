@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/eclipse/paho.mqtt.golang/internal/life"
+	"standins.test/shared/life"
 )
 
 // ErrNotConnected is the error of a token on a client that is not connected.

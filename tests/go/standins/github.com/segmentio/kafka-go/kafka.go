@@ -22,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/segmentio/kafka-go/internal/life"
+	"standins.test/shared/life"
 )
 
 var readers, writers life.Counter

@@ -20,10 +20,10 @@ import (
 	"sync"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"go.mongodb.org/mongo-driver/internal/docmap"
-	"go.mongodb.org/mongo-driver/internal/life"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
+	"standins.test/shared/docmap"
+	"standins.test/shared/life"
 )
 
 var (

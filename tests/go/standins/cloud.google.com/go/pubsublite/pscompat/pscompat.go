@@ -18,8 +18,8 @@ import (
 
 	"cloud.google.com/go/pubsub"
 	"cloud.google.com/go/pubsublite/internal/broker"
-	"cloud.google.com/go/pubsublite/internal/life"
 	"google.golang.org/api/option"
+	"standins.test/shared/life"
 )
 
 // ErrPublisherStopped is the error a Publish result gets after Stop.

@@ -15,8 +15,8 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5/internal/engine"
-	"github.com/jackc/pgx/v5/internal/life"
 	"github.com/jackc/pgx/v5/pgconn"
+	"standins.test/shared/life"
 )
 
 var conns life.Counter

@@ -1,3 +1,7 @@
 module github.com/redis/go-redis/v9
 
 go 1.22
+
+require standins.test/shared v0.0.0
+
+replace standins.test/shared => ../../../../_shared

@@ -20,7 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9/internal/life"
+	"standins.test/shared/life"
 )
 
 // ErrClosed is returned by calls on a closed client or PubSub.

@@ -18,8 +18,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/internal/engine"
-	"github.com/jackc/pgx/v5/internal/life"
 	"github.com/jackc/pgx/v5/pgconn"
+	"standins.test/shared/life"
 )
 
 var pools, acquired life.Counter

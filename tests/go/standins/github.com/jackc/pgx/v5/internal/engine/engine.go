@@ -12,9 +12,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/jackc/pgx/v5/internal/life"
-	"github.com/jackc/pgx/v5/internal/minisql"
 	"github.com/jackc/pgx/v5/pgconn"
+	"standins.test/shared/life"
+	"standins.test/shared/minisql"
 )
 
 // RowsCounter and TxCounter count open Rows and Txs of both packages.

@@ -1,0 +1,3 @@
+module standins.test/shared
+
+go 1.22
