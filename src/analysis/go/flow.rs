@@ -528,6 +528,23 @@ impl<'a, 't> FlowCx<'a, 't> {
                     if link.owns() && self.io_parameter_only(call, parent, cur) {
                         return; // template.Execute(f, v), client.Export(ctx, w)
                     }
+                    // `buf.Reset(r)`, `l.SetOutput(w)` on a local: the local
+                    // now holds it.
+                    if link.owns()
+                        && self.is_io_param(call, parent, cur)
+                        && self.may_keep_in_receiver(call)
+                        && let Some(recv) = callee
+                            .and_then(|c| c.child_by_field_name("operand"))
+                            .filter(|o| o.kind() == "identifier")
+                        && matches!(
+                            resolve(self.func, text(recv, src), recv, src),
+                            Resolution::Local { .. }
+                        )
+                        && !self.is_shared_local(recv)
+                    {
+                        self.track_local(recv, Link::Wrapper, fate, work);
+                        return;
+                    }
                     if link.owns()
                         && let Some(c) = callee
                         && self.may_keep(c, callee_name, cur)
@@ -1168,6 +1185,16 @@ impl<'a, 't> FlowCx<'a, 't> {
     /// call whose results cannot hold it? Such a callee reads or writes
     /// through the interface during the call and keeps nothing.
     fn io_parameter_only(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        self.is_io_param(call, args, arg)
+            && self
+                .env
+                .call_results(call)
+                .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
+            && !self.may_keep_in_receiver(call)
+    }
+
+    /// Is `arg` passed as an `io.Reader`/`io.Writer`-like parameter?
+    fn is_io_param(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
         const IO: [&str; 9] = [
             "Reader",
             "Writer",
@@ -1191,11 +1218,7 @@ impl<'a, 't> FlowCx<'a, 't> {
         let io = param.is_some_and(|p| {
             matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
         });
-        io && self
-            .env
-            .call_results(call)
-            .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
-            && !self.may_keep_in_receiver(call)
+        io
     }
 
     /// A method of another value that returns nothing or sets something

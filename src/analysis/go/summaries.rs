@@ -768,13 +768,11 @@ fn classify(env: &TypeEnv, func: Node, e: Node, depth: usize, src: &str) -> Valu
             Some(c) => classify(env, func, c, depth + 1, src),
             None => Value::Unknown,
         },
-        "composite_literal" => literal_value(env, func, e, src),
+        "composite_literal" => Value::Fresh,
         "unary_expression" => {
             let op = e.child_by_field_name("operator").map(|o| text(o, src));
             match (op, e.child_by_field_name("operand")) {
-                (Some("&"), Some(o)) if o.kind() == "composite_literal" => {
-                    literal_value(env, func, o, src)
-                }
+                (Some("&"), Some(o)) if o.kind() == "composite_literal" => Value::Fresh,
                 _ => Value::Unknown,
             }
         }
@@ -818,55 +816,6 @@ fn classify(env: &TypeEnv, func: Node, e: Node, depth: usize, src: &str) -> Valu
         }
         _ => Value::Unknown,
     }
-}
-
-/// A struct literal made here is fresh, unless it embeds a parameter
-/// (`&Writer{ResponseWriter: w}`): its promoted methods, the release among
-/// them, are the parameter's, which the caller does not own through it.
-fn literal_value(env: &TypeEnv, func: Node, lit: Node, src: &str) -> Value {
-    let fields = match lit
-        .child_by_field_name("type")
-        .map(|t| super::types::type_of_type_node(t, env.file, &env.pkg.import_path))
-    {
-        Some(GoType::Named(t)) => match env.pkg.program.type_decl(&t) {
-            Some((_, super::decls::TypeDecl::Struct(fields))) => fields,
-            _ => return Value::Fresh,
-        },
-        _ => return Value::Fresh,
-    };
-    let Some(body) = lit.child_by_field_name("body") else {
-        return Value::Fresh;
-    };
-    fn unwrap(n: Node) -> Node {
-        if n.kind() == "literal_element" {
-            n.named_child(0).unwrap_or(n)
-        } else {
-            n
-        }
-    }
-    let mut c = body.walk();
-    for (i, el) in body.named_children(&mut c).enumerate() {
-        let (field, value) = if el.kind() == "keyed_element" {
-            let last = el.named_child_count().saturating_sub(1);
-            let (Some(k), Some(v)) = (el.named_child(0), el.named_child(last as _)) else {
-                continue;
-            };
-            let key = text(unwrap(k), src);
-            (fields.iter().find(|f| f.name == key), unwrap(v))
-        } else {
-            (fields.get(i), unwrap(el))
-        };
-        if field.is_some_and(|f| f.embedded && !env.is_plain(&f.ty))
-            && value.kind() == "identifier"
-            && matches!(
-                super::scope::resolve(func, text(value, src), value, src),
-                super::scope::Resolution::Param
-            )
-        {
-            return Value::NotOwned;
-        }
-    }
-    Value::Fresh
 }
 
 /// A release in a deferred func literal under a condition on a named result
