@@ -1215,10 +1215,9 @@ impl<'a, 't> FlowCx<'a, 't> {
         let param = params
             .get(index)
             .or_else(|| params.last().filter(|p| p.variadic));
-        let io = param.is_some_and(|p| {
+        param.is_some_and(|p| {
             matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
-        });
-        io
+        })
     }
 
     /// A method of another value that returns nothing or sets something
