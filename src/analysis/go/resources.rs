@@ -51,11 +51,7 @@ pub fn release_of_type(env: &TypeEnv, t: &TypeName) -> Option<TypeRelease> {
             [r] => name == "Stop" && r.ty == GoType::Plain,
             _ => false,
         };
-        if !ok
-            || m.decl
-                .as_ref()
-                .is_some_and(|(_, d)| does_nothing(program, d))
-        {
+        if !ok {
             continue;
         }
         return Some(TypeRelease {
@@ -65,51 +61,6 @@ pub fn release_of_type(env: &TypeEnv, t: &TypeName) -> Option<TypeRelease> {
         });
     }
     None
-}
-
-/// A method whose body does nothing (`func (b *Backend) Close() error {
-/// return nil }`): calling it releases nothing, so it is no release.
-fn does_nothing(program: &super::program::Program, d: &super::decls::FuncDecl) -> bool {
-    let Some((file, range, _)) = program.function(&d.file, &d.range) else {
-        return false;
-    };
-    let Some(node) = file
-        .root()
-        .descendant_for_byte_range(range.start, range.end)
-        .and_then(|n| {
-            std::iter::successors(Some(n), |n| n.parent())
-                .find(|n| n.kind() == "method_declaration" && n.byte_range() == range)
-        })
-    else {
-        return false;
-    };
-    let Some(body) = node.child_by_field_name("body") else {
-        return false;
-    };
-    let src = file.text();
-    let mut c = body.walk();
-    let stmts: Vec<Node> = body
-        .named_children(&mut c)
-        .filter(|n| n.kind() != "comment")
-        .flat_map(|n| {
-            // Older grammars wrap the statements in a list.
-            if n.kind() == "statement_list" {
-                let mut c = n.walk();
-                n.named_children(&mut c)
-                    .filter(|n| n.kind() != "comment")
-                    .collect::<Vec<_>>()
-            } else {
-                vec![n]
-            }
-        })
-        .collect();
-    match stmts.as_slice() {
-        [] => true,
-        [ret] if ret.kind() == "return_statement" => {
-            matches!(text(*ret, src).trim(), "return" | "return nil")
-        }
-        _ => false,
-    }
 }
 
 /// The source of `t` is readable and it has no release method: values of
