@@ -65,6 +65,9 @@ pub enum Escape {
     /// Stored into (a value reachable from) parameter `n` of the function
     /// (0 is the receiver of a method): it lives as long as the caller's value.
     IntoParam(usize),
+    /// Its address (`srv.URL`, `ln.Addr()`) is read in a function that
+    /// hands results back: whoever gets the address still needs the value.
+    Addressed,
     /// Used in a way the analysis does not model.
     Unknown,
 }
@@ -82,6 +85,7 @@ impl Escape {
             Escape::AddressTaken => "its address is taken",
             Escape::HandedOn => "it is handed to a call that may keep it",
             Escape::IntoParam(_) => "it is stored in a value the caller passed in",
+            Escape::Addressed => "its address leaves the function, so it is still in use",
             Escape::Unknown => "it is used in a way leakfix does not follow",
         }
     }
@@ -194,6 +198,9 @@ fn releases_what_it_holds(m: &str) -> bool {
 }
 
 /// Method names that only read or print what they are given.
+/// Fields and methods that give a server's or listener's address.
+const ADDRESS_ACCESSORS: [&str; 5] = ["URL", "Addr", "Address", "Endpoint", "Port"];
+
 const BORROWING_METHODS: [&str; 24] = [
     "Write",
     "WriteString",
@@ -384,6 +391,17 @@ impl<'a, 't> FlowCx<'a, 't> {
                         self.escape(fate, Escape::Registered, call);
                         return;
                     }
+                    // The address of a server or listener (`srv.URL`,
+                    // `ln.Addr()`) read by a function that returns
+                    // something: the address may leave with it, and whoever
+                    // dials it needs the value alive.
+                    if matches!(&link, Link::Alias(p) if p.len() <= 2)
+                        && field.is_some_and(|f| ADDRESS_ACCESSORS.contains(&f))
+                        && self.returns_values()
+                    {
+                        self.escape(fate, Escape::Addressed, parent);
+                        return;
+                    }
                     // A field of plain data (`resp.StatusCode`) is not the value.
                     if !called
                         && self
@@ -530,6 +548,23 @@ impl<'a, 't> FlowCx<'a, 't> {
                     }
                     if link.owns() && self.io_parameter_only(call, parent, cur) {
                         return; // template.Execute(f, v), client.Export(ctx, w)
+                    }
+                    // `buf.Reset(r)`, `l.SetOutput(w)` on a local: the local
+                    // now holds it.
+                    if link.owns()
+                        && self.is_io_param(call, parent, cur)
+                        && self.may_keep_in_receiver(call)
+                        && let Some(recv) = callee
+                            .and_then(|c| c.child_by_field_name("operand"))
+                            .filter(|o| o.kind() == "identifier")
+                        && matches!(
+                            resolve(self.func, text(recv, src), recv, src),
+                            Resolution::Local { .. }
+                        )
+                        && !self.is_shared_local(recv)
+                    {
+                        self.track_local(recv, Link::Wrapper, fate, work);
+                        return;
                     }
                     if link.owns()
                         && let Some(c) = callee
@@ -1181,10 +1216,35 @@ impl<'a, 't> FlowCx<'a, 't> {
         !BORROWING_METHODS.contains(&name)
     }
 
+    /// Does the function being analysed return anything but an error?
+    fn returns_values(&self) -> bool {
+        let Some(result) = self.func.child_by_field_name("result") else {
+            return false;
+        };
+        if result.kind() != "parameter_list" {
+            return text(result, self.src) != "error";
+        }
+        let mut c = result.walk();
+        result.named_children(&mut c).any(|d| {
+            d.child_by_field_name("type")
+                .is_none_or(|t| text(t, self.src) != "error")
+        })
+    }
+
     /// Is `arg` passed as an `io.Reader`/`io.Writer`-like parameter of a
     /// call whose results cannot hold it? Such a callee reads or writes
     /// through the interface during the call and keeps nothing.
     fn io_parameter_only(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
+        self.is_io_param(call, args, arg)
+            && self
+                .env
+                .call_results(call)
+                .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
+            && !self.may_keep_in_receiver(call)
+    }
+
+    /// Is `arg` passed as an `io.Reader`/`io.Writer`-like parameter?
+    fn is_io_param(&self, call: Node<'t>, args: Node<'t>, arg: Node<'t>) -> bool {
         const IO: [&str; 9] = [
             "Reader",
             "Writer",
@@ -1205,13 +1265,31 @@ impl<'a, 't> FlowCx<'a, 't> {
         let param = params
             .get(index)
             .or_else(|| params.last().filter(|p| p.variadic));
-        let io = param.is_some_and(|p| {
+        param.is_some_and(|p| {
             matches!(&p.ty, GoType::Named(t) if t.package == "io" && IO.contains(&t.name.as_str()))
-        });
-        io && self
-            .env
-            .call_results(call)
-            .is_some_and(|rs| rs.iter().all(|t| self.env.is_plain(t)))
+        })
+    }
+
+    /// A method of another value that returns nothing or sets something
+    /// (`l.SetOutput(w)`, `zw.Reset(w)`) may keep its argument in the
+    /// receiver: its results say nothing about that.
+    fn may_keep_in_receiver(&self, call: Node<'t>) -> bool {
+        let Some(callee) = call
+            .child_by_field_name("function")
+            .filter(|c| c.kind() == "selector_expression")
+        else {
+            return false;
+        };
+        if callee
+            .child_by_field_name("operand")
+            .is_some_and(|o| self.env.package_of(o).is_some())
+        {
+            return false;
+        }
+        let name = last_name(callee, self.src);
+        name.starts_with("Set")
+            || name == "Reset"
+            || self.env.call_results(call).is_some_and(|rs| rs.is_empty())
     }
 
     /// Is `call` a standard-library function that takes the value as a

@@ -186,6 +186,9 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
             continue;
         };
         let fate = summaries::result_fate(env, call, j);
+        if fate == ResultFate::Fresh && wraps_borrowed_argument(env, call, tn) {
+            return None;
+        }
         let basis = match fate {
             ResultFate::Fresh if !is_interface_method(env, recv.as_ref(), f, src) => format!(
                 "`{}` returns a new value (its body was read) and {} names its release",
@@ -258,6 +261,39 @@ pub fn acquisition(env: &TypeEnv, call: Node) -> Option<Acquisition> {
     }
     debug(&format!("no result has a known release: {results:?}"));
     None
+}
+
+/// `nw := nonwriter.New(w)` with `w` a parameter of the calling function:
+/// the result holds the argument and its release is promoted from an
+/// embedded field (`Writer{dns.ResponseWriter}`), so releasing it releases
+/// the argument, which the caller was lent, not given.
+fn wraps_borrowed_argument(env: &TypeEnv, call: Node, tn: &TypeName) -> bool {
+    let program = &env.pkg.program;
+    let promoted = ["Close", "Stop"]
+        .iter()
+        .find_map(|m| program.method(tn, m))
+        .is_some_and(|m| m.owner != *tn)
+        && program.struct_fields(tn).is_some();
+    if !promoted {
+        return false;
+    }
+    let (Some(cs), Some(args), Some(func)) = (
+        summaries::of_call(env, call),
+        call.child_by_field_name("arguments"),
+        crate::lang::go::enclosing_function(call),
+    ) else {
+        return false;
+    };
+    let src = env.file.text();
+    let mut c = args.walk();
+    args.named_children(&mut c).enumerate().any(|(i, a)| {
+        cs.arg(i) == Some(summaries::ParamFate::IntoResult)
+            && a.kind() == "identifier"
+            && matches!(
+                super::scope::resolve(func, text(a, src), a, src),
+                super::scope::Resolution::Param
+            )
+    })
 }
 
 /// The `index`-th result of an interface method call: fresh when it has a

@@ -619,6 +619,16 @@ fn param_fate(fate: &super::flow::Fate, own_index: usize) -> ParamFate {
     if !fate.escapes.is_empty() {
         let all = |p: &dyn Fn(Escape) -> bool| fate.escapes.iter().all(|(e, _)| p(*e));
         if all(&|e| e == Escape::Returned) {
+            // Returned on success, released on failure (`return nil,
+            // errors.CombineErrors(err, r.Close())`): after the call the
+            // caller cannot tell, so a release of its own could be a second.
+            if fate
+                .releases
+                .iter()
+                .any(|(_, by)| *by != super::flow::ReleasedBy::Wrapper)
+            {
+                return ParamFate::ReleasedSometimes;
+            }
             return ParamFate::IntoResult;
         }
         if let Some((Escape::IntoParam(k), _)) = fate.escapes.first()

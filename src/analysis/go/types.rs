@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
+use super::decls::TypeDecl;
 use super::{GoFile, GoPackage, GoType, PackageDecls, Signature};
 use crate::catalog::go::{CallRef, GoCatalog, TypeName};
 use crate::lang::text;
@@ -976,6 +977,25 @@ impl<'a> TypeEnv<'a> {
     }
 
     /// Can a value of this type hold a reference to a resource?
+    /// A generated type that is data: not an interface with exported
+    /// methods (`pb.FooClient`), not a struct with a field of a hand-written
+    /// interface type (`fooClient{cc grpc.ClientConnInterface}`).
+    fn is_generated_data(&self, t: &TypeName) -> bool {
+        let program = &self.pkg.program;
+        match program.type_decl(t) {
+            Some((_, TypeDecl::Interface { methods, .. })) => !methods
+                .keys()
+                .any(|m| m.starts_with(|c: char| c.is_ascii_uppercase())),
+            Some((_, TypeDecl::Struct(fields))) => !fields.iter().any(|f| {
+                matches!(&f.ty, GoType::Named(n)
+                    if !n.package.starts_with("google.golang.org/protobuf")
+                        && !program.is_generated_type(n)
+                        && (program.is_interface(n) || program.type_decl(n).is_none()))
+            }),
+            _ => true,
+        }
+    }
+
     pub fn is_plain(&self, ty: &GoType) -> bool {
         self.is_plain_depth(ty, 0)
     }
@@ -1001,8 +1021,10 @@ impl<'a> TypeEnv<'a> {
             {
                 true
             }
-            // Generated messages (protobuf) are data.
-            GoType::Named(t) if self.pkg.program.is_generated_type(t) => true,
+            // Generated messages (protobuf) are data; generated gRPC
+            // clients and servers (interfaces with exported methods,
+            // structs holding a connection interface) are not.
+            GoType::Named(t) if self.pkg.program.is_generated_type(t) => self.is_generated_data(t),
             GoType::Named(t) => self
                 .pkg
                 .program

@@ -334,8 +334,7 @@ where
             Verdict::DeferredInLoop { defer } => {
                 let line = self.file.parsed.source.line_index(defer.start_byte()) + 1;
                 return Some(with_basis(
-                    self.finding_for(resource, var_name, &callee_text)
-                        .with_message_suffix(" until the function returns: it is made in a loop and released by a `defer`")
+                    self.deferred_in_loop_finding(resource, var_name, &callee_text)
                         .with_note(format!(
                             "the `defer` at line {line} runs only when the function returns, so one open value piles up per iteration; release it at the end of each iteration (or move the loop body into a function)"
                         )),
@@ -427,6 +426,21 @@ where
             Some(r) => self.leak_finding(r, var, callee),
             None => self.finding(format!("`{var}` from `{callee}` is never closed")),
         }
+    }
+
+    /// A finding for a value made in a loop and released by a `defer` there:
+    /// released, but only when the function returns.
+    fn deferred_in_loop_finding(&self, r: Option<&Resource>, var: &str, callee: &str) -> Finding {
+        let noun = r
+            .map(|r| capitalise(r.kind.noun()))
+            .unwrap_or_else(|| "Value".into());
+        let verb = r
+            .and_then(|r| r.release.method())
+            .map(past_tense)
+            .unwrap_or_else(|| "released".into());
+        self.finding(format!(
+            "{noun} `{var}` from `{callee}` is {verb} by a `defer` in the loop that makes it: each one stays open until the function returns"
+        ))
     }
 
     /// A finding for a value released or handed on on some paths only.
