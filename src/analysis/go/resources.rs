@@ -24,9 +24,17 @@ pub struct TypeRelease {
     pub basis: String,
 }
 
+/// Standard-library types with a `Close` method that are views of another
+/// value, never resources: `reflect.Value.Close` closes the channel the
+/// Value refers to (and panics on anything else).
+const VIEWS: [(&str, &str); 1] = [("reflect", "Value")];
+
 /// The release of values of type `t`: the catalog's, else its `Close` or
 /// `Stop` method as declared in its source (interfaces included).
 pub fn release_of_type(env: &TypeEnv, t: &TypeName) -> Option<TypeRelease> {
+    if VIEWS.iter().any(|(p, n)| t.package == *p && t.name == *n) {
+        return None;
+    }
     if let Some(r) = env.catalog.resource_of_type(t) {
         return Some(TypeRelease {
             release: r.release.clone(),
