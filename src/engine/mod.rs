@@ -652,7 +652,11 @@ impl Engine {
                 for rule in rules {
                     let mut out = Vec::new();
                     self.timed(*rule, || rule.check(&Unit::Go(&pkg), &cx, &mut out));
-                    findings.extend(out.into_iter().filter(|f| !is_suppressed(&pkg, f)));
+                    findings.extend(
+                        out.into_iter()
+                            .filter(|f| !is_suppressed(&pkg, f))
+                            .map(|f| aligned(&pkg, f)),
+                    );
                 }
                 crate::analysis::go::program::withdraw(&pkg.files);
                 ignores.extend(
@@ -822,6 +826,25 @@ fn go_prefilter(
     literals.sort();
     literals.dedup();
     Ok(Some(AhoCorasick::new(literals)?))
+}
+
+/// A Go fix with the trailing comments of the lines it touches lined up as
+/// gofmt lines them up (an inserted line splits an aligned block; a longer
+/// line moves its column), for every Go rule. A fix still to be completed at
+/// its callers is lined up once their edits are in (`callers::complete`).
+fn aligned(pkg: &GoPackage, mut f: Finding) -> Finding {
+    if f.callers.is_some() {
+        return f;
+    }
+    f.fix = f.fix.map(|fix| {
+        crate::rewrite::go::with_aligned_comments(fix, |p| {
+            pkg.files
+                .iter()
+                .find(|file| file.parsed.path == *p)
+                .map(|file| file.parsed.source.clone())
+        })
+    });
+    f
 }
 
 fn is_suppressed(pkg: &GoPackage, f: &Finding) -> bool {

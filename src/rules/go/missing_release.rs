@@ -137,14 +137,7 @@ impl Rule for GoMissingRelease {
                     assign,
                     call,
                 };
-                if let Some(mut f) = site.check(&mut facts) {
-                    // An inserted line splits a block of aligned trailing
-                    // comments: gofmt realigns both halves.
-                    f.fix = f.fix.map(|fix| {
-                        crate::rewrite::go::with_aligned_comments(fix, |p| {
-                            (*p == file.parsed.path).then(|| file.parsed.source.clone())
-                        })
-                    });
+                if let Some(f) = site.check(&mut facts) {
                     out.push(f);
                 }
             }

@@ -371,10 +371,8 @@ fn finding(file: &GoFile, handler: Node, lp: Node, r: &str, forever: bool) -> Fi
         Ok(edits) => {
             let fix = Fix::unsafe_(format!("return from the loop when `{ctx}` is done"), edits)
                 .with_claim(file.parsed.path.clone(), lp.byte_range());
-            // gofmt lines up the trailing comments of neighbouring lines.
-            f.with_fix(crate::rewrite::go::with_aligned_comments(fix, |_| {
-                Some(file.parsed.source.clone())
-            }))
+            // The engine lines up trailing comments after it, as gofmt does.
+            f.with_fix(fix)
         }
         Err(why) => f.with_note(format!("no fix: {why}")),
     }

@@ -71,11 +71,8 @@ pub(super) fn capacity_fix(
             "the goroutine runs `{odd}` after its send; with room in `{name}` it would run before the value is received, not after (buffer `{name}` by hand to `{capacity}` if that does not matter)"
         ));
     }
-    let fix = Fix::safe(title, vec![edit]).with_claim(path, ch.make.byte_range());
-    // gofmt lines up the trailing comments of neighbouring lines.
-    Ok(crate::rewrite::go::with_aligned_comments(fix, |_| {
-        Some(file.parsed.source.clone())
-    }))
+    // The engine lines up trailing comments after it, as gofmt does.
+    Ok(Fix::safe(title, vec![edit]).with_claim(path, ch.make.byte_range()))
 }
 
 /// The names the loop's count uses mean the same at the `make` as where

@@ -88,8 +88,6 @@ pub(super) fn fix(p: &Producer) -> Result<Fix, String> {
     if fix.has_overlapping_edits() {
         return Err("its edits would overlap (a layout leakfix does not handle)".into());
     }
-    // gofmt lines up the trailing comments of neighbouring lines.
-    Ok(crate::rewrite::go::with_aligned_comments(fix, |_| {
-        Some(p.file.parsed.source.clone())
-    }))
+    // The engine lines up trailing comments after it, as gofmt does.
+    Ok(fix)
 }

@@ -155,7 +155,7 @@ impl<'a> Spawn<'a> {
                         let title = plan.title();
                         let fix = Fix::unsafe_(title, plan.merged_edits())
                             .with_claim(self.path(), self.go.byte_range());
-                        let mut f = finding.with_fix(self.aligned(fix));
+                        let mut f = finding.with_fix(fix);
                         for n in plan.notes {
                             f = f.with_note(n);
                         }
@@ -310,7 +310,7 @@ impl<'a> Spawn<'a> {
             Ok(()) => {
                 let fix = Fix::unsafe_(plan.title(), plan.merged_edits())
                     .with_claim(self.path(), self.go.byte_range());
-                finding.with_fix(self.aligned(fix))
+                finding.with_fix(fix)
             }
             Err(why) => finding.with_note(format!("no fix: {why}")),
         })
@@ -435,17 +435,6 @@ impl<'a> Spawn<'a> {
             self.go.start_byte()..end,
             message,
         )
-    }
-
-    /// The fix with trailing comments kept aligned in the package's files.
-    pub(super) fn aligned(&self, fix: Fix) -> Fix {
-        crate::rewrite::go::with_aligned_comments(fix, |p| {
-            self.pkg
-                .files
-                .iter()
-                .find(|f| &f.parsed.path == p)
-                .map(|f| f.parsed.source.clone())
-        })
     }
 
     /// The function that contains the `go` statement, by name.

@@ -288,11 +288,9 @@ impl<'a> Spawn<'a> {
         }
         notes.extend(plan.notes.iter().cloned());
         let title = plan.title();
-        let mut fix =
-            Fix::unsafe_(title, plan.merged_edits()).with_claim(path, self.go.byte_range());
-        if callers.is_none() {
-            fix = self.aligned(fix); // otherwise done once the callers' edits are in
-        }
+        // Trailing comments are lined up by the engine, or once the callers'
+        // edits are in.
+        let fix = Fix::unsafe_(title, plan.merged_edits()).with_claim(path, self.go.byte_range());
         if fix.has_overlapping_edits() {
             return Err("its edits would overlap (a layout leakfix does not handle)".into());
         }
